@@ -1,0 +1,1 @@
+"""The engines: ``ideal`` (V @ G), ``nodal`` (exact sparse solve), ``ngspice`` (SPICE)."""

@@ -1,0 +1,122 @@
+"""The ngspice engine: the IR as a netlist, run by a child process through PySpice.
+
+Each simulation runs in ``python -m spicebar.engines.ngspice_worker`` with a
+timeout, so a hung or crashing ngspice cannot take the caller down. Files go to
+a work directory; it is removed after success unless the caller chose it or
+asked to keep it, and it is always kept (and named in the error) after a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SimulationError, SimulationTimeout, SimulatorSetupError
+from ..ir import CircuitIR
+from ..names import branch_name
+from ..netlist import write_netlist
+from ..results import SimulationResult
+from .ngspice_worker import EXIT_SETUP_ERROR
+
+DEFAULT_TIMEOUT_S = 600.0
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def run_worker(job: dict, workdir: Path, timeout_s: float) -> tuple[np.ndarray, dict]:
+    """Run one job in a child process; return (values read, status) or raise."""
+    job_path = workdir / "job.json"
+    job_path.write_text(json.dumps(job))
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    log_path = workdir / "worker.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "spicebar.engines.ngspice_worker",
+                                 str(job_path)], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+        try:
+            rc = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and was "
+                                    "killed", job["netlist"]) from None
+        except BaseException:
+            _kill_group(proc)
+            raise
+    status_path = Path(job["status"])
+    status = json.loads(status_path.read_text()) if status_path.exists() else None
+    if status is None:
+        tail = log_path.read_text(errors="replace").splitlines()[-20:]
+        how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
+        raise SimulationError(f"ngspice crashed ({how}) before reporting", job["netlist"], tail)
+    if status["status"] != "ok":
+        if status.get("code") == EXIT_SETUP_ERROR:
+            raise SimulatorSetupError(status["summary"])
+        raise SimulationError(status["summary"], job["netlist"], status["messages"])
+    return np.load(job["result"]), status
+
+
+def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
+                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False) -> SimulationResult:
+    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs."""
+    t_start = time.perf_counter()
+    own_dir = workdir is None
+    wd = Path(tempfile.mkdtemp(prefix="spicebar-ngspice-")) if own_dir else Path(workdir)
+    wd.mkdir(parents=True, exist_ok=True)
+    netlist_path = wd / "crossbar.cir"
+    ok = False
+    try:
+        t0 = time.perf_counter()
+        write_netlist(netlist_path, ir, inputs[0])
+        values_path = wd / "inputs.npz"
+        driver_values = ir.driver_voltages(inputs) + 0.0
+        np.savez(values_path, driver_values=driver_values)
+        node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel()]))
+        node_read = node_read[node_read != 0]
+        read = ir.node_names[node_read].tolist()
+        read += [branch_name(n) for n in ir.drivers.names]
+        read += [branch_name(n) for n in ir.senses.names]
+        t_emit = time.perf_counter() - t0
+        job = {"netlist": str(netlist_path), "values": str(values_path),
+               "driver_names": ir.drivers.names, "read": read,
+               "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
+        values, status = run_worker(job, wd, timeout_s)
+        ok = True
+    finally:
+        if own_dir and ok and not keep_files:
+            shutil.rmtree(wd, ignore_errors=True)
+
+    batch = inputs.shape[0]
+    v = np.zeros((batch, ir.n_nodes))
+    n_nodes_read = node_read.size
+    v[:, node_read] = values[:, :n_nodes_read]
+    n_drv = len(ir.drivers)
+    # i(v) is the current into the source's + terminal: minus what a driver delivers.
+    drv = -values[:, n_nodes_read:n_nodes_read + n_drv]
+    sen = values[:, n_nodes_read + n_drv:]
+    currents = np.zeros((batch, ir.cols))
+    np.add.at(currents, (slice(None), ir.sense_col), sen)
+    driver_currents = np.zeros((batch, ir.rows))
+    np.add.at(driver_currents, (slice(None), ir.driver_row), drv)
+    elapsed = time.perf_counter() - t_start
+    timings = dict(status["timings"], emit_s=t_emit)
+    info = {"ngspice_version": status["ngspice_version"], "timings": timings,
+            "netlist": str(netlist_path) if (keep_files or not own_dir) else None,
+            "warnings": status["warnings"]}
+    return SimulationResult("ngspice", inputs, currents, v[:, ir.wl_node], v[:, ir.bl_node],
+                            driver_currents, elapsed, info)

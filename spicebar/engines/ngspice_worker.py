@@ -1,0 +1,176 @@
+"""Child process that runs one netlist in ngspice through PySpice's shared library.
+
+Run as ``python -m spicebar.engines.ngspice_worker JOB.json``. It is the only
+place libngspice is loaded, so a crash or hang takes down this process, never
+the caller. It writes ``JOB.json``'s ``result`` (.npz) and ``status`` (.json).
+
+The job: ``netlist`` (path), ``values`` (.npz with ``driver_values`` of shape
+``(batch, n_drivers)``), ``driver_names``, ``read`` (vector names, e.g. node names
+and ``vsense_0#branch``). Vector 0 uses the netlist's own source values; each
+further vector is applied with ``alter`` before another ``op``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..toolchain import configure_library_path
+
+#: ngspice lines that mean the run failed. Everything else it prints (banners,
+#: "Note:", "Using KLU", "Warning:") is information and never an error by itself.
+ERROR_PATTERN = re.compile(
+    r"(^|\s)error\b|circuit not parsed|singular matrix|simulation\(s\) aborted|"
+    r"doanalyses|timestep too small|no convergence|iteration limit reached|"
+    r"unknown (parameter|subckt|model|device)|can't find|could not find|fatal",
+    re.IGNORECASE)
+EXIT_OK, EXIT_SIM_ERROR, EXIT_SETUP_ERROR = 0, 2, 3
+
+
+def classify(message: str) -> str:
+    """``error``, ``warning`` or ``info`` for one line ngspice printed."""
+    text = message.partition(" ")[2] if message.startswith(("stdout ", "stderr ")) else message
+    if text.lstrip().lower().startswith("warning"):
+        return "warning"
+    if ERROR_PATTERN.search(text):
+        return "error"
+    return "info"
+
+
+class _Failure(Exception):
+    def __init__(self, summary: str, code: int = EXIT_SIM_ERROR):
+        super().__init__(summary)
+        self.summary = summary
+        self.code = code
+
+
+def _open_ngspice(messages: list[str]):
+    logging.getLogger("PySpice").setLevel(logging.CRITICAL)
+    configure_library_path()
+    try:
+        from PySpice.Spice.NgSpice.Shared import NgSpiceShared, ffi
+    except ImportError as exc:
+        raise _Failure(f"PySpice is not installed ({exc}); pip install PySpice==1.5",
+                       EXIT_SETUP_ERROR) from None
+
+    class CapturingNgSpice(NgSpiceShared):
+        """PySpice's shared-mode ngspice, but every message is kept and classified here."""
+
+        @staticmethod
+        def _send_char(message_c, ngspice_id, user_data):
+            messages.append(ffi.string(message_c).decode("utf-8", "replace"))
+            return 0
+
+    CapturingNgSpice._logger.setLevel(logging.CRITICAL)
+    try:
+        ng = CapturingNgSpice(ngspice_id=0, send_data=False)
+    except OSError as exc:
+        raise _Failure(f"cannot load the ngspice shared library ({exc}); install libngspice0 "
+                       "(Debian: apt-get install libngspice0-dev) or set NGSPICE_LIBRARY_PATH "
+                       "to libngspice.so.0", EXIT_SETUP_ERROR) from None
+    return ng, ffi
+
+
+def _command(ng, messages: list[str], command: str) -> list[str]:
+    """Run one ngspice command; return the error lines it printed."""
+    start = len(messages)
+    rc = ng._ngspice_shared.ngSpice_Command(command.encode("ascii"))
+    new = messages[start:]
+    errors = [m for m in new if classify(m) == "error"]
+    if rc != 0 and not errors:
+        errors = [f"ngSpice_Command({command!r}) returned {rc}"]
+    return errors
+
+
+def _current_plot(ng, ffi) -> str:
+    return ffi.string(ng._ngspice_shared.ngSpice_CurPlot()).decode()
+
+
+def run_job(job: dict, messages: list[str]) -> dict:
+    timings = {}
+    t0 = time.perf_counter()
+    ng, ffi = _open_ngspice(messages)
+    banner = "\n".join(messages)
+    version_match = re.search(r"ngspice-(\d+)", banner)
+    version = version_match.group(1) if version_match else "unknown"
+    if job.get("require_klu", True) and "KLU" not in banner:
+        raise _Failure(f"this ngspice ({version}) was built without KLU, which makes large arrays "
+                       "100-300x slower; install a KLU build (Debian 12: apt-get install -t "
+                       "bookworm-backports ngspice libngspice0 libngspice0-dev; Debian 13: the "
+                       "distribution's ngspice) or run `make setup`", EXIT_SETUP_ERROR)
+    timings["init_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    text = Path(job["netlist"]).read_text()
+    lines = [ln for ln in text.splitlines() if ln] + [""]
+    keep = [ffi.new("char[]", ln.encode("utf-8")) for ln in lines] + [ffi.NULL]
+    start = len(messages)
+    rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
+    errors = [m for m in messages[start:] if classify(m) == "error"]
+    if rc != 0 or errors:
+        raise _Failure("ngspice rejected the netlist")
+    timings["load_s"] = time.perf_counter() - t0
+
+    with np.load(job["values"]) as data:
+        driver_values = np.asarray(data["driver_values"], dtype=float)
+    names = job["driver_names"]
+    read = job["read"]
+    out = np.empty((driver_values.shape[0], len(read)))
+    t_run = t_read = 0.0
+    for b in range(driver_values.shape[0]):
+        t0 = time.perf_counter()
+        if b > 0:
+            for k in np.flatnonzero(driver_values[b] != driver_values[b - 1]):
+                errors = _command(ng, messages, f"alter {names[k]} dc = {float(driver_values[b, k])!r}")
+                if errors:
+                    raise _Failure(f"ngspice could not set {names[k]} for input vector {b}")
+        errors = _command(ng, messages, "op")
+        plot = _current_plot(ng, ffi)
+        if errors or not plot.startswith("op"):
+            raise _Failure(f"ngspice operating point failed for input vector {b}")
+        t1 = time.perf_counter()
+        t_run += t1 - t0
+        for k, name in enumerate(read):
+            info = ng._ngspice_shared.ngGet_Vec_Info(f"{plot}.{name}".encode())
+            if info == ffi.NULL or info.v_realdata == ffi.NULL or info.v_length < 1:
+                raise _Failure(f"ngspice has no vector {name!r} in plot {plot}")
+            out[b, k] = info.v_realdata[0]
+        _command(ng, messages, f"destroy {plot}")
+        t_read += time.perf_counter() - t1
+    timings["run_s"] = t_run
+    timings["read_s"] = t_read
+    np.save(job["result"], out)
+    return {"status": "ok", "ngspice_version": version, "timings": timings,
+            "warnings": [m for m in messages if classify(m) == "warning"][:50]}
+
+
+def main(argv: list[str]) -> int:
+    job_path = Path(argv[0])
+    job = json.loads(job_path.read_text())
+    messages: list[str] = []
+    try:
+        status = run_job(job, messages)
+        code = EXIT_OK
+    except _Failure as exc:
+        status = {"status": "error", "summary": exc.summary, "code": exc.code}
+        code = exc.code
+    status["messages"] = [m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m
+                          for m in messages]
+    Path(job["status"]).write_text(json.dumps(status))
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    # os._exit: skip libngspice's atexit handlers, which can hang or crash at unload.
+    import os
+    rc = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)

@@ -1,0 +1,58 @@
+"""Exceptions raised by spicebar.
+
+Every error a user can cause is a :class:`SpicebarError`; bad input is a
+:class:`SpecError` (also a :class:`ValueError`) that names the parameter and the
+allowed range, raised before any netlist is written.
+"""
+
+from __future__ import annotations
+
+
+class SpicebarError(Exception):
+    """Base class of every error spicebar raises on purpose."""
+
+
+class SpecError(SpicebarError, ValueError):
+    """Bad input: names the parameter, what was given and what is allowed."""
+
+    def __init__(self, parameter: str, problem: str, allowed: str | None = None):
+        self.parameter = parameter
+        self.problem = problem
+        self.allowed = allowed
+        text = f"{parameter}: {problem}"
+        if allowed:
+            text += f" (allowed: {allowed})"
+        super().__init__(text)
+
+
+class InputFileError(SpecError):
+    """A file given for a parameter cannot be read or has the wrong content."""
+
+
+class SimulatorSetupError(SpicebarError):
+    """ngspice (or its shared library, or its KLU solver) is missing or unusable."""
+
+
+class SimulationError(SpicebarError):
+    """ngspice failed on a netlist: carries the netlist path and ngspice's own words."""
+
+    def __init__(self, summary: str, netlist_path: str | None = None,
+                 ngspice_messages: list[str] | None = None):
+        self.summary = summary
+        self.netlist_path = netlist_path
+        self.ngspice_messages = list(ngspice_messages or [])
+        text = summary
+        if netlist_path:
+            text += f"\n  netlist: {netlist_path}"
+        if self.ngspice_messages:
+            shown = self.ngspice_messages[-20:]
+            text += "\n  ngspice said:\n" + "\n".join(f"    {m}" for m in shown)
+        super().__init__(text)
+
+
+class SimulationTimeout(SimulationError):
+    """ngspice did not finish within its time limit and was killed."""
+
+
+class SolverError(SpicebarError):
+    """The nodal solver could not solve the system (singular or not converged)."""
