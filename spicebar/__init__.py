@@ -1,3 +1,34 @@
-"""spicebar: what your resistive crossbar really computes."""
+"""spicebar: what your resistive crossbar really computes.
+
+    >>> import numpy as np, spicebar as sb
+    >>> spec = sb.CrossbarSpec(np.full((4, 4), 1e-4), r_wl=1.0, r_bl=1.0)
+    >>> sb.simulate(spec, np.full(4, 0.2), engine="nodal").currents.shape
+    (1, 4)
+
+Heavy parts (scipy's sparse solvers, PySpice, matplotlib) load on first use.
+"""
+
+from .errors import (InputFileError, SimulationError, SimulationTimeout, SimulatorSetupError,
+                     SolverError, SpecError, SpicebarError)
+from .results import SimulationResult
+from .spec import CrossbarSpec
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "elaborate": "elaborate", "simulate": "simulate", "simulate_all": "simulate",
+    "full_scale_current": "simulate", "ENGINES": "simulate", "compare": "compare",
+    "format_table": "compare", "format_netlist": "netlist", "write_netlist": "netlist",
+    "load_array": "io", "run_demo": "demo",
+}
+
+__all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",
+           "SimulationError", "SimulationTimeout", "SimulatorSetupError", "SolverError",
+           *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'spicebar' has no attribute {name!r}")

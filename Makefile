@@ -1,0 +1,25 @@
+# The two commands: `make demo` runs the main job, `make test` runs the tests.
+# Both first install what they need (ngspice with KLU, .venv, the package).
+VENV ?= .venv
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test bench golden clean
+
+setup:
+	@bash tools/setup.sh
+
+demo: setup
+	$(VENV)/bin/spicebar demo --out demo_out
+
+test: setup
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(VENV)/bin/python benchmarks/bench_engines.py
+
+# Regenerate the golden netlists on purpose (then review the diff).
+golden: setup
+	$(VENV)/bin/python -m tests.golden_cases --write
+
+clean:
+	rm -rf demo_out benchmarks/out .pytest_cache

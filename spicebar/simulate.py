@@ -1,0 +1,61 @@
+"""One entry point for every engine: ``simulate(spec, inputs, engine=...)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ._validate import choice, positive_scalar
+from .elaborate import elaborate
+from .ir import CircuitIR
+from .results import SimulationResult
+from .spec import CrossbarSpec, validate_inputs
+
+ENGINES = ("ideal", "nodal", "ngspice")
+
+
+def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
+             ir: CircuitIR | None = None, workdir: str | Path | None = None,
+             timeout_s: float = 600.0, keep_files: bool = False) -> SimulationResult:
+    """Simulate ``spec`` for ``inputs`` (``(batch, rows)`` or ``(rows,)`` volts).
+
+    Args:
+        engine: ``ideal`` (V @ G), ``nodal`` (exact sparse solve) or ``ngspice``.
+        ir: a ready elaboration of ``spec`` (saves elaborating twice).
+        workdir: ngspice only: where the netlist and run files go (kept).
+        timeout_s: ngspice only: wall-time limit of the simulator process, seconds.
+        keep_files: ngspice only: keep the temporary work directory after success.
+    """
+    choice("engine", engine, ENGINES)
+    timeout_s = positive_scalar("timeout_s", timeout_s, "s")
+    v = validate_inputs(inputs, spec.rows)
+    if engine == "ideal":
+        from .engines.ideal import solve_ideal
+        return solve_ideal(spec, v)
+    ir = ir if ir is not None else elaborate(spec)
+    if engine == "nodal":
+        from .engines.nodal import solve_nodal
+        return solve_nodal(ir, v)
+    from .engines.ngspice import solve_ngspice
+    return solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files)
+
+
+def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, **ngspice_options
+                 ) -> dict[str, SimulationResult]:
+    """Run several engines on the same spec and inputs, elaborating once."""
+    for e in engines:
+        choice("engine", e, ENGINES)
+    ir = elaborate(spec)
+    return {e: simulate(spec, inputs, e, ir=ir, **ngspice_options) for e in engines}
+
+
+def full_scale_current(spec: CrossbarSpec, inputs) -> float:
+    """Largest ideal column current the input range allows, amperes.
+
+    ``max |V| * max_j sum_i G[i, j]``: the current of the most conductive column
+    with every row at the largest input magnitude. Errors "relative to full
+    scale" divide by this.
+    """
+    v = validate_inputs(inputs, spec.rows)
+    return float(np.abs(v).max() * spec.conductances.sum(axis=0).max())

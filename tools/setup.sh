@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Everything `make demo` and `make test` need, idempotent:
+#   1. ngspice with KLU and libngspice (tools/install_ngspice.sh);
+#   2. a virtual environment in .venv with spicebar and its dev extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf 'spicebar setup: %s\n' "$*" >&2; }
+
+bash tools/install_ngspice.sh
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
+STAMP="$VENV/.spicebar-installed"
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    say "no $PYTHON on PATH; install Python 3.10 or newer (Debian: apt-get install python3 python3-venv)"
+    exit 1
+fi
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    say "$PYTHON is $("$PYTHON" -V 2>&1); spicebar needs Python 3.10 or newer"
+    exit 1
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating the virtual environment $VENV"
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        rm -rf "$VENV"
+        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+            "$PYTHON" -m venv "$VENV"
+        else
+            say "$PYTHON cannot create a virtual environment; install python3-venv (Debian) and retry"
+            exit 1
+        fi
+    fi
+fi
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+    say "installing spicebar and its dependencies into $VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
+    touch "$STAMP"
+fi
