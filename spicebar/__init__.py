@@ -16,9 +16,9 @@ from .spec import CrossbarSpec
 __version__ = "0.1.0"
 
 _LAZY = {
-    "elaborate": "elaborate", "simulate": "simulate", "simulate_all": "simulate",
-    "full_scale_current": "simulate", "ENGINES": "simulate", "compare": "compare",
-    "format_table": "compare", "format_netlist": "netlist", "write_netlist": "netlist",
+    "elaborate": "elaboration", "simulate": "simulation", "simulate_all": "simulation",
+    "full_scale_current": "simulation", "ENGINES": "simulation", "compare": "comparison",
+    "format_table": "comparison", "format_netlist": "netlist", "write_netlist": "netlist",
     "load_array": "io", "run_demo": "demo",
 }
 

@@ -38,7 +38,7 @@ def positive_array(name: str, value: Any, ndim: int, unit: str) -> np.ndarray:
     arr = real_array(name, value, ndim)
     if np.any(arr <= 0):
         bad = np.argwhere(arr <= 0)[0]
-        raise SpecError(name, f"has {arr[tuple(bad)]!r} {unit} at index {tuple(int(b) for b in bad)}",
+        raise SpecError(name, f"has {float(arr[tuple(bad)])!r} {unit} at index {tuple(int(b) for b in bad)}",
                         f"> 0 {unit}")
     return arr
 

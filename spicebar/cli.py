@@ -118,7 +118,7 @@ def _out_path(path: str, suffixes: tuple[str, ...], parameter: str) -> Path:
 
 
 def cmd_simulate(args) -> int:
-    from .simulate import simulate
+    from .simulation import simulate
     out = _out_path(args.out, (".npz",), "--out")
     spec, inputs = _spec_from_args(args)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout)
@@ -131,7 +131,7 @@ def cmd_simulate(args) -> int:
 def cmd_generate(args) -> int:
     import numpy as np
 
-    from .elaborate import elaborate
+    from .elaboration import elaborate
     from .netlist import write_netlist
     out = _out_path(args.out, (".cir", ".sp", ".spice", ".net"), "--out")
     spec, inputs = _spec_from_args(args)
@@ -148,8 +148,8 @@ def cmd_generate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .compare import compare, format_table
-    from .simulate import ENGINES, full_scale_current, simulate_all
+    from .comparison import compare, format_table
+    from .simulation import ENGINES, full_scale_current, simulate_all
     engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
     for e in engines:
         if e not in ENGINES:
@@ -189,7 +189,7 @@ def cmd_doctor(args) -> int:
     if not info["library"] or not info["klu"]:
         print(f"problem: {INSTALL_HINT}")
         return EXIT_FAILED
-    from .simulate import simulate
+    from .simulation import simulate
     from .spec import CrossbarSpec
     r = simulate(CrossbarSpec([[1e-4]], r_wl=1.0, r_bl=1.0), [1.0], "ngspice", timeout_s=60)
     print(f"  1x1 run: {r.currents[0, 0]:.9e} A (expected {1 / 10002:.9e} A)")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import Comparison, compare, format_table
-from .elaborate import elaborate
+from .comparison import Comparison, compare, format_table
+from .elaboration import elaborate
 from .netlist import write_netlist
-from .simulate import full_scale_current, simulate
+from .simulation import full_scale_current, simulate
 from .spec import CrossbarSpec
 
 #: RRAM read window of the demo: 10 kohm (LRS) to 500 kohm (HRS), on/off ratio 50.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import Comparison
+from .comparison import Comparison
 from .results import SimulationResult
 
 

@@ -45,7 +45,7 @@ def _wire(name: str, value, shape: tuple[int, int]) -> float | np.ndarray:
                         f"a scalar or one value per segment, shape {shape}")
     if np.any(arr < 0):
         bad = tuple(int(b) for b in np.argwhere(arr < 0)[0])
-        raise SpecError(name, f"has {arr[bad]!r} ohm at index {bad}", ">= 0 ohm")
+        raise SpecError(name, f"has {float(arr[bad])!r} ohm at index {bad}", ">= 0 ohm")
     return v.frozen(arr)
 
 

@@ -71,6 +71,29 @@ def run_worker(job: dict, workdir: Path, timeout_s: float) -> tuple[np.ndarray, 
     return np.load(job["result"]), status
 
 
+def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
+                timeout_s: float = DEFAULT_TIMEOUT_S, driver_names: list[str] = (),
+                driver_values: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """Run an existing netlist's ``.op`` once per row of ``driver_values``.
+
+    Args:
+        read: vector names to read back after each run (node names, ``vname#branch``).
+        driver_values: shape ``(batch, len(driver_names))`` volts; row 0 must match the
+            netlist's own values; None runs the netlist once as written.
+    Returns:
+        values of shape ``(batch, len(read))`` and the worker's status dict.
+    """
+    wd = Path(workdir)
+    if driver_values is None:
+        driver_values = np.zeros((1, 0))
+    values_path = wd / "inputs.npz"
+    np.savez(values_path, driver_values=np.asarray(driver_values, dtype=float))
+    job = {"netlist": str(netlist_path), "values": str(values_path),
+           "driver_names": list(driver_names), "read": list(read),
+           "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
+    return run_worker(job, wd, timeout_s)
+
+
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
                   timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False) -> SimulationResult:
     """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs."""
@@ -83,24 +106,18 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     try:
         t0 = time.perf_counter()
         write_netlist(netlist_path, ir, inputs[0])
-        values_path = wd / "inputs.npz"
-        driver_values = ir.driver_voltages(inputs) + 0.0
-        np.savez(values_path, driver_values=driver_values)
         node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel()]))
         node_read = node_read[node_read != 0]
         read = ir.node_names[node_read].tolist()
         read += [branch_name(n) for n in ir.drivers.names]
         read += [branch_name(n) for n in ir.senses.names]
         t_emit = time.perf_counter() - t0
-        job = {"netlist": str(netlist_path), "values": str(values_path),
-               "driver_names": ir.drivers.names, "read": read,
-               "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
-        values, status = run_worker(job, wd, timeout_s)
+        values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
+                                     ir.driver_voltages(inputs) + 0.0)
         ok = True
     finally:
         if own_dir and ok and not keep_files:
             shutil.rmtree(wd, ignore_errors=True)
-
     batch = inputs.shape[0]
     v = np.zeros((batch, ir.n_nodes))
     n_nodes_read = node_read.size

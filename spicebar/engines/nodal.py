@@ -19,26 +19,40 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import SolverError
-from ..ir import RESISTOR, CircuitIR
+from ..ir import RESISTOR, VSOURCE, CircuitIR, ElementGroup
 from ..results import SimulationResult
+
+
+def _stamp_resistors(g: ElementGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO triplets (row, col, siemens) of a resistor table's conductance stamps."""
+    p, n, y = g.node_p, g.node_n, 1.0 / g.value
+    return (np.concatenate([p, n, p, n]), np.concatenate([p, n, n, p]),
+            np.concatenate([y, y, -y, -y]))
+
+
+def _fix_sources(g: ElementGroup) -> np.ndarray:
+    """A grounded voltage source fixes the voltage of its + node (eliminated, not stamped)."""
+    if np.any(g.node_n != 0):
+        raise NotImplementedError("the nodal engine handles grounded voltage sources only")
+    return g.node_p
+
+
+#: How the nodal engine takes each IR element kind (a test checks every kind is here).
+STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources}
 
 
 def conductance_matrix(ir: CircuitIR) -> sp.csr_matrix:
     """Nodal conductance matrix of every resistor, shape ``(n_nodes, n_nodes)``, siemens."""
-    groups = [g for g in ir.resistors if g.kind == RESISTOR]
-    p = np.concatenate([g.node_p for g in groups])
-    n = np.concatenate([g.node_n for g in groups])
-    g = 1.0 / np.concatenate([g.value for g in groups])
-    rows = np.concatenate([p, n, p, n])
-    cols = np.concatenate([p, n, n, p])
-    vals = np.concatenate([g, g, -g, -g])
+    triplets = [STAMPED_KINDS[RESISTOR](g) for g in ir.resistors]
+    rows, cols, vals = (np.concatenate(t) for t in zip(*triplets))
     return sp.coo_matrix((vals, (rows, cols)), shape=(ir.n_nodes, ir.n_nodes)).tocsr()
 
 
 def fixed_voltages(ir: CircuitIR, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nodes held by sources (ground first) and their voltages, shape ``(n_fixed, batch)``."""
     batch = inputs.shape[0]
-    nodes = np.concatenate([[0], ir.drivers.node_p, ir.senses.node_p])
+    fix = STAMPED_KINDS[VSOURCE]
+    nodes = np.concatenate([[0], fix(ir.drivers), fix(ir.senses)])
     values = np.concatenate([np.zeros((1, batch)), ir.driver_voltages(inputs).T,
                              np.zeros((len(ir.senses), batch))])
     return nodes, values

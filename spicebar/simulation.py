@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ._validate import choice, positive_scalar
-from .elaborate import elaborate
+from .elaboration import elaborate
 from .ir import CircuitIR
 from .results import SimulationResult
 from .spec import CrossbarSpec, validate_inputs

@@ -1,0 +1,50 @@
+"""The golden netlists: small arrays whose netlist text is frozen under netlists/golden/.
+
+``python -m tests.golden_cases --write`` regenerates them; do that only on purpose
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from spicebar.spec import CrossbarSpec
+
+GOLDEN_DIR = Path(__file__).resolve().parent.parent / "netlists" / "golden"
+
+G_2x3 = np.array([[1e-4, 2e-4, 3e-5], [5e-5, 1e-4, 1e-6]])
+G_3x3 = np.array([[1e-4, 2e-5, 5e-5], [1e-5, 1e-4, 2e-5], [4e-5, 3e-5, 1e-4]])
+
+
+def cases() -> dict[str, tuple[CrossbarSpec, np.ndarray]]:
+    """name -> (spec, input vector in volts)."""
+    return {
+        "passive_1x1": (CrossbarSpec([[1e-4]], r_wl=1.0, r_bl=1.0), np.array([0.2])),
+        "passive_2x3_wires": (CrossbarSpec(G_2x3, r_wl=1.0, r_bl=2.0), np.array([0.1, 0.2])),
+        "passive_2x3_ideal_wl": (CrossbarSpec(G_2x3, r_wl=0.0, r_bl=2.5), np.array([0.1, -0.2])),
+        "passive_3x3_driver_sense": (CrossbarSpec(G_3x3, r_wl=0.5, r_bl=0.5, r_driver=100.0,
+                                                  r_sense=50.0), np.array([0.2, 0.1, 0.05])),
+        "passive_3x3_both_ends": (CrossbarSpec(G_3x3, r_wl=1.5, r_bl=1.5, drive="both",
+                                               sense="both"), np.array([0.3, 0.0, 0.1])),
+    }
+
+
+def golden_path(name: str) -> Path:
+    return GOLDEN_DIR / f"{name}.cir"
+
+
+def write_all() -> None:
+    from spicebar.elaboration import elaborate
+    from spicebar.netlist import write_netlist
+    for name, (spec, v) in cases().items():
+        print("wrote", write_netlist(golden_path(name), elaborate(spec), v))
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv:
+        write_all()
+    else:
+        print(__doc__)
