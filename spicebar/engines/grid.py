@@ -1,0 +1,212 @@
+"""The nodal engine's fast path for large arrays: the line solver on the spec's grid.
+
+Same circuit as :func:`spicebar.elaboration.elaborate` builds (see
+:mod:`spicebar.spec`), but laid out directly as ``rows`` word lines of ``cols``
+nodes and ``cols`` bit lines of ``rows`` nodes, so a 1024x1024 array needs no
+element tables, node names or sparse matrices. Driver and sense resistances are
+in series with the end segments (the same currents; the extra end node is not
+an output). Tests check it against the elaborated IR's direct solve for every
+topology option, so the two descriptions cannot drift apart unnoticed.
+
+Handled: positive segment resistances (scalar or per segment), ``r_driver``,
+``r_sense``, every ``drive``/``sense`` choice, and fully ideal word or bit lines
+(scalar 0 with no driver/sense resistance: those nodes are held by the sources).
+Anything else (an ideal segment inside a resistive line, an ideal line behind a
+driver resistance) is left to the IR-based solvers: :func:`grid_reason` says why.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from ..errors import SolverError
+from ..results import SimulationResult
+from ..spec import CrossbarSpec
+from .lines import DEFAULT_RTOL, Thomas, schur_cg
+
+#: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
+#: at once (x, r, z, p, q, right-hand sides, temporaries, outputs), per input vector.
+ARRAYS_PER_VECTOR = 16
+
+
+def available_memory_bytes() -> int:
+    """Physical memory the kernel reports as available (MemAvailable), bytes."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def grid_memory_bytes(rows: int, cols: int, batch: int) -> int:
+    """Estimated peak memory of :func:`solve_grid`, bytes."""
+    vectors = min(batch, rows)  # wider batches are solved on the unit basis, then combined
+    return 8 * rows * cols * (ARRAYS_PER_VECTOR * vectors + 4 * batch + 16)
+
+
+def _ideal(r, r_end: float) -> bool:
+    return np.ndim(r) == 0 and float(r) == 0.0 and r_end == 0.0
+
+
+def grid_reason(spec: CrossbarSpec) -> str | None:
+    """None if :func:`solve_grid` handles ``spec``, else why not (one line)."""
+    for r, r_end, what in ((spec.r_wl, spec.r_driver, "word"), (spec.r_bl, spec.r_sense, "bit")):
+        if _ideal(r, r_end):
+            continue
+        if np.any(np.asarray(r) == 0):
+            return (f"an ideal (0 ohm) {what}-line segment in a resistive line or behind a "
+                    f"{'driver' if what == 'word' else 'sense'} resistance")
+    return None
+
+
+class _Grid:
+    """Word lines ``w`` in layout ``(cols, rows, batch)``, bit lines ``b`` in ``(rows, cols, batch)``."""
+
+    def __init__(self, spec: CrossbarSpec):
+        g = spec.conductances
+        rows, cols = spec.shape
+        self.g_w = np.ascontiguousarray(g.T)[:, :, None]  # (cols, rows, 1)
+        self.g_b = g[:, :, None]
+        left, right = spec.drive in ("left", "both"), spec.drive in ("right", "both")
+        bottom, top = spec.sense in ("bottom", "both"), spec.sense in ("top", "both")
+        self.ideal_w = _ideal(spec.r_wl, spec.r_driver)
+        self.ideal_b = _ideal(spec.r_bl, spec.r_sense)
+        r_wl, r_bl = spec.wl_segments(), spec.bl_segments()
+        with np.errstate(divide="ignore"):
+            self.g_left = left / (r_wl[:, 0] + spec.r_driver) if left else np.zeros(rows)
+            self.g_right = right / (r_wl[:, cols] + spec.r_driver) if right else np.zeros(rows)
+            self.g_bottom = 1 / (r_bl[rows] + spec.r_sense) if bottom else np.zeros(cols)
+            self.g_top = 1 / (r_bl[0] + spec.r_sense) if top else np.zeros(cols)
+        if not self.ideal_w:
+            seg = 1.0 / r_wl[:, 1:cols].T                      # (cols-1, rows)
+            diag = g.T.copy()
+            diag[:-1] += seg
+            diag[1:] += seg
+            diag[0] += self.g_left
+            diag[-1] += self.g_right
+            off = np.zeros((cols, rows))
+            off[:-1] = -seg
+            self.w = Thomas.factor(diag, off)
+        if not self.ideal_b:
+            seg = 1.0 / r_bl[1:rows]                           # (rows-1, cols)
+            diag = g.copy()
+            diag[:-1] += seg
+            diag[1:] += seg
+            diag[0] += self.g_top
+            diag[-1] += self.g_bottom
+            off = np.zeros((rows, cols))
+            off[:-1] = -seg
+            self.b = Thomas.factor(diag, off)
+
+    def c(self, x_b: np.ndarray) -> np.ndarray:
+        """Cell currents into the word lines from bit-line voltages: ``(cols, rows, batch)``."""
+        return np.multiply(x_b.transpose(1, 0, 2), self.g_w,
+                           out=np.empty((x_b.shape[1], x_b.shape[0], x_b.shape[2])))
+
+    def ct(self, x_w: np.ndarray) -> np.ndarray:
+        """Cell currents into the bit lines from word-line voltages: ``(rows, cols, batch)``."""
+        return np.multiply(x_w.transpose(1, 0, 2), self.g_b,
+                           out=np.empty((x_w.shape[1], x_w.shape[0], x_w.shape[2])))
+
+    def drive(self, volts: np.ndarray) -> np.ndarray:
+        """Source currents into the word lines, ``(cols, rows, batch)``, for ``(batch, rows)`` V."""
+        f = np.zeros((self.g_w.shape[0], volts.shape[1], volts.shape[0]))
+        f[0] += self.g_left[:, None] * volts.T
+        f[-1] += self.g_right[:, None] * volts.T
+        return f
+
+
+def _solve_layouts(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | None):
+    rows, cols = grid.g_b.shape[:2]
+    batch = volts.shape[0]
+    if grid.ideal_w:
+        x_w = np.broadcast_to(volts.T[None], (cols, rows, batch))
+        if grid.ideal_b:
+            return x_w, np.zeros((rows, cols, batch)), {"iterations": 0, "cg_residual_rel": 0.0}
+        return x_w, grid.b.solve(grid.ct(x_w)), {"iterations": 0, "cg_residual_rel": 0.0}
+    f_w = grid.drive(volts)
+    if grid.ideal_b:
+        return grid.w.solve(f_w), np.zeros((rows, cols, batch)), {"iterations": 0,
+                                                                   "cg_residual_rel": 0.0}
+    return schur_cg(grid, f_w, np.zeros((rows, cols, batch)), rtol, max_iter)
+
+
+def _kcl_residual(grid: _Grid, volts, x_w, x_b) -> float:
+    """Largest KCL mismatch over the unknown nodes, relative to the largest source current."""
+    worst, scale = 0.0, np.finfo(float).tiny
+    if not grid.ideal_w:
+        f_w = grid.drive(volts)
+        worst = np.abs(f_w - grid.w.matvec(x_w) + grid.c(x_b)).max()
+        scale = max(scale, np.abs(f_w).max())
+    if not grid.ideal_b:
+        into_b = grid.ct(x_w)
+        worst = max(worst, np.abs(into_b - grid.b.matvec(x_b)).max())
+        if grid.ideal_w:
+            scale = max(scale, np.abs(into_b).max())
+    return float(worst / scale)
+
+
+def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTOL,
+               max_iter: int | None = None) -> SimulationResult:
+    """Exact DC solve of ``spec`` for ``inputs`` ``(batch, rows)`` volts by the line solver.
+
+    Batches wider than ``rows`` are solved once per word line (unit inputs) and
+    combined, which is exact by linearity. ``info`` holds the iterations, the CG
+    residual (the stop criterion, ``rtol``) and the KCL residual of the answer.
+
+    Raises:
+        SolverError: ``spec`` is not a plain grid (see :func:`grid_reason`), the solve
+            would not fit in memory, or conjugate gradients did not converge.
+    """
+    t0 = time.perf_counter()
+    reason = grid_reason(spec)
+    if reason:
+        raise SolverError(f"the grid line solver cannot take this array: {reason}")
+    rows, cols = spec.shape
+    batch = inputs.shape[0]
+    need, have = grid_memory_bytes(rows, cols, batch), available_memory_bytes()
+    if need > have:
+        raise SolverError(f"the line solver needs about {need / 2**30:.1f} GB for "
+                          f"{rows}x{cols} cells and {batch} input vector(s); "
+                          f"{have / 2**30:.1f} GB is available: split the batch")
+    grid = _Grid(spec)
+    basis = batch > rows
+    volts = np.eye(rows) if basis else inputs
+    x_w, x_b, info = _solve_layouts(grid, volts, rtol, max_iter)
+    residual = _kcl_residual(grid, volts, x_w, x_b)
+    # v_wl, v_bl: (batch, rows, cols)
+    if basis:
+        v_wl = np.einsum("bi,kri->brk", inputs, x_w, optimize=True)
+        v_bl = np.einsum("bi,rki->brk", inputs, x_b, optimize=True)
+    else:
+        v_wl = np.ascontiguousarray(x_w.transpose(2, 1, 0))
+        v_bl = np.ascontiguousarray(x_b.transpose(2, 0, 1))
+    if grid.ideal_b:  # every cell current of a column reaches its readout
+        currents = np.einsum("brk,rk->bk", v_wl, grid.g_b[:, :, 0])
+    else:
+        currents = v_bl[:, -1, :] * grid.g_bottom + v_bl[:, 0, :] * grid.g_top
+    driver_currents = _driver_currents(grid, inputs, v_wl, v_bl)
+    info.update({"solver": "line-preconditioned conjugate gradients on the grid "
+                           "(Schur complement over bit lines, Thomas line solves)",
+                 "rtol": rtol, "kcl_residual_rel": residual,
+                 "unknowns": int((not grid.ideal_w) + (not grid.ideal_b)) * rows * cols,
+                 "basis_solves": bool(basis)})
+    return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
+                            time.perf_counter() - t0, info)
+
+
+def _driver_currents(grid: _Grid, inputs, v_wl, v_bl) -> np.ndarray:
+    """Current each word line's drivers deliver, ``(batch, rows)`` A.
+
+    Through a resistive end: ``g (V - v_end)``. Over ideal word lines the driver
+    carries every cell current of its row: ``sum_j G[i, j] (V_i - v_bl[i, j])``.
+    """
+    if grid.ideal_w:
+        return np.einsum("brk,rk->br", inputs[:, :, None] - v_bl, grid.g_b[:, :, 0])
+    return (grid.g_left * (inputs - v_wl[:, :, 0]) + grid.g_right * (inputs - v_wl[:, :, -1]))
