@@ -25,7 +25,8 @@ import numpy as np
 from ..errors import SolverError
 from ..results import SimulationResult
 from ..spec import CrossbarSpec
-from .lines import DEFAULT_RTOL, Thomas, schur_cg
+from ._kernels import HAVE_NUMBA, along_cols, along_rows, thomas_factors
+from .lines import DEFAULT_RTOL, schur_cg
 
 #: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
 #: at once (x, r, z, p, q, right-hand sides, temporaries, outputs), per input vector.
@@ -66,75 +67,109 @@ def grid_reason(spec: CrossbarSpec) -> str | None:
 
 
 class _Grid:
-    """Word lines ``w`` in layout ``(cols, rows, batch)``, bit lines ``b`` in ``(rows, cols, batch)``."""
+    """Word- and bit-line voltages both laid out ``(batch, rows, cols)``; ``C`` is ``G *``."""
 
     def __init__(self, spec: CrossbarSpec):
         g = spec.conductances
         rows, cols = spec.shape
-        self.g_w = np.ascontiguousarray(g.T)[:, :, None]  # (cols, rows, 1)
-        self.g_b = g[:, :, None]
+        self.g = g
         left, right = spec.drive in ("left", "both"), spec.drive in ("right", "both")
         bottom, top = spec.sense in ("bottom", "both"), spec.sense in ("top", "both")
         self.ideal_w = _ideal(spec.r_wl, spec.r_driver)
         self.ideal_b = _ideal(spec.r_bl, spec.r_sense)
         r_wl, r_bl = spec.wl_segments(), spec.bl_segments()
         with np.errstate(divide="ignore"):
-            self.g_left = left / (r_wl[:, 0] + spec.r_driver) if left else np.zeros(rows)
-            self.g_right = right / (r_wl[:, cols] + spec.r_driver) if right else np.zeros(rows)
+            self.g_left = 1 / (r_wl[:, 0] + spec.r_driver) if left else np.zeros(rows)
+            self.g_right = 1 / (r_wl[:, cols] + spec.r_driver) if right else np.zeros(rows)
             self.g_bottom = 1 / (r_bl[rows] + spec.r_sense) if bottom else np.zeros(cols)
             self.g_top = 1 / (r_bl[0] + spec.r_sense) if top else np.zeros(cols)
         if not self.ideal_w:
-            seg = 1.0 / r_wl[:, 1:cols].T                      # (cols-1, rows)
-            diag = g.T.copy()
-            diag[:-1] += seg
-            diag[1:] += seg
-            diag[0] += self.g_left
-            diag[-1] += self.g_right
+            seg = 1.0 / r_wl[:, 1:cols]                         # (rows, cols-1)
+            diag = g.copy()
+            diag[:, :-1] += seg
+            diag[:, 1:] += seg
+            diag[:, 0] += self.g_left
+            diag[:, -1] += self.g_right
+            self.diag_w, self.off_w = diag, -seg
             off = np.zeros((cols, rows))
-            off[:-1] = -seg
-            self.w = Thomas.factor(diag, off)
+            off[:-1] = -seg.T
+            self.fac_w = [np.ascontiguousarray(f.T) for f in _factor(diag.T, off)]
         if not self.ideal_b:
-            seg = 1.0 / r_bl[1:rows]                           # (rows-1, cols)
+            seg = 1.0 / r_bl[1:rows]                            # (rows-1, cols)
             diag = g.copy()
             diag[:-1] += seg
             diag[1:] += seg
             diag[0] += self.g_top
             diag[-1] += self.g_bottom
+            self.diag_b, self.off_b = diag, -seg
             off = np.zeros((rows, cols))
             off[:-1] = -seg
-            self.b = Thomas.factor(diag, off)
+            self.fac_b = _factor(diag, off)
+
+    def solve_w(self, r: np.ndarray) -> np.ndarray:
+        out = np.empty_like(r)
+        along_cols(*self.fac_w, r, out)
+        return out
+
+    def solve_b(self, r: np.ndarray) -> np.ndarray:
+        out = np.empty_like(r)
+        along_rows(*self.fac_b, r, out)
+        return out
+
+    def matvec_w(self, x: np.ndarray) -> np.ndarray:
+        y = x * self.diag_w
+        y[:, :, :-1] += self.off_w * x[:, :, 1:]
+        y[:, :, 1:] += self.off_w * x[:, :, :-1]
+        return y
+
+    def matvec_b(self, x: np.ndarray) -> np.ndarray:
+        y = x * self.diag_b
+        y[:, :-1] += self.off_b * x[:, 1:]
+        y[:, 1:] += self.off_b * x[:, :-1]
+        return y
+
+    @staticmethod
+    def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.einsum("bij,bij->b", a, b)
+
+    @staticmethod
+    def per_vector(a: np.ndarray) -> np.ndarray:
+        return a[:, None, None]
 
     def c(self, x_b: np.ndarray) -> np.ndarray:
-        """Cell currents into the word lines from bit-line voltages: ``(cols, rows, batch)``."""
-        return np.multiply(x_b.transpose(1, 0, 2), self.g_w,
-                           out=np.empty((x_b.shape[1], x_b.shape[0], x_b.shape[2])))
+        """Cell currents into the word-line nodes from the bit-line voltages."""
+        return x_b * self.g
 
-    def ct(self, x_w: np.ndarray) -> np.ndarray:
-        """Cell currents into the bit lines from word-line voltages: ``(rows, cols, batch)``."""
-        return np.multiply(x_w.transpose(1, 0, 2), self.g_b,
-                           out=np.empty((x_w.shape[1], x_w.shape[0], x_w.shape[2])))
+    ct = c  # the same cell couples both ends: C is symmetric in this layout
 
     def drive(self, volts: np.ndarray) -> np.ndarray:
-        """Source currents into the word lines, ``(cols, rows, batch)``, for ``(batch, rows)`` V."""
-        f = np.zeros((self.g_w.shape[0], volts.shape[1], volts.shape[0]))
-        f[0] += self.g_left[:, None] * volts.T
-        f[-1] += self.g_right[:, None] * volts.T
+        """Source currents into the word-line nodes, ``(batch, rows, cols)``, for ``(batch, rows)`` V."""
+        f = np.zeros((volts.shape[0], *self.g.shape))
+        f[:, :, 0] += self.g_left * volts
+        f[:, :, -1] += self.g_right * volts
         return f
 
 
+def _factor(diag: np.ndarray, off: np.ndarray) -> list[np.ndarray]:
+    try:
+        return list(thomas_factors(diag, off))
+    except ValueError:
+        raise SolverError("a line matrix is not positive definite: some node has no DC path "
+                          "to a driver or readout") from None
+
+
 def _solve_layouts(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | None):
-    rows, cols = grid.g_b.shape[:2]
-    batch = volts.shape[0]
+    shape = (volts.shape[0], *grid.g.shape)
+    none = {"iterations": 0, "cg_residual_rel": 0.0}
     if grid.ideal_w:
-        x_w = np.broadcast_to(volts.T[None], (cols, rows, batch))
+        x_w = np.ascontiguousarray(np.broadcast_to(volts[:, :, None], shape))
         if grid.ideal_b:
-            return x_w, np.zeros((rows, cols, batch)), {"iterations": 0, "cg_residual_rel": 0.0}
-        return x_w, grid.b.solve(grid.ct(x_w)), {"iterations": 0, "cg_residual_rel": 0.0}
+            return x_w, np.zeros(shape), none
+        return x_w, grid.solve_b(grid.ct(x_w)), none
     f_w = grid.drive(volts)
     if grid.ideal_b:
-        return grid.w.solve(f_w), np.zeros((rows, cols, batch)), {"iterations": 0,
-                                                                   "cg_residual_rel": 0.0}
-    return schur_cg(grid, f_w, np.zeros((rows, cols, batch)), rtol, max_iter)
+        return grid.solve_w(f_w), np.zeros(shape), none
+    return schur_cg(grid, f_w, np.zeros(shape), rtol, max_iter)
 
 
 def _kcl_residual(grid: _Grid, volts, x_w, x_b) -> float:
@@ -142,11 +177,11 @@ def _kcl_residual(grid: _Grid, volts, x_w, x_b) -> float:
     worst, scale = 0.0, np.finfo(float).tiny
     if not grid.ideal_w:
         f_w = grid.drive(volts)
-        worst = np.abs(f_w - grid.w.matvec(x_w) + grid.c(x_b)).max()
+        worst = np.abs(f_w - grid.matvec_w(x_w) + grid.c(x_b)).max()
         scale = max(scale, np.abs(f_w).max())
     if not grid.ideal_b:
         into_b = grid.ct(x_w)
-        worst = max(worst, np.abs(into_b - grid.b.matvec(x_b)).max())
+        worst = max(worst, np.abs(into_b - grid.matvec_b(x_b)).max())
         if grid.ideal_w:
             scale = max(scale, np.abs(into_b).max())
     return float(worst / scale)
@@ -181,14 +216,13 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
     x_w, x_b, info = _solve_layouts(grid, volts, rtol, max_iter)
     residual = _kcl_residual(grid, volts, x_w, x_b)
     # v_wl, v_bl: (batch, rows, cols)
-    if basis:
-        v_wl = np.einsum("bi,kri->brk", inputs, x_w, optimize=True)
-        v_bl = np.einsum("bi,rki->brk", inputs, x_b, optimize=True)
+    if basis:  # row i of x_w is the answer to 1 V on word line i alone
+        v_wl = (inputs @ x_w.reshape(rows, -1)).reshape(batch, rows, cols)
+        v_bl = (inputs @ x_b.reshape(rows, -1)).reshape(batch, rows, cols)
     else:
-        v_wl = np.ascontiguousarray(x_w.transpose(2, 1, 0))
-        v_bl = np.ascontiguousarray(x_b.transpose(2, 0, 1))
+        v_wl, v_bl = x_w, x_b
     if grid.ideal_b:  # every cell current of a column reaches its readout
-        currents = np.einsum("brk,rk->bk", v_wl, grid.g_b[:, :, 0])
+        currents = np.einsum("brk,rk->bk", v_wl, grid.g)
     else:
         currents = v_bl[:, -1, :] * grid.g_bottom + v_bl[:, 0, :] * grid.g_top
     driver_currents = _driver_currents(grid, inputs, v_wl, v_bl)
@@ -196,7 +230,7 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
                            "(Schur complement over bit lines, Thomas line solves)",
                  "rtol": rtol, "kcl_residual_rel": residual,
                  "unknowns": int((not grid.ideal_w) + (not grid.ideal_b)) * rows * cols,
-                 "basis_solves": bool(basis)})
+                 "basis_solves": bool(basis), "compiled_kernels": HAVE_NUMBA})
     return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
                             time.perf_counter() - t0, info)
 
@@ -208,5 +242,5 @@ def _driver_currents(grid: _Grid, inputs, v_wl, v_bl) -> np.ndarray:
     carries every cell current of its row: ``sum_j G[i, j] (V_i - v_bl[i, j])``.
     """
     if grid.ideal_w:
-        return np.einsum("brk,rk->br", inputs[:, :, None] - v_bl, grid.g_b[:, :, 0])
+        return np.einsum("brk,rk->br", inputs[:, :, None] - v_bl, grid.g)
     return (grid.g_left * (inputs - v_wl[:, :, 0]) + grid.g_right * (inputs - v_wl[:, :, -1]))

@@ -126,6 +126,25 @@ class LineSystem:
             out[slot[ok]] = x[ok]
         return out
 
+    def solve_w(self, r: np.ndarray) -> np.ndarray:
+        return self.w.solve(r)
+
+    def solve_b(self, r: np.ndarray) -> np.ndarray:
+        return self.b.solve(r)
+
+    def matvec_w(self, x: np.ndarray) -> np.ndarray:
+        return self.w.matvec(x)
+
+    @staticmethod
+    def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Per-vector inner product of two ``(L, P, batch)`` arrays -> ``(batch,)``."""
+        return np.einsum("lpb,lpb->b", a, b)
+
+    @staticmethod
+    def per_vector(a: np.ndarray) -> np.ndarray:
+        """``(batch,)`` scalars shaped to multiply a layout array."""
+        return a
+
     def c(self, x_b: np.ndarray) -> np.ndarray:
         """``C x_b``: bit-line layout -> word-line layout."""
         return (self.cells @ x_b.reshape(-1, x_b.shape[-1])).reshape(*self.w_slot.shape, -1)
@@ -269,59 +288,57 @@ def solve_lines(system: LineSystem, f_u: np.ndarray, rtol: float = DEFAULT_RTOL,
     return system.gather(x_w, x_b, f_u.shape[0]), info
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-vector inner product of two ``(L, P, batch)`` arrays -> ``(batch,)``."""
-    return np.einsum("lpb,lpb->b", a, b)
-
-
 def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTOL,
              max_iter: int | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Conjugate gradients on the Schur complement, preconditioned by the word lines.
 
-    ``system`` has Thomas factors ``w`` and ``b`` and the products ``c`` (bit-line
-    layout -> word-line layout) and ``ct``. ``f_w``: ``(Lw, Pw, batch)``, ``f_b``:
-    ``(Lb, Pb, batch)``, amperes injected into each node by the fixed sources.
+    ``system`` provides the line solves ``solve_w``, ``solve_b``, the word-line
+    product ``matvec_w``, the cell products ``c`` (bit-line layout -> word-line
+    layout) and ``ct``, and ``dot`` (per-vector inner product). ``f_w``, ``f_b``:
+    amperes injected into each node by the fixed sources, in the system's layouts
+    (the batch is one axis of them).
 
     Returns:
         ``x_w``, ``x_b`` (volts, same layouts) and info: ``iterations`` and
         ``cg_residual_rel``, the largest final ``||r||_2 / ||f||_2`` over the batch.
     """
     has_cells = f_w.size and f_b.size
-    y_b = system.b.solve(f_b)                      # A_b^-1 f_b
+    y_b = system.solve_b(f_b)                      # A_b^-1 f_b
     if not has_cells:
-        x_w = system.w.solve(f_w)
+        x_w = system.solve_w(f_w)
         return x_w, y_b, {"iterations": 0, "cg_residual_rel": 0.0}
     rhs = f_w + system.c(y_b)
-    norm_rhs = np.sqrt(_dot(rhs, rhs))
+    norm_rhs = np.sqrt(system.dot(rhs, rhs))
     norm_rhs[norm_rhs == 0] = 1.0
-    max_iter = max_iter or 20 * int(np.sqrt(f_w[..., 0].size)) + 100
+    max_iter = max_iter or 20 * int(np.sqrt(f_w.size)) + 100
 
     x = np.zeros_like(rhs)
     r = rhs
-    z = system.w.solve(r)
+    z = system.solve_w(r)
     p = z.copy()
-    rz = _dot(r, z)
-    rel = np.sqrt(_dot(r, r)) / norm_rhs
+    rz = system.dot(r, z)
+    rel = np.sqrt(system.dot(r, r)) / norm_rhs
     it = 0
     while rel.max() > rtol:
         if it >= max_iter:
             raise SolverError(f"conjugate gradients did not converge: relative residual "
                               f"{rel.max():.2e} after {it} iterations (target {rtol:.0e}); "
                               "use solver='direct'")
-        q = system.w.matvec(p)
-        q -= system.c(system.b.solve(system.ct(p)))   # S p
-        pq = _dot(p, q)
+        q = system.matvec_w(p)
+        q -= system.c(system.solve_b(system.ct(p)))   # S p
+        pq = system.dot(p, q)
         alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=pq > 0)
+        alpha, beta_of = system.per_vector(alpha), system.per_vector
         x += alpha * p
         q *= alpha
         r = r - q
-        rel = np.sqrt(_dot(r, r)) / norm_rhs
-        z = system.w.solve(r)
-        rz_new = _dot(r, z)
+        rel = np.sqrt(system.dot(r, r)) / norm_rhs
+        z = system.solve_w(r)
+        rz_new = system.dot(r, z)
         beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
         rz = rz_new
-        p *= beta
+        p *= beta_of(beta)
         p += z
         it += 1
-    x_b = system.b.solve(f_b + system.ct(x))
+    x_b = system.solve_b(f_b + system.ct(x))
     return x, x_b, {"iterations": it, "cg_residual_rel": float(rel.max())}
