@@ -53,6 +53,26 @@ def _along_rows_py(inv, fwd, back, rhs, out):
                 out[bb, i, j] -= back[i, j] * out[bb, i + 1, j]
 
 
+def _schur_finish_py(diag, off, g, p, s, out):
+    """``out = A_w p - g * s``: the word-line tridiagonal product minus the cell currents."""
+    B, R, K = p.shape
+    for b in prange(B * R):
+        bb, i = b // R, b % R
+        for k in range(K):
+            v = diag[i, k] * p[bb, i, k] - g[i, k] * s[bb, i, k]
+            if k > 0:
+                v += off[i, k - 1] * p[bb, i, k - 1]
+            if k < K - 1:
+                v += off[i, k] * p[bb, i, k + 1]
+            out[bb, i, k] = v
+
+
+def _schur_finish_np(diag, off, g, p, s, out):
+    out[...] = diag * p - g * s
+    out[:, :, 1:] += off[:, :-1] * p[:, :, :-1]
+    out[:, :, :-1] += off[:, :-1] * p[:, :, 1:]
+
+
 def _along_cols_np(inv, fwd, back, rhs, out):
     out[...] = rhs * inv
     for k in range(1, rhs.shape[2]):
@@ -72,8 +92,9 @@ def _along_rows_np(inv, fwd, back, rhs, out):
 if HAVE_NUMBA:
     along_cols = njit(cache=True, parallel=True)(_along_cols_py)
     along_rows = njit(cache=True, parallel=True)(_along_rows_py)
+    schur_finish = njit(cache=True, parallel=True)(_schur_finish_py)
 else:  # pragma: no cover
-    along_cols, along_rows = _along_cols_np, _along_rows_np
+    along_cols, along_rows, schur_finish = _along_cols_np, _along_rows_np, _schur_finish_np
 
 
 def thomas_factors(diag: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import SolverError
 from ..results import SimulationResult
 from ..spec import CrossbarSpec
-from ._kernels import HAVE_NUMBA, along_cols, along_rows, thomas_factors
+from ._kernels import HAVE_NUMBA, along_cols, along_rows, schur_finish, thomas_factors
 from .lines import DEFAULT_RTOL, schur_cg
 
 #: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
@@ -90,7 +90,9 @@ class _Grid:
             diag[:, 1:] += seg
             diag[:, 0] += self.g_left
             diag[:, -1] += self.g_right
-            self.diag_w, self.off_w = diag, -seg
+            self.diag_w = diag
+            self.off_w = np.zeros((rows, cols))
+            self.off_w[:, :-1] = -seg                           # off_w[i, k] joins k, k+1
             off = np.zeros((cols, rows))
             off[:-1] = -seg.T
             self.fac_w = [np.ascontiguousarray(f.T) for f in _factor(diag.T, off)]
@@ -105,6 +107,8 @@ class _Grid:
             off = np.zeros((rows, cols))
             off[:-1] = -seg
             self.fac_b = _factor(diag, off)
+            # A_b^-1 (G x) in one pass: fold the cell conductances into the first factor.
+            self.fac_bg = [self.fac_b[0] * g, *self.fac_b[1:]]
 
     def solve_w(self, r: np.ndarray) -> np.ndarray:
         out = np.empty_like(r)
@@ -116,11 +120,22 @@ class _Grid:
         along_rows(*self.fac_b, r, out)
         return out
 
+    def solve_b_cells(self, x_w: np.ndarray) -> np.ndarray:
+        """``A_b^-1 C^T x_w``: bit-line voltages driven by the cells from ``x_w``."""
+        out = np.empty_like(x_w)
+        along_rows(*self.fac_bg, x_w, out)
+        return out
+
+    def schur(self, p: np.ndarray) -> np.ndarray:
+        """``S p = A_w p - C A_b^-1 C^T p`` in two compiled passes."""
+        out = np.empty_like(p)
+        schur_finish(self.diag_w, self.off_w, self.g, p, self.solve_b_cells(p), out)
+        return out
+
     def matvec_w(self, x: np.ndarray) -> np.ndarray:
-        y = x * self.diag_w
-        y[:, :, :-1] += self.off_w * x[:, :, 1:]
-        y[:, :, 1:] += self.off_w * x[:, :, :-1]
-        return y
+        out = np.empty_like(x)
+        schur_finish(self.diag_w, self.off_w, self.g, x, np.zeros_like(x), out)
+        return out
 
     def matvec_b(self, x: np.ndarray) -> np.ndarray:
         y = x * self.diag_b
@@ -165,7 +180,7 @@ def _solve_layouts(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | 
         x_w = np.ascontiguousarray(np.broadcast_to(volts[:, :, None], shape))
         if grid.ideal_b:
             return x_w, np.zeros(shape), none
-        return x_w, grid.solve_b(grid.ct(x_w)), none
+        return x_w, grid.solve_b_cells(x_w), none
     f_w = grid.drive(volts)
     if grid.ideal_b:
         return grid.solve_w(f_w), np.zeros(shape), none
@@ -217,8 +232,10 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
     residual = _kcl_residual(grid, volts, x_w, x_b)
     # v_wl, v_bl: (batch, rows, cols)
     if basis:  # row i of x_w is the answer to 1 V on word line i alone
+        del x_b
         v_wl = (inputs @ x_w.reshape(rows, -1)).reshape(batch, rows, cols)
-        v_bl = (inputs @ x_b.reshape(rows, -1)).reshape(batch, rows, cols)
+        del x_w
+        v_bl = grid.solve_b_cells(v_wl) if not grid.ideal_b else np.zeros_like(v_wl)
     else:
         v_wl, v_bl = x_w, x_b
     if grid.ideal_b:  # every cell current of a column reaches its readout

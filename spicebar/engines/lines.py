@@ -135,6 +135,10 @@ class LineSystem:
     def matvec_w(self, x: np.ndarray) -> np.ndarray:
         return self.w.matvec(x)
 
+    def schur(self, p: np.ndarray) -> np.ndarray:
+        """``S p = A_w p - C A_b^-1 C^T p``."""
+        return self.w.matvec(p) - self.c(self.b.solve(self.ct(p)))
+
     @staticmethod
     def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Per-vector inner product of two ``(L, P, batch)`` arrays -> ``(batch,)``."""
@@ -144,6 +148,9 @@ class LineSystem:
     def per_vector(a: np.ndarray) -> np.ndarray:
         """``(batch,)`` scalars shaped to multiply a layout array."""
         return a
+
+    def solve_b_cells(self, x_w: np.ndarray) -> np.ndarray:
+        return self.b.solve(self.ct(x_w))
 
     def c(self, x_b: np.ndarray) -> np.ndarray:
         """``C x_b``: bit-line layout -> word-line layout."""
@@ -303,11 +310,9 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
         ``cg_residual_rel``, the largest final ``||r||_2 / ||f||_2`` over the batch.
     """
     has_cells = f_w.size and f_b.size
-    y_b = system.solve_b(f_b)                      # A_b^-1 f_b
     if not has_cells:
-        x_w = system.solve_w(f_w)
-        return x_w, y_b, {"iterations": 0, "cg_residual_rel": 0.0}
-    rhs = f_w + system.c(y_b)
+        return system.solve_w(f_w), system.solve_b(f_b), {"iterations": 0, "cg_residual_rel": 0.0}
+    rhs = f_w + system.c(system.solve_b(f_b)) if np.any(f_b) else f_w.copy()
     norm_rhs = np.sqrt(system.dot(rhs, rhs))
     norm_rhs[norm_rhs == 0] = 1.0
     max_iter = max_iter or 20 * int(np.sqrt(f_w.size)) + 100
@@ -324,8 +329,7 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
             raise SolverError(f"conjugate gradients did not converge: relative residual "
                               f"{rel.max():.2e} after {it} iterations (target {rtol:.0e}); "
                               "use solver='direct'")
-        q = system.matvec_w(p)
-        q -= system.c(system.solve_b(system.ct(p)))   # S p
+        q = system.schur(p)
         pq = system.dot(p, q)
         alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=pq > 0)
         alpha, beta_of = system.per_vector(alpha), system.per_vector
@@ -340,5 +344,5 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
         p *= beta_of(beta)
         p += z
         it += 1
-    x_b = system.solve_b(f_b + system.ct(x))
+    x_b = system.solve_b(f_b + system.ct(x)) if np.any(f_b) else system.solve_b_cells(x)
     return x, x_b, {"iterations": it, "cg_residual_rel": float(rel.max())}
