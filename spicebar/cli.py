@@ -44,6 +44,9 @@ def _array_flags(p: argparse.ArgumentParser, inputs_required: bool) -> None:
 
 
 def _ngspice_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--solver", choices=("auto", "direct", "iterative"), default="auto",
+                   help="nodal engine's linear solver: direct LU, iterative line solver "
+                        "(exact to a 1e-13 residual), or auto (iterative from 128x128 on)")
     g = p.add_argument_group("ngspice")
     g.add_argument("--timeout", type=float, default=600.0, metavar="S",
                    help="wall-time limit of one ngspice run, seconds (default 600)")
@@ -121,7 +124,8 @@ def cmd_simulate(args) -> int:
     from .simulation import simulate
     out = _out_path(args.out, (".npz",), "--out")
     spec, inputs = _spec_from_args(args)
-    result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout)
+    result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout,
+                      solver=args.solver)
     result.save(out)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
           f"-> {out}")
@@ -157,7 +161,8 @@ def cmd_compare(args) -> int:
     if len(engines) < 2:
         raise SpecError("--engines", f"has {len(engines)} engine(s)", "at least two")
     spec, inputs = _spec_from_args(args)
-    results = simulate_all(spec, inputs, engines, workdir=args.workdir, timeout_s=args.timeout)
+    results = simulate_all(spec, inputs, engines, workdir=args.workdir, timeout_s=args.timeout,
+                           solver=args.solver)
     comparison = compare(results, full_scale_current(spec, inputs))
     if args.out:
         from .plot import plot_column_error, plot_voltage_maps, save_figure

@@ -17,7 +17,8 @@ ENGINES = ("ideal", "nodal", "ngspice")
 
 def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
              ir: CircuitIR | None = None, workdir: str | Path | None = None,
-             timeout_s: float = 600.0, keep_files: bool = False) -> SimulationResult:
+             timeout_s: float = 600.0, keep_files: bool = False,
+             solver: str = "auto") -> SimulationResult:
     """Simulate ``spec`` for ``inputs`` (``(batch, rows)`` or ``(rows,)`` volts).
 
     Args:
@@ -26,17 +27,21 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         workdir: ngspice only: where the netlist and run files go (kept).
         timeout_s: ngspice only: wall-time limit of the simulator process, seconds.
         keep_files: ngspice only: keep the temporary work directory after success.
+        solver: nodal only: ``auto`` (the line solver from 128x128 cells on), ``direct``
+            (sparse LU) or ``iterative`` (line-preconditioned conjugate gradients); see
+            :mod:`spicebar.engines.solvers`.
     """
     choice("engine", engine, ENGINES)
+    choice("solver", solver, ("auto", "direct", "iterative"))
     timeout_s = positive_scalar("timeout_s", timeout_s, "s")
     v = validate_inputs(inputs, spec.rows)
     if engine == "ideal":
         from .engines.ideal import solve_ideal
         return solve_ideal(spec, v)
-    ir = ir if ir is not None else elaborate(spec)
     if engine == "nodal":
-        from .engines.nodal import solve_nodal
-        return solve_nodal(ir, v)
+        from .engines.solvers import solve_nodal_spec
+        return solve_nodal_spec(spec, v, solver, ir=ir)
+    ir = ir if ir is not None else elaborate(spec)
     from .engines.ngspice import solve_ngspice
     return solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files)
 
