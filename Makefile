@@ -3,7 +3,7 @@
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench golden clean
+.PHONY: setup demo test bench bench-scale peers golden clean
 
 setup:
 	@bash tools/setup.sh
@@ -16,6 +16,13 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_engines.py
+
+# badcrossbar in its own venv (benchmarks/.venv-peers), for bench-scale only.
+peers:
+	@bash tools/setup_peers.sh
+
+bench-scale: setup peers
+	$(VENV)/bin/python benchmarks/bench_scale.py
 
 # Regenerate the golden netlists on purpose (then review the diff).
 golden: setup
