@@ -150,7 +150,24 @@ def run_job(job: dict, messages: list[str]) -> dict:
             "warnings": [m for m in messages if classify(m) == "warning"][:50]}
 
 
+def _exit_with_parent() -> None:
+    """End this process if the caller dies, so no orphan ngspice is left running."""
+    import os
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(EXIT_SIM_ERROR)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    _exit_with_parent()
     job_path = Path(argv[0])
     job = json.loads(job_path.read_text())
     messages: list[str] = []
