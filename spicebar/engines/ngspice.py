@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SimulationError, SimulationTimeout, SimulatorSetupError, SpicebarError
+from ..errors import (ConvergenceError, NetlistRejected, SimulationError, SimulationTimeout,
+                      SimulatorCrashed, SimulatorSetupError, SpicebarError)
 from ..ir import CircuitIR
 from ..names import branch_name
 from ..netlist import write_netlist
@@ -66,11 +67,13 @@ def run_worker(job: dict, workdir: Path, timeout_s: float) -> tuple[np.ndarray, 
     if status is None:
         tail = log_path.read_text(errors="replace").splitlines()[-20:]
         how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
-        raise SimulationError(f"ngspice crashed ({how}) before reporting", job["netlist"], tail)
+        raise SimulatorCrashed(f"ngspice crashed ({how}) before reporting", job["netlist"], tail)
     if status["status"] != "ok":
         if status.get("code") == EXIT_SETUP_ERROR:
             raise SimulatorSetupError(status["summary"])
-        raise SimulationError(status["summary"], job["netlist"], status["messages"])
+        error = {"rejected": NetlistRejected, "convergence": ConvergenceError}.get(
+            status.get("kind"), SimulationError)
+        raise error(status["summary"], job["netlist"], status["messages"])
     return np.load(job["result"]), status
 
 
