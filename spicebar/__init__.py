@@ -8,8 +8,9 @@
 Heavy parts (scipy's sparse solvers, PySpice, matplotlib) load on first use.
 """
 
-from .errors import (InputFileError, SimulationError, SimulationTimeout, SimulatorSetupError,
-                     SolverError, SpecError, SpicebarError)
+from .errors import (ConvergenceError, InputFileError, NetlistRejected, SimulationError,
+                     SimulationTimeout, SimulatorCrashed, SimulatorSetupError, SolverError,
+                     SpecError, SpicebarError)
 from .results import SimulationResult
 from .spec import CrossbarSpec
 
@@ -24,6 +25,7 @@ _LAZY = {
 
 __all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",
            "SimulationError", "SimulationTimeout", "SimulatorSetupError", "SolverError",
+           "SimulatorCrashed", "NetlistRejected", "ConvergenceError",
            *_LAZY]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from . import __version__
@@ -21,6 +22,13 @@ from .errors import SpecError, SpicebarError
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2) like every other bad input."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"spicebar: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _array_flags(p: argparse.ArgumentParser, inputs_required: bool) -> None:
@@ -41,6 +49,7 @@ def _array_flags(p: argparse.ArgumentParser, inputs_required: bool) -> None:
                    help="driven end of the word lines (default left)")
     g.add_argument("--sense", choices=("bottom", "top", "both"), default="bottom",
                    help="read end of the bit lines (default bottom)")
+    g.add_argument("--label", default="", help="free text for the netlist header and reports")
 
 
 def _ngspice_flags(p: argparse.ArgumentParser) -> None:
@@ -56,7 +65,7 @@ def _ngspice_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spicebar", description=(
+    parser = _Parser(prog="spicebar", description=(
         "What your resistive crossbar really computes: SPICE netlists, ngspice runs and an "
         "exact nodal solver, checked against the ideal V @ G."))
     parser.add_argument("--version", action="version", version=f"spicebar {__version__}")
@@ -103,7 +112,7 @@ def _spec_from_args(args):
     from .spec import CrossbarSpec
     g = load_array(args.conductances, "conductances")
     spec = CrossbarSpec(g, r_wl=args.r_wl, r_bl=args.r_bl, r_driver=args.r_driver,
-                        r_sense=args.r_sense, drive=args.drive, sense=args.sense)
+                        r_sense=args.r_sense, drive=args.drive, sense=args.sense, label=args.label)
     inputs = None
     if args.inputs is not None:
         from .spec import validate_inputs
@@ -117,6 +126,15 @@ def _out_path(path: str, suffixes: tuple[str, ...], parameter: str) -> Path:
         raise SpecError(parameter, f"{path!r} has suffix {p.suffix!r}", ", ".join(suffixes))
     if p.exists() and p.is_dir():
         raise SpecError(parameter, f"{path!r} is a directory", "a file path")
+    existing = next((q for q in (p.parent, *p.parent.parents) if q.exists()), Path("."))
+    try:  # probe with a file that vanishes: nothing is left if a later check fails
+        if not existing.is_dir():
+            raise OSError(f"{existing} is not a folder")
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise SpecError(parameter, f"cannot write {path!r} ({exc})",
+                        "a path in a writable folder") from None
     return p
 
 
@@ -222,6 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("spicebar: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an environment problem: one line, traceback on --debug
+        if args.debug:
+            raise
+        print(f"spicebar: internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+              "traceback)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import numpy as np
 from ._validate import choice, positive_scalar
 from .elaboration import elaborate
 from .ir import CircuitIR
+from .resources import check_memory
 from .results import SimulationResult
 from .spec import CrossbarSpec, validate_inputs
 
@@ -18,7 +19,7 @@ ENGINES = ("ideal", "nodal", "ngspice")
 def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
              ir: CircuitIR | None = None, workdir: str | Path | None = None,
              timeout_s: float = 600.0, keep_files: bool = False,
-             solver: str = "auto") -> SimulationResult:
+             memory_limit_bytes: int | None = None, solver: str = "auto") -> SimulationResult:
     """Simulate ``spec`` for ``inputs`` (``(batch, rows)`` or ``(rows,)`` volts).
 
     Args:
@@ -27,6 +28,8 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         workdir: ngspice only: where the netlist and run files go (kept).
         timeout_s: ngspice only: wall-time limit of the simulator process, seconds.
         keep_files: ngspice only: keep the temporary work directory after success.
+        memory_limit_bytes: refuse (ResourceError) a run whose estimated peak memory
+            exceeds this; default 80 % of the memory available now.
         solver: nodal only: ``auto`` (the line solver from 128x128 cells on), ``direct``
             (sparse LU) or ``iterative`` (line-preconditioned conjugate gradients); see
             :mod:`spicebar.engines.solvers`.
@@ -35,6 +38,11 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
     choice("solver", solver, ("auto", "direct", "iterative"))
     timeout_s = positive_scalar("timeout_s", timeout_s, "s")
     v = validate_inputs(inputs, spec.rows)
+    key = engine
+    if engine == "nodal":
+        from .engines.solvers import uses_grid_solver
+        key = "nodal-lines" if uses_grid_solver(spec, solver) else engine
+    check_memory(spec.rows, spec.cols, v.shape[0], key, memory_limit_bytes)
     if engine == "ideal":
         from .engines.ideal import solve_ideal
         return solve_ideal(spec, v)

@@ -61,6 +61,7 @@ class CrossbarSpec:
         r_sense: input resistance of each bit-line readout, ohm, >= 0.
         drive: which end of the word lines is driven: ``left``, ``right`` or ``both``.
         sense: which end of the bit lines is read: ``bottom``, ``top`` or ``both``.
+        label: free text for netlist headers and reports (safe characters only, <= 80).
     """
 
     conductances: np.ndarray
@@ -70,6 +71,7 @@ class CrossbarSpec:
     r_sense: float = 0.0
     drive: Literal["left", "right", "both"] = "left"
     sense: Literal["bottom", "top", "both"] = "bottom"
+    label: str = ""
 
     def __post_init__(self) -> None:
         g = v.positive_array("conductances", self.conductances, 2, "S")
@@ -84,6 +86,7 @@ class CrossbarSpec:
         object.__setattr__(self, "r_sense", v.nonnegative_scalar("r_sense", self.r_sense, "ohm"))
         v.choice("drive", self.drive, DRIVE_SIDES)
         v.choice("sense", self.sense, SENSE_SIDES)
+        v.safe_label("label", self.label)
 
     @property
     def rows(self) -> int:
@@ -109,7 +112,8 @@ class CrossbarSpec:
         """One line: size, wires and ends, for netlist headers and reports."""
         def r(x):
             return f"{x:g}" if np.ndim(x) == 0 else "per-segment"
-        return (f"{self.rows}x{self.cols} passive crossbar, r_wl={r(self.r_wl)} ohm, "
+        head = f"{self.label}: " if self.label else ""
+        return (f"{head}{self.rows}x{self.cols} passive crossbar, r_wl={r(self.r_wl)} ohm, "
                 f"r_bl={r(self.r_bl)} ohm, r_driver={self.r_driver:g} ohm, "
                 f"r_sense={self.r_sense:g} ohm, drive={self.drive}, sense={self.sense}")
 

@@ -211,8 +211,9 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
     residual (the stop criterion, ``rtol``) and the KCL residual of the answer.
 
     Raises:
-        SolverError: ``spec`` is not a plain grid (see :func:`grid_reason`), the solve
-            would not fit in memory, or conjugate gradients did not converge.
+        SolverError: ``spec`` is not a plain grid (see :func:`grid_reason`) or conjugate
+            gradients did not converge.
+        ResourceError: the solve would not fit in the memory available now.
     """
     t0 = time.perf_counter()
     reason = grid_reason(spec)
@@ -222,9 +223,10 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
     batch = inputs.shape[0]
     need, have = grid_memory_bytes(rows, cols, batch), available_memory_bytes()
     if need > have:
-        raise SolverError(f"the line solver needs about {need / 2**30:.1f} GB for "
-                          f"{rows}x{cols} cells and {batch} input vector(s); "
-                          f"{have / 2**30:.1f} GB is available: split the batch")
+        from ..resources import ResourceError
+        raise ResourceError("inputs", f"the line solver needs about {need / 1e9:.1f} GB for "
+                            f"{rows}x{cols} cells and {batch} input vector(s)",
+                            f"at most {have / 1e9:.1f} GB (available now): split the batch")
     grid = _Grid(spec)
     basis = batch > rows
     volts = np.eye(rows) if basis else inputs

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SimulationError, SimulationTimeout, SimulatorSetupError
+from ..errors import (ConvergenceError, NetlistRejected, SimulationError, SimulationTimeout,
+                      SimulatorCrashed, SimulatorSetupError, SpicebarError)
 from ..ir import CircuitIR
 from ..names import branch_name
 from ..netlist import write_netlist
@@ -28,6 +29,9 @@ from ..results import SimulationResult
 from .ngspice_worker import EXIT_SETUP_ERROR
 
 DEFAULT_TIMEOUT_S = 600.0
+#: Temporary run folders are named so; a failed run's folder is kept with this marker file.
+RUN_DIR_PREFIX = "spicebar-ngspice-"
+FAILED_MARKER = "FAILED.txt"
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -63,11 +67,13 @@ def run_worker(job: dict, workdir: Path, timeout_s: float) -> tuple[np.ndarray, 
     if status is None:
         tail = log_path.read_text(errors="replace").splitlines()[-20:]
         how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
-        raise SimulationError(f"ngspice crashed ({how}) before reporting", job["netlist"], tail)
+        raise SimulatorCrashed(f"ngspice crashed ({how}) before reporting", job["netlist"], tail)
     if status["status"] != "ok":
         if status.get("code") == EXIT_SETUP_ERROR:
             raise SimulatorSetupError(status["summary"])
-        raise SimulationError(status["summary"], job["netlist"], status["messages"])
+        error = {"rejected": NetlistRejected, "convergence": ConvergenceError}.get(
+            status.get("kind"), SimulationError)
+        raise error(status["summary"], job["netlist"], status["messages"])
     return np.load(job["result"]), status
 
 
@@ -99,10 +105,9 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs."""
     t_start = time.perf_counter()
     own_dir = workdir is None
-    wd = Path(tempfile.mkdtemp(prefix="spicebar-ngspice-")) if own_dir else Path(workdir)
+    wd = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)) if own_dir else Path(workdir)
     wd.mkdir(parents=True, exist_ok=True)
     netlist_path = wd / "crossbar.cir"
-    ok = False
     try:
         t0 = time.perf_counter()
         write_netlist(netlist_path, ir, inputs[0])
@@ -114,10 +119,17 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
         t_emit = time.perf_counter() - t0
         values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
                                      ir.driver_voltages(inputs) + 0.0)
-        ok = True
-    finally:
-        if own_dir and ok and not keep_files:
+    except SpicebarError as exc:
+        if own_dir:  # kept for the user, marked so it is not taken for a leak
+            (wd / FAILED_MARKER).write_text(f"{type(exc).__name__}: {exc}\n")
+        raise
+    except BaseException:
+        if own_dir:
             shutil.rmtree(wd, ignore_errors=True)
+        raise
+    if own_dir and not keep_files:
+        shutil.rmtree(wd, ignore_errors=True)
+
     batch = inputs.shape[0]
     v = np.zeros((batch, ir.n_nodes))
     n_nodes_read = node_read.size

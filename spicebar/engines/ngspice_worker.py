@@ -43,11 +43,20 @@ def classify(message: str) -> str:
     return "info"
 
 
+#: Lines that say Newton (and its fall-backs) gave up, rather than that the input was bad.
+CONVERGENCE_PATTERN = re.compile(
+    r"timestep too small|iteration limit|could not be simulated|no convergence|"
+    r"gmin stepping failed|source stepping failed", re.IGNORECASE)
+
+
 class _Failure(Exception):
-    def __init__(self, summary: str, code: int = EXIT_SIM_ERROR):
+    """kind: ``rejected`` (netlist), ``convergence``, ``error`` or ``setup``."""
+
+    def __init__(self, summary: str, code: int = EXIT_SIM_ERROR, kind: str = "error"):
         super().__init__(summary)
         self.summary = summary
         self.code = code
+        self.kind = "setup" if code == EXIT_SETUP_ERROR else kind
 
 
 def _open_ngspice(messages: list[str]):
@@ -114,7 +123,7 @@ def run_job(job: dict, messages: list[str]) -> dict:
     rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
     errors = [m for m in messages[start:] if classify(m) == "error"]
     if rc != 0 or errors:
-        raise _Failure("ngspice rejected the netlist")
+        raise _Failure("ngspice rejected the netlist", kind="rejected")
     timings["load_s"] = time.perf_counter() - t0
 
     with np.load(job["values"]) as data:
@@ -133,6 +142,9 @@ def run_job(job: dict, messages: list[str]) -> dict:
         errors = _command(ng, messages, "op")
         plot = _current_plot(ng, ffi)
         if errors or not plot.startswith("op"):
+            if any(CONVERGENCE_PATTERN.search(m) for m in messages):
+                raise _Failure(f"ngspice found no operating point for input vector {b} (Newton, "
+                               "gmin and source stepping failed)", kind="convergence")
             raise _Failure(f"ngspice operating point failed for input vector {b}")
         t1 = time.perf_counter()
         t_run += t1 - t0
@@ -150,7 +162,24 @@ def run_job(job: dict, messages: list[str]) -> dict:
             "warnings": [m for m in messages if classify(m) == "warning"][:50]}
 
 
+def _exit_with_parent() -> None:
+    """End this process if the caller dies, so no orphan ngspice is left running."""
+    import os
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(EXIT_SIM_ERROR)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    _exit_with_parent()
     job_path = Path(argv[0])
     job = json.loads(job_path.read_text())
     messages: list[str] = []
@@ -158,7 +187,7 @@ def main(argv: list[str]) -> int:
         status = run_job(job, messages)
         code = EXIT_OK
     except _Failure as exc:
-        status = {"status": "error", "summary": exc.summary, "code": exc.code}
+        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
         code = exc.code
     status["messages"] = [m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m
                           for m in messages]

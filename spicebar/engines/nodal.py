@@ -94,8 +94,10 @@ def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct") -> Si
         if not np.all(np.isfinite(v_u)):
             raise SolverError("nodal solve produced non-finite voltages")
         v[unknown] = v_u
-        scale = max(float(np.abs(rhs).max()), np.finfo(float).tiny)
-        residual = float(np.abs(l_uu @ v_u - rhs).max() / scale)
+        # normwise backward error ||L v - b|| / (||L|| ||v|| + ||b||), infinity norms
+        norm_l = float(np.abs(l_uu).sum(axis=1).max())
+        scale = norm_l * float(np.abs(v_u).max()) + float(np.abs(rhs).max())
+        residual = float(np.abs(l_uu @ v_u - rhs).max() / max(scale, np.finfo(float).tiny))
 
     injected = lap @ v  # (n_nodes, batch): current each node pushes into the resistors
     drv = injected[ir.drivers.node_p].T

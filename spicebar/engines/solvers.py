@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import SolverError
 from ..ir import CircuitIR
+from ..resources import ResourceError
 from ..results import SimulationResult
 from ..spec import CrossbarSpec
 from .grid import available_memory_bytes, grid_reason, solve_grid
@@ -38,12 +39,20 @@ def direct_memory_bytes(n_unknown: int, batch: int) -> int:
 
 
 def check_direct_memory(n_unknown: int, batch: int) -> None:
-    """Raise :class:`SolverError` with the estimate before an LU that would not fit."""
+    """Raise :class:`ResourceError` with the estimate before an LU that would not fit."""
     need, have = direct_memory_bytes(n_unknown, batch), available_memory_bytes()
     if need > have:
-        raise SolverError(f"the direct (LU) solve of {n_unknown} unknowns needs about "
-                          f"{need / 2**30:.1f} GB, {have / 2**30:.1f} GB is available; "
-                          "use solver='iterative' (or 'auto')")
+        raise ResourceError("solver", f"the direct (LU) solve of {n_unknown} unknowns needs "
+                            f"about {need / 1e9:.1f} GB",
+                            f"at most {have / 1e9:.1f} GB (available now); use 'iterative' "
+                            "or 'auto'")
+
+
+def uses_grid_solver(spec: CrossbarSpec, solver: str) -> bool:
+    """Whether :func:`solve_nodal_spec` takes the grid line solver for ``spec``."""
+    wanted = solver == "iterative" or (solver == "auto"
+                                       and spec.conductances.size >= AUTO_ITERATIVE_CELLS)
+    return wanted and grid_reason(spec) is None
 
 
 def solve_nodal_spec(spec: CrossbarSpec, inputs: np.ndarray, solver: str = "auto",
