@@ -101,10 +101,12 @@ def _current_plot(ng, ffi) -> str:
     return ffi.string(ng._ngspice_shared.ngSpice_CurPlot()).decode()
 
 
-def run_job(job: dict, messages: list[str]) -> dict:
+def run_job(job: dict, messages: list[str], opened=None) -> dict:
     timings = {}
     t0 = time.perf_counter()
-    ng, ffi = _open_ngspice(messages)
+    if isinstance(opened, _Failure):
+        raise opened
+    ng, ffi = opened or _open_ngspice(messages)
     banner = "\n".join(messages)
     version_match = re.search(r"ngspice-(\d+)", banner)
     version = version_match.group(1) if version_match else "unknown"
@@ -179,12 +181,27 @@ def _exit_with_parent() -> None:
 
 
 def main(argv: list[str]) -> int:
+    """``JOB.json``, or ``--stdin``: load ngspice first, then read the job's path from stdin
+    (the caller starts the worker early and writes the netlist meanwhile)."""
     _exit_with_parent()
+    messages: list[str] = []
+    opened = None
+    if argv[0] == "--stdin":
+        t0 = time.perf_counter()
+        try:
+            opened = _open_ngspice(messages)
+        except _Failure as exc:
+            opened = exc
+        preload_s = time.perf_counter() - t0
+        argv = [sys.stdin.readline().strip()]
+        if not argv[0]:
+            return EXIT_SIM_ERROR  # the caller gave up before sending a job
     job_path = Path(argv[0])
     job = json.loads(job_path.read_text())
-    messages: list[str] = []
     try:
-        status = run_job(job, messages)
+        status = run_job(job, messages, opened)
+        if opened is not None:
+            status["timings"]["preload_s"] = preload_s
         code = EXIT_OK
     except _Failure as exc:
         status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
