@@ -89,12 +89,27 @@ def _along_rows_np(inv, fwd, back, rhs, out):
         out[:, i] -= back[i] * out[:, i + 1]
 
 
-if HAVE_NUMBA:
-    along_cols = njit(cache=True, parallel=True)(_along_cols_py)
-    along_rows = njit(cache=True, parallel=True)(_along_rows_py)
-    schur_finish = njit(cache=True, parallel=True)(_schur_finish_py)
-else:  # pragma: no cover
-    along_cols, along_rows, schur_finish = _along_cols_np, _along_rows_np, _schur_finish_np
+#: Below this many elements a kernel runs on one thread: waking the thread pool costs
+#: more than it saves, most of all on a machine whose cores are busy with other work.
+PARALLEL_MIN_ELEMENTS = 1 << 18
+
+
+def _dispatch(py, np_fallback):
+    if not HAVE_NUMBA:  # pragma: no cover
+        return np_fallback
+    serial = njit(cache=True)(py)
+    parallel = njit(cache=True, parallel=True)(py)
+
+    def kernel(*args):
+        big = args[-1].size >= PARALLEL_MIN_ELEMENTS
+        return (parallel if big else serial)(*args)
+    kernel.__doc__ = py.__doc__
+    return kernel
+
+
+along_cols = _dispatch(_along_cols_py, _along_cols_np)
+along_rows = _dispatch(_along_rows_py, _along_rows_np)
+schur_finish = _dispatch(_schur_finish_py, _schur_finish_np)
 
 
 def thomas_factors(diag: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
