@@ -112,3 +112,26 @@ def test_memory_estimate_refuses_before_solving(monkeypatch, rng):
     monkeypatch.setattr(grid_module, "available_memory_bytes", lambda: 1_000_000)
     with pytest.raises(ResourceError, match=r"needs about .* GB.*available"):
         solve_grid(spec, np.full((1, 64), 0.2))
+
+
+def test_cli_solver_flag(tmp_path, rng):
+    import json
+    import subprocess
+    import sys
+
+    from spicebar.results import SimulationResult
+    g = random_conductances(rng, 10, 12)
+    np.save(tmp_path / "G.npy", g)
+    np.save(tmp_path / "V.npy", rng.uniform(0, 0.2, (2, 10)))
+    outs = {}
+    for solver in ("iterative", "direct"):
+        out = tmp_path / f"{solver}.npz"
+        p = subprocess.run([sys.executable, "-m", "spicebar.cli", "simulate", "-G",
+                            tmp_path / "G.npy", "-V", tmp_path / "V.npy", "--r-wl", "1",
+                            "--r-bl", "1", "--solver", solver, "-o", out],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr
+        outs[solver] = SimulationResult.load(out)
+    assert outs["iterative"].info["iterations"] > 0
+    assert json.dumps(outs["iterative"].info)  # info stays JSON-able
+    assert_same(outs["iterative"], outs["direct"])
