@@ -9,7 +9,9 @@ readout bottom), which is badcrossbar's too. Every measurement runs in a fresh
 process (after a tiny warm-up solve, so imports and numba's cached kernels are
 not timed) and reports wall time, CPU time and the process's peak memory.
 Agreement: largest |I - I_ref| / max |I_ref| over the output currents, against
-the direct LU where it ran, else the iterative solver. badcrossbar runs in its
+the direct LU where it ran, else the iterative solver (for ``ideal`` this is the
+IR-drop error, not a disagreement). ngspice's peak memory is its child process's;
+its CPU time is the caller's only. badcrossbar runs in its
 own environment (``make peers`` or ``tools/setup_peers.sh``); without it the
 column is skipped. Writes ``benchmarks/out/scale_time.png``.
 """
@@ -54,7 +56,8 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     np.save(out_path, res.currents)
     info = {"wall": wall, "cpu": cpu,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mb": max(resource.getrusage(who).ru_maxrss for who in
+                           (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024,
             "iterations": res.info.get("iterations")}
     if engine == "ngspice":
         t = res.info["timings"]

@@ -184,7 +184,7 @@ def _solve_layouts(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | 
     f_w = grid.drive(volts)
     if grid.ideal_b:
         return grid.solve_w(f_w), np.zeros(shape), none
-    return schur_cg(grid, f_w, np.zeros(shape), rtol, max_iter)
+    return schur_cg(grid, f_w, None, rtol, max_iter)  # sources drive word lines only
 
 
 def _kcl_residual(grid: _Grid, volts, x_w, x_b) -> float:

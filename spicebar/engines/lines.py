@@ -309,10 +309,11 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
         ``x_w``, ``x_b`` (volts, same layouts) and info: ``iterations`` and
         ``cg_residual_rel``, the largest final ``||r||_2 / ||f||_2`` over the batch.
     """
-    has_cells = f_w.size and f_b.size
+    has_cells = f_w.size and (f_b is None or f_b.size)
     if not has_cells:
         return system.solve_w(f_w), system.solve_b(f_b), {"iterations": 0, "cg_residual_rel": 0.0}
-    rhs = f_w + system.c(system.solve_b(f_b)) if np.any(f_b) else f_w.copy()
+    b_driven = f_b is not None and np.any(f_b)   # None: no source feeds a bit line
+    rhs = f_w + system.c(system.solve_b(f_b)) if b_driven else f_w.copy()
     norm_rhs = np.sqrt(system.dot(rhs, rhs))
     norm_rhs[norm_rhs == 0] = 1.0
     max_iter = max_iter or 20 * int(np.sqrt(f_w.size)) + 100
@@ -344,5 +345,5 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
         p *= beta_of(beta)
         p += z
         it += 1
-    x_b = system.solve_b(f_b + system.ct(x)) if np.any(f_b) else system.solve_b_cells(x)
+    x_b = system.solve_b(f_b + system.ct(x)) if b_driven else system.solve_b_cells(x)
     return x, x_b, {"iterations": it, "cg_residual_rel": float(rel.max())}
