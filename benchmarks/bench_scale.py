@@ -145,10 +145,12 @@ def main() -> None:
                       f"{it:>5} {note:>10}", flush=True)
     single = [r for r in rows if r["batch"] == 1]
     engines = sorted({r["engine"] for r in single}, key=lambda e: list(limits).index(e))
-    print("growth exponent k (time ~ cells^k, fit over the three largest sizes, CPU time):")
+    print("growth exponent k (time ~ cells^k, fit over the three largest sizes; CPU time, "
+          "wall time for ngspice, whose work is in its child process):")
     for e in engines:
         rs = [r for r in single if r["engine"] == e]
-        print(f"  {e:>11}: k = {growth([r['n'] ** 2 for r in rs], [r['cpu'] for r in rs]):.2f}")
+        t = [r["wall" if e == "ngspice" else "cpu"] for r in rs]
+        print(f"  {e:>11}: k = {growth([r['n'] ** 2 for r in rs], t):.2f}")
     plot(single, engines)
 
 

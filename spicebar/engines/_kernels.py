@@ -73,6 +73,43 @@ def _schur_finish_np(diag, off, g, p, s, out):
     out[:, :, :-1] += off[:, :-1] * p[:, :, 1:]
 
 
+def _cg_step_py(x, r, p, q, alpha, rr):
+    """``x += alpha p``, ``r -= alpha q`` and ``rr = |r|^2``, per vector, in one pass."""
+    B, R, K = x.shape
+    for b in prange(B):
+        a = alpha[b]
+        s = 0.0
+        for i in range(R):
+            for k in range(K):
+                x[b, i, k] += a * p[b, i, k]
+                v = r[b, i, k] - a * q[b, i, k]
+                r[b, i, k] = v
+                s += v * v
+        rr[b] = s
+
+
+def _cg_step_np(x, r, p, q, alpha, rr):
+    a = alpha[:, None, None]
+    x += a * p
+    r -= a * q
+    rr[:] = np.einsum("bij,bij->b", r, r)
+
+
+def _xpby_py(p, z, beta):
+    """``p = z + beta p`` per vector, in place."""
+    B, R, K = p.shape
+    for b in prange(B):
+        c = beta[b]
+        for i in range(R):
+            for k in range(K):
+                p[b, i, k] = z[b, i, k] + c * p[b, i, k]
+
+
+def _xpby_np(p, z, beta):
+    p *= beta[:, None, None]
+    p += z
+
+
 def _along_cols_np(inv, fwd, back, rhs, out):
     out[...] = rhs * inv
     for k in range(1, rhs.shape[2]):
@@ -94,14 +131,14 @@ def _along_rows_np(inv, fwd, back, rhs, out):
 PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
-def _dispatch(py, np_fallback):
+def _dispatch(py, np_fallback, fastmath=False):
     if not HAVE_NUMBA:  # pragma: no cover
         return np_fallback
-    serial = njit(cache=True)(py)
-    parallel = njit(cache=True, parallel=True)(py)
+    serial = njit(cache=True, fastmath=fastmath)(py)
+    parallel = njit(cache=True, parallel=True, fastmath=fastmath)(py)
 
     def kernel(*args):
-        big = args[-1].size >= PARALLEL_MIN_ELEMENTS
+        big = args[0].size >= PARALLEL_MIN_ELEMENTS
         return (parallel if big else serial)(*args)
     kernel.__doc__ = py.__doc__
     return kernel
@@ -110,6 +147,8 @@ def _dispatch(py, np_fallback):
 along_cols = _dispatch(_along_cols_py, _along_cols_np)
 along_rows = _dispatch(_along_rows_py, _along_rows_np)
 schur_finish = _dispatch(_schur_finish_py, _schur_finish_np)
+cg_step = _dispatch(_cg_step_py, _cg_step_np, fastmath=True)  # lets |r|^2 vectorise
+xpby = _dispatch(_xpby_py, _xpby_np)
 
 
 def thomas_factors(diag: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

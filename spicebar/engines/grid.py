@@ -25,7 +25,8 @@ import numpy as np
 from ..errors import SolverError
 from ..results import SimulationResult
 from ..spec import CrossbarSpec
-from ._kernels import HAVE_NUMBA, along_cols, along_rows, schur_finish, thomas_factors
+from ._kernels import (HAVE_NUMBA, along_cols, along_rows, cg_step, schur_finish,
+                       thomas_factors, xpby)
 from .lines import DEFAULT_RTOL, schur_cg
 
 #: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
@@ -110,8 +111,17 @@ class _Grid:
             # A_b^-1 (G x) in one pass: fold the cell conductances into the first factor.
             self.fac_bg = [self.fac_b[0] * g, *self.fac_b[1:]]
 
+    def _buffer(self, key: str, like: np.ndarray) -> np.ndarray:
+        """A reused work array: fresh 100 MB arrays cost more in page faults than the sweep."""
+        pool = self.__dict__.setdefault("_pool", {})
+        buf = pool.get(key)
+        if buf is None or buf.shape != like.shape:
+            buf = pool[key] = np.empty_like(like)
+        return buf
+
     def solve_w(self, r: np.ndarray) -> np.ndarray:
-        out = np.empty_like(r)
+        """``A_w^-1 r``; the result lives in a reused buffer until the next call."""
+        out = self._buffer("w", r)
         along_cols(*self.fac_w, r, out)
         return out
 
@@ -127,9 +137,10 @@ class _Grid:
         return out
 
     def schur(self, p: np.ndarray) -> np.ndarray:
-        """``S p = A_w p - C A_b^-1 C^T p`` in two compiled passes."""
-        out = np.empty_like(p)
-        schur_finish(self.diag_w, self.off_w, self.g, p, self.solve_b_cells(p), out)
+        """``S p = A_w p - C A_b^-1 C^T p`` in two compiled passes (result in a reused buffer)."""
+        tmp, out = self._buffer("b", p), self._buffer("q", p)
+        along_rows(*self.fac_bg, p, tmp)
+        schur_finish(self.diag_w, self.off_w, self.g, p, tmp, out)
         return out
 
     def matvec_w(self, x: np.ndarray) -> np.ndarray:
@@ -150,6 +161,18 @@ class _Grid:
     @staticmethod
     def per_vector(a: np.ndarray) -> np.ndarray:
         return a[:, None, None]
+
+    @staticmethod
+    def cg_step(x, r, p, q, alpha) -> np.ndarray:
+        """``x += alpha p; r -= alpha q`` in place; returns ``|r|^2`` per vector."""
+        rr = np.empty(x.shape[0])
+        cg_step(x, r, p, q, np.ascontiguousarray(alpha, dtype=float), rr)
+        return rr
+
+    @staticmethod
+    def xpby(p, z, beta) -> None:
+        """``p = z + beta p`` in place."""
+        xpby(p, z, np.ascontiguousarray(beta, dtype=float))
 
     def c(self, x_b: np.ndarray) -> np.ndarray:
         """Cell currents into the word-line nodes from the bit-line voltages."""
@@ -183,8 +206,10 @@ def _solve_layouts(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | 
         return x_w, grid.solve_b_cells(x_w), none
     f_w = grid.drive(volts)
     if grid.ideal_b:
-        return grid.solve_w(f_w), np.zeros(shape), none
-    return schur_cg(grid, f_w, None, rtol, max_iter)  # sources drive word lines only
+        return grid.solve_w(f_w).copy(), np.zeros(shape), none
+    x_w, x_b, info = schur_cg(grid, f_w, None, rtol, max_iter)  # sources drive word lines
+    grid.__dict__.pop("_pool", None)
+    return x_w, x_b, info
 
 
 def _kcl_residual(grid: _Grid, volts, x_w, x_b) -> float:

@@ -319,7 +319,7 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
     max_iter = max_iter or 20 * int(np.sqrt(f_w.size)) + 100
 
     x = np.zeros_like(rhs)
-    r = rhs
+    r = rhs.copy()
     z = system.solve_w(r)
     p = z.copy()
     rz = system.dot(r, z)
@@ -333,17 +333,21 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
         q = system.schur(p)
         pq = system.dot(p, q)
         alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=pq > 0)
-        alpha, beta_of = system.per_vector(alpha), system.per_vector
-        x += alpha * p
-        q *= alpha
-        r = r - q
-        rel = np.sqrt(system.dot(r, r)) / norm_rhs
+        if hasattr(system, "cg_step"):  # fused compiled updates
+            rel = np.sqrt(system.cg_step(x, r, p, q, alpha)) / norm_rhs
+        else:
+            x += system.per_vector(alpha) * p
+            r = r - system.per_vector(alpha) * q
+            rel = np.sqrt(system.dot(r, r)) / norm_rhs
         z = system.solve_w(r)
         rz_new = system.dot(r, z)
         beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
         rz = rz_new
-        p *= beta_of(beta)
-        p += z
+        if hasattr(system, "xpby"):
+            system.xpby(p, z, beta)
+        else:
+            p *= system.per_vector(beta)
+            p += z
         it += 1
     x_b = system.solve_b(f_b + system.ct(x)) if b_driven else system.solve_b_cells(x)
     return x, x_b, {"iterations": it, "cg_residual_rel": float(rel.max())}
