@@ -193,13 +193,15 @@ class Scaling:
         """The weights a programmed array holds: ``(inputs, cols)`` S -> ``(outputs, inputs)``."""
         k = self.siemens_per_weight
         if self.mapping.scheme == "differential":
-            return ((g[:, 0::2] - g[:, 1::2]) / k).T
+            n = 2 * (g.shape[1] // 2)  # an odd last column of an array is unused
+            return ((g[:, 0:n:2] - g[:, 1:n:2]) / k).T
         return ((g[:, :-1] - g[:, -1:]) / k).T
 
     def outputs_from_currents(self, currents: np.ndarray) -> np.ndarray:
         """Column currents ``(reads, cols)`` A -> outputs ``(reads, outputs)`` in weight units."""
         if self.mapping.scheme == "differential":
-            diff = currents[:, 0::2] - currents[:, 1::2]
+            n = 2 * (currents.shape[1] // 2)  # an odd last column of an array is unused
+            diff = currents[:, 0:n:2] - currents[:, 1:n:2]
         else:
             diff = currents[:, :-1] - currents[:, -1:]
         return diff / self.amperes_per_output

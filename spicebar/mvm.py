@@ -209,8 +209,14 @@ def _jobs(prep: Prepared, effects) -> list[tuple[int, np.ndarray, np.ndarray]]:
 
 
 def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | None = None,
-                progress: bool = True, timeout_s: float = 600.0) -> np.ndarray:
-    """Outputs ``(batch, n)`` in weight units with only ``effects`` switched on."""
+                progress: bool = True, timeout_s: float = 600.0, force_circuit: bool = False
+                ) -> np.ndarray:
+    """Outputs ``(batch, n)`` in weight units with only ``effects`` switched on.
+
+    The circuit ``engine`` runs when ``wires`` is on and the spec has wire resistance,
+    or when ``force_circuit`` (then with zero resistances unless ``wires`` is on);
+    otherwise each tile is ``V @ G``.
+    """
     from .simulation import simulate
     from .transpose import transpose_spec
     effects = frozenset(effects)
@@ -218,9 +224,9 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
     if bad:
         raise SpecError("effects", f"has {sorted(bad)}", ", ".join(EFFECTS))
     s = prep.spec
-    circuit = "wires" in effects and s.has_wires
-    eng = engine if circuit else "ideal"
-    wire_spec = s if circuit else replace(s, r_wl=0.0, r_bl=0.0, r_driver=0.0, r_sense=0.0)
+    wired = "wires" in effects and s.has_wires
+    eng = engine if (wired or force_circuit) else "ideal"
+    wire_spec = s if wired else replace(s, r_wl=0.0, r_bl=0.0, r_driver=0.0, r_sense=0.0)
     backward = s.direction == "backward"
     lines = s.array_cols if backward else s.array_rows
     readout = make_readout(s, lines) if "adc" in effects else None
@@ -307,7 +313,8 @@ def run_mvm(weights, inputs, spec: MVMSpec, engines=("nodal", "ngspice"), budget
     prep = prepare(weights, inputs, spec)
     effects = spec.configured_effects()
     y_q = run_effects(prep, ("quantisation",), "ideal", progress=False)
-    ys = {e: run_effects(prep, effects, e, workers, progress, timeout_s) for e in engines}
+    ys = {e: run_effects(prep, effects, e, workers, progress, timeout_s, force_circuit=True)
+          for e in engines}
     rows = error_budget(prep, budget_engine, progress, workers, ys.get(budget_engine)) if budget else []
     s = prep.scaling
     info = {"direction": spec.direction, "scheme": spec.mapping.scheme, "w_max": s.w_max,
