@@ -58,4 +58,4 @@ def test_backward_in_ngspice_matches_nodal_and_reciprocity(ngspice_ready, rng):
     v = rng.uniform(-0.2, 0.2, (2, spec.cols))
     a = simulate(bwd, v, "ngspice").currents
     m_fwd = simulate(spec, np.eye(spec.rows), "nodal").currents
-    np.testing.assert_allclose(a, v @ m_fwd, rtol=0, atol=ENGINE_AGREEMENT_REL * np.abs(a).max())
+    np.testing.assert_allclose(a, v @ m_fwd.T, rtol=0, atol=ENGINE_AGREEMENT_REL * np.abs(a).max())
