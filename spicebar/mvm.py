@@ -215,7 +215,8 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
 
     The circuit ``engine`` runs when ``wires`` is on and the spec has wire resistance,
     or when ``force_circuit`` (then with zero resistances unless ``wires`` is on);
-    otherwise each tile is ``V @ G``.
+    otherwise each tile is ``V @ G``. ``workers``: parallel tiles (default: every
+    core for ngspice, 1 for nodal).
     """
     from .simulation import simulate
     from .transpose import transpose_spec
@@ -242,7 +243,10 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
         return simulate(spec, volts[k][reads], eng, timeout_s=timeout_s).currents
 
     jobs = _jobs(prep, effects)
-    currents = run_parallel(solve, jobs, workers if eng != "ideal" else 1,
+    # ngspice jobs are child processes: one thread per core keeps every core busy. The
+    # nodal solves hold the GIL for much of their time; threads only add contention.
+    n_workers = workers if eng == "ngspice" else (workers or 1) if eng == "nodal" else 1
+    currents = run_parallel(solve, jobs, n_workers,
                             desc=f"{eng} {'+'.join(sorted(effects)) or 'ideal'}",
                             progress=progress and eng != "ideal")
     n_reads = prep.volts.shape[0]
