@@ -195,3 +195,60 @@ def test_input_shape_mismatch_is_a_spec_error(rng):
     with pytest.raises(SpecError, match="inputs"):
         run_mvm(rng.normal(size=(3, 5)), rng.normal(size=(2, 4)), MVMSpec(), engines=("nodal",),
                 budget=False, progress=False)
+
+
+def test_adc_error_is_bounded_by_half_an_lsb_per_column(rng):
+    """Each tile's two columns err by at most half an LSB each; tiles in a column add."""
+    w = rng.normal(size=(12, 40))
+    x = rng.normal(size=(5, 40))
+    spec = MVMSpec(MappingSpec(), array_rows=16, array_cols=8, adc_bits=6)
+    prep = prepare(w, x, spec)
+    from spicebar.tile_readout import make_readout
+    lsb = make_readout(spec, 16).adc.lsb
+    y = run_effects(prep, ("adc",), progress=False)
+    row_tiles = 3  # 40 inputs on 16-row arrays
+    bound = row_tiles * 2 * 0.5 * lsb / prep.scaling.amperes_per_output
+    err = np.abs(y - x @ w.T)
+    assert err.max() <= bound * (1 + 1e-9)  # float rounding of the bound itself
+    assert err.max() > 0.2 * bound  # 6 bits is coarse: the error is really there
+
+
+def test_read_noise_is_a_fresh_draw_per_read_with_the_right_spread(rng):
+    """Sample std of one output over 600 reads of the same vector against the analytic std."""
+    sigma = 0.05
+    w = rng.uniform(-1, 1, size=(1, 16))
+    x = np.tile(rng.uniform(0.2, 1.0, size=(1, 16)), (600, 1))
+    spec = MVMSpec(MappingSpec(), DeviceSpec(read_sigma_rel=sigma), array_rows=16, array_cols=2)
+    prep = prepare(w, x, spec)
+    y = run_effects(prep, ("noise",), progress=False)[:, 0]
+    g = prep.targets[0]
+    volts = prep.volts[0]
+    amps = prep.scaling.amperes_per_output
+    expect = sigma * np.sqrt(np.sum(volts ** 2 * (g[:, 0] ** 2 + g[:, 1] ** 2))) / amps
+    # The sample std of N=600 normal draws has relative std 1/sqrt(2N) = 2.9 %: allow 5 of those.
+    assert abs(y.std(ddof=1) / expect - 1) < 5 / np.sqrt(2 * 600)
+    assert abs(y.mean() - (x[0] @ w[0])) < 5 * expect / np.sqrt(600)  # unbiased
+
+
+def test_budget_rows_switch_one_effect_each(rng):
+    w = rng.normal(size=(6, 10))
+    x = rng.normal(size=(2, 10))
+    spec = MVMSpec(MappingSpec(), array_rows=8, array_cols=8, r_wl=2.0, r_bl=2.0)
+    r = run_mvm(w, x, spec, engines=("nodal",), progress=False)
+    by = {row.label: row for row in r.budget}
+    assert [row.configured for row in r.budget].count(True) == 2  # wires, and all together
+    assert by["IR drop + sneak paths"].rms == pytest.approx(by["all together (nodal)"].rms, rel=1e-12)
+    assert by["IR drop + sneak paths"].rel_rms > 1e-4
+
+
+def test_plots_write_pngs(tmp_path, rng):
+    from spicebar import CrossbarSpec
+    from spicebar.mvm_plot import plot_budget, plot_outputs, plot_transpose_geometry
+    from spicebar.plot import save_figure
+    w = rng.normal(size=(4, 8))
+    r = run_mvm(w, rng.normal(size=(2, 8)), MVMSpec(MappingSpec(levels=8), array_rows=8,
+                array_cols=8, r_wl=1.0), engines=("nodal",), progress=False)
+    axes = plot_transpose_geometry(CrossbarSpec(np.full((6, 5), 5e-5), r_wl=1.0, r_bl=2.0))
+    assert len(axes) == 3
+    for ax, name in ((axes, "t"), (plot_outputs(r), "o"), (plot_budget(r.budget), "b")):
+        assert save_figure(ax, tmp_path / f"{name}.png").stat().st_size > 1000
