@@ -106,10 +106,14 @@ class TileDraws:
         return cls(rng.standard_normal(shape), rng.standard_normal(shape), rng.random(shape),
                    rng.standard_normal(shape), reads)
 
-    def read_noise(self, n_reads: int) -> np.ndarray:
-        """Standard normals for ``n_reads`` reads, shape ``(n_reads, 2, rows, cols)``."""
-        rng = np.random.default_rng(self.read_seed)
-        return rng.standard_normal((n_reads, 2, *self.prog_rel.shape))
+    def read_noise(self, read_index: int) -> np.ndarray:
+        """Standard normals of read ``read_index``, shape ``(2, rows, cols)``.
+
+        Each read has its own child seed, so reads can be drawn in any order, lazily.
+        """
+        seq = np.random.SeedSequence(self.read_seed.entropy,
+                                     spawn_key=(*self.read_seed.spawn_key, int(read_index)))
+        return np.random.default_rng(seq).standard_normal((2, *self.prog_rel.shape))
 
 
 def program(g_target: np.ndarray, dev: DeviceSpec, draws: TileDraws, g_min: float, g_max: float,

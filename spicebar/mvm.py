@@ -193,19 +193,31 @@ def _tile_volts(prep: Prepared, tile: Tile) -> np.ndarray:
     return out
 
 
-def _jobs(prep: Prepared, effects) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """(tile index, read indices, conductances) for every circuit to solve."""
-    d, m = prep.spec.devices, prep.spec.mapping
-    jobs = []
+def _jobs(prep: Prepared, effects) -> list[tuple[int, np.ndarray, np.ndarray, bool]]:
+    """(tile index, read indices, conductances before read noise, noisy) per circuit to solve.
+
+    With read noise every read is its own circuit; its conductances are drawn when the
+    job runs (memory stays one array per running job).
+    """
+    noisy = "noise" in effects and prep.spec.devices.has_read_noise
     n_reads = prep.volts.shape[0]
+    jobs = []
     for k in range(len(prep.tiles)):
         g = programmed_conductances(prep, k, effects)
-        if "noise" in effects and d.has_read_noise:
-            noise = prep.draws[k].read_noise(n_reads)
-            jobs += [(k, np.array([r]), read(g, d, noise[r], m.g_min_s)) for r in range(n_reads)]
+        if noisy:
+            jobs += [(k, np.array([r]), g, True) for r in range(n_reads)]
         else:
-            jobs.append((k, np.arange(n_reads), g))
+            jobs.append((k, np.arange(n_reads), g, False))
     return jobs
+
+
+def read_conductances(prep: Prepared, job) -> np.ndarray:
+    """The conductances a job's circuit has: with read noise, that read's own draw."""
+    k, reads, g, noisy = job
+    if not noisy:
+        return g
+    d = prep.spec.devices
+    return read(g, d, prep.draws[k].read_noise(int(reads[0])), prep.spec.mapping.g_min_s)
 
 
 def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | None = None,
@@ -234,8 +246,8 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
     volts = [_tile_volts(prep, t) for t in prep.tiles]
 
     def solve(job):
-        k, reads, g = job
-        spec = wire_spec.tile_spec(g)
+        k, reads = job[0], job[1]
+        spec = wire_spec.tile_spec(read_conductances(prep, job))
         if backward:
             spec = transpose_spec(spec)
         if eng == "ideal":
@@ -251,7 +263,7 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
                             progress=progress and eng != "ideal")
     n_reads = prep.volts.shape[0]
     y_reads = np.zeros((n_reads, prep.n_out))
-    for (k, reads, _), cur in zip(jobs, currents):
+    for (k, reads, *_), cur in zip(jobs, currents):
         if readout is not None:
             cur = readout.convert(cur)
         t = prep.tiles[k]
