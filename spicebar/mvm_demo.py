@@ -38,7 +38,8 @@ def run_mvm_demo(out_dir: str | Path = "demo_out/mvm", batch: int = 2, seed: int
     echo(f"layer {w.shape[0]}x{w.shape[1]} on {r.info['tiles']} tiles of 64x64 (differential, "
          f"32 levels, 3% programming, 1% read noise, 0.2% stuck-off, 1 ohm wires, 8-bit ADC)")
     echo(format_budget(r.budget))
-    echo(f"max |y_ngspice - y_nodal| = {np.abs(r.y['ngspice'] - r.y['nodal']).max():.3g} (weight units)")
+    echo(f"max |y_ngspice - y_nodal| after the 8-bit ADC = "
+         f"{np.abs(r.y['ngspice'] - r.y['nodal']).max():.3g} (weight units)")
     files = [r.save(out / "layer.npz")]
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)

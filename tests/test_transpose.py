@@ -59,3 +59,19 @@ def test_backward_in_ngspice_matches_nodal_and_reciprocity(ngspice_ready, rng):
     a = simulate(bwd, v, "ngspice").currents
     m_fwd = simulate(spec, np.eye(spec.rows), "nodal").currents
     np.testing.assert_allclose(a, v @ m_fwd.T, rtol=0, atol=ENGINE_AGREEMENT_REL * np.abs(a).max())
+
+
+def test_geometry_forward_and_backward_errors_grow_away_from_the_drivers():
+    """Uniform array with wires: the cell nearest every driver and readout (bottom-left) is
+    least affected; forward outputs degrade along the word lines, backward outputs up the
+    bit lines."""
+    g = np.full((12, 16), 5e-5)
+    spec = CrossbarSpec(g, r_wl=1.0, r_bl=2.0)
+    m = simulate(spec, np.eye(12), "nodal").currents
+    rel = (m - g) / g
+    assert np.unravel_index(np.argmax(rel), rel.shape) == (11, 0)   # least negative
+    assert np.unravel_index(np.argmin(rel), rel.shape) == (0, 15)   # farthest corner
+    fwd = simulate(spec, np.ones(12), "nodal").currents[0] / g.sum(0) - 1
+    bwd = simulate(transpose_spec(spec), np.ones(16), "nodal").currents[0] / g.sum(1) - 1
+    assert np.all(np.diff(fwd) < 0)   # forward: worse with distance from the left drivers
+    assert np.all(np.diff(bwd) > 0)   # backward: worse towards the top (far from bottom drivers)
