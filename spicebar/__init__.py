@@ -21,6 +21,8 @@ _LAZY = {
     "full_scale_current": "simulation", "ENGINES": "simulation", "compare": "comparison",
     "format_table": "comparison", "format_netlist": "netlist", "write_netlist": "netlist",
     "load_array": "io", "run_demo": "demo",
+    "MVMSpec": "mvm", "run_mvm": "mvm", "MappingSpec": "mapping", "DeviceSpec": "devices",
+    "transpose_spec": "transpose",
 }
 
 __all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",

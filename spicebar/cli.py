@@ -4,6 +4,7 @@
     spicebar generate --conductances G.npy --r-wl 1 --r-bl 1 -o crossbar.cir
     spicebar compare  --conductances G.npy --inputs V.npy --r-wl 1 --r-bl 1 [--json]
     spicebar demo [--out DIR]
+    spicebar mvm --weights W.npy --inputs X.npy --array 128x128 --out Y.npz   (see cli_mvm)
     spicebar doctor
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
@@ -101,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
 
     sub.add_parser("doctor", help="check ngspice, its KLU solver and its shared library")
+    from .cli_mvm import add_parser as add_mvm_parser
+    add_mvm_parser(sub)
     return parser
 
 
@@ -199,6 +202,11 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_mvm(args) -> int:
+    from .cli_mvm import cmd_mvm as run
+    return run(args)
+
+
 def cmd_doctor(args) -> int:
     from .toolchain import INSTALL_HINT, ngspice_version
     info = ngspice_version()
@@ -215,7 +223,7 @@ def cmd_doctor(args) -> int:
 
 
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
-            "demo": cmd_demo, "doctor": cmd_doctor}
+            "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm}
 
 
 def main(argv: list[str] | None = None) -> int:

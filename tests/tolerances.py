@@ -24,3 +24,24 @@ def rounding_current(v_max: float, r_min: float, terms: int) -> float:
     """
     import numpy as np
     return 4.0 * terms * np.finfo(float).eps * v_max / r_min
+
+
+def mvm_rounding(x_abs_sum: float, w_max: float, on_off: float, terms: int) -> float:
+    """Absolute float64 error of one output of a mapped ``y = W x``, in output units.
+
+    Each column current is a sum of ``terms`` products ``V * G`` of size up to
+    ``|V| * g_max``; a differential or reference output subtracts two such sums, so
+    the difference carries about ``terms * eps * sum|V| * g_max`` of rounding (the
+    common ``g_min`` or ``g_ref`` part cancels only after rounding). Divided by the
+    siemens per weight ``(g_max - g_min) / w_max`` (half of that for the reference
+    scheme, hence one factor 2) this is ``terms * eps * sum|x| * w_max * on_off /
+    (on_off - 1)``; a factor 8 covers the two sums, the reference scheme and the
+    order of accumulation across tiles.
+    """
+    import numpy as np
+    return 16.0 * max(terms, 1) * np.finfo(float).eps * x_abs_sum * w_max * on_off / (on_off - 1)
+
+
+#: Drifted conductances ``G * (t/t0)**-nu``: one extra rounding per cell on top of the
+#: mapping round trip, so the same bound as :func:`mvm_rounding` applies with a factor 2.
+DRIFT_EXTRA_FACTOR = 2.0
