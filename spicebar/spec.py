@@ -24,6 +24,7 @@ from typing import Literal, Union
 import numpy as np
 
 from . import _validate as v
+from .cells import Cell, PassiveCell, validate_cell
 from .errors import SpecError
 
 DRIVE_SIDES = ("left", "right", "both")
@@ -61,6 +62,7 @@ class CrossbarSpec:
         r_sense: input resistance of each bit-line readout, ohm, >= 0.
         drive: which end of the word lines is driven: ``left``, ``right`` or ``both``.
         sense: which end of the bit lines is read: ``bottom``, ``top`` or ``both``.
+        cell: the cell kind (:mod:`spicebar.cells`); default passive linear.
     """
 
     conductances: np.ndarray
@@ -70,6 +72,7 @@ class CrossbarSpec:
     r_sense: float = 0.0
     drive: Literal["left", "right", "both"] = "left"
     sense: Literal["bottom", "top", "both"] = "bottom"
+    cell: Cell = PassiveCell()
 
     def __post_init__(self) -> None:
         g = v.positive_array("conductances", self.conductances, 2, "S")
@@ -84,6 +87,7 @@ class CrossbarSpec:
         object.__setattr__(self, "r_sense", v.nonnegative_scalar("r_sense", self.r_sense, "ohm"))
         v.choice("drive", self.drive, DRIVE_SIDES)
         v.choice("sense", self.sense, SENSE_SIDES)
+        validate_cell(self.cell)
 
     @property
     def rows(self) -> int:
@@ -109,7 +113,9 @@ class CrossbarSpec:
         """One line: size, wires and ends, for netlist headers and reports."""
         def r(x):
             return f"{x:g}" if np.ndim(x) == 0 else "per-segment"
-        return (f"{self.rows}x{self.cols} passive crossbar, r_wl={r(self.r_wl)} ohm, "
+        kind = "passive crossbar" if isinstance(self.cell, PassiveCell) else \
+            f"crossbar of {self.cell.describe()}"
+        return (f"{self.rows}x{self.cols} {kind}, r_wl={r(self.r_wl)} ohm, "
                 f"r_bl={r(self.r_bl)} ohm, r_driver={self.r_driver:g} ohm, "
                 f"r_sense={self.r_sense:g} ohm, drive={self.drive}, sense={self.sense}")
 
