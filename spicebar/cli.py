@@ -41,6 +41,68 @@ def _array_flags(p: argparse.ArgumentParser, inputs_required: bool) -> None:
                    help="driven end of the word lines (default left)")
     g.add_argument("--sense", choices=("bottom", "top", "both"), default="bottom",
                    help="read end of the bit lines (default bottom)")
+    _cell_flags(p)
+
+
+def _cell_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cells (see spicebar/cells.py)")
+    g.add_argument("--cell", choices=("passive", "nonlinear", "1s1r", "1t1r"), default="passive",
+                   help="cell kind (default passive linear)")
+    g.add_argument("--v0", type=float, default=None, metavar="V",
+                   help="nonlinear: I = G*V0*sinh(V/V0) voltage scale (default 0.25)")
+    g.add_argument("--nonlinearity", type=float, default=None, metavar="K",
+                   help="1s1r: selector half-bias ratio I(Vr)/I(Vr/2), > 2 (default 1000)")
+    g.add_argument("--sel-v-read", type=float, default=None, metavar="V",
+                   help="1s1r: voltage at which K and --sel-i-read are stated (default 1)")
+    g.add_argument("--sel-i-read", type=float, default=None, metavar="A",
+                   help="1s1r: selector current at --sel-v-read (default 1e-4)")
+    g.add_argument("--vg-on", type=float, default=None, metavar="V",
+                   help="1t1r: gate-line voltage of selected rows (required for 1t1r)")
+    g.add_argument("--vg-off", type=float, default=None, metavar="V",
+                   help="1t1r: gate-line voltage of gated-off rows (default 0)")
+    g.add_argument("--mos-model", default=None, metavar="CARD",
+                   help="1t1r: level1, bsim4 (models/) or a .model file (default level1)")
+    g.add_argument("--w", type=float, default=None, metavar="M", help="1t1r: channel width (default 1e-6)")
+    g.add_argument("--l", type=float, default=None, metavar="M", help="1t1r: channel length (default 0.18e-6)")
+    g = p.add_argument_group("operating mode (see spicebar/operation.py)")
+    g.add_argument("--mode", choices=("vmm", "read"), default="vmm",
+                   help="vmm: inputs on the word lines (default); read: one cell (no --inputs)")
+    g.add_argument("--floating-rows", default=None, metavar="I,J,..",
+                   help="vmm: rows left undriven (comma-separated indices)")
+    g.add_argument("--gated-off-rows", default=None, metavar="I,J,..",
+                   help="vmm, 1t1r: rows whose gate line is at --vg-off")
+    g.add_argument("--scheme", choices=("floating", "v2", "v3"), default="v2",
+                   help="read: bias of the unselected lines (default v2)")
+    g.add_argument("--read-row", type=int, default=0, help="read: selected row (default 0)")
+    g.add_argument("--read-col", type=int, default=0, help="read: selected column (default 0)")
+    g.add_argument("--v-read", type=float, default=0.2, metavar="V", help="read: voltage (default 0.2)")
+
+
+def _index_list(text, parameter):
+    if text is None:
+        return ()
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise SpecError(parameter, f"is {text!r}", "comma-separated row indices, e.g. 0,3,7") from None
+
+
+def _cell_and_operation(args):
+    from .cells import make_cell
+    from .operation import ReadOperation, VmmOperation
+    cell = make_cell(args.cell, **{
+        "passive": {}, "nonlinear": {"v0_volt": args.v0},
+        "1s1r": {"nonlinearity": args.nonlinearity, "v_read_volt": args.sel_v_read,
+                 "i_read_a": args.sel_i_read},
+        "1t1r": {"vg_on_volt": args.vg_on, "vg_off_volt": args.vg_off, "model": args.mos_model,
+                 "w_m": args.w, "l_m": args.l}}[args.cell])
+    if args.mode == "read":
+        op = ReadOperation(row=args.read_row, col=args.read_col, v_read_volt=args.v_read,
+                           scheme=args.scheme)
+    else:
+        op = VmmOperation(floating_rows=_index_list(args.floating_rows, "--floating-rows"),
+                          gated_off_rows=_index_list(args.gated_off_rows, "--gated-off-rows"))
+    return cell, (None if op == VmmOperation() else op)
 
 
 def _ngspice_flags(p: argparse.ArgumentParser) -> None:
@@ -61,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("simulate", help="run one engine and write its result (.npz)")
-    _array_flags(p, inputs_required=True)
+    _array_flags(p, inputs_required=False)
+    p.set_defaults(inputs_needed=True)
     p.add_argument("--engine", choices=("ideal", "nodal", "ngspice"), default="nodal")
     p.add_argument("--out", "-o", required=True, metavar="RESULT.npz",
                    help="result file: currents (batch, cols) A, v_wl and v_bl (batch, rows, cols) "
@@ -76,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", required=True, metavar="FILE.cir")
 
     p = sub.add_parser("compare", help="run every engine and print the error table")
-    _array_flags(p, inputs_required=True)
+    _array_flags(p, inputs_required=False)
+    p.set_defaults(inputs_needed=True)
     p.add_argument("--engines", default="ideal,nodal,ngspice",
                    help="comma-separated engines (default ideal,nodal,ngspice)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
@@ -99,12 +163,25 @@ def _spec_from_args(args):
     from .io import load_array
     from .spec import CrossbarSpec
     g = load_array(args.conductances, "conductances")
+    cell, op = _cell_and_operation(args)
     spec = CrossbarSpec(g, r_wl=args.r_wl, r_bl=args.r_bl, r_driver=args.r_driver,
-                        r_sense=args.r_sense, drive=args.drive, sense=args.sense)
+                        r_sense=args.r_sense, drive=args.drive, sense=args.sense, cell=cell)
+    args.operation = op
     inputs = None
+    if op is not None and op.mode == "read":
+        if args.inputs is not None:
+            raise SpecError("--inputs", "was given with --mode read",
+                            "no --inputs: the read sets the word-line voltages")
+        op.check(spec.rows, spec.cols, cell.kind)
+        return spec, None
+    if op is not None:
+        op.check(spec.rows, spec.cols, cell.kind)
     if args.inputs is not None:
         from .spec import validate_inputs
         inputs = validate_inputs(load_array(args.inputs, "inputs"), spec.rows)
+    elif getattr(args, "inputs_needed", False):
+        raise SpecError("--inputs", "is missing", "a (batch, rows) or (rows,) .npy/.csv file "
+                        "(or --mode read)")
     return spec, inputs
 
 
@@ -121,7 +198,8 @@ def cmd_simulate(args) -> int:
     from .simulation import simulate
     out = _out_path(args.out, (".npz",), "--out")
     spec, inputs = _spec_from_args(args)
-    result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout)
+    result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout,
+                      operation=args.operation)
     result.save(out)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
           f"-> {out}")
@@ -142,7 +220,10 @@ def cmd_generate(args) -> int:
         vector = inputs[args.vector]
     elif args.vector != 0:
         raise SpecError("--vector", "needs --inputs")
-    path = write_netlist(out, elaborate(spec), vector if vector is not None else np.zeros(spec.rows))
+    if args.operation is not None and args.operation.mode == "read":
+        vector = args.operation.row_voltages(spec.rows)[0]
+    path = write_netlist(out, elaborate(spec, args.operation),
+                         vector if vector is not None else np.zeros(spec.rows))
     print(f"wrote {path} ({spec.describe()})")
     return 0
 
@@ -156,9 +237,16 @@ def cmd_compare(args) -> int:
             raise SpecError("--engines", f"has {e!r}", ", ".join(ENGINES))
     if len(engines) < 2:
         raise SpecError("--engines", f"has {len(engines)} engine(s)", "at least two")
+    from .simulation import operation_inputs
     spec, inputs = _spec_from_args(args)
-    results = simulate_all(spec, inputs, engines, workdir=args.workdir, timeout_s=args.timeout)
-    comparison = compare(results, full_scale_current(spec, inputs))
+    results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
+                           timeout_s=args.timeout)
+    comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs, args.operation)))
+    decomposition = None
+    exact = results.get("ngspice") or results.get("nodal")
+    if exact is not None:
+        from .sneak import decompose, format_decomposition
+        decomposition = decompose(spec, exact, args.operation)
     if args.out:
         from .plot import plot_column_error, plot_voltage_maps, save_figure
         out = Path(args.out)
@@ -169,7 +257,24 @@ def cmd_compare(args) -> int:
         exact = results.get("ngspice") or results.get("nodal") or next(iter(results.values()))
         save_figure(plot_voltage_maps(exact), out / "voltage_maps.png")
         save_figure(plot_column_error(comparison), out / "column_error.png")
-    print(comparison.to_json() if args.json else format_table(comparison))
+        if decomposition is not None:
+            from .plot_cells import plot_cell_maps, plot_decomposition
+            save_figure(plot_cell_maps(exact), out / "cell_maps.png")
+            save_figure(plot_decomposition(decomposition), out / "decomposition.png")
+    if args.json:
+        import json
+        d = json.loads(comparison.to_json())
+        if decomposition is not None:
+            d["decomposition"] = {"engine": decomposition.engine, "max_abs_a": decomposition.summary(),
+                                  **{t: getattr(decomposition, t).tolist() for t in
+                                     ("total", "ideal", "ir_drop", "device", "sneak", "residual")}}
+        print(json.dumps(d, indent=2))
+    else:
+        print(format_table(comparison))
+        if decomposition is not None:
+            cols = [args.operation.col] if getattr(args.operation, "mode", "") == "read" else None
+            print()
+            print(format_decomposition(decomposition, cols))
     return 0
 
 
