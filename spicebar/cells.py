@@ -35,10 +35,14 @@ MOS_MODELS = {"level1": "nmos_level1.lib", "bsim4": "nmos_bsim4.lib"}
 
 
 def _range(name: str, value, lo: float, hi: float, unit: str, open_lo: bool = False) -> float:
-    x = v.nonnegative_scalar(name, value, unit) if lo >= 0 else float(value)
-    if not (lo < x if open_lo else lo <= x) or x > hi:
-        lo_s = f"> {lo:g}" if open_lo else f">= {lo:g}"
-        raise SpecError(name, f"is {value!r} {unit}".rstrip(), f"{lo_s} and <= {hi:g} {unit}".strip())
+    lo_s = f"> {lo:g}" if open_lo else f">= {lo:g}"
+    allowed = f"a finite number {lo_s} and <= {hi:g} {unit}".strip()
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise SpecError(name, f"is {value!r}", allowed) from None
+    if isinstance(value, bool) or not math.isfinite(x) or not (lo < x if open_lo else lo <= x) or x > hi:
+        raise SpecError(name, f"is {value!r} {unit}".rstrip(), allowed)
     return x
 
 

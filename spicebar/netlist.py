@@ -14,6 +14,12 @@ from .ir import NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
 #: answer is the direct (KLU) solve to about 1e-12 relative either way.
 NGSPICE_OPTIONS = {"reltol": "1e-9", "abstol": "1e-15", "vntol": "1e-12"}
 
+#: Overrides for circuits with nonlinear cells. Lines left floating behind selectors sit at
+#: nodes whose every conductance is ~1e-9 S; there ngspice cannot meet abstol=1e-15 A and
+#: gives up ("timestep too small"). 1e-12 A / 1e-9 V is still 1e-7 of a 10 uA cell current,
+#: and Newton's quadratic convergence leaves the answer far below those stopping limits.
+NGSPICE_NONLINEAR_OPTIONS = {"abstol": "1e-12", "vntol": "1e-9"}
+
 
 def format_value(x: float) -> str:
     """Shortest text that reads back to the same float64."""
@@ -82,7 +88,8 @@ def format_netlist(ir: CircuitIR, input_vector: np.ndarray | None = None,
     driver_values = np.asarray(input_vector, dtype=float)[ir.driver_row] + 0.0  # no -0.0
     lines = [f"* spicebar: {ir.title}",
              "* column current j = i(vsense_j) (+ i(vsenset_j)); node names: see spicebar.names",
-             ".options klu " + " ".join(f"{k}={v}" for k, v in NGSPICE_OPTIONS.items())]
+             ".options klu " + " ".join(f"{k}={v}" for k, v in {
+                 **NGSPICE_OPTIONS, **(NGSPICE_NONLINEAR_OPTIONS if ir.nonlinear else {})}.items())]
     lines += model_cards(ir)
     for group in ir.groups:
         value = driver_values if group is ir.drivers else group.value

@@ -50,6 +50,8 @@ STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources, **_nonlinear
 def conductance_matrix(ir: CircuitIR) -> sp.csr_matrix:
     """Nodal conductance matrix of every resistor, shape ``(n_nodes, n_nodes)``, siemens."""
     triplets = [STAMPED_KINDS[RESISTOR](g) for g in ir.resistors]
+    if not triplets:  # e.g. nonlinear cells on ideal wires: no resistor at all
+        return sp.csr_matrix((ir.n_nodes, ir.n_nodes))
     rows, cols, vals = (np.concatenate(t) for t in zip(*triplets))
     return sp.coo_matrix((vals, (rows, cols)), shape=(ir.n_nodes, ir.n_nodes)).tocsr()
 
