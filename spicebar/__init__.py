@@ -20,6 +20,9 @@ _LAZY = {
     "full_scale_current": "simulation", "ENGINES": "simulation", "compare": "comparison",
     "format_table": "comparison", "format_netlist": "netlist", "write_netlist": "netlist",
     "load_array": "io", "run_demo": "demo",
+    "PassiveCell": "cells", "NonlinearCell": "cells", "SelectorCell": "cells",
+    "TransistorCell": "cells", "VmmOperation": "operation", "ReadOperation": "operation",
+    "decompose": "sneak", "read_margin": "read_margin",
 }
 
 __all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",
