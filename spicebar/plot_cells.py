@@ -81,7 +81,7 @@ def plot_read_margin(margins, ax=None):
     """Read margin against array size for each cell kind (colour) and scheme (line style)."""
     plt = _pyplot()
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 4.8), constrained_layout=True)
+        _, ax = plt.subplots(figsize=(9, 5.6), constrained_layout=True)
     styles = {"floating": ("-", "o"), "v2": ("--", "s"), "v3": (":", "^")}
     cells = list(dict.fromkeys(m.cell for m in margins))
     for k, cell in enumerate(cells):
@@ -96,6 +96,6 @@ def plot_read_margin(margins, ax=None):
     ax.set_ylabel("read margin (I_LRS - I_HRS) / I_LRS")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("worst-case read margin (far corner, all other cells LRS)", fontsize=10)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=len(cells), loc="upper center", bbox_to_anchor=(0.5, -0.13))
     ax.grid(alpha=0.3)
     return ax
