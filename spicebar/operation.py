@@ -39,11 +39,10 @@ SCHEMES = ("floating", "v2", "v3")
 
 
 def _rows_tuple(name: str, value) -> tuple[int, ...]:
-    try:
-        out = tuple(sorted({int(x) for x in np.atleast_1d(np.asarray(value, dtype=object)).tolist()}))
-    except (TypeError, ValueError):
-        raise SpecError(name, f"is {value!r}", "a sequence of row indices") from None
-    return out
+    items = np.atleast_1d(np.asarray(value, dtype=object)).tolist()
+    if any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) for x in items):
+        raise SpecError(name, f"is {value!r}", "a sequence of integer row indices")
+    return tuple(sorted({int(x) for x in items}))
 
 
 @dataclass(frozen=True)
