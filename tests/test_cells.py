@@ -33,6 +33,7 @@ G = np.full((3, 4), 1e-4)
     (lambda: elaborate(CrossbarSpec(G), VmmOperation(gated_off_rows=(1,))), "gated_off_rows", "1T1R"),
     (lambda: elaborate(CrossbarSpec(G), VmmOperation(floating_rows=(5,))), "floating_rows", "0..2"),
     (lambda: elaborate(CrossbarSpec(G), VmmOperation(floating_rows=(0, 1, 2))), "floating_rows", "driven"),
+    (lambda: VmmOperation(floating_rows=(1.5,)), "floating_rows", "integer"),
     (lambda: ReadOperation(scheme="v4"), "scheme", "floating"),
     (lambda: elaborate(CrossbarSpec(G), ReadOperation(row=3)), "row", "0..2"),
     (lambda: simulate(CrossbarSpec(G), [0.1] * 3, operation=ReadOperation()), "inputs", "read"),

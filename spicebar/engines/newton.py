@@ -95,6 +95,12 @@ class _System:
         self.l_vals = coo.data[keep]
         self.sinh = [g for g in ir.devices if g.kind == SINH]
         self.nmos = [g for g in ir.devices if g.kind == NMOS]
+        # Resistors and sinh devices give a symmetric, diagonally dominant Jacobian (an
+        # M-matrix): SuperLU may then keep the diagonal pivots (about 2x faster). MOSFETs
+        # make it unsymmetric: keep partial pivoting.
+        self.lu_options = dict(permc_spec="MMD_AT_PLUS_A")
+        if not self.nmos:
+            self.lu_options.update(diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
 
     def evaluate(self, v: np.ndarray, v_lim: list[np.ndarray] | None):
         """Injected node currents ``(n,)`` of the linearised system, Jacobian on the unknowns."""
@@ -150,7 +156,7 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.n
     for it in range(1, MAX_ITER + 1):
         inj, jac = system.evaluate(v, v_lim)
         try:
-            lu = spla.splu(jac, permc_spec="MMD_AT_PLUS_A")
+            lu = spla.splu(jac, **system.lu_options)
         except RuntimeError as exc:
             raise SolverError(f"Newton Jacobian is singular at iteration {it} of input vector "
                               f"{vector} ({exc}): some node has no DC path to a source") from None
@@ -212,7 +218,8 @@ def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
     np.add.at(driver_currents, (slice(None), ir.driver_row), drv)
     its = [r["iterations"] for r in reports]
     mos = [g for g in ir.devices if g.kind == NMOS]
-    info = {"solver": "Newton-Raphson, scipy splu (SuperLU, MMD_AT_PLUS_A) per iteration",
+    info = {"solver": "Newton-Raphson, scipy splu (SuperLU, MMD_AT_PLUS_A"
+                      + (", symmetric mode" if not mos else "") + ") per iteration",
             "unknowns": int(system.unknown.size), "converged": True,
             "iterations": its, "max_iterations": int(max(its)),
             "kcl_residual_rel": float(max(r["kcl_residual_rel"] for r in reports)),
