@@ -143,6 +143,13 @@ class TransistorCell:
         w = _range("w_m", self.w_m, 1e-8, 1e-4, "m")
         l_ = _range("l_m", self.l_m, 1e-8, 1e-4, "m")
         l1 = level1_params(str(path))
+        if int(params.get("level", 1)) == 1:
+            for key, val, ok in (("kp", l1.kp, l1.kp > 0), ("phi", l1.phi, l1.phi > 0),
+                                 ("gamma", l1.gamma, l1.gamma >= 0), ("lambda", l1.lam, l1.lam >= 0),
+                                 ("ld", l1.ld, l1.ld >= 0)):
+                if not (math.isfinite(val) and ok):
+                    raise SpecError("model", f"card {path.name} has {key} = {val!r}",
+                                    "kp > 0, phi > 0, gamma >= 0, lambda >= 0, ld >= 0")
         vth = params.get("vth0", l1.vto)
         on = float(self.vg_on_volt)
         if not math.isfinite(on) or on <= vth or on > 5.0:

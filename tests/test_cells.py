@@ -45,6 +45,13 @@ def test_bad_cell_and_operation_parameters(make, parameter, fragment):
     assert fragment in str(err.value)
 
 
+def test_non_physical_mos_card_is_refused(tmp_path):
+    card = tmp_path / "bad.lib"
+    card.write_text(".model bad nmos (level=1 vto=0.5 kp=-1e-4 phi=0.8)\n")
+    with pytest.raises(SpecError, match="kp = -0.0001"):
+        TransistorCell(vg_on_volt=1.8, model=card)
+
+
 def test_selector_parameters_mean_what_they_say():
     s = SelectorCell(nonlinearity=500.0, v_read_volt=0.8, i_read_a=2e-5)
     i, _ = sinh_iv(np.array([0.8, 0.4]), s.i_s_amp, s.v_s_volt)
