@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .devices import NGSPICE_GMIN, level1_params, mos1_ids, read_model_card, sinh_iv
+from .iv_models import NGSPICE_GMIN, level1_params, mos1_ids, read_model_card, sinh_iv
 from .ir import CircuitIR
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from . import _validate as v
-from .devices import MODELS_DIR, level1_params, read_model_card
+from .iv_models import MODELS_DIR, level1_params, read_model_card
 from .errors import SpecError
 
 CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r")

@@ -48,7 +48,7 @@ def _format_sinh(g: ElementGroup, node_names: np.ndarray, value: np.ndarray) -> 
 
 def _format_nmos(g: ElementGroup, node_names: np.ndarray, value: np.ndarray) -> list[str]:
     """MOSFETs ``M d g s b model w= l=`` (bulk at ground); the card is written by model_cards."""
-    from .devices import read_model_card
+    from .iv_models import read_model_card
     model = read_model_card(str(g.model))[0]
     d, gate, s = (node_names[x].tolist() for x in (g.node_p, g.node_g, g.node_n))
     return [f"{name} {a} {c} {b} 0 {model} w={w!r} l={ln!r}"

@@ -6,7 +6,7 @@ from scipy.optimize import brentq
 
 from spicebar import CrossbarSpec, SolverError, SpecError, simulate
 from spicebar.cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell, make_cell
-from spicebar.devices import Level1Params, level1_params, mos1_ids, sinh_iv
+from spicebar.iv_models import Level1Params, level1_params, mos1_ids, sinh_iv
 from spicebar.elaboration import elaborate
 from spicebar.engines import newton
 from spicebar.netlist import format_netlist

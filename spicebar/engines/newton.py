@@ -3,7 +3,7 @@
 Unknowns are the node voltages not held by a source. Per input vector it solves
 ``F(v) = L v + i_dev(v) = 0`` at the unknown nodes, where ``L`` is the resistor
 Laplacian (plus ngspice's ``gmin`` from every MOSFET drain and source to ground,
-see :mod:`spicebar.devices`) and ``i_dev`` the current each device draws out of a
+see :mod:`spicebar.iv_models`) and ``i_dev`` the current each device draws out of a
 node. Each iteration stamps the device conductances vectorised into a sparse
 Jacobian and solves it with SuperLU.
 
@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..devices import NGSPICE_GMIN, level1_params, mos1_ids, sinh_iv
+from ..iv_models import NGSPICE_GMIN, level1_params, mos1_ids, sinh_iv
 from ..errors import SolverError
 from ..ir import NMOS, SINH, CircuitIR, ElementGroup
 from ..results import SimulationResult
