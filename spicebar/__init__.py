@@ -23,6 +23,9 @@ _LAZY = {
     "load_array": "io", "run_demo": "demo",
     "MVMSpec": "mvm", "run_mvm": "mvm", "MappingSpec": "mapping", "DeviceSpec": "devices",
     "transpose_spec": "transpose",
+    "PassiveCell": "cells", "NonlinearCell": "cells", "SelectorCell": "cells",
+    "TransistorCell": "cells", "VmmOperation": "operation", "ReadOperation": "operation",
+    "decompose": "sneak", "read_margin": "read_margin",
 }
 
 __all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",
