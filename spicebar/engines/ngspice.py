@@ -95,8 +95,12 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
 
 
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
-                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False) -> SimulationResult:
-    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs."""
+                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
+                  extra_cards: tuple[str, ...] = ()) -> SimulationResult:
+    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs.
+
+    ``extra_cards``: netlist lines added before ``.op`` (see ``format_netlist``).
+    """
     t_start = time.perf_counter()
     own_dir = workdir is None
     wd = Path(tempfile.mkdtemp(prefix="spicebar-ngspice-")) if own_dir else Path(workdir)
@@ -105,7 +109,7 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     ok = False
     try:
         t0 = time.perf_counter()
-        write_netlist(netlist_path, ir, inputs[0])
+        write_netlist(netlist_path, ir, inputs[0], extra_cards)
         node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel()]))
         node_read = node_read[node_read != 0]
         read = ir.node_names[node_read].tolist()
