@@ -5,6 +5,8 @@
     spicebar compare  --conductances G.npy --inputs V.npy --r-wl 1 --r-bl 1 [--json]
     spicebar demo [--out DIR]
     spicebar doctor
+    spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
+    spicebar plot sweep DIR -o FILE.png
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
 shows the traceback.
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .cli_sweep import add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
 from .errors import SpecError, SpicebarError
 
 EXIT_BAD_INPUT = 2
@@ -92,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
 
     sub.add_parser("doctor", help="check ngspice, its KLU solver and its shared library")
+    add_sweep_parser(sub)
+    add_plot_parser(sub)
     return parser
 
 
@@ -197,7 +202,7 @@ def cmd_doctor(args) -> int:
 
 
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
-            "demo": cmd_demo, "doctor": cmd_doctor}
+            "demo": cmd_demo, "doctor": cmd_doctor, "sweep": cmd_sweep, "plot": cmd_plot}
 
 
 def main(argv: list[str] | None = None) -> int:
