@@ -142,7 +142,7 @@ def test_failed_points_are_recorded_and_the_rest_complete(local_run):
 
 @pytest.mark.ngspice
 def test_dask_local_cluster_gives_identical_results(local_run, tmp_path):
-    distributed = pytest.importorskip("distributed", reason="the 'dask' extra is not installed")
+    import distributed  # dev extra (and the 'dask' extra for users)
     sweep, run = local_run
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster, \
