@@ -20,6 +20,8 @@ _LAZY = {
     "full_scale_current": "simulation", "ENGINES": "simulation", "compare": "comparison",
     "format_table": "comparison", "format_netlist": "netlist", "write_netlist": "netlist",
     "load_array": "io", "run_demo": "demo",
+    "MODELS": "models", "score_models": "scoring", "format_scores": "scoring",
+    "load_sweep": "sweep", "run_sweep": "sweep_run", "read_table": "sweep_table",
 }
 
 __all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",

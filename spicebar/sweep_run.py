@@ -119,6 +119,7 @@ class SweepRun:
     lost: int                # points whose worker died (not recorded; rerun to finish)
     elapsed_s: float
     cpu_s: float             # CPU time of the points run now (workers and ngspice)
+    point_s: float           # wall time of the points run now, summed (/ elapsed_s: concurrency)
     table: Path | None
 
 
@@ -171,7 +172,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
              else type(executor).__name__)
     log(f"sweep: {len(keys)} points, {reused} already done, {len(todo)} to run on {where}")
     failed = lost = 0
-    cpu = 0.0
+    cpu = point_s = 0.0
     bar = None
     try:
         if todo:
@@ -197,6 +198,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
                     continue
                 _write_json(out / POINTS_DIR / f"{k}.json", rec)
                 cpu += rec.get("cpu_s", 0.0)
+                point_s += rec.get("elapsed_s", 0.0)
                 if rec["status"] != "ok":
                     failed += 1
                     log(f"sweep: point {p.index} failed ({rec['reason']}); netlist: "
@@ -211,6 +213,6 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
     table = write_table(out, sweep, keys)
     elapsed = time.perf_counter() - t_start
     log(f"sweep: {len(todo) - lost} run, {failed + failed_before} failed, {lost} lost, "
-        f"{elapsed:.1f} s wall, {cpu:.1f} s CPU in points -> {table}")
+        f"{elapsed:.1f} s wall, points busy {point_s:.1f} s, CPU {cpu:.1f} s -> {table}")
     return SweepRun(out, keys, reused, len(todo) - lost, failed + failed_before, lost, elapsed,
-                    cpu, table)
+                    cpu, point_s, table)
