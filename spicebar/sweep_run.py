@@ -56,10 +56,10 @@ def run_point(task: dict) -> dict:
               "rows": spec.rows, "cols": spec.cols, "reference": reference, "note": note,
               "status": "ok", "reason": "", "message": "", "netlist": "",
               "spicebar_version": __version__, "host": socket.gethostname(), "pid": os.getpid()}
-    adc = default_adc(spec, v, opts.adc_bits)
-    record["full_scale_a"] = adc.x_max
-    record["lsb_a"] = adc.lsb
     try:
+        adc = default_adc(spec, v, opts.adc_bits)
+        record["full_scale_a"] = adc.x_max
+        record["lsb_a"] = adc.lsb
         if reference == "ngspice":
             from .elaboration import elaborate
             from .engines.ngspice import solve_ngspice
@@ -118,7 +118,8 @@ class SweepRun:
     failed: int              # points recorded as failed (now or before)
     lost: int                # points whose worker died (not recorded; rerun to finish)
     elapsed_s: float
-    cpu_s: float             # CPU time of the points run now (workers and ngspice)
+    cpu_s: float             # CPU time of the points run now (workers and ngspice; counted
+                             # per process, so only approximate when points share one)
     point_s: float           # wall time of the points run now, summed (/ elapsed_s: concurrency)
     table: Path | None
 
@@ -174,6 +175,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
     failed = lost = 0
     cpu = point_s = 0.0
     bar = None
+    interrupted = False
     try:
         if todo:
             from tqdm import tqdm
@@ -205,11 +207,16 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
                         f"{rec['netlist'] or '-'}")
                 bar.set_postfix(failed=failed)
                 bar.update(1)
+    except BaseException:
+        interrupted = True
+        log(f"sweep: stopped; finished points are kept in {out / POINTS_DIR}: run the same "
+            "command again to finish the rest")
+        raise
     finally:
         if bar is not None:
             bar.close()
         if own and executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=not interrupted, cancel_futures=True)
     table = write_table(out, sweep, keys)
     elapsed = time.perf_counter() - t_start
     log(f"sweep: {len(todo) - lost} run, {failed + failed_before} failed, {lost} lost, "

@@ -62,7 +62,7 @@ def local_run(tmp_path_factory, ngspice_ready):
     root = tmp_path_factory.mktemp("sweep")
     sweep = load_sweep(write_sweep(root))
     run = run_sweep(sweep, root / "local", workers=2, progress=False, log=None)
-    return sweep, run
+    return sweep, run, root / "sweep.toml"
 
 
 def test_expansion_order_and_generic_spec_fields(tmp_path):
@@ -112,7 +112,7 @@ def test_point_keys_address_content():
 
 @pytest.mark.ngspice
 def test_failed_points_are_recorded_and_the_rest_complete(local_run):
-    sweep, run = local_run
+    sweep, run, _ = local_run
     assert (run.ran, run.failed, run.lost) == (len(sweep.points), 2, 0)
     t = read_table(run.out_dir)
     assert len(t["model"]) == 3 * len(sweep.points)  # one row per point and model
@@ -143,14 +143,17 @@ def test_failed_points_are_recorded_and_the_rest_complete(local_run):
 @pytest.mark.ngspice
 def test_dask_local_cluster_gives_identical_results(local_run, tmp_path):
     import distributed  # dev extra (and the 'dask' extra for users)
-    sweep, run = local_run
+    sweep, run, path = local_run
+    out = tmp_path / "dask"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        dask_run = run_sweep(sweep, tmp_path / "dask", executor=client.get_executor(),
-                             progress=False, log=None)
-    assert dask_run.keys == run.keys and dask_run.ran == len(sweep.points)
-    a, b = read_table(run.out_dir), read_table(dask_run.out_dir)
+                                  dashboard_address=None) as cluster:
+        # Through the command line: `spicebar sweep FILE --scheduler ADDRESS`.
+        assert main(["sweep", str(path), "--scheduler", cluster.scheduler_address,
+                     "--out", str(out), "--no-progress"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["keys"] == list(run.keys)
+    assert len(list((out / POINTS_DIR).glob("*.json"))) == len(sweep.points)
+    a, b = read_table(run.out_dir), read_table(out)
     for col in ("status", "model", "reference", "reason", "model_status", "max_rel", "mean_rel",
                 "rms_rel", "max_lsb", "rms_lsb", "max_code_err", "full_scale_a"):
         np.testing.assert_array_equal(a[col], b[col], err_msg=col)  # bit for bit
@@ -193,7 +196,7 @@ def test_killed_sweep_resumes_with_only_the_missing_points(ngspice_ready, tmp_pa
 
 @pytest.mark.ngspice
 def test_cli_sweep_plot_and_errors(local_run, tmp_path, capsys):
-    sweep, run = local_run
+    sweep, run, _ = local_run
     png = tmp_path / "sweep.png"
     assert main(["plot", "sweep", str(run.out_dir), "-o", str(png)]) == 0
     assert png.stat().st_size > 10_000
