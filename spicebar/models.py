@@ -37,12 +37,13 @@ def ideal(G: np.ndarray, V: np.ndarray, spec: CrossbarSpec) -> np.ndarray:
 def first_order(G: np.ndarray, V: np.ndarray, spec: CrossbarSpec) -> np.ndarray:
     """First-order IR-drop correction of ``V @ G`` for the default topology, ``(batch, cols)`` A.
 
-    Source of the formula: the first-order (single fixed-point step) IR-drop
-    estimate used in crossbar IR-drop compensation work, e.g. B. Liu et al.,
-    "Reduction and IR-drop compensations techniques for reliable neuromorphic
-    computing systems", ICCAD 2014: the wire drops are computed from the *ideal*
-    cell currents and subtracted from each cell's voltage. It is the first term
-    of the expansion of the exact solution in the wire resistance, so its error
+    Source: the first-order IR-drop estimate of the crossbar IR-drop
+    compensation literature (for example B. Liu et al., "Reduction and IR-drop
+    compensations techniques for reliable neuromorphic computing systems",
+    ICCAD 2014): the wire drops are computed from the *ideal* cell currents and
+    subtracted from each cell's voltage. The formula below is derived here for
+    spicebar's default topology. It is one fixed-point step from ``V @ G``, the
+    first term of the expansion of the exact solution in the wire resistance, so its error
     is second order, about ``(r G N^2)^2`` relative for an ``N x N`` array with
     segment resistance ``r`` and typical cell conductance ``G``; where
     ``r G N^2`` approaches 1 it over-corrects and can be worse than ``V @ G``.

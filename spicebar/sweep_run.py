@@ -124,6 +124,22 @@ class SweepRun:
     table: Path | None
 
 
+def _stop_workers(executor: Executor, grace_s: float = 2.0) -> None:
+    """Interrupt our local workers (each kills its ngspice run), then end them."""
+    import signal
+    procs = list((getattr(executor, "_processes", None) or {}).values())
+    for p in procs:
+        try:
+            os.kill(p.pid, signal.SIGINT)
+        except (ProcessLookupError, OSError):
+            pass
+    deadline = time.monotonic() + grace_s
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.terminate()
+
+
 def local_executor(workers: int | None = None) -> Executor:
     """Local worker processes (``spawn``), one per core by default."""
     import multiprocessing
@@ -216,6 +232,8 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
         if bar is not None:
             bar.close()
         if own and executor is not None:
+            if interrupted:
+                _stop_workers(executor)
             executor.shutdown(wait=not interrupted, cancel_futures=True)
     table = write_table(out, sweep, keys)
     elapsed = time.perf_counter() - t_start
