@@ -66,6 +66,8 @@ def cmd_sweep(args) -> int:
     finally:
         if client is not None:
             client.close()
+    from .sweep_table import format_summary, read_table
+    print(format_summary(read_table(run.out_dir)))
     return 0 if run.lost == 0 else 1
 
 

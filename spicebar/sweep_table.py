@@ -109,3 +109,22 @@ def select(table: dict[str, np.ndarray], **where) -> dict[str, np.ndarray]:
     for k, v in where.items():
         mask &= table[k] == v
     return {k: a[mask] for k, a in table.items()}
+
+
+def format_summary(table: dict[str, np.ndarray]) -> str:
+    """Per model and reference: points scored, median and worst max relative error and LSBs."""
+    lines = [f"{'model':<24} {'vs':<8} {'scored':>7} {'median max rel':>15} {'worst max rel':>14} "
+             f"{'worst LSB':>10}"]
+    pairs = dict.fromkeys(zip(table["model"].tolist(), table["reference"].tolist()))
+    for model, ref in pairs:
+        if not ref:
+            continue
+        sel = (table["model"] == model) & (table["reference"] == ref)
+        ok = sel & (table["status"] == "ok") & (table["model_status"] == "ok")
+        rel, lsb = table["max_rel"][ok], table["max_lsb"][ok]
+        if not ok.any():
+            lines.append(f"{model:<24} {ref:<8} {0:>3}/{int(sel.sum()):<3}")
+            continue
+        lines.append(f"{model:<24} {ref:<8} {int(ok.sum()):>3}/{int(sel.sum()):<3} "
+                     f"{np.median(rel):>15.3e} {rel.max():>14.3e} {lsb.max():>10.3g}")
+    return "\n".join(lines)

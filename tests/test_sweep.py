@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 SWEEP = """
 [sweep]
-models = ["ideal", "first_order", "nodal"]
+models = ["ideal", "first_order", "nodal", "tests.user_models:uniform_drop"]
 reference = "ngspice"
 ngspice_max_cells = 200
 timeout_s = 60
@@ -115,7 +115,7 @@ def test_failed_points_are_recorded_and_the_rest_complete(local_run):
     sweep, run, _ = local_run
     assert (run.ran, run.failed, run.lost) == (len(sweep.points), 2, 0)
     t = read_table(run.out_dir)
-    assert len(t["model"]) == 3 * len(sweep.points)  # one row per point and model
+    assert len(t["model"]) == 4 * len(sweep.points)  # one row per point and model
     failed = select(t, status="failed")
     reasons = dict(zip(failed["index"].astype(int), failed["reason"]))
     assert reasons == {4: "ngspice error", 5: "timeout"}
@@ -126,6 +126,8 @@ def test_failed_points_are_recorded_and_the_rest_complete(local_run):
     assert set(ok["index"].astype(int)) == {0, 1, 2, 3, 6, 7}
     nodal = select(ok, model="nodal", reference="ngspice")
     assert np.all(nodal["max_rel"] < ENGINE_AGREEMENT_REL)
+    user = select(ok, model="tests.user_models:uniform_drop")  # imported by each worker
+    assert set(user["model_status"]) == {"ok"} and len(user["model"]) == 6
     both = select(ok, index=6.0, model="first_order")
     assert both["model_status"][0] == "failed" and "not applicable" in both["model_error"][0]
     big = select(ok, index=7.0)
