@@ -26,6 +26,8 @@ _LAZY = {
     "PassiveCell": "cells", "NonlinearCell": "cells", "SelectorCell": "cells",
     "TransistorCell": "cells", "VmmOperation": "operation", "ReadOperation": "operation",
     "decompose": "sneak", "read_margin": "read_margin",
+    "MODELS": "models", "score_models": "scoring", "format_scores": "scoring",
+    "load_sweep": "sweep", "run_sweep": "sweep_run", "read_table": "sweep_table",
 }
 
 __all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",

@@ -6,6 +6,8 @@
     spicebar demo [--out DIR]
     spicebar mvm --weights W.npy --inputs X.npy --array 128x128 --out Y.npz   (see cli_mvm)
     spicebar doctor
+    spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
+    spicebar plot sweep DIR -o FILE.png
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
 shows the traceback.
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from . import __version__
 from .cli_cells import add_cell_flags, cell_and_operation
+from .cli_sweep import add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
 from .errors import SpecError, SpicebarError
 
 EXIT_BAD_INPUT = 2
@@ -108,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check ngspice, its KLU solver and its shared library")
     from .cli_mvm import add_parser as add_mvm_parser
     add_mvm_parser(sub)
+    add_sweep_parser(sub)
+    add_plot_parser(sub)
     return parser
 
 
@@ -269,7 +274,8 @@ def cmd_doctor(args) -> int:
 
 
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
-            "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm}
+            "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
+            "plot": cmd_plot}
 
 
 def main(argv: list[str] | None = None) -> int:

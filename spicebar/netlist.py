@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -75,13 +75,15 @@ def model_cards(ir: CircuitIR) -> list[str]:
 
 
 def format_netlist(ir: CircuitIR, input_vector: np.ndarray | None = None,
-                   analysis: str = ".op") -> str:
+                   analysis: str = ".op", extra_cards: Sequence[str] = ()) -> str:
     """The whole netlist as text.
 
     Args:
         ir: the circuit.
         input_vector: word-line voltages, shape ``(rows,)`` volts; zeros if omitted.
         analysis: the analysis card.
+        extra_cards: lines written just before the analysis card (``.include``,
+            ``.options``, ``.temp``), as given.
     """
     if input_vector is None:
         input_vector = np.zeros(ir.rows)
@@ -95,13 +97,16 @@ def format_netlist(ir: CircuitIR, input_vector: np.ndarray | None = None,
         value = driver_values if group is ir.drivers else group.value
         lines.append(f"* {group.comment}")
         lines.extend(FORMATTERS[group.kind](group, ir.node_names, value))
+    if extra_cards:
+        lines += ["* extra cards", *extra_cards]
     lines += [analysis, ".end", ""]
     return "\n".join(lines)
 
 
-def write_netlist(path: str | Path, ir: CircuitIR, input_vector: np.ndarray | None = None) -> Path:
+def write_netlist(path: str | Path, ir: CircuitIR, input_vector: np.ndarray | None = None,
+                  extra_cards: Sequence[str] = ()) -> Path:
     """Write :func:`format_netlist` to ``path``; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(format_netlist(ir, input_vector))
+    path.write_text(format_netlist(ir, input_vector, extra_cards=extra_cards))
     return path

@@ -101,8 +101,12 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
 
 
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
-                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False) -> SimulationResult:
-    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs."""
+                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
+                  extra_cards: tuple[str, ...] = ()) -> SimulationResult:
+    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs.
+
+    ``extra_cards``: netlist lines added before ``.op`` (see ``format_netlist``).
+    """
     t_start = time.perf_counter()
     own_dir = workdir is None
     wd = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)) if own_dir else Path(workdir)
@@ -110,7 +114,7 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     netlist_path = wd / "crossbar.cir"
     try:
         t0 = time.perf_counter()
-        write_netlist(netlist_path, ir, inputs[0])
+        write_netlist(netlist_path, ir, inputs[0], extra_cards)
         mid = [] if ir.mid_node is None else [ir.mid_node.ravel()]
         gates = [] if ir.gates is None else [ir.gates.node_p]
         node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel(), *mid, *gates]))
