@@ -66,7 +66,19 @@ INPUT_DISTS = ("uniform", "binary", "full")
 SWEEP_KEYS = ("models", "reference", "ngspice_max_cells", "timeout_s", "adc_bits",
               "keep_netlists", "name")
 #: Converters for spec fields whose TOML value is not the Python value (field -> fn).
-FIELD_CONVERTERS: dict[str, Callable[[Any], Any]] = {}
+def _cell_from_toml(value: Any):
+    """``cell = "1s1r"`` or ``cell = {kind = "1s1r", nonlinearity = 100}`` -> a cell spec."""
+    from .cells import make_cell
+    if isinstance(value, str):
+        return make_cell(value)
+    if isinstance(value, dict) and "kind" in value:
+        params = {k: x for k, x in value.items() if k != "kind"}
+        return make_cell(value["kind"], **params)
+    raise SpecError("cell", f"is {value!r}", 'a kind name ("passive", "nonlinear", "1s1r", '
+                    '"1t1r") or a table with kind = ... and that kind\'s parameters')
+
+
+FIELD_CONVERTERS: dict[str, Callable[[Any], Any]] = {"cell": _cell_from_toml}
 #: Bumped when the meaning of a stored point changes: old results are then not reused.
 FORMAT_VERSION = 1
 

@@ -85,7 +85,20 @@ def test_expansion_order_and_generic_spec_fields(tmp_path):
     assert build_point(sweep.points[8].params)[0].shape == (3, 5)
 
 
+def test_cell_kind_is_a_sweep_axis():
+    from spicebar.cells import PassiveCell, SelectorCell
+    sweep = parse_sweep(tomllib.loads("""
+        [grid]
+        size = [4]
+        cell = ["passive", "1s1r", {kind = "1s1r", nonlinearity = 50.0}]
+        """))
+    cells = [build_point(p.params)[0].cell for p in sweep.points]
+    assert cells == [PassiveCell(), SelectorCell(), SelectorCell(nonlinearity=50.0)]
+
+
 @pytest.mark.parametrize("text, parameter", [
+    ("[grid]\ncell = ['memristor']", "cell"),
+    ("[grid]\ncell = [{nonlinearity = 5.0}]", "cell"),
     ("[grid]\nsizes = [4]", "grid.sizes"),
     ("[grid]\nsize = [4, 0]", "size"),
     ("[fixed]\ng_dist = 'gaussian'", "g_dist"),
