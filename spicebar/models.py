@@ -40,9 +40,8 @@ def first_order(G: np.ndarray, V: np.ndarray, spec: CrossbarSpec) -> np.ndarray:
     Source: the first-order IR-drop estimate of the crossbar IR-drop
     compensation literature (for example B. Liu et al., "Reduction and IR-drop
     compensations techniques for reliable neuromorphic computing systems",
-    ICCAD 2014, doi:10.1109/ICCAD.2014.7001330): the wire drops are computed from the
-    *ideal* cell currents and
-    subtracted from each cell's voltage. The formula below is derived here for
+    ICCAD 2014, doi:10.1109/ICCAD.2014.7001330): the wire drops are computed from
+    the *ideal* cell currents and subtracted from each cell's voltage. The formula below is derived here for
     spicebar's default topology. It is one fixed-point step from ``V @ G``, the
     first term of the expansion of the exact solution in the wire resistance, so its error
     is second order, about ``(r G N^2)^2`` relative for an ``N x N`` array with
