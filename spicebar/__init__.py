@@ -21,6 +21,13 @@ _LAZY = {
     "full_scale_current": "simulation", "ENGINES": "simulation", "compare": "comparison",
     "format_table": "comparison", "format_netlist": "netlist", "write_netlist": "netlist",
     "load_array": "io", "run_demo": "demo",
+    "MVMSpec": "mvm", "run_mvm": "mvm", "MappingSpec": "mapping", "DeviceSpec": "devices",
+    "transpose_spec": "transpose",
+    "PassiveCell": "cells", "NonlinearCell": "cells", "SelectorCell": "cells",
+    "TransistorCell": "cells", "VmmOperation": "operation", "ReadOperation": "operation",
+    "decompose": "sneak", "read_margin": "read_margin",
+    "MODELS": "models", "score_models": "scoring", "format_scores": "scoring",
+    "load_sweep": "sweep", "run_sweep": "sweep_run", "read_table": "sweep_table",
 }
 
 __all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",

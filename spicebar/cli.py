@@ -4,7 +4,10 @@
     spicebar generate --conductances G.npy --r-wl 1 --r-bl 1 -o crossbar.cir
     spicebar compare  --conductances G.npy --inputs V.npy --r-wl 1 --r-bl 1 [--json]
     spicebar demo [--out DIR]
+    spicebar mvm --weights W.npy --inputs X.npy --array 128x128 --out Y.npz   (see cli_mvm)
     spicebar doctor
+    spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
+    spicebar plot sweep DIR -o FILE.png
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
 shows the traceback.
@@ -18,6 +21,8 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
+from .cli_cells import add_cell_flags, cell_and_operation
+from .cli_sweep import add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
 from .errors import SpecError, SpicebarError
 
 EXIT_BAD_INPUT = 2
@@ -50,6 +55,7 @@ def _array_flags(p: argparse.ArgumentParser, inputs_required: bool) -> None:
     g.add_argument("--sense", choices=("bottom", "top", "both"), default="bottom",
                    help="read end of the bit lines (default bottom)")
     g.add_argument("--label", default="", help="free text for the netlist header and reports")
+    add_cell_flags(p)
 
 
 def _ngspice_flags(p: argparse.ArgumentParser) -> None:
@@ -73,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("simulate", help="run one engine and write its result (.npz)")
-    _array_flags(p, inputs_required=True)
+    _array_flags(p, inputs_required=False)
+    p.set_defaults(inputs_needed=True)
     p.add_argument("--engine", choices=("ideal", "nodal", "ngspice"), default="nodal")
     p.add_argument("--out", "-o", required=True, metavar="RESULT.npz",
                    help="result file: currents (batch, cols) A, v_wl and v_bl (batch, rows, cols) "
@@ -88,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", required=True, metavar="FILE.cir")
 
     p = sub.add_parser("compare", help="run every engine and print the error table")
-    _array_flags(p, inputs_required=True)
+    _array_flags(p, inputs_required=False)
+    p.set_defaults(inputs_needed=True)
     p.add_argument("--engines", default="ideal,nodal,ngspice",
                    help="comma-separated engines (default ideal,nodal,ngspice)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
@@ -104,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
 
     sub.add_parser("doctor", help="check ngspice, its KLU solver and its shared library")
+    from .cli_mvm import add_parser as add_mvm_parser
+    add_mvm_parser(sub)
+    add_sweep_parser(sub)
+    add_plot_parser(sub)
     return parser
 
 
@@ -111,12 +123,26 @@ def _spec_from_args(args):
     from .io import load_array
     from .spec import CrossbarSpec
     g = load_array(args.conductances, "conductances")
+    cell, op = cell_and_operation(args)
     spec = CrossbarSpec(g, r_wl=args.r_wl, r_bl=args.r_bl, r_driver=args.r_driver,
-                        r_sense=args.r_sense, drive=args.drive, sense=args.sense, label=args.label)
+                        r_sense=args.r_sense, drive=args.drive, sense=args.sense, cell=cell,
+                        label=args.label)
+    args.operation = op
     inputs = None
+    if op is not None and op.mode == "read":
+        if args.inputs is not None:
+            raise SpecError("--inputs", "was given with --mode read",
+                            "no --inputs: the read sets the word-line voltages")
+        op.check(spec.rows, spec.cols, cell.kind)
+        return spec, None
+    if op is not None:
+        op.check(spec.rows, spec.cols, cell.kind)
     if args.inputs is not None:
         from .spec import validate_inputs
         inputs = validate_inputs(load_array(args.inputs, "inputs"), spec.rows)
+    elif getattr(args, "inputs_needed", False):
+        raise SpecError("--inputs", "is missing", "a (batch, rows) or (rows,) .npy/.csv file "
+                        "(or --mode read)")
     return spec, inputs
 
 
@@ -143,7 +169,7 @@ def cmd_simulate(args) -> int:
     out = _out_path(args.out, (".npz",), "--out")
     spec, inputs = _spec_from_args(args)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout,
-                      solver=args.solver)
+                      operation=args.operation, solver=args.solver)
     result.save(out)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
           f"-> {out}")
@@ -164,7 +190,10 @@ def cmd_generate(args) -> int:
         vector = inputs[args.vector]
     elif args.vector != 0:
         raise SpecError("--vector", "needs --inputs")
-    path = write_netlist(out, elaborate(spec), vector if vector is not None else np.zeros(spec.rows))
+    if args.operation is not None and args.operation.mode == "read":
+        vector = args.operation.row_voltages(spec.rows)[0]
+    path = write_netlist(out, elaborate(spec, args.operation),
+                         vector if vector is not None else np.zeros(spec.rows))
     print(f"wrote {path} ({spec.describe()})")
     return 0
 
@@ -178,10 +207,16 @@ def cmd_compare(args) -> int:
             raise SpecError("--engines", f"has {e!r}", ", ".join(ENGINES))
     if len(engines) < 2:
         raise SpecError("--engines", f"has {len(engines)} engine(s)", "at least two")
+    from .simulation import operation_inputs
     spec, inputs = _spec_from_args(args)
-    results = simulate_all(spec, inputs, engines, workdir=args.workdir, timeout_s=args.timeout,
-                           solver=args.solver)
-    comparison = compare(results, full_scale_current(spec, inputs))
+    results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
+                           timeout_s=args.timeout, solver=args.solver)
+    comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs, args.operation)))
+    decomposition = None
+    exact = results.get("ngspice") or results.get("nodal")
+    if exact is not None:
+        from .sneak import decompose, format_decomposition
+        decomposition = decompose(spec, exact, args.operation)
     if args.out:
         from .plot import plot_column_error, plot_voltage_maps, save_figure
         out = Path(args.out)
@@ -192,7 +227,24 @@ def cmd_compare(args) -> int:
         exact = results.get("ngspice") or results.get("nodal") or next(iter(results.values()))
         save_figure(plot_voltage_maps(exact), out / "voltage_maps.png")
         save_figure(plot_column_error(comparison), out / "column_error.png")
-    print(comparison.to_json() if args.json else format_table(comparison))
+        if decomposition is not None:
+            from .plot_cells import plot_cell_maps, plot_decomposition
+            save_figure(plot_cell_maps(exact), out / "cell_maps.png")
+            save_figure(plot_decomposition(decomposition), out / "decomposition.png")
+    if args.json:
+        import json
+        d = json.loads(comparison.to_json())
+        if decomposition is not None:
+            d["decomposition"] = {"engine": decomposition.engine, "max_abs_a": decomposition.summary(),
+                                  **{t: getattr(decomposition, t).tolist() for t in
+                                     ("total", "ideal", "ir_drop", "device", "sneak", "residual")}}
+        print(json.dumps(d, indent=2))
+    else:
+        print(format_table(comparison))
+        if decomposition is not None:
+            cols = [args.operation.col] if getattr(args.operation, "mode", "") == "read" else None
+            print()
+            print(format_decomposition(decomposition, cols))
     return 0
 
 
@@ -202,6 +254,11 @@ def cmd_demo(args) -> int:
         raise SpecError("--size", f"is {args.size}", "1..512")
     run_demo(args.out, rows=args.size, cols=args.size, r_wire_ohm=args.r_wire, seed=args.seed)
     return 0
+
+
+def cmd_mvm(args) -> int:
+    from .cli_mvm import cmd_mvm as run
+    return run(args)
 
 
 def cmd_doctor(args) -> int:
@@ -220,7 +277,8 @@ def cmd_doctor(args) -> int:
 
 
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
-            "demo": cmd_demo, "doctor": cmd_doctor}
+            "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
+            "plot": cmd_plot}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from typing import Literal, Union
 import numpy as np
 
 from . import _validate as v
+from .cells import Cell, PassiveCell, validate_cell
 from .errors import SpecError
 
 DRIVE_SIDES = ("left", "right", "both")
@@ -61,6 +62,7 @@ class CrossbarSpec:
         r_sense: input resistance of each bit-line readout, ohm, >= 0.
         drive: which end of the word lines is driven: ``left``, ``right`` or ``both``.
         sense: which end of the bit lines is read: ``bottom``, ``top`` or ``both``.
+        cell: the cell kind (:mod:`spicebar.cells`); default passive linear.
         label: free text for netlist headers and reports (safe characters only, <= 80).
     """
 
@@ -71,6 +73,7 @@ class CrossbarSpec:
     r_sense: float = 0.0
     drive: Literal["left", "right", "both"] = "left"
     sense: Literal["bottom", "top", "both"] = "bottom"
+    cell: Cell = PassiveCell()
     label: str = ""
 
     def __post_init__(self) -> None:
@@ -86,6 +89,7 @@ class CrossbarSpec:
         object.__setattr__(self, "r_sense", v.nonnegative_scalar("r_sense", self.r_sense, "ohm"))
         v.choice("drive", self.drive, DRIVE_SIDES)
         v.choice("sense", self.sense, SENSE_SIDES)
+        validate_cell(self.cell)
         v.safe_label("label", self.label)
 
     @property
@@ -112,8 +116,10 @@ class CrossbarSpec:
         """One line: size, wires and ends, for netlist headers and reports."""
         def r(x):
             return f"{x:g}" if np.ndim(x) == 0 else "per-segment"
+        kind = "passive crossbar" if isinstance(self.cell, PassiveCell) else \
+            f"crossbar of {self.cell.describe()}"
         head = f"{self.label}: " if self.label else ""
-        return (f"{head}{self.rows}x{self.cols} passive crossbar, r_wl={r(self.r_wl)} ohm, "
+        return (f"{head}{self.rows}x{self.cols} {kind}, r_wl={r(self.r_wl)} ohm, "
                 f"r_bl={r(self.r_bl)} ohm, r_driver={self.r_driver:g} ohm, "
                 f"r_sense={self.r_sense:g} ohm, drive={self.drive}, sense={self.sense}")
 

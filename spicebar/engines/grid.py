@@ -56,8 +56,13 @@ def _ideal(r, r_end: float) -> bool:
     return np.ndim(r) == 0 and float(r) == 0.0 and r_end == 0.0
 
 
-def grid_reason(spec: CrossbarSpec) -> str | None:
-    """None if :func:`solve_grid` handles ``spec``, else why not (one line)."""
+def grid_reason(spec: CrossbarSpec, operation=None) -> str | None:
+    """None if :func:`solve_grid` handles ``spec`` (under ``operation``), else why not."""
+    from ..cells import PassiveCell
+    if not isinstance(getattr(spec, "cell", PassiveCell()), PassiveCell):
+        return f"cells are {spec.cell.describe()}, not passive linear"
+    if operation is not None:
+        return "an operation mode other than the plain VMM"
     for r, r_end, what in ((spec.r_wl, spec.r_driver, "word"), (spec.r_bl, spec.r_sense, "bit")):
         if _ideal(r, r_end):
             continue
@@ -275,8 +280,9 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
                  "rtol": rtol, "kcl_residual_rel": residual,
                  "unknowns": int((not grid.ideal_w) + (not grid.ideal_b)) * rows * cols,
                  "basis_solves": bool(basis), "compiled_kernels": HAVE_NUMBA})
+    cells = spec.conductances * (v_wl - v_bl)  # into each bit-line node, (batch, rows, cols)
     return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
-                            time.perf_counter() - t0, info)
+                            time.perf_counter() - t0, info, cell_currents=cells)
 
 
 def _driver_currents(grid: _Grid, inputs, v_wl, v_bl) -> np.ndarray:

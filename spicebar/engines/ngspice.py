@@ -121,8 +121,12 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
 
 
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
-                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False) -> SimulationResult:
-    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs."""
+                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
+                  extra_cards: tuple[str, ...] = ()) -> SimulationResult:
+    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs.
+
+    ``extra_cards``: netlist lines added before ``.op`` (see ``format_netlist``).
+    """
     t_start = time.perf_counter()
     own_dir = workdir is None
     wd = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)) if own_dir else Path(workdir)
@@ -132,8 +136,10 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     try:
         proc = start_worker(wd)  # loads ngspice while the netlist is written
         t0 = time.perf_counter()
-        write_netlist(netlist_path, ir, inputs[0])
-        node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel()]))
+        write_netlist(netlist_path, ir, inputs[0], extra_cards)
+        mid = [] if ir.mid_node is None else [ir.mid_node.ravel()]
+        gates = [] if ir.gates is None else [ir.gates.node_p]
+        node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel(), *mid, *gates]))
         node_read = node_read[node_read != 0]
         read = ir.node_names[node_read].tolist()
         read += [branch_name(n) for n in ir.drivers.names]
@@ -158,6 +164,7 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     v = np.zeros((batch, ir.n_nodes))
     n_nodes_read = node_read.size
     v[:, node_read] = values[:, :n_nodes_read]
+    from ..cell_currents import cell_currents
     n_drv = len(ir.drivers)
     # i(v) is the current into the source's + terminal: minus what a driver delivers.
     drv = -values[:, n_nodes_read:n_nodes_read + n_drv]
@@ -172,4 +179,4 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
             "netlist": str(netlist_path) if (keep_files or not own_dir) else None,
             "warnings": status["warnings"]}
     return SimulationResult("ngspice", inputs, currents, v[:, ir.wl_node], v[:, ir.bl_node],
-                            driver_currents, elapsed, info)
+                            driver_currents, elapsed, info, cell_currents=cell_currents(ir, v))

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import SolverError
-from ..ir import RESISTOR, VSOURCE, CircuitIR, ElementGroup
+from ..ir import NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
 from ..results import SimulationResult
 
 
@@ -37,13 +37,21 @@ def _fix_sources(g: ElementGroup) -> np.ndarray:
     return g.node_p
 
 
+def _nonlinear_stamps():
+    from .newton import stamp_nmos, stamp_sinh
+    return {SINH: stamp_sinh, NMOS: stamp_nmos}
+
+
 #: How the nodal engine takes each IR element kind (a test checks every kind is here).
-STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources}
+#: Nonlinear kinds are stamped per Newton iteration (engines/newton.py).
+STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources, **_nonlinear_stamps()}
 
 
 def conductance_matrix(ir: CircuitIR) -> sp.csr_matrix:
     """Nodal conductance matrix of every resistor, shape ``(n_nodes, n_nodes)``, siemens."""
     triplets = [STAMPED_KINDS[RESISTOR](g) for g in ir.resistors]
+    if not triplets:  # e.g. nonlinear cells on ideal wires: no resistor at all
+        return sp.csr_matrix((ir.n_nodes, ir.n_nodes))
     rows, cols, vals = (np.concatenate(t) for t in zip(*triplets))
     return sp.coo_matrix((vals, (rows, cols)), shape=(ir.n_nodes, ir.n_nodes)).tocsr()
 
@@ -52,20 +60,27 @@ def fixed_voltages(ir: CircuitIR, inputs: np.ndarray) -> tuple[np.ndarray, np.nd
     """Nodes held by sources (ground first) and their voltages, shape ``(n_fixed, batch)``."""
     batch = inputs.shape[0]
     fix = STAMPED_KINDS[VSOURCE]
-    nodes = np.concatenate([[0], fix(ir.drivers), fix(ir.senses)])
+    gates = [] if ir.gates is None else [ir.gates]
+    nodes = np.concatenate([[0], fix(ir.drivers), fix(ir.senses), *(fix(g) for g in gates)])
     values = np.concatenate([np.zeros((1, batch)), ir.driver_voltages(inputs).T,
-                             np.zeros((len(ir.senses), batch))])
+                             np.repeat(ir.senses.value[:, None], batch, 1),
+                             *(np.repeat(g.value[:, None], batch, 1) for g in gates)])
     return nodes, values
 
 
 def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct") -> SimulationResult:
     """Solve the linear IR for ``inputs`` of shape ``(batch, rows)`` volts.
 
+    An IR with nonlinear cells goes to the Newton engine (:mod:`.newton`).
     ``solver``: ``direct`` (sparse LU), ``iterative`` (the line solver of
     :mod:`spicebar.engines.lines`; falls back to direct with the reason in ``info``
     where the IR is not made of lines) or ``auto`` (iterative above
     :data:`spicebar.engines.solvers.AUTO_ITERATIVE_UNKNOWNS` unknowns).
     """
+    if ir.nonlinear:
+        from .newton import solve_newton
+        return solve_newton(ir, inputs)
+    from ..cell_currents import cell_currents
     t0 = time.perf_counter()
     batch = inputs.shape[0]
     lap = conductance_matrix(ir)
@@ -111,4 +126,4 @@ def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct") -> Si
     info = {"solver": "scipy splu (SuperLU, MMD_AT_PLUS_A)", "unknowns": int(unknown.size),
             "kcl_residual_rel": residual, **extra}
     return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
-                            time.perf_counter() - t0, info)
+                            time.perf_counter() - t0, info, cell_currents=cell_currents(ir, v.T))

@@ -48,22 +48,22 @@ def check_direct_memory(n_unknown: int, batch: int) -> None:
                             "or 'auto'")
 
 
-def uses_grid_solver(spec: CrossbarSpec, solver: str) -> bool:
+def uses_grid_solver(spec: CrossbarSpec, solver: str, operation=None) -> bool:
     """Whether :func:`solve_nodal_spec` takes the grid line solver for ``spec``."""
     wanted = solver == "iterative" or (solver == "auto"
                                        and spec.conductances.size >= AUTO_ITERATIVE_CELLS)
-    return wanted and grid_reason(spec) is None
+    return wanted and grid_reason(spec, operation) is None
 
 
 def solve_nodal_spec(spec: CrossbarSpec, inputs: np.ndarray, solver: str = "auto",
-                     ir: CircuitIR | None = None) -> SimulationResult:
+                     ir: CircuitIR | None = None, operation=None) -> SimulationResult:
     """The nodal engine's entry for a spec: the grid line solver where it applies.
 
     ``inputs``: ``(batch, rows)`` volts, validated. Falls back to the IR-based
     solvers (elaborating ``spec`` unless ``ir`` is given) for other topologies;
     ``info["solver_choice"]`` says which solver ran and why.
     """
-    reason = grid_reason(spec)
+    reason = grid_reason(spec, operation)
     big = spec.conductances.size >= AUTO_ITERATIVE_CELLS
     if solver == "iterative" or (solver == "auto" and big):
         if reason is None:
@@ -74,7 +74,7 @@ def solve_nodal_spec(spec: CrossbarSpec, inputs: np.ndarray, solver: str = "auto
             return result
     from ..elaboration import elaborate
     from .nodal import solve_nodal
-    ir = ir if ir is not None else elaborate(spec)
+    ir = ir if ir is not None else elaborate(spec, operation)
     result = solve_nodal(ir, inputs, solver=solver)
     result.info.setdefault("solver_choice", f"{solver}: "
                            + ("direct" if solver == "direct" or not big else "IR line solver")
