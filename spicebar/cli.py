@@ -59,6 +59,9 @@ def _array_flags(p: argparse.ArgumentParser, inputs_required: bool) -> None:
 
 
 def _ngspice_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--solver", choices=("auto", "direct", "iterative"), default="auto",
+                   help="nodal engine's linear solver: direct LU, iterative line solver "
+                        "(exact to a 1e-13 residual), or auto (iterative from 128x128 on)")
     g = p.add_argument_group("ngspice")
     g.add_argument("--timeout", type=float, default=600.0, metavar="S",
                    help="wall-time limit of one ngspice run, seconds (default 600)")
@@ -166,7 +169,7 @@ def cmd_simulate(args) -> int:
     out = _out_path(args.out, (".npz",), "--out")
     spec, inputs = _spec_from_args(args)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout,
-                      operation=args.operation)
+                      operation=args.operation, solver=args.solver)
     result.save(out)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
           f"-> {out}")
@@ -207,7 +210,7 @@ def cmd_compare(args) -> int:
     from .simulation import operation_inputs
     spec, inputs = _spec_from_args(args)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
-                           timeout_s=args.timeout)
+                           timeout_s=args.timeout, solver=args.solver)
     comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs, args.operation)))
     decomposition = None
     exact = results.get("ngspice") or results.get("nodal")

@@ -14,11 +14,14 @@ import os
 from .errors import SpecError
 
 #: Peak bytes per cell of the solve itself, by engine (measured, rounded up).
-BYTES_PER_CELL = {"ideal": 16, "nodal": 4_000, "ngspice": 7_500}
+BYTES_PER_CELL = {"ideal": 16, "nodal": 4_000, "ngspice": 7_500,
+                  # the line solver (spicebar.engines.grid): 0.9 GB peak at 2048x2048
+                  "nodal-lines": 250}
 #: Bytes per cell per input vector: v_wl and v_bl (float64) plus working copies.
 BYTES_PER_CELL_PER_VECTOR = 48
 #: Fixed cost of an engine (interpreter, libraries, ngspice itself).
-BASE_BYTES = {"ideal": 0, "nodal": 50_000_000, "ngspice": 150_000_000}
+BASE_BYTES = {"ideal": 0, "nodal": 50_000_000, "ngspice": 150_000_000,
+              "nodal-lines": 150_000_000}
 #: Leave this share of available memory to everything else.
 HEADROOM = 0.8
 

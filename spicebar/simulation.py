@@ -19,7 +19,8 @@ ENGINES = ("ideal", "nodal", "ngspice")
 def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
              ir: CircuitIR | None = None, workdir: str | Path | None = None,
              timeout_s: float = 600.0, keep_files: bool = False,
-             memory_limit_bytes: int | None = None, operation=None) -> SimulationResult:
+             memory_limit_bytes: int | None = None, operation=None,
+             solver: str = "auto") -> SimulationResult:
     """Simulate ``spec`` for ``inputs`` (``(batch, rows)`` or ``(rows,)`` volts).
 
     Args:
@@ -34,20 +35,28 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
             ``ReadOperation`` sets the word-line voltages itself: pass ``inputs=None``.
             The ideal engine gets the intended inputs only (floating, gated-off and
             unselected rows at 0 V; for a read, the selected column only).
+        solver: nodal only: ``auto`` (the line solver from 128x128 cells on), ``direct``
+            (sparse LU) or ``iterative`` (line-preconditioned conjugate gradients); see
+            :mod:`spicebar.engines.solvers`.
     """
     choice("engine", engine, ENGINES)
+    choice("solver", solver, ("auto", "direct", "iterative"))
     timeout_s = positive_scalar("timeout_s", timeout_s, "s")
     v = operation_inputs(spec, inputs, operation)
-    check_memory(spec.rows, spec.cols, v.shape[0], engine, memory_limit_bytes)
+    key = engine
+    if engine == "nodal":
+        from .engines.solvers import uses_grid_solver
+        key = "nodal-lines" if uses_grid_solver(spec, solver, operation) else engine
+    check_memory(spec.rows, spec.cols, v.shape[0], key, memory_limit_bytes)
     if engine == "ideal":
         from .engines.ideal import solve_ideal
         if operation is None:
             return solve_ideal(spec, v)
         return _ideal_for(spec, v, operation)
-    ir = ir if ir is not None else elaborate(spec, operation)
     if engine == "nodal":
-        from .engines.nodal import solve_nodal
-        return solve_nodal(ir, v)
+        from .engines.solvers import solve_nodal_spec
+        return solve_nodal_spec(spec, v, solver, ir=ir, operation=operation)
+    ir = ir if ir is not None else elaborate(spec, operation)
     from .engines.ngspice import solve_ngspice
     return solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files)
 
@@ -57,7 +66,8 @@ def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, operation=None, **
     """Run several engines on the same spec and inputs, elaborating once."""
     for e in engines:
         choice("engine", e, ENGINES)
-    ir = elaborate(spec, operation)
+    # the nodal line solver works from the spec itself: elaborate only where needed
+    ir = elaborate(spec, operation) if "ngspice" in engines or operation is not None else None
     return {e: simulate(spec, inputs, e, ir=ir, operation=operation, **ngspice_options)
             for e in engines}
 

@@ -101,10 +101,12 @@ def _current_plot(ng, ffi) -> str:
     return ffi.string(ng._ngspice_shared.ngSpice_CurPlot()).decode()
 
 
-def run_job(job: dict, messages: list[str]) -> dict:
+def run_job(job: dict, messages: list[str], opened=None) -> dict:
     timings = {}
     t0 = time.perf_counter()
-    ng, ffi = _open_ngspice(messages)
+    if isinstance(opened, _Failure):
+        raise opened
+    ng, ffi = opened or _open_ngspice(messages)
     banner = "\n".join(messages)
     version_match = re.search(r"ngspice-(\d+)", banner)
     version = version_match.group(1) if version_match else "unknown"
@@ -116,11 +118,14 @@ def run_job(job: dict, messages: list[str]) -> dict:
     timings["init_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    text = Path(job["netlist"]).read_text()
-    lines = [ln for ln in text.splitlines() if ln] + [""]
-    keep = [ffi.new("char[]", ln.encode("utf-8")) for ln in lines] + [ffi.NULL]
     start = len(messages)
-    rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
+    if re.fullmatch(r"[\w./+-]+", job["netlist"]):  # ngspice reads the file itself: faster
+        rc = ng._ngspice_shared.ngSpice_Command(f"source {job['netlist']}".encode())
+    else:  # a path ngspice's command line would split: hand the lines over
+        text = Path(job["netlist"]).read_text()
+        lines = [ln for ln in text.splitlines() if ln] + [""]
+        keep = [ffi.new("char[]", ln.encode("utf-8")) for ln in lines] + [ffi.NULL]
+        rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
     errors = [m for m in messages[start:] if classify(m) == "error"]
     if rc != 0 or errors:
         raise _Failure("ngspice rejected the netlist", kind="rejected")
@@ -179,12 +184,27 @@ def _exit_with_parent() -> None:
 
 
 def main(argv: list[str]) -> int:
+    """``JOB.json``, or ``--stdin``: load ngspice first, then read the job's path from stdin
+    (the caller starts the worker early and writes the netlist meanwhile)."""
     _exit_with_parent()
+    messages: list[str] = []
+    opened = None
+    if argv[0] == "--stdin":
+        t0 = time.perf_counter()
+        try:
+            opened = _open_ngspice(messages)
+        except _Failure as exc:
+            opened = exc
+        preload_s = time.perf_counter() - t0
+        argv = [sys.stdin.readline().strip()]
+        if not argv[0]:
+            return EXIT_SIM_ERROR  # the caller gave up before sending a job
     job_path = Path(argv[0])
     job = json.loads(job_path.read_text())
-    messages: list[str] = []
     try:
-        status = run_job(job, messages)
+        status = run_job(job, messages, opened)
+        if opened is not None:
+            status["timings"]["preload_s"] = preload_s
         code = EXIT_OK
     except _Failure as exc:
         status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}

@@ -68,10 +68,14 @@ def fixed_voltages(ir: CircuitIR, inputs: np.ndarray) -> tuple[np.ndarray, np.nd
     return nodes, values
 
 
-def solve_nodal(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
+def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct") -> SimulationResult:
     """Solve the linear IR for ``inputs`` of shape ``(batch, rows)`` volts.
 
     An IR with nonlinear cells goes to the Newton engine (:mod:`.newton`).
+    ``solver``: ``direct`` (sparse LU), ``iterative`` (the line solver of
+    :mod:`spicebar.engines.lines`; falls back to direct with the reason in ``info``
+    where the IR is not made of lines) or ``auto`` (iterative above
+    :data:`spicebar.engines.solvers.AUTO_ITERATIVE_UNKNOWNS` unknowns).
     """
     if ir.nonlinear:
         from .newton import solve_newton
@@ -88,15 +92,20 @@ def solve_nodal(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
     v = np.zeros((ir.n_nodes, batch))
     v[fixed] = v_fixed
     residual = 0.0
+    extra = {}
     if unknown.size:
         l_uu = lap[unknown][:, unknown].tocsc()
         rhs = -(lap[unknown][:, fixed] @ v_fixed)
+        from .solvers import solve_iterative_ir
+        v_u, extra = solve_iterative_ir(ir, unknown, rhs, solver)
+    if unknown.size and v_u is None:
         try:
             lu = spla.splu(l_uu, permc_spec="MMD_AT_PLUS_A")
         except RuntimeError as exc:
             raise SolverError(f"nodal system is singular ({exc}): some node has no DC path "
                               "to a driver or readout") from None
         v_u = lu.solve(rhs)
+    if unknown.size:
         if not np.all(np.isfinite(v_u)):
             raise SolverError("nodal solve produced non-finite voltages")
         v[unknown] = v_u
@@ -115,6 +124,6 @@ def solve_nodal(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
     v_wl = v[ir.wl_node].transpose(2, 0, 1)
     v_bl = v[ir.bl_node].transpose(2, 0, 1)
     info = {"solver": "scipy splu (SuperLU, MMD_AT_PLUS_A)", "unknowns": int(unknown.size),
-            "kcl_residual_rel": residual}
+            "kcl_residual_rel": residual, **extra}
     return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
                             time.perf_counter() - t0, info, cell_currents=cell_currents(ir, v.T))
