@@ -42,19 +42,26 @@ def main() -> None:
           f"{len(pids)} worker processes; points running at once on average "
           f"{run.point_s / run.elapsed_s:.2f}; CPU in points {run.cpu_s:.1f} s "
           f"({run.cpu_s / run.elapsed_s:.2f} cores busy; other jobs on the machine lower it)")
-    t = select(read_table(out), status="ok")
-    sizes = np.unique(t["size"])
-    print(f"\nmedian max relative error over seeds, against {', '.join(np.unique(t['reference']))}")
-    print(f"{'model':<12} {'r_wire':>6} " + " ".join(f"{'N=' + str(int(n)):>10}" for n in sizes))
-    for m in dict.fromkeys(t["model"]):
-        for r in np.unique(t["r_wire"]):
-            row = [np.median(select(t, model=m, r_wire=r, size=n)["max_rel"]) for n in sizes]
-            print(f"{m:<12} {r:>6g} " + " ".join(f"{x:>10.2e}" for x in row))
-    png = save_figure(plot_sweep(read_table(out)), HERE / "out" / f"{Path(args.sweep).stem}.png")
-    print(f"\nplot: {png}")
-    if args.docs:
-        shutil.copy(png, HERE.parent / "docs" / png.name)
-        print(f"copied to docs/{png.name}")
+    table = read_table(out)
+    t_all = select(table, status="ok")
+    cells = list(dict.fromkeys(t_all["cell"])) if "cell" in t_all else [None]
+    for cell in cells:
+        t = t_all if cell is None else select(t_all, cell=cell)
+        sizes = np.unique(t["size"])
+        print(f"\n{'' if cell is None else f'cell {cell}: '}median max relative error over seeds, "
+              f"against {', '.join(np.unique(t['reference']))}")
+        print(f"{'model':<12} {'r_wire':>6} " + " ".join(f"{'N=' + str(int(n)):>10}" for n in sizes))
+        for m in dict.fromkeys(t["model"]):
+            for r in np.unique(t["r_wire"]):
+                row = [np.median(select(t, model=m, r_wire=r, size=n)["max_rel"]) for n in sizes]
+                print(f"{m:<12} {r:>6g} " + " ".join(f"{x:>10.2e}" for x in row))
+        suffix = "" if cell is None or cell == cells[0] else f"_{len(cells) and cells.index(cell)}"
+        part = table if cell is None else select(table, cell=cell)
+        png = save_figure(plot_sweep(part), HERE / "out" / f"{Path(args.sweep).stem}{suffix}.png")
+        print(f"plot{'' if cell is None else f' ({cell})'}: {png}")
+        if args.docs:
+            shutil.copy(png, HERE.parent / "docs" / png.name)
+            print(f"copied to docs/{png.name}")
 
 
 if __name__ == "__main__":
