@@ -16,7 +16,8 @@ from .names import indexed_names
 #: Element kinds every engine must handle (a test checks each has an emitter and a stamp).
 RESISTOR = "resistor"
 VSOURCE = "vsource"
-ELEMENT_KINDS = (RESISTOR, VSOURCE)
+CAPACITOR = "capacitor"  # value in farad; open at DC (wire capacitance for transients)
+ELEMENT_KINDS = (RESISTOR, VSOURCE, CAPACITOR)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +72,7 @@ class CircuitIR:
         wl_node, bl_node: shape ``(rows, cols)``, node index of each cell's word-line
             and bit-line terminal.
         title: one line describing the circuit.
+        capacitors: capacitor groups (wire capacitance to ground), farad; open at DC.
     """
 
     rows: int
@@ -84,6 +86,7 @@ class CircuitIR:
     wl_node: np.ndarray
     bl_node: np.ndarray
     title: str = field(default="")
+    capacitors: tuple[ElementGroup, ...] = ()
 
     @property
     def n_nodes(self) -> int:
@@ -92,7 +95,7 @@ class CircuitIR:
     @property
     def groups(self) -> tuple[ElementGroup, ...]:
         """Every element group, in netlist order."""
-        return (self.drivers, *self.resistors, self.senses)
+        return (self.drivers, *self.resistors, *self.capacitors, self.senses)
 
     def n_elements(self) -> int:
         return sum(len(g) for g in self.groups)

@@ -7,7 +7,7 @@ from typing import Callable
 
 import numpy as np
 
-from .ir import RESISTOR, VSOURCE, CircuitIR, ElementGroup
+from .ir import CAPACITOR, RESISTOR, VSOURCE, CircuitIR, ElementGroup
 
 #: Simulator options written into every netlist. reltol/abstol/vntol only decide
 #: when Newton stops; a linear network converges on the second iteration, so the
@@ -36,6 +36,7 @@ def _format_vsources(g: ElementGroup, node_names: np.ndarray, value: np.ndarray)
 FORMATTERS: dict[str, Callable[[ElementGroup, np.ndarray, np.ndarray], list[str]]] = {
     RESISTOR: _format_resistors,
     VSOURCE: _format_vsources,
+    CAPACITOR: _format_resistors,  # same card shape: name node node value (farad)
 }
 
 

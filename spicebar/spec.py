@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _validate as v
 from .errors import SpecError
+from .readout import validate_readout
 
 DRIVE_SIDES = ("left", "right", "both")
 SENSE_SIDES = ("bottom", "top", "both")
@@ -61,6 +62,9 @@ class CrossbarSpec:
         r_sense: input resistance of each bit-line readout, ohm, >= 0.
         drive: which end of the word lines is driven: ``left``, ``right`` or ``both``.
         sense: which end of the bit lines is read: ``bottom``, ``top`` or ``both``.
+        readout: None (ideal virtual ground, the default) or a time-domain readout from
+            :mod:`spicebar.readout` (``IntegratorSpec``, ``TIASpec``), used by
+            :func:`spicebar.transient.simulate_readout`; DC engines ignore it.
     """
 
     conductances: np.ndarray
@@ -70,6 +74,7 @@ class CrossbarSpec:
     r_sense: float = 0.0
     drive: Literal["left", "right", "both"] = "left"
     sense: Literal["bottom", "top", "both"] = "bottom"
+    readout: object = None
 
     def __post_init__(self) -> None:
         g = v.positive_array("conductances", self.conductances, 2, "S")
@@ -84,6 +89,7 @@ class CrossbarSpec:
         object.__setattr__(self, "r_sense", v.nonnegative_scalar("r_sense", self.r_sense, "ohm"))
         v.choice("drive", self.drive, DRIVE_SIDES)
         v.choice("sense", self.sense, SENSE_SIDES)
+        validate_readout(self.readout)
 
     @property
     def rows(self) -> int:

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import SolverError
-from ..ir import RESISTOR, VSOURCE, CircuitIR, ElementGroup
+from ..ir import CAPACITOR, RESISTOR, VSOURCE, CircuitIR, ElementGroup
 from ..results import SimulationResult
 
 
@@ -37,8 +37,14 @@ def _fix_sources(g: ElementGroup) -> np.ndarray:
     return g.node_p
 
 
+def _open_at_dc(g: ElementGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A capacitor carries no DC current: no stamp (transient charge: engines/readout_nodal)."""
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty, np.zeros(0)
+
+
 #: How the nodal engine takes each IR element kind (a test checks every kind is here).
-STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources}
+STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources, CAPACITOR: _open_at_dc}
 
 
 def conductance_matrix(ir: CircuitIR) -> sp.csr_matrix:
