@@ -72,7 +72,8 @@ def test_finite_gain_follows_the_one_pole_formula(ngspice_ready):
 
 def test_rail_saturation_is_clipped_and_reported(ngspice_ready):
     op = OpAmpSpec("macro", a0=1e5, gbw_hz=1e9, v_lo=-1.0, v_hi=1.0)
-    spec = CrossbarSpec(np.hstack([G_COL, G_COL / 10]), readout=integrator(opamp=op))
+    # 2 ns to settle: the 1 GHz loop lags the charge by 1/(2 pi gbw) = 0.16 ns
+    spec = CrossbarSpec(np.hstack([G_COL, G_COL / 10]), readout=integrator(opamp=op, t_settle_s=2e-9))
     r = simulate_readout(spec, [0.2, 0.2], EncodingSpec("amplitude", bits=8), "ngspice")
     # column 0 wants -3 V and stops at the -1 V rail; column 1 wants -0.3 V and is fine
     assert r.saturated[0].tolist() == [True, False]
