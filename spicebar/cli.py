@@ -5,6 +5,8 @@
     spicebar compare  --conductances G.npy --inputs V.npy --r-wl 1 --r-bl 1 [--json]
     spicebar demo [--out DIR]
     spicebar doctor
+    spicebar simulate ... --readout integrator [--encoding bit_serial --adc-bits 8 ...]
+    spicebar plot transient RESULT.npz -o FILE.png
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
 shows the traceback.
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .cli_readout import add_plot_parser, add_readout_flags, cmd_plot, run_simulate_readout
 from .errors import SpecError, SpicebarError
 
 EXIT_BAD_INPUT = 2
@@ -67,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="result file: currents (batch, cols) A, v_wl and v_bl (batch, rows, cols) "
                         "V, driver_currents (batch, rows) A, inputs")
     _ngspice_flags(p)
+    add_readout_flags(p)
 
     p = sub.add_parser("generate", help="write the SPICE netlist only")
     _array_flags(p, inputs_required=False)
@@ -92,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
 
     sub.add_parser("doctor", help="check ngspice, its KLU solver and its shared library")
+    add_plot_parser(sub)
     return parser
 
 
@@ -121,6 +126,8 @@ def cmd_simulate(args) -> int:
     from .simulation import simulate
     out = _out_path(args.out, (".npz",), "--out")
     spec, inputs = _spec_from_args(args)
+    if args.readout != "ideal":
+        return run_simulate_readout(args, spec, inputs, out)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout)
     result.save(out)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
@@ -197,7 +204,7 @@ def cmd_doctor(args) -> int:
 
 
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
-            "demo": cmd_demo, "doctor": cmd_doctor}
+            "demo": cmd_demo, "doctor": cmd_doctor, "plot": cmd_plot}
 
 
 def main(argv: list[str] | None = None) -> int:

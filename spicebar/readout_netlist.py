@@ -7,11 +7,15 @@ vin_i     src_i  0       pwl(...)        word-line driver i (the encoding's wave
 vsense_k  sns_k  vg_j    dc 0            ammeter: its current is column j's current
 xop_j     vref   vg_j    rdo_j  <opamp>  non-inverting input at v_ref
 cint_j    vg_j   rdo_j   c_int           integrator (or rf_j vg_j rdo_j r_f for a TIA)
-srst_j    vg_j   rdo_j   rst 0 <switch>  reset switch, closed while v(rst) > 0.5
+brst_j    vg_j   rdo_j   i = v(rst) * (v(vg_j) - v(rdo_j)) / r_reset   reset switch
 vref      vref   0       dc v_ref
 vrst      rst    0       pwl(...)        reset pulses
 vsmp      smp    0       pwl(...)        marks the sampling instants (forces time points)
 ```
+
+The reset switch is a conductance ``v(rst) / r_reset``: ``rst`` ramps between 1 (closed) and
+0 (open, exactly no leakage) over the pulse edge. ngspice's ``sw`` element was tried first:
+its abrupt state change made the timestep control stall on the macromodel.
 
 Timestep settings (:data:`TRAN_OPTIONS`): trapezoidal integration, the maximum step is
 ``t_int / steps_per_window`` and every PWL corner, reset edge and sampling instant is a
@@ -35,7 +39,6 @@ from .netlist import FORMATTERS
 #: and abort with "timestep too small".
 TRAN_OPTIONS = {"method": "trap", "reltol": "1e-6", "abstol": "1e-14", "vntol": "1e-9",
                 "chgtol": "1e-14"}
-R_SWITCH_OFF_OHM = 1e12
 PAIRS_PER_LINE = 6
 
 
@@ -84,8 +87,6 @@ def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: f
              "spicebar.readout_netlist",
              ".options klu " + " ".join(f"{k}={v}" for k, v in TRAN_OPTIONS.items()),
              opamp_library.strip(),
-             f".model spicebar_rst sw vt=0.5 vh=0 ron={getattr(readout, 'r_reset_ohm', 1.0)!r} "
-             f"roff={R_SWITCH_OFF_OHM!r}",
              "* word-line drivers (the encoded inputs)"]
     d = ir.drivers
     for name, p, n, row in zip(d.names, names[d.node_p].tolist(), names[d.node_n].tolist(),
@@ -104,7 +105,8 @@ def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: f
         lines.append(f"xop_{j} vref vg_{j} rdo_{j} {op.subckt} {op.instance_params()}")
         if readout.kind == "integrator":
             lines.append(f"cint_{j} vg_{j} rdo_{j} {readout.c_int_f!r}")
-            lines.append(f"srst_{j} vg_{j} rdo_{j} rst 0 spicebar_rst")
+            lines.append(f"brst_{j} vg_{j} rdo_{j} i = v(rst)*(v(vg_{j})-v(rdo_{j}))"
+                         f"*{1.0 / readout.r_reset_ohm!r}")
         else:
             lines.append(f"rf_{j} vg_{j} rdo_{j} {readout.r_f_ohm!r}")
     lines.append(f"vref vref 0 dc {readout.v_ref!r}")

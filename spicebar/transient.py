@@ -48,7 +48,7 @@ RAIL_MARGIN_SMOOTH = 5.0
 #: Arrays a transient result file holds beyond the spine's.
 TRANSIENT_ARRAYS = ("time", "vout", "vg", "i_col", "window_vector", "window_weight", "t_open",
                     "t_sample", "samples", "codes", "readout_currents", "digital_currents",
-                    "saturated", "equivalent_inputs", "reset_t", "reset_v")
+                    "saturated", "equivalent_inputs", "ideal_currents", "reset_t", "reset_v")
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,6 +81,7 @@ class TransientResult(SimulationResult):
         readout_currents, digital_currents: ``(batch, cols)`` A.
         saturated: ``(n_w, cols)`` bool, the output reached a rail in that window.
         equivalent_inputs: ``(batch, rows)`` V, the DC inputs the encoding reproduces.
+        ideal_currents: ``(batch, cols)`` A, ``equivalent_inputs @ G``.
         reset_t, reset_v: the reset control PWL (1 = closed).
     """
 
@@ -98,6 +99,7 @@ class TransientResult(SimulationResult):
     digital_currents: np.ndarray = None
     saturated: np.ndarray = None
     equivalent_inputs: np.ndarray = None
+    ideal_currents: np.ndarray = None
     reset_t: np.ndarray = None
     reset_v: np.ndarray = None
 
@@ -212,6 +214,7 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
                  "encoding_bits": encoding.bits, "signed": bool(encoding.signed),
                  "t_int_s": readout.t_int_s, "gain_v_per_a": gain, "v_ref": readout.v_ref,
                  "n_windows": schedule.n_windows, "readout_errors": errors[:200],
+                 "rails": [readout.opamp.v_lo, readout.opamp.v_hi] if readout.opamp.has_rails else None,
                  "n_saturated": int(saturated.sum()), "n_adc_clipped": int(adc_clipped.sum()),
                  "adc": None if adc is None else {"bits": adc.bits, "x_min": adc.x_min,
                                                   "x_max": adc.x_max, "lsb": adc.lsb}})
@@ -222,6 +225,7 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         window_weight=schedule.weight, t_open=schedule.t_open, t_sample=schedule.t_sample,
         samples=signal, codes=codes, readout_currents=readout_currents,
         digital_currents=digital_currents, saturated=saturated, equivalent_inputs=v_eq,
+        ideal_currents=v_eq @ spec.conductances,
         reset_t=schedule.reset_t, reset_v=schedule.reset_v)
 
 
@@ -233,7 +237,7 @@ def error_budget(result: TransientResult, spec: CrossbarSpec) -> dict[str, float
     ``digital_currents - readout_currents``) and ``total``. Full scale: ``v_read`` times the
     largest column conductance sum.
     """
-    ideal = result.equivalent_inputs @ spec.conductances
+    ideal = result.ideal_currents
     v_fs = max(float(np.abs(result.equivalent_inputs).max()), np.finfo(float).tiny)
     fs = v_fs * float(spec.conductances.sum(axis=0).max())
     parts = {"array": result.currents - ideal,

@@ -28,7 +28,7 @@ def rounding_current(v_max: float, r_min: float, terms: int) -> float:
 #: ngspice transient of an integrator against a closed form. Trapezoidal integration is
 #: exact for the piecewise-linear stimuli between breakpoints; what is left is Newton's
 #: stopping rule (reltol=1e-6 in readout_netlist.TRAN_OPTIONS leaves ~5e-6 relative on the
-#: integrated charge), the 1e12 ohm open switch and the 1e9 "ideal" gain (1e-9). The issue's
+#: integrated charge) and the 1e9 "ideal" gain (1e-9); the open reset switch leaks nothing. The issue's
 #: target is 0.1 %; we hold ngspice to 2e-5.
 TRAN_REL = 2e-5
 
