@@ -88,6 +88,14 @@ def test_rail_saturation_is_clipped_and_reported(ngspice_ready):
     assert r.currents[0, 0] < 0.9 * ideal and r.readout_currents[0, 0] < 0.4 * ideal
     # column 1 is inside the rails: a0 = 1e5 and 1 GHz leave < 1e-3 of readout error
     assert r.readout_currents[0, 1] == pytest.approx(r.currents[0, 1], rel=1e-3)
+    # single-pole loop: mid-window the virtual ground lags by v_g = -(dv_o/dt) / (2 pi gbw)
+    # - v_o / a0 (the GBW term dominates: 3 V/us / 6.3e9/s = 0.48 mV); 2 % covers the
+    # slope's own change (the cells see v_g too) and the finite difference
+    mid = r.t_open[0] + 0.5 * T_INT
+    k = np.searchsorted(r.time, mid)
+    slope = (r.vout[1, k + 1] - r.vout[1, k - 1]) / (r.time[k + 1] - r.time[k - 1])
+    expect = -slope / (2 * np.pi * op.gbw_hz) - r.vout[1, k] / op.a0
+    assert r.vg[1, k] == pytest.approx(expect, rel=0.02)
 
 
 def encoded_digital(spec, v, kind, engine):
