@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -206,7 +206,8 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     errors += [f"vector {schedule.vector[w]}, window {w}, column {j}: the sample lies outside "
                f"the ADC range (clipped)" for w, j in np.argwhere(adc_clipped)]
     if engine == "nodal":
-        dc = __import__("spicebar.engines.nodal", fromlist=["solve_nodal"]).solve_nodal(ir, v_eq)
+        from .engines.nodal import solve_nodal
+        dc = solve_nodal(ir, v_eq)
         v_wl, v_bl = dc.v_wl, dc.v_bl
     else:
         v_wl = v_bl = np.full((batch, spec.rows, spec.cols), np.nan)
