@@ -3,7 +3,7 @@
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench golden clean
+.PHONY: setup demo test bench bench-scale peers bench-sweep notebooks golden clean
 
 setup:
 	@bash tools/setup.sh
@@ -16,6 +16,21 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_engines.py
+
+# badcrossbar in its own venv (benchmarks/.venv-peers), for bench-scale only.
+peers:
+	@bash tools/setup_peers.sh
+
+bench-scale: setup peers
+	$(VENV)/bin/python benchmarks/bench_scale.py
+
+# The 48-point IR-drop sweep from scratch: time, summary table, docs/sweep_ir_drop.png.
+bench-sweep: setup
+	$(VENV)/bin/python benchmarks/bench_sweep.py --docs
+
+# Regenerate the notebooks from tools/make_notebooks.py, executed, with their outputs.
+notebooks: setup
+	$(VENV)/bin/python tools/make_notebooks.py --execute
 
 # Regenerate the golden netlists on purpose (then review the diff).
 golden: setup

@@ -8,8 +8,9 @@
 Heavy parts (scipy's sparse solvers, PySpice, matplotlib) load on first use.
 """
 
-from .errors import (InputFileError, SimulationError, SimulationTimeout, SimulatorSetupError,
-                     SolverError, SpecError, SpicebarError)
+from .errors import (ConvergenceError, InputFileError, NetlistRejected, SimulationError,
+                     SimulationTimeout, SimulatorCrashed, SimulatorSetupError, SolverError,
+                     SpecError, SpicebarError)
 from .results import SimulationResult
 from .spec import CrossbarSpec
 
@@ -22,10 +23,18 @@ _LAZY = {
     "load_array": "io", "run_demo": "demo",
     "simulate_readout": "transient", "TransientResult": "transient", "IntegratorSpec": "readout",
     "TIASpec": "readout", "OpAmpSpec": "readout", "EncodingSpec": "encoding",
+    "MVMSpec": "mvm", "run_mvm": "mvm", "MappingSpec": "mapping", "DeviceSpec": "devices",
+    "transpose_spec": "transpose",
+    "PassiveCell": "cells", "NonlinearCell": "cells", "SelectorCell": "cells",
+    "TransistorCell": "cells", "VmmOperation": "operation", "ReadOperation": "operation",
+    "decompose": "sneak", "read_margin": "read_margin",
+    "MODELS": "models", "score_models": "scoring", "format_scores": "scoring",
+    "load_sweep": "sweep", "run_sweep": "sweep_run", "read_table": "sweep_table",
 }
 
 __all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",
            "SimulationError", "SimulationTimeout", "SimulatorSetupError", "SolverError",
+           "SimulatorCrashed", "NetlistRejected", "ConvergenceError",
            *_LAZY]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -71,3 +72,22 @@ def frozen(arr: np.ndarray) -> np.ndarray:
     out = np.array(arr, dtype=np.float64, copy=True)
     out.setflags(write=False)
     return out
+
+
+#: Characters a user label may hold: it is written into netlist comments, so no newline,
+#: no control character and nothing that could start a SPICE card on a line of its own.
+LABEL_PATTERN = re.compile(r"[A-Za-z0-9 _.,:;+\-=()/#%@]*")
+MAX_LABEL_CHARS = 80
+
+
+def safe_label(name: str, value: Any) -> str:
+    """A short free-text label that is safe inside a SPICE comment line."""
+    if not isinstance(value, str):
+        raise SpecError(name, f"is {value!r}", "a string")
+    if len(value) > MAX_LABEL_CHARS:
+        raise SpecError(name, f"has {len(value)} characters", f"at most {MAX_LABEL_CHARS}")
+    if not LABEL_PATTERN.fullmatch(value):
+        bad = next(c for c in value if not LABEL_PATTERN.fullmatch(c))
+        raise SpecError(name, f"contains {bad!r}",
+                        "letters, digits, space and _ . , : ; + - = ( ) / # % @ (no newlines)")
+    return value

@@ -98,16 +98,16 @@ def run_simulate_readout(args, spec, inputs, out) -> int:
     return 0
 
 
-def add_plot_parser(sub) -> None:
-    p = sub.add_parser("plot", help="draw a result file (plot transient RESULT.npz -o FILE.png)")
-    p.add_argument("what", choices=("transient",), help="transient: readout waveforms and end values")
+def add_plot_transient_parser(kinds) -> None:
+    """``spicebar plot transient RESULT.npz -o FILE.png`` (registered in cli_sweep.PLOT_KINDS)."""
+    p = kinds.add_parser("transient", help="readout waveforms and end-of-window values")
     p.add_argument("result", metavar="RESULT.npz")
     p.add_argument("-o", "--out", required=True, metavar="FILE.png")
     p.add_argument("--columns", default=None, metavar="J,K,...",
                    help="columns to draw (default: the four with the largest signal)")
 
 
-def cmd_plot(args) -> int:
+def cmd_plot_transient(args) -> int:
     from pathlib import Path
 
     from .plot import save_figure

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .cell_ir import cell_parts
 from .ir import CAPACITOR, RESISTOR, VSOURCE, CircuitIR, ElementGroup
 from .names import GROUND, indexed_names
 from .spec import CrossbarSpec
@@ -47,9 +48,20 @@ def _group(kind, prefix, labels, p, n, value, comment) -> ElementGroup:
                         np.asarray(n).ravel(), np.asarray(value, dtype=float).ravel(), comment)
 
 
-def elaborate(spec: CrossbarSpec) -> CircuitIR:
-    """Build the circuit IR of ``spec``; see :mod:`spicebar.spec` for the topology."""
+def elaborate(spec: CrossbarSpec, operation=None) -> CircuitIR:
+    """Build the circuit IR of ``spec``; see :mod:`spicebar.spec` for the topology.
+
+    ``operation`` (:mod:`spicebar.operation`, default: plain VMM) removes the drivers of
+    floating rows and the readouts of floating columns, biases the readouts, and sets
+    the 1T1R gate lines.
+    """
+    from .operation import VmmOperation
     rows, cols = spec.shape
+    operation = VmmOperation() if operation is None else operation
+    operation.check(rows, cols, spec.cell.kind)
+    driven = ~operation.floating_row_mask(rows)
+    sensed = ~operation.floating_col_mask(cols)
+    col_v = operation.col_voltages(cols)
     left = spec.drive in ("left", "both")
     right = spec.drive in ("right", "both")
     bottom = spec.sense in ("bottom", "both")
@@ -78,9 +90,10 @@ def elaborate(spec: CrossbarSpec) -> CircuitIR:
     for on, node, src, vname, rname in ((left, in_l, src_l, "vin", "rdrv"),
                                         (right, in_r, src_r, "vinr", "rdrvr")):
         if on:
-            drivers.append(_group(VSOURCE, vname, r_idx, src, np.zeros(rows, int), np.zeros(rows),
+            drivers.append(_group(VSOURCE, vname, r_idx[driven], src[driven],
+                                  np.zeros(int(driven.sum()), int), np.zeros(int(driven.sum())),
                                   "word-line drivers (value = input voltage)"))
-            driver_row.append(r_idx)
+            driver_row.append(r_idx[driven])
             res.append(_group(RESISTOR, rname, r_idx, src, node, np.full(rows, spec.r_driver),
                               "driver output resistance"))
 
@@ -101,9 +114,9 @@ def elaborate(spec: CrossbarSpec) -> CircuitIR:
                       np.concatenate([x.ravel() for x in n])[order],
                       np.concatenate([x.ravel() for x in val])[order], "word-line segments"))
 
-    # Cells.
-    res.append(_group(RESISTOR, "rcell", np.stack([ii.ravel(), jj.ravel()], 1), wl, bl,
-                      1.0 / spec.conductances, "cells (resistance = 1 / G)"))
+    # Cells (see cell_ir.py).
+    cells = cell_parts(spec.cell, spec.conductances, nodes, wl, bl, operation.gated_off_mask(rows))
+    res.extend(cells.resistors)
 
     # Bit-line segments: rbl_i_j lies below cell (i, j); rbltop_j above the first cell.
     if top:
@@ -128,15 +141,22 @@ def elaborate(spec: CrossbarSpec) -> CircuitIR:
         if on:
             res.append(_group(RESISTOR, rname, c_idx, node, sns, np.full(cols, spec.r_sense),
                               "readout input resistance"))
-            senses.append(_group(VSOURCE, vname, c_idx, sns, np.zeros(cols, int), np.zeros(cols),
+            senses.append(_group(VSOURCE, vname, c_idx[sensed], sns[sensed],
+                                 np.zeros(int(sensed.sum()), int), col_v[sensed] + 0.0,
                                  "readout virtual ground (current into + is the column current)"))
-            sense_col.append(c_idx)
+            sense_col.append(c_idx[sensed])
 
     names = nodes.names()
-    ir = _merge_ideal_wires(
+    ir, remap = _merge_ideal_wires(
         rows, cols, names, res, drivers, np.concatenate(driver_row), senses,
         np.concatenate(sense_col), wl, bl, spec.describe())
-    return _with_wire_capacitance(ir, spec.readout)
+    ir = _with_wire_capacitance(ir, spec.readout)
+    if operation == VmmOperation() and not (cells.devices or cells.gates is not None):
+        return ir
+    return replace(ir, devices=tuple(d.renode(remap) for d in cells.devices),
+                   gates=None if cells.gates is None else cells.gates.renode(remap),
+                   mid_node=None if cells.mid is None else remap[cells.mid], cell=spec.cell,
+                   title=f"{ir.title}; {operation.describe()}")
 
 
 def _with_wire_capacitance(ir: CircuitIR, readout) -> CircuitIR:
@@ -179,14 +199,10 @@ def _merge_ideal_wires(rows, cols, names, res, drivers, driver_row, senses, sens
     new_index[kept] = np.arange(kept.size)
     remap = new_index[rep_of]
 
-    def renode(g: ElementGroup) -> ElementGroup:
-        return ElementGroup(g.kind, g.prefix, g.labels, remap[g.node_p], remap[g.node_n],
-                            g.value, g.comment)
-
-    resistors = tuple(renode(g).subset(g.value != 0) for g in res)
+    resistors = tuple(g.renode(remap).subset(g.value != 0) for g in res)
     resistors = tuple(g for g in resistors if len(g))
-    drv = renode(_concat(drivers))
-    sen = renode(_concat(senses))
+    drv = _concat(drivers).renode(remap)
+    sen = _concat(senses).renode(remap)
     # Two sources on one merged node (both ends driven over an ideal wire) would be
     # a voltage loop: keep the first.
     _, first = np.unique(drv.node_p, return_index=True)
@@ -196,6 +212,7 @@ def _merge_ideal_wires(rows, cols, names, res, drivers, driver_row, senses, sens
     keep = np.sort(first)
     sen, sense_col = sen.subset(keep), sense_col[keep]
     node_names = names[kept].astype(str)
-    return CircuitIR(rows=rows, cols=cols, node_names=node_names, resistors=resistors,
-                     drivers=drv, driver_row=driver_row, senses=sen, sense_col=sense_col,
-                     wl_node=remap[wl], bl_node=remap[bl], title=title)
+    ir = CircuitIR(rows=rows, cols=cols, node_names=node_names, resistors=resistors,
+                   drivers=drv, driver_row=driver_row, senses=sen, sense_col=sense_col,
+                   wl_node=remap[wl], bl_node=remap[bl], title=title)
+    return ir, remap  # remap: pre-merge -> final node index, for the cells

@@ -54,5 +54,17 @@ class SimulationTimeout(SimulationError):
     """ngspice did not finish within its time limit and was killed."""
 
 
+class SimulatorCrashed(SimulationError):
+    """The ngspice process died (killed, segfault) before it reported a result."""
+
+
+class NetlistRejected(SimulationError):
+    """ngspice refused the netlist text (a parse or model error)."""
+
+
+class ConvergenceError(SimulationError):
+    """ngspice found no operating point: Newton, gmin and source stepping all failed."""
+
+
 class SolverError(SpicebarError):
     """The nodal solver could not solve the system (singular or not converged)."""

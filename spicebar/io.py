@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,10 @@ def load_array(path: str | Path, parameter: str) -> np.ndarray:
         else:
             text = p.read_text()
             delimiter = "," if "," in text else None
-            arr = np.loadtxt(p, delimiter=delimiter, ndmin=2, dtype=float)  # a row per line
-    except (ValueError, OSError, EOFError, UnicodeDecodeError) as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # an empty file is an error, not a warning
+                arr = np.loadtxt(p, delimiter=delimiter, ndmin=2, dtype=float)  # a row per line
+    except (ValueError, OSError, EOFError, UnicodeDecodeError, UserWarning) as exc:
         raise InputFileError(parameter, f"cannot read {str(p)!r} ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
     if not isinstance(arr, np.ndarray):

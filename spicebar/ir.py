@@ -6,8 +6,9 @@ crossbar is laid out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -16,8 +17,10 @@ from .names import indexed_names
 #: Element kinds every engine must handle (a test checks each has an emitter and a stamp).
 RESISTOR = "resistor"
 VSOURCE = "vsource"
+SINH = "sinh"  # two-terminal I = value * sinh(V / param): nonlinear element, selector
+NMOS = "nmos"  # MOSFET: node_p drain, node_g gate, node_n source, bulk ground; W = value, L = param
 CAPACITOR = "capacitor"  # value in farad; open at DC (wire capacitance for transients)
-ELEMENT_KINDS = (RESISTOR, VSOURCE, CAPACITOR)
+ELEMENT_KINDS = (RESISTOR, VSOURCE, SINH, NMOS, CAPACITOR)
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,8 +33,13 @@ class ElementGroup:
             where a table joins two roles; names are ``prefix_<labels>``.
         labels: shape ``(n,)`` or ``(n, 2)`` int, the indices in each name.
         node_p, node_n: shape ``(n,)`` int, node indices into ``CircuitIR.node_names``.
-        value: shape ``(n,)`` float: ohm for resistors, volts for sources.
+        value: shape ``(n,)`` float: ohm for resistors, volts for sources, amperes
+            (``I = value * sinh(V / param)``) for sinh elements, width in metres for MOSFETs.
         comment: one line for the netlist section header.
+        param: shape ``(n,)`` float, the second parameter: volts for sinh elements,
+            channel length in metres for MOSFETs; None otherwise.
+        node_g: shape ``(n,)`` int, gate nodes of MOSFETs; None otherwise.
+        model: path of the model card of MOSFETs; None otherwise.
     """
 
     kind: str
@@ -41,6 +49,9 @@ class ElementGroup:
     node_n: np.ndarray
     value: np.ndarray
     comment: str = ""
+    param: np.ndarray | None = None
+    node_g: np.ndarray | None = None
+    model: Any = None
 
     def __len__(self) -> int:
         return int(self.node_p.shape[0])
@@ -53,8 +64,15 @@ class ElementGroup:
 
     def subset(self, keep: np.ndarray) -> "ElementGroup":
         prefix = self.prefix if isinstance(self.prefix, str) else self.prefix[keep]
-        return ElementGroup(self.kind, prefix, self.labels[keep], self.node_p[keep],
-                            self.node_n[keep], self.value[keep], self.comment)
+        return replace(self, prefix=prefix, labels=self.labels[keep], node_p=self.node_p[keep],
+                       node_n=self.node_n[keep], value=self.value[keep],
+                       param=None if self.param is None else self.param[keep],
+                       node_g=None if self.node_g is None else self.node_g[keep])
+
+    def renode(self, remap: np.ndarray) -> "ElementGroup":
+        """The same elements with node indices mapped through ``remap``."""
+        return replace(self, node_p=remap[self.node_p], node_n=remap[self.node_n],
+                       node_g=None if self.node_g is None else remap[self.node_g])
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +90,10 @@ class CircuitIR:
         wl_node, bl_node: shape ``(rows, cols)``, node index of each cell's word-line
             and bit-line terminal.
         title: one line describing the circuit.
+        devices: nonlinear element groups (sinh elements, MOSFETs) in netlist order.
+        gates: grounded sources of the 1T1R gate lines ``vg_i`` (fixed values), or None.
+        mid_node: shape ``(rows, cols)``, the internal node of two-part cells, or None.
+        cell: the cell spec the cells were built from (None: passive linear).
         capacitors: capacitor groups (wire capacitance to ground), farad; open at DC.
     """
 
@@ -86,6 +108,15 @@ class CircuitIR:
     wl_node: np.ndarray
     bl_node: np.ndarray
     title: str = field(default="")
+    devices: tuple[ElementGroup, ...] = ()
+    gates: ElementGroup | None = None
+    mid_node: np.ndarray | None = None
+    cell: Any = None
+
+    @property
+    def nonlinear(self) -> bool:
+        """True when a Newton solve is needed."""
+        return bool(self.devices)
     capacitors: tuple[ElementGroup, ...] = ()
 
     @property
@@ -95,7 +126,9 @@ class CircuitIR:
     @property
     def groups(self) -> tuple[ElementGroup, ...]:
         """Every element group, in netlist order."""
-        return (self.drivers, *self.resistors, *self.capacitors, self.senses)
+        gates = () if self.gates is None else (self.gates,)
+        return (self.drivers, *gates, *self.resistors, *self.devices, *self.capacitors,
+                self.senses)
 
     def n_elements(self) -> int:
         return sum(len(g) for g in self.groups)

@@ -4,10 +4,10 @@ The readout topology lives here (the array's lives in :mod:`spicebar.elaboration
 
 ```
 vin_i     src_i  0       pwl(...)        word-line driver i (the encoding's waveform)
-vsense_k  sns_k  vg_j    dc 0            ammeter: its current is column j's current
-xop_j     vref   vg_j    rdo_j  <opamp>  non-inverting input at v_ref
-cint_j    vg_j   rdo_j   c_int           integrator (or rf_j vg_j rdo_j r_f for a TIA)
-brst_j    vg_j   rdo_j   i = v(rst) * (v(vg_j) - v(rdo_j)) / r_reset   reset switch
+vsense_k  sns_k  vgnd_j    dc 0            ammeter: its current is column j's current
+xop_j     vref   vgnd_j    rdo_j  <opamp>  non-inverting input at v_ref
+cint_j    vgnd_j   rdo_j   c_int           integrator (or rf_j vgnd_j rdo_j r_f for a TIA)
+brst_j    vgnd_j   rdo_j   i = v(rst) * (v(vgnd_j) - v(rdo_j)) / r_reset   reset switch
 vref      vref   0       dc v_ref
 vrst      rst    0       pwl(...)        reset pulses
 vsmp      smp    0       pwl(...)        marks the sampling instants (forces time points)
@@ -31,7 +31,7 @@ import numpy as np
 from .encoding import Schedule
 from .ir import CircuitIR
 from .names import branch_name
-from .netlist import FORMATTERS
+from .netlist import FORMATTERS, model_cards
 
 #: Transient options. reltol 1e-6 keeps the integrated charge within ~5e-6 of exact (the
 #: 0.1 % target with room); abstol suits nA..mA currents. chgtol stays at ngspice's 1e-14 C:
@@ -74,7 +74,7 @@ def sample_marker(schedule: Schedule, t_edge: float) -> tuple[np.ndarray, np.nda
 def readout_vectors(ir: CircuitIR) -> list[str]:
     """Vectors the transient saves and reads: outputs, virtual grounds, sense and driver currents."""
     cols = range(ir.cols)
-    return ([f"rdo_{j}" for j in cols] + [f"vg_{j}" for j in cols]
+    return ([f"rdo_{j}" for j in cols] + [f"vgnd_{j}" for j in cols]
             + [branch_name(n) for n in ir.senses.names] + [branch_name(n) for n in ir.drivers.names])
 
 
@@ -83,32 +83,34 @@ def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: f
     """The whole transient netlist as text (see the module docstring for the topology)."""
     names = ir.node_names
     lines = [f"* spicebar readout transient: {ir.title}; {readout.describe()}",
-             "* column j: output rdo_j, virtual ground vg_j, current i(vsense_j); see "
+             "* column j: output rdo_j, virtual ground vgnd_j, current i(vsense_j); see "
              "spicebar.readout_netlist",
              ".options klu " + " ".join(f"{k}={v}" for k, v in TRAN_OPTIONS.items()),
              opamp_library.strip(),
+             *model_cards(ir),
              "* word-line drivers (the encoded inputs)"]
     d = ir.drivers
     for name, p, n, row in zip(d.names, names[d.node_p].tolist(), names[d.node_n].tolist(),
                                ir.driver_row.tolist()):
         lines += _pwl(name, p, n, schedule.row_t[row], schedule.row_v[row])
-    for group in (*ir.resistors, *ir.capacitors):
+    gates = () if getattr(ir, "gates", None) is None else (ir.gates,)
+    for group in (*gates, *ir.resistors, *getattr(ir, "devices", ()), *ir.capacitors):
         lines.append(f"* {group.comment}")
         lines.extend(FORMATTERS[group.kind](group, names, group.value))
     lines.append("* readout: ammeters into the op-amp virtual grounds")
     s = ir.senses
     for name, p, col in zip(s.names, names[s.node_p].tolist(), ir.sense_col.tolist()):
-        lines.append(f"{name} {p} vg_{col} dc 0")
+        lines.append(f"{name} {p} vgnd_{col} dc 0")
     lines.append(f"* readout per column: {readout.describe()}")
     op = readout.opamp
     for j in range(ir.cols):
-        lines.append(f"xop_{j} vref vg_{j} rdo_{j} {op.subckt} {op.instance_params()}")
+        lines.append(f"xop_{j} vref vgnd_{j} rdo_{j} {op.subckt} {op.instance_params()}")
         if readout.kind == "integrator":
-            lines.append(f"cint_{j} vg_{j} rdo_{j} {readout.c_int_f!r}")
-            lines.append(f"brst_{j} vg_{j} rdo_{j} i = v(rst)*(v(vg_{j})-v(rdo_{j}))"
+            lines.append(f"cint_{j} vgnd_{j} rdo_{j} {readout.c_int_f!r}")
+            lines.append(f"brst_{j} vgnd_{j} rdo_{j} i = v(rst)*(v(vgnd_{j})-v(rdo_{j}))"
                          f"*{1.0 / readout.r_reset_ohm!r}")
         else:
-            lines.append(f"rf_{j} vg_{j} rdo_{j} {readout.r_f_ohm!r}")
+            lines.append(f"rf_{j} vgnd_{j} rdo_{j} {readout.r_f_ohm!r}")
     lines.append(f"vref vref 0 dc {readout.v_ref!r}")
     lines += _pwl("vrst", "rst", "0", schedule.reset_t, schedule.reset_v)
     lines += _pwl("vsmp", "smp", "0", *sample_marker(schedule, t_edge))

@@ -26,6 +26,8 @@ class SimulationResult:
         driver_currents: shape ``(batch, rows)``, amperes each word line's drivers deliver.
         elapsed_s: wall time of the engine, seconds.
         info: engine details (solver, residual, ngspice version, netlist path), JSON-able.
+        cell_currents: shape ``(batch, rows, cols)``, amperes each cell delivers into its
+            bit-line node (from the node voltages and the cell's I-V), or None.
     """
 
     engine: str
@@ -36,6 +38,7 @@ class SimulationResult:
     driver_currents: np.ndarray
     elapsed_s: float = 0.0
     info: dict = field(default_factory=dict)
+    cell_currents: np.ndarray | None = None
 
     @property
     def batch(self) -> int:
@@ -45,7 +48,8 @@ class SimulationResult:
         """Write an ``.npz`` with the arrays above plus ``engine`` and ``info`` (JSON)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **{k: getattr(self, k) for k in RESULT_ARRAYS},
+        extra = {} if self.cell_currents is None else {"cell_currents": self.cell_currents}
+        np.savez(path, **{k: getattr(self, k) for k in RESULT_ARRAYS}, **extra,
                  engine=np.array(self.engine), elapsed_s=np.array(self.elapsed_s),
                  info=np.array(json.dumps(self.info, default=str)))
         return path
@@ -54,5 +58,7 @@ class SimulationResult:
     def load(cls, path: str | Path) -> "SimulationResult":
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: np.asarray(data[k]) for k in RESULT_ARRAYS}
+            if "cell_currents" in data.files:
+                arrays["cell_currents"] = np.asarray(data["cell_currents"])
             return cls(engine=str(data["engine"]), elapsed_s=float(data["elapsed_s"]),
                        info=json.loads(str(data["info"])), **arrays)

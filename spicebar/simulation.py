@@ -9,6 +9,7 @@ import numpy as np
 from ._validate import choice, positive_scalar
 from .elaboration import elaborate
 from .ir import CircuitIR
+from .resources import check_memory
 from .results import SimulationResult
 from .spec import CrossbarSpec, validate_inputs
 
@@ -17,7 +18,9 @@ ENGINES = ("ideal", "nodal", "ngspice")
 
 def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
              ir: CircuitIR | None = None, workdir: str | Path | None = None,
-             timeout_s: float = 600.0, keep_files: bool = False) -> SimulationResult:
+             timeout_s: float = 600.0, keep_files: bool = False,
+             memory_limit_bytes: int | None = None, operation=None,
+             solver: str = "auto") -> SimulationResult:
     """Simulate ``spec`` for ``inputs`` (``(batch, rows)`` or ``(rows,)`` volts).
 
     Args:
@@ -26,28 +29,76 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         workdir: ngspice only: where the netlist and run files go (kept).
         timeout_s: ngspice only: wall-time limit of the simulator process, seconds.
         keep_files: ngspice only: keep the temporary work directory after success.
+        memory_limit_bytes: refuse (ResourceError) a run whose estimated peak memory
+            exceeds this; default 80 % of the memory available now.
+        operation: a :mod:`spicebar.operation` mode (default plain VMM). A
+            ``ReadOperation`` sets the word-line voltages itself: pass ``inputs=None``.
+            The ideal engine gets the intended inputs only (floating, gated-off and
+            unselected rows at 0 V; for a read, the selected column only).
+        solver: nodal only: ``auto`` (the line solver from 128x128 cells on), ``direct``
+            (sparse LU) or ``iterative`` (line-preconditioned conjugate gradients); see
+            :mod:`spicebar.engines.solvers`.
     """
     choice("engine", engine, ENGINES)
+    choice("solver", solver, ("auto", "direct", "iterative"))
     timeout_s = positive_scalar("timeout_s", timeout_s, "s")
-    v = validate_inputs(inputs, spec.rows)
+    v = operation_inputs(spec, inputs, operation)
+    key = engine
+    if engine == "nodal":
+        from .engines.solvers import uses_grid_solver
+        key = "nodal-lines" if uses_grid_solver(spec, solver, operation) else engine
+    check_memory(spec.rows, spec.cols, v.shape[0], key, memory_limit_bytes)
     if engine == "ideal":
         from .engines.ideal import solve_ideal
-        return solve_ideal(spec, v)
-    ir = ir if ir is not None else elaborate(spec)
+        if operation is None:
+            return solve_ideal(spec, v)
+        return _ideal_for(spec, v, operation)
     if engine == "nodal":
-        from .engines.nodal import solve_nodal
-        return solve_nodal(ir, v)
+        from .engines.solvers import solve_nodal_spec
+        return solve_nodal_spec(spec, v, solver, ir=ir, operation=operation)
+    ir = ir if ir is not None else elaborate(spec, operation)
     from .engines.ngspice import solve_ngspice
     return solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files)
 
 
-def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, **ngspice_options
+def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, operation=None, **ngspice_options
                  ) -> dict[str, SimulationResult]:
     """Run several engines on the same spec and inputs, elaborating once."""
     for e in engines:
         choice("engine", e, ENGINES)
-    ir = elaborate(spec)
-    return {e: simulate(spec, inputs, e, ir=ir, **ngspice_options) for e in engines}
+    # the nodal line solver works from the spec itself: elaborate only where needed
+    ir = elaborate(spec, operation) if "ngspice" in engines or operation is not None else None
+    return {e: simulate(spec, inputs, e, ir=ir, operation=operation, **ngspice_options)
+            for e in engines}
+
+
+def operation_inputs(spec: CrossbarSpec, inputs, operation) -> np.ndarray:
+    """The driver voltages ``(batch, rows)`` of ``inputs`` under ``operation``."""
+    from .errors import SpecError
+    if operation is not None and operation.mode == "read":
+        if inputs is not None:
+            raise SpecError("inputs", "were given for a read", "none: the read operation sets "
+                            "the word-line voltages (v_read_volt and the scheme)")
+        operation.check(spec.rows, spec.cols, spec.cell.kind)
+        return operation.row_voltages(spec.rows)
+    if inputs is None:
+        raise SpecError("inputs", "are missing", f"shape (batch, {spec.rows}) or ({spec.rows},) volts")
+    return validate_inputs(inputs, spec.rows)
+
+
+def _ideal_for(spec: CrossbarSpec, v: np.ndarray, operation) -> SimulationResult:
+    """The ideal engine on the intended inputs of ``operation`` (see :func:`simulate`)."""
+    from dataclasses import replace
+
+    from .engines.ideal import solve_ideal
+    operation.check(spec.rows, spec.cols, spec.cell.kind)
+    r = solve_ideal(spec, operation.intended_inputs(v))
+    currents = r.currents
+    if operation.mode == "read":
+        currents = np.zeros_like(currents)
+        currents[:, operation.col] = r.currents[:, operation.col]
+    return replace(r, inputs=v, currents=currents, info={**r.info, "operation": operation.describe()},
+                   cell_currents=operation.intended_inputs(v)[:, :, None] * spec.conductances)
 
 
 def full_scale_current(spec: CrossbarSpec, inputs) -> float:

@@ -24,6 +24,7 @@ from typing import Literal, Union
 import numpy as np
 
 from . import _validate as v
+from .cells import Cell, PassiveCell, validate_cell
 from .errors import SpecError
 from .readout import validate_readout
 
@@ -62,6 +63,8 @@ class CrossbarSpec:
         r_sense: input resistance of each bit-line readout, ohm, >= 0.
         drive: which end of the word lines is driven: ``left``, ``right`` or ``both``.
         sense: which end of the bit lines is read: ``bottom``, ``top`` or ``both``.
+        cell: the cell kind (:mod:`spicebar.cells`); default passive linear.
+        label: free text for netlist headers and reports (safe characters only, <= 80).
         readout: None (ideal virtual ground, the default) or a time-domain readout from
             :mod:`spicebar.readout` (``IntegratorSpec``, ``TIASpec``), used by
             :func:`spicebar.transient.simulate_readout`; DC engines ignore it.
@@ -74,6 +77,8 @@ class CrossbarSpec:
     r_sense: float = 0.0
     drive: Literal["left", "right", "both"] = "left"
     sense: Literal["bottom", "top", "both"] = "bottom"
+    cell: Cell = PassiveCell()
+    label: str = ""
     readout: object = None
 
     def __post_init__(self) -> None:
@@ -89,6 +94,8 @@ class CrossbarSpec:
         object.__setattr__(self, "r_sense", v.nonnegative_scalar("r_sense", self.r_sense, "ohm"))
         v.choice("drive", self.drive, DRIVE_SIDES)
         v.choice("sense", self.sense, SENSE_SIDES)
+        validate_cell(self.cell)
+        v.safe_label("label", self.label)
         validate_readout(self.readout)
 
     @property
@@ -115,7 +122,10 @@ class CrossbarSpec:
         """One line: size, wires and ends, for netlist headers and reports."""
         def r(x):
             return f"{x:g}" if np.ndim(x) == 0 else "per-segment"
-        return (f"{self.rows}x{self.cols} passive crossbar, r_wl={r(self.r_wl)} ohm, "
+        kind = "passive crossbar" if isinstance(self.cell, PassiveCell) else \
+            f"crossbar of {self.cell.describe()}"
+        head = f"{self.label}: " if self.label else ""
+        return (f"{head}{self.rows}x{self.cols} {kind}, r_wl={r(self.r_wl)} ohm, "
                 f"r_bl={r(self.r_bl)} ohm, r_driver={self.r_driver:g} ohm, "
                 f"r_sense={self.r_sense:g} ohm, drive={self.drive}, sense={self.sense}")
 

@@ -26,3 +26,37 @@ def rng():
 def random_conductances(rng, rows, cols, g_min=1e-6, g_max=1e-4):
     """Log-uniform conductances in siemens (a typical RRAM window)."""
     return np.exp(rng.uniform(np.log(g_min), np.log(g_max), (rows, cols)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_strays_after_the_suite():
+    """After the whole suite: no ngspice worker still running, no unmarked run folder left."""
+    import os
+    import shutil
+    import tempfile
+    import time
+
+    from .processes import leaked_run_dirs, worker_pids
+
+    # A private temporary folder for the session (and the processes it starts), so the
+    # leak check sees only this run's folders.
+    private = tempfile.mkdtemp(prefix="spicebar-tests-")
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = private
+    os.environ["TMPDIR"] = private
+    start = time.time()
+    yield
+    deadline = time.monotonic() + 10  # a just-killed worker may take a moment to be reaped
+    while worker_pids() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    strays = worker_pids()
+    leaked = leaked_run_dirs(private, since=start)
+    tempfile.tempdir = saved[0]
+    if saved[1] is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = saved[1]
+    if not leaked:
+        shutil.rmtree(private, ignore_errors=True)
+    assert not strays, f"ngspice worker processes left running: {strays}"
+    assert not leaked, f"temporary run folders left behind: {leaked}"

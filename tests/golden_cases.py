@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spicebar.cells import NonlinearCell, SelectorCell, TransistorCell
 from spicebar.spec import CrossbarSpec
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "netlists" / "golden"
@@ -29,6 +30,14 @@ def cases() -> dict[str, tuple[CrossbarSpec, np.ndarray]]:
                                                   r_sense=50.0), np.array([0.2, 0.1, 0.05])),
         "passive_3x3_both_ends": (CrossbarSpec(G_3x3, r_wl=1.5, r_bl=1.5, drive="both",
                                                sense="both"), np.array([0.3, 0.0, 0.1])),
+        # cell kinds (spicebar/cells.py)
+        "nonlinear_2x3": (CrossbarSpec(G_2x3, r_wl=1.0, r_bl=2.0, cell=NonlinearCell(0.2)),
+                          np.array([0.4, -0.3])),
+        "1s1r_2x3": (CrossbarSpec(G_2x3, r_wl=1.0, r_bl=2.0,
+                                  cell=SelectorCell(nonlinearity=100.0, v_read_volt=1.0,
+                                                    i_read_a=1e-4)), np.array([1.0, 0.5])),
+        "1t1r_3x3": (CrossbarSpec(G_3x3, r_wl=0.5, r_bl=0.5, cell=TransistorCell(vg_on_volt=1.8)),
+                     np.array([0.2, -0.1, 0.3])),
     }
 
 

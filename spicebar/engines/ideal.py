@@ -20,4 +20,5 @@ def solve_ideal(spec: CrossbarSpec, inputs: np.ndarray) -> SimulationResult:
     v_bl = np.zeros((batch, *g.shape))
     driver_currents = inputs * g.sum(axis=1)
     return SimulationResult("ideal", inputs, currents, v_wl, v_bl, driver_currents,
-                            time.perf_counter() - t0, {"model": "I = V @ G"})
+                            time.perf_counter() - t0, {"model": "I = V @ G"},
+                            cell_currents=inputs[:, :, None] * g)

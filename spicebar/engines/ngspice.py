@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SimulationError, SimulationTimeout, SimulatorSetupError
+from ..errors import (ConvergenceError, NetlistRejected, SimulationError, SimulationTimeout,
+                      SimulatorCrashed, SimulatorSetupError, SpicebarError)
 from ..ir import CircuitIR
 from ..names import branch_name
 from ..netlist import write_netlist
@@ -28,6 +29,9 @@ from ..results import SimulationResult
 from .ngspice_worker import EXIT_SETUP_ERROR
 
 DEFAULT_TIMEOUT_S = 600.0
+#: Temporary run folders are named so; a failed run's folder is kept with this marker file.
+RUN_DIR_PREFIX = "spicebar-ngspice-"
+FAILED_MARKER = "FAILED.txt"
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -38,42 +42,64 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def run_worker(job: dict, workdir: Path, timeout_s: float) -> tuple[np.ndarray, dict]:
-    """Run one job in a child process; return (values read, status) or raise."""
-    job_path = workdir / "job.json"
-    job_path.write_text(json.dumps(job))
+def start_worker(workdir: Path) -> subprocess.Popen:
+    """Start the child early: it loads PySpice and ngspice while the caller writes the
+    netlist, then waits for the job's path on its stdin (see :func:`run_worker`)."""
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    with open(workdir / "worker.log", "wb") as log:
+        return subprocess.Popen([sys.executable, "-m", "spicebar.engines.ngspice_worker",
+                                 "--stdin"], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.PIPE, start_new_session=True, env=env)
+
+
+def stop_worker(proc: subprocess.Popen | None) -> None:
+    """End a started worker that will get no job."""
+    if proc is not None and proc.poll() is None:
+        _kill_group(proc)
+
+
+def run_worker(job: dict, workdir: Path, timeout_s: float,
+               proc: subprocess.Popen | None = None) -> tuple[np.ndarray, dict]:
+    """Run one job in a child process (``proc`` from :func:`start_worker`, or a new one);
+    return (values read, status) or raise."""
+    job_path = workdir / "job.json"
+    job_path.write_text(json.dumps(job))
     log_path = workdir / "worker.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "spicebar.engines.ngspice_worker",
-                                 str(job_path)], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    proc = proc or start_worker(workdir)
+    try:
         try:
-            rc = proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and was "
-                                    "killed", job["netlist"]) from None
-        except BaseException:
-            _kill_group(proc)
-            raise
+            proc.stdin.write(f"{job_path}\n".encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the worker died early: its exit code and log tell why, below
+        rc = proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and was "
+                                "killed", job["netlist"]) from None
+    except BaseException:
+        _kill_group(proc)
+        raise
     status_path = Path(job["status"])
     status = json.loads(status_path.read_text()) if status_path.exists() else None
     if status is None:
         tail = log_path.read_text(errors="replace").splitlines()[-20:]
         how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
-        raise SimulationError(f"ngspice crashed ({how}) before reporting", job["netlist"], tail)
+        raise SimulatorCrashed(f"ngspice crashed ({how}) before reporting", job["netlist"], tail)
     if status["status"] != "ok":
         if status.get("code") == EXIT_SETUP_ERROR:
             raise SimulatorSetupError(status["summary"])
-        raise SimulationError(status["summary"], job["netlist"], status["messages"])
+        error = {"rejected": NetlistRejected, "convergence": ConvergenceError}.get(
+            status.get("kind"), SimulationError)
+        raise error(status["summary"], job["netlist"], status["messages"])
     return np.load(job["result"]), status
 
 
 def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
                 timeout_s: float = DEFAULT_TIMEOUT_S, driver_names: list[str] = (),
-                driver_values: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+                driver_values: np.ndarray | None = None,
+                proc: subprocess.Popen | None = None) -> tuple[np.ndarray, dict]:
     """Run an existing netlist's ``.op`` once per row of ``driver_values``.
 
     Args:
@@ -91,37 +117,54 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
     job = {"netlist": str(netlist_path), "values": str(values_path),
            "driver_names": list(driver_names), "read": list(read),
            "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
-    return run_worker(job, wd, timeout_s)
+    return run_worker(job, wd, timeout_s, proc)
 
 
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
-                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False) -> SimulationResult:
-    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs."""
+                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
+                  extra_cards: tuple[str, ...] = ()) -> SimulationResult:
+    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs.
+
+    ``extra_cards``: netlist lines added before ``.op`` (see ``format_netlist``).
+    """
     t_start = time.perf_counter()
     own_dir = workdir is None
-    wd = Path(tempfile.mkdtemp(prefix="spicebar-ngspice-")) if own_dir else Path(workdir)
+    wd = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)) if own_dir else Path(workdir)
     wd.mkdir(parents=True, exist_ok=True)
     netlist_path = wd / "crossbar.cir"
-    ok = False
+    proc = None
     try:
+        proc = start_worker(wd)  # loads ngspice while the netlist is written
         t0 = time.perf_counter()
-        write_netlist(netlist_path, ir, inputs[0])
-        node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel()]))
+        write_netlist(netlist_path, ir, inputs[0], extra_cards)
+        mid = [] if ir.mid_node is None else [ir.mid_node.ravel()]
+        gates = [] if ir.gates is None else [ir.gates.node_p]
+        node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel(), *mid, *gates]))
         node_read = node_read[node_read != 0]
         read = ir.node_names[node_read].tolist()
         read += [branch_name(n) for n in ir.drivers.names]
         read += [branch_name(n) for n in ir.senses.names]
         t_emit = time.perf_counter() - t0
         values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
-                                     ir.driver_voltages(inputs) + 0.0)
-        ok = True
-    finally:
-        if own_dir and ok and not keep_files:
+                                     ir.driver_voltages(inputs) + 0.0, proc=proc)
+    except SpicebarError as exc:
+        stop_worker(proc)
+        if own_dir:  # kept for the user, marked so it is not taken for a leak
+            (wd / FAILED_MARKER).write_text(f"{type(exc).__name__}: {exc}\n")
+        raise
+    except BaseException:
+        stop_worker(proc)
+        if own_dir:
             shutil.rmtree(wd, ignore_errors=True)
+        raise
+    if own_dir and not keep_files:
+        shutil.rmtree(wd, ignore_errors=True)
+
     batch = inputs.shape[0]
     v = np.zeros((batch, ir.n_nodes))
     n_nodes_read = node_read.size
     v[:, node_read] = values[:, :n_nodes_read]
+    from ..cell_currents import cell_currents
     n_drv = len(ir.drivers)
     # i(v) is the current into the source's + terminal: minus what a driver delivers.
     drv = -values[:, n_nodes_read:n_nodes_read + n_drv]
@@ -136,4 +179,4 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
             "netlist": str(netlist_path) if (keep_files or not own_dir) else None,
             "warnings": status["warnings"]}
     return SimulationResult("ngspice", inputs, currents, v[:, ir.wl_node], v[:, ir.bl_node],
-                            driver_currents, elapsed, info)
+                            driver_currents, elapsed, info, cell_currents=cell_currents(ir, v))

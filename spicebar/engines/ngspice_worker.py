@@ -46,11 +46,20 @@ def classify(message: str) -> str:
     return "info"
 
 
+#: Lines that say Newton (and its fall-backs) gave up, rather than that the input was bad.
+CONVERGENCE_PATTERN = re.compile(
+    r"timestep too small|iteration limit|could not be simulated|no convergence|"
+    r"gmin stepping failed|source stepping failed", re.IGNORECASE)
+
+
 class _Failure(Exception):
-    def __init__(self, summary: str, code: int = EXIT_SIM_ERROR):
+    """kind: ``rejected`` (netlist), ``convergence``, ``error`` or ``setup``."""
+
+    def __init__(self, summary: str, code: int = EXIT_SIM_ERROR, kind: str = "error"):
         super().__init__(summary)
         self.summary = summary
         self.code = code
+        self.kind = "setup" if code == EXIT_SETUP_ERROR else kind
 
 
 def _open_ngspice(messages: list[str]):
@@ -95,10 +104,12 @@ def _current_plot(ng, ffi) -> str:
     return ffi.string(ng._ngspice_shared.ngSpice_CurPlot()).decode()
 
 
-def run_job(job: dict, messages: list[str]) -> dict:
+def run_job(job: dict, messages: list[str], opened=None) -> dict:
     timings = {}
     t0 = time.perf_counter()
-    ng, ffi = _open_ngspice(messages)
+    if isinstance(opened, _Failure):
+        raise opened
+    ng, ffi = opened or _open_ngspice(messages)
     banner = "\n".join(messages)
     version_match = re.search(r"ngspice-(\d+)", banner)
     version = version_match.group(1) if version_match else "unknown"
@@ -110,14 +121,17 @@ def run_job(job: dict, messages: list[str]) -> dict:
     timings["init_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    text = Path(job["netlist"]).read_text()
-    lines = [ln for ln in text.splitlines() if ln] + [""]
-    keep = [ffi.new("char[]", ln.encode("utf-8")) for ln in lines] + [ffi.NULL]
     start = len(messages)
-    rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
+    if re.fullmatch(r"[\w./+-]+", job["netlist"]):  # ngspice reads the file itself: faster
+        rc = ng._ngspice_shared.ngSpice_Command(f"source {job['netlist']}".encode())
+    else:  # a path ngspice's command line would split: hand the lines over
+        text = Path(job["netlist"]).read_text()
+        lines = [ln for ln in text.splitlines() if ln] + [""]
+        keep = [ffi.new("char[]", ln.encode("utf-8")) for ln in lines] + [ffi.NULL]
+        rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
     errors = [m for m in messages[start:] if classify(m) == "error"]
     if rc != 0 or errors:
-        raise _Failure("ngspice rejected the netlist")
+        raise _Failure("ngspice rejected the netlist", kind="rejected")
     timings["load_s"] = time.perf_counter() - t0
     if job.get("analysis") == "tran":
         return _run_tran(ng, ffi, job, messages, timings, version)
@@ -138,6 +152,9 @@ def run_job(job: dict, messages: list[str]) -> dict:
         errors = _command(ng, messages, "op")
         plot = _current_plot(ng, ffi)
         if errors or not plot.startswith("op"):
+            if any(CONVERGENCE_PATTERN.search(m) for m in messages):
+                raise _Failure(f"ngspice found no operating point for input vector {b} (Newton, "
+                               "gmin and source stepping failed)", kind="convergence")
             raise _Failure(f"ngspice operating point failed for input vector {b}")
         t1 = time.perf_counter()
         t_run += t1 - t0
@@ -180,15 +197,47 @@ def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: s
             "warnings": [m for m in messages if classify(m) == "warning"][:50]}
 
 
+def _exit_with_parent() -> None:
+    """End this process if the caller dies, so no orphan ngspice is left running."""
+    import os
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(EXIT_SIM_ERROR)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    """``JOB.json``, or ``--stdin``: load ngspice first, then read the job's path from stdin
+    (the caller starts the worker early and writes the netlist meanwhile)."""
+    _exit_with_parent()
+    messages: list[str] = []
+    opened = None
+    if argv[0] == "--stdin":
+        t0 = time.perf_counter()
+        try:
+            opened = _open_ngspice(messages)
+        except _Failure as exc:
+            opened = exc
+        preload_s = time.perf_counter() - t0
+        argv = [sys.stdin.readline().strip()]
+        if not argv[0]:
+            return EXIT_SIM_ERROR  # the caller gave up before sending a job
     job_path = Path(argv[0])
     job = json.loads(job_path.read_text())
-    messages: list[str] = []
     try:
-        status = run_job(job, messages)
+        status = run_job(job, messages, opened)
+        if opened is not None:
+            status["timings"]["preload_s"] = preload_s
         code = EXIT_OK
     except _Failure as exc:
-        status = {"status": "error", "summary": exc.summary, "code": exc.code}
+        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
         code = exc.code
     status["messages"] = [m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m
                           for m in messages]

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import SolverError
-from ..ir import CAPACITOR, RESISTOR, VSOURCE, CircuitIR, ElementGroup
+from ..ir import CAPACITOR, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
 from ..results import SimulationResult
 
 
@@ -43,13 +43,22 @@ def _open_at_dc(g: ElementGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return empty, empty, np.zeros(0)
 
 
+def _nonlinear_stamps():
+    from .newton import stamp_nmos, stamp_sinh
+    return {SINH: stamp_sinh, NMOS: stamp_nmos}
+
+
 #: How the nodal engine takes each IR element kind (a test checks every kind is here).
-STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources, CAPACITOR: _open_at_dc}
+#: Nonlinear kinds are stamped per Newton iteration (engines/newton.py).
+STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources, CAPACITOR: _open_at_dc,
+                 **_nonlinear_stamps()}
 
 
 def conductance_matrix(ir: CircuitIR) -> sp.csr_matrix:
     """Nodal conductance matrix of every resistor, shape ``(n_nodes, n_nodes)``, siemens."""
     triplets = [STAMPED_KINDS[RESISTOR](g) for g in ir.resistors]
+    if not triplets:  # e.g. nonlinear cells on ideal wires: no resistor at all
+        return sp.csr_matrix((ir.n_nodes, ir.n_nodes))
     rows, cols, vals = (np.concatenate(t) for t in zip(*triplets))
     return sp.coo_matrix((vals, (rows, cols)), shape=(ir.n_nodes, ir.n_nodes)).tocsr()
 
@@ -58,14 +67,27 @@ def fixed_voltages(ir: CircuitIR, inputs: np.ndarray) -> tuple[np.ndarray, np.nd
     """Nodes held by sources (ground first) and their voltages, shape ``(n_fixed, batch)``."""
     batch = inputs.shape[0]
     fix = STAMPED_KINDS[VSOURCE]
-    nodes = np.concatenate([[0], fix(ir.drivers), fix(ir.senses)])
+    gates = [] if ir.gates is None else [ir.gates]
+    nodes = np.concatenate([[0], fix(ir.drivers), fix(ir.senses), *(fix(g) for g in gates)])
     values = np.concatenate([np.zeros((1, batch)), ir.driver_voltages(inputs).T,
-                             np.zeros((len(ir.senses), batch))])
+                             np.repeat(ir.senses.value[:, None], batch, 1),
+                             *(np.repeat(g.value[:, None], batch, 1) for g in gates)])
     return nodes, values
 
 
-def solve_nodal(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
-    """Solve the linear IR for ``inputs`` of shape ``(batch, rows)`` volts."""
+def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct") -> SimulationResult:
+    """Solve the linear IR for ``inputs`` of shape ``(batch, rows)`` volts.
+
+    An IR with nonlinear cells goes to the Newton engine (:mod:`.newton`).
+    ``solver``: ``direct`` (sparse LU), ``iterative`` (the line solver of
+    :mod:`spicebar.engines.lines`; falls back to direct with the reason in ``info``
+    where the IR is not made of lines) or ``auto`` (iterative above
+    :data:`spicebar.engines.solvers.AUTO_ITERATIVE_UNKNOWNS` unknowns).
+    """
+    if ir.nonlinear:
+        from .newton import solve_newton
+        return solve_newton(ir, inputs)
+    from ..cell_currents import cell_currents
     t0 = time.perf_counter()
     batch = inputs.shape[0]
     lap = conductance_matrix(ir)
@@ -77,20 +99,27 @@ def solve_nodal(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
     v = np.zeros((ir.n_nodes, batch))
     v[fixed] = v_fixed
     residual = 0.0
+    extra = {}
     if unknown.size:
         l_uu = lap[unknown][:, unknown].tocsc()
         rhs = -(lap[unknown][:, fixed] @ v_fixed)
+        from .solvers import solve_iterative_ir
+        v_u, extra = solve_iterative_ir(ir, unknown, rhs, solver)
+    if unknown.size and v_u is None:
         try:
             lu = spla.splu(l_uu, permc_spec="MMD_AT_PLUS_A")
         except RuntimeError as exc:
             raise SolverError(f"nodal system is singular ({exc}): some node has no DC path "
                               "to a driver or readout") from None
         v_u = lu.solve(rhs)
+    if unknown.size:
         if not np.all(np.isfinite(v_u)):
             raise SolverError("nodal solve produced non-finite voltages")
         v[unknown] = v_u
-        scale = max(float(np.abs(rhs).max()), np.finfo(float).tiny)
-        residual = float(np.abs(l_uu @ v_u - rhs).max() / scale)
+        # normwise backward error ||L v - b|| / (||L|| ||v|| + ||b||), infinity norms
+        norm_l = float(np.abs(l_uu).sum(axis=1).max())
+        scale = norm_l * float(np.abs(v_u).max()) + float(np.abs(rhs).max())
+        residual = float(np.abs(l_uu @ v_u - rhs).max() / max(scale, np.finfo(float).tiny))
 
     injected = lap @ v  # (n_nodes, batch): current each node pushes into the resistors
     drv = injected[ir.drivers.node_p].T
@@ -102,6 +131,6 @@ def solve_nodal(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
     v_wl = v[ir.wl_node].transpose(2, 0, 1)
     v_bl = v[ir.bl_node].transpose(2, 0, 1)
     info = {"solver": "scipy splu (SuperLU, MMD_AT_PLUS_A)", "unknowns": int(unknown.size),
-            "kcl_residual_rel": residual}
+            "kcl_residual_rel": residual, **extra}
     return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
-                            time.perf_counter() - t0, info)
+                            time.perf_counter() - t0, info, cell_currents=cell_currents(ir, v.T))

@@ -1,0 +1,190 @@
+"""Scale benchmark: every engine and the peer badcrossbar on the same arrays, 32..2048.
+
+    python benchmarks/bench_scale.py [--sizes 32,...,2048] [--direct-max 512]
+        [--ngspice-max 256] [--peer-max 512] [--wide 256x1000]
+
+Arrays: conductances log-uniform in [1 uS, 100 uS], 1 ohm word- and bit-line
+segments, inputs uniform in [0, 0.2] V, the default topology (drivers left,
+readout bottom), which is badcrossbar's too. Every measurement runs in a fresh
+process (after a tiny warm-up solve, so imports and numba's cached kernels are
+not timed) and reports wall time, CPU time and the process's peak memory.
+Agreement: largest |I - I_ref| / max |I_ref| over the output currents, against
+the direct LU where it ran, else the iterative solver (for ``ideal`` this is the
+IR-drop error, not a disagreement). ngspice's peak memory is its child process's;
+its CPU time is the caller's only. badcrossbar runs in its
+own environment (``make peers`` or ``tools/setup_peers.sh``); without it the
+column is skipped. Writes ``benchmarks/out/scale_time.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+PEER_PY = HERE / ".venv-peers" / "bin" / "python"
+R_WIRE = 1.0
+
+
+def make_case(n: int, batch: int, path: Path, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    g = np.exp(rng.uniform(np.log(1e-6), np.log(1e-4), (n, n)))
+    np.savez(path, g=g, v=rng.uniform(0, 0.2, (batch, n)), r=R_WIRE)
+
+
+def worker(engine: str, case_path: str, out_path: str) -> None:
+    """Child process: one engine on one case; prints a JSON line."""
+    from spicebar import CrossbarSpec, simulate
+    case = np.load(case_path)
+    solver = {"direct": "direct", "iterative": "iterative"}.get(engine, "auto")
+    kind = engine if engine in ("ideal", "ngspice") else "nodal"
+    simulate(CrossbarSpec(np.full((2, 2), 1e-4), r_wl=1.0, r_bl=1.0), [0.1, 0.1], kind,
+             solver=solver)  # warm-up: imports, compiled kernels, ngspice library
+    t0, c0 = time.perf_counter(), time.process_time()
+    spec = CrossbarSpec(case["g"], r_wl=float(case["r"]), r_bl=float(case["r"]))
+    res = simulate(spec, case["v"], kind, solver=solver)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    np.save(out_path, res.currents)
+    info = {"wall": wall, "cpu": cpu,
+            "peak_mb": max(resource.getrusage(who).ru_maxrss for who in
+                           (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024,
+            "iterations": res.info.get("iterations")}
+    if engine == "ngspice":
+        t = res.info["timings"]
+        info["spicebar_pct"] = 100 * (1 - (t["load_s"] + t["run_s"]) / res.elapsed_s)
+    print(json.dumps(info))
+
+
+def growth(cells, times) -> float:
+    """Least-squares slope of log(time) on log(cells) over the three largest sizes."""
+    c, t = np.asarray(cells, float), np.asarray(times, float)
+    ok = np.isfinite(t) & (t > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    c, t = c[ok][-3:], t[ok][-3:]
+    return float(np.polyfit(np.log(c), np.log(t), 1)[0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="32,64,128,256,512,1024,2048")
+    ap.add_argument("--direct-max", type=int, default=512)
+    ap.add_argument("--ngspice-max", type=int, default=256)
+    ap.add_argument("--peer-max", type=int, default=512)
+    ap.add_argument("--ideal-max", type=int, default=2048)
+    ap.add_argument("--wide", default="256x1000", help="extra case NxBATCH for the iterative "
+                    "solver ('' to skip)")
+    ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--worker", nargs=3, metavar=("ENGINE", "CASE", "OUT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    limits = {"ideal": args.ideal_max, "iterative": max(sizes), "direct": args.direct_max,
+              "ngspice": args.ngspice_max, "badcrossbar": args.peer_max}
+    cases = [(n, 1) for n in sizes]
+    if args.wide:
+        n, b = (int(x) for x in args.wide.split("x"))
+        cases.append((n, b))
+    have_peer = PEER_PY.exists()
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+    rows = []
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores; other jobs inflate wall "
+          "times, CPU time is the steadier figure)")
+    head = (f"{'n':>5} {'batch':>5} {'engine':>11} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} "
+            f"{'vs ref':>9} {'iters':>5} {'note':>10}")
+    print(head)
+    print("-" * len(head))
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, batch in cases:
+            case = Path(tmp) / f"case_{n}_{batch}.npz"
+            make_case(n, batch, case)
+            results = {}
+            for engine in ("ideal", "direct", "iterative", "ngspice", "badcrossbar"):
+                if n > limits[engine] or (batch > 1 and engine in ("ngspice", "badcrossbar",
+                                                                  "direct")):
+                    continue
+                out = Path(tmp) / f"{engine}_{n}_{batch}.npy"
+                if engine == "badcrossbar":
+                    if not have_peer:
+                        continue
+                    cmd = [str(PEER_PY), str(HERE / "peer_badcrossbar.py"), str(case), str(out)]
+                else:
+                    cmd = [sys.executable, str(HERE / "bench_scale.py"), "--worker", engine,
+                           str(case), str(out)]
+                r = subprocess_env_run(cmd, args.timeout, env)
+                r = r or {}
+                r["currents"] = np.load(out) if out.exists() else None
+                results[engine] = r
+            ref = next((results[e]["currents"] for e in ("direct", "iterative")
+                        if e in results and results[e].get("currents") is not None), None)
+            for engine, r in results.items():
+                cur = r.get("currents")
+                agree = (float(np.abs(cur - ref).max() / np.abs(ref).max())
+                         if cur is not None and ref is not None else float("nan"))
+                note = r.get("error", "")
+                if "spicebar_pct" in r:
+                    note = f"own {r['spicebar_pct']:.0f}%"
+                rows.append(dict(n=n, batch=batch, engine=engine, wall=r.get("wall", np.nan),
+                                 cpu=r.get("cpu", np.nan), peak=r.get("peak_mb", np.nan),
+                                 agree=agree, iters=r.get("iterations"), note=note))
+                it = "" if r.get("iterations") is None else str(r["iterations"])
+                print(f"{n:>5} {batch:>5} {engine:>11} {rows[-1]['wall']:>8.3f} "
+                      f"{rows[-1]['cpu']:>8.3f} {rows[-1]['peak']:>8.0f} {agree:>9.1e} "
+                      f"{it:>5} {note:>10}", flush=True)
+    single = [r for r in rows if r["batch"] == 1]
+    engines = sorted({r["engine"] for r in single}, key=lambda e: list(limits).index(e))
+    print("growth exponent k (time ~ cells^k, fit over the three largest sizes; CPU time, "
+          "wall time for ngspice, whose work is in its child process):")
+    for e in engines:
+        rs = [r for r in single if r["engine"] == e]
+        t = [r["wall" if e == "ngspice" else "cpu"] for r in rs]
+        print(f"  {e:>11}: k = {growth([r['n'] ** 2 for r in rs], t):.2f}")
+    plot(single, engines)
+
+
+def subprocess_env_run(cmd, timeout, env):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout {timeout:g}s"}
+    if p.returncode != 0:
+        return {"error": (p.stderr.strip().splitlines() or ["?"])[-1][:60]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def plot(rows, engines) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    OUT.mkdir(exist_ok=True)
+    labels = {"ideal": "ideal (V @ G)", "direct": "nodal, direct LU (SuperLU)",
+              "iterative": "nodal, line solver (CG)", "ngspice": "ngspice (KLU, whole engine)",
+              "badcrossbar": "badcrossbar 1.1 (peer)"}
+    fig, ax = plt.subplots(figsize=(7.5, 5), constrained_layout=True)
+    for e in engines:
+        rs = [r for r in rows if r["engine"] == e and np.isfinite(r["wall"])]
+        if rs:
+            ax.loglog([r["n"] ** 2 for r in rs], [r["wall"] for r in rs], "o-", label=labels[e])
+    ax.set_xlabel("cells (rows x cols)")
+    ax.set_ylabel("wall time, s (one input vector)")
+    ax.set_title(f"passive crossbar, {R_WIRE:g} ohm wires: time against size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.savefig(OUT / "scale_time.png", dpi=110)
+    print(f"plot: {OUT / 'scale_time.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,296 @@
+"""The nodal engine's fast path for large arrays: the line solver on the spec's grid.
+
+Same circuit as :func:`spicebar.elaboration.elaborate` builds (see
+:mod:`spicebar.spec`), but laid out directly as ``rows`` word lines of ``cols``
+nodes and ``cols`` bit lines of ``rows`` nodes, so a 1024x1024 array needs no
+element tables, node names or sparse matrices. Driver and sense resistances are
+in series with the end segments (the same currents; the extra end node is not
+an output). Tests check it against the elaborated IR's direct solve for every
+topology option, so the two descriptions cannot drift apart unnoticed.
+
+Handled: positive segment resistances (scalar or per segment), ``r_driver``,
+``r_sense``, every ``drive``/``sense`` choice, and fully ideal word or bit lines
+(scalar 0 with no driver/sense resistance: those nodes are held by the sources).
+Anything else (an ideal segment inside a resistive line, an ideal line behind a
+driver resistance) is left to the IR-based solvers: :func:`grid_reason` says why.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from ..errors import SolverError
+from ..results import SimulationResult
+from ..spec import CrossbarSpec
+from ._kernels import (HAVE_NUMBA, along_cols, along_rows, cg_step, schur_finish,
+                       thomas_factors, xpby)
+from .lines import DEFAULT_RTOL, schur_cg
+
+#: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
+#: at once (x, r, z, p, q, right-hand sides, temporaries, outputs), per input vector.
+ARRAYS_PER_VECTOR = 16
+
+
+def available_memory_bytes() -> int:
+    """Physical memory the kernel reports as available (MemAvailable), bytes."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def grid_memory_bytes(rows: int, cols: int, batch: int) -> int:
+    """Estimated peak memory of :func:`solve_grid`, bytes."""
+    vectors = min(batch, rows)  # wider batches are solved on the unit basis, then combined
+    return 8 * rows * cols * (ARRAYS_PER_VECTOR * vectors + 4 * batch + 16)
+
+
+def _ideal(r, r_end: float) -> bool:
+    return np.ndim(r) == 0 and float(r) == 0.0 and r_end == 0.0
+
+
+def grid_reason(spec: CrossbarSpec, operation=None) -> str | None:
+    """None if :func:`solve_grid` handles ``spec`` (under ``operation``), else why not."""
+    from ..cells import PassiveCell
+    if not isinstance(getattr(spec, "cell", PassiveCell()), PassiveCell):
+        return f"cells are {spec.cell.describe()}, not passive linear"
+    if operation is not None:
+        return "an operation mode other than the plain VMM"
+    for r, r_end, what in ((spec.r_wl, spec.r_driver, "word"), (spec.r_bl, spec.r_sense, "bit")):
+        if _ideal(r, r_end):
+            continue
+        if np.any(np.asarray(r) == 0):
+            return (f"an ideal (0 ohm) {what}-line segment in a resistive line or behind a "
+                    f"{'driver' if what == 'word' else 'sense'} resistance")
+    return None
+
+
+class _Grid:
+    """Word- and bit-line voltages both laid out ``(batch, rows, cols)``; ``C`` is ``G *``."""
+
+    def __init__(self, spec: CrossbarSpec):
+        g = spec.conductances
+        rows, cols = spec.shape
+        self.g = g
+        left, right = spec.drive in ("left", "both"), spec.drive in ("right", "both")
+        bottom, top = spec.sense in ("bottom", "both"), spec.sense in ("top", "both")
+        self.ideal_w = _ideal(spec.r_wl, spec.r_driver)
+        self.ideal_b = _ideal(spec.r_bl, spec.r_sense)
+        r_wl, r_bl = spec.wl_segments(), spec.bl_segments()
+        with np.errstate(divide="ignore"):
+            self.g_left = 1 / (r_wl[:, 0] + spec.r_driver) if left else np.zeros(rows)
+            self.g_right = 1 / (r_wl[:, cols] + spec.r_driver) if right else np.zeros(rows)
+            self.g_bottom = 1 / (r_bl[rows] + spec.r_sense) if bottom else np.zeros(cols)
+            self.g_top = 1 / (r_bl[0] + spec.r_sense) if top else np.zeros(cols)
+        if not self.ideal_w:
+            seg = 1.0 / r_wl[:, 1:cols]                         # (rows, cols-1)
+            diag = g.copy()
+            diag[:, :-1] += seg
+            diag[:, 1:] += seg
+            diag[:, 0] += self.g_left
+            diag[:, -1] += self.g_right
+            self.diag_w = diag
+            self.off_w = np.zeros((rows, cols))
+            self.off_w[:, :-1] = -seg                           # off_w[i, k] joins k, k+1
+            off = np.zeros((cols, rows))
+            off[:-1] = -seg.T
+            self.fac_w = [np.ascontiguousarray(f.T) for f in _factor(diag.T, off)]
+        if not self.ideal_b:
+            seg = 1.0 / r_bl[1:rows]                            # (rows-1, cols)
+            diag = g.copy()
+            diag[:-1] += seg
+            diag[1:] += seg
+            diag[0] += self.g_top
+            diag[-1] += self.g_bottom
+            self.diag_b, self.off_b = diag, -seg
+            off = np.zeros((rows, cols))
+            off[:-1] = -seg
+            self.fac_b = _factor(diag, off)
+            # A_b^-1 (G x) in one pass: fold the cell conductances into the first factor.
+            self.fac_bg = [self.fac_b[0] * g, *self.fac_b[1:]]
+
+    def _buffer(self, key: str, like: np.ndarray) -> np.ndarray:
+        """A reused work array: fresh 100 MB arrays cost more in page faults than the sweep."""
+        pool = self.__dict__.setdefault("_pool", {})
+        buf = pool.get(key)
+        if buf is None or buf.shape != like.shape:
+            buf = pool[key] = np.empty_like(like)
+        return buf
+
+    def solve_w(self, r: np.ndarray) -> np.ndarray:
+        """``A_w^-1 r``; the result lives in a reused buffer until the next call."""
+        out = self._buffer("w", r)
+        along_cols(*self.fac_w, r, out)
+        return out
+
+    def solve_b(self, r: np.ndarray) -> np.ndarray:
+        out = np.empty_like(r)
+        along_rows(*self.fac_b, r, out)
+        return out
+
+    def solve_b_cells(self, x_w: np.ndarray) -> np.ndarray:
+        """``A_b^-1 C^T x_w``: bit-line voltages driven by the cells from ``x_w``."""
+        out = np.empty_like(x_w)
+        along_rows(*self.fac_bg, x_w, out)
+        return out
+
+    def schur(self, p: np.ndarray) -> np.ndarray:
+        """``S p = A_w p - C A_b^-1 C^T p`` in two compiled passes (result in a reused buffer)."""
+        tmp, out = self._buffer("b", p), self._buffer("q", p)
+        along_rows(*self.fac_bg, p, tmp)
+        schur_finish(self.diag_w, self.off_w, self.g, p, tmp, out)
+        return out
+
+    def matvec_w(self, x: np.ndarray) -> np.ndarray:
+        out = np.empty_like(x)
+        schur_finish(self.diag_w, self.off_w, self.g, x, np.zeros_like(x), out)
+        return out
+
+    def matvec_b(self, x: np.ndarray) -> np.ndarray:
+        y = x * self.diag_b
+        y[:, :-1] += self.off_b * x[:, 1:]
+        y[:, 1:] += self.off_b * x[:, :-1]
+        return y
+
+    @staticmethod
+    def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.einsum("bij,bij->b", a, b)
+
+    @staticmethod
+    def per_vector(a: np.ndarray) -> np.ndarray:
+        return a[:, None, None]
+
+    @staticmethod
+    def cg_step(x, r, p, q, alpha) -> np.ndarray:
+        """``x += alpha p; r -= alpha q`` in place; returns ``|r|^2`` per vector."""
+        rr = np.empty(x.shape[0])
+        cg_step(x, r, p, q, np.ascontiguousarray(alpha, dtype=float), rr)
+        return rr
+
+    @staticmethod
+    def xpby(p, z, beta) -> None:
+        """``p = z + beta p`` in place."""
+        xpby(p, z, np.ascontiguousarray(beta, dtype=float))
+
+    def c(self, x_b: np.ndarray) -> np.ndarray:
+        """Cell currents into the word-line nodes from the bit-line voltages."""
+        return x_b * self.g
+
+    ct = c  # the same cell couples both ends: C is symmetric in this layout
+
+    def drive(self, volts: np.ndarray) -> np.ndarray:
+        """Source currents into the word-line nodes, ``(batch, rows, cols)``, for ``(batch, rows)`` V."""
+        f = np.zeros((volts.shape[0], *self.g.shape))
+        f[:, :, 0] += self.g_left * volts
+        f[:, :, -1] += self.g_right * volts
+        return f
+
+
+def _factor(diag: np.ndarray, off: np.ndarray) -> list[np.ndarray]:
+    try:
+        return list(thomas_factors(diag, off))
+    except ValueError:
+        raise SolverError("a line matrix is not positive definite: some node has no DC path "
+                          "to a driver or readout") from None
+
+
+def _solve_layouts(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | None):
+    shape = (volts.shape[0], *grid.g.shape)
+    none = {"iterations": 0, "cg_residual_rel": 0.0}
+    if grid.ideal_w:
+        x_w = np.ascontiguousarray(np.broadcast_to(volts[:, :, None], shape))
+        if grid.ideal_b:
+            return x_w, np.zeros(shape), none
+        return x_w, grid.solve_b_cells(x_w), none
+    f_w = grid.drive(volts)
+    if grid.ideal_b:
+        return grid.solve_w(f_w).copy(), np.zeros(shape), none
+    x_w, x_b, info = schur_cg(grid, f_w, None, rtol, max_iter)  # sources drive word lines
+    grid.__dict__.pop("_pool", None)
+    return x_w, x_b, info
+
+
+def _kcl_residual(grid: _Grid, volts, x_w, x_b) -> float:
+    """Largest KCL mismatch over the unknown nodes, relative to the largest source current."""
+    worst, scale = 0.0, np.finfo(float).tiny
+    if not grid.ideal_w:
+        f_w = grid.drive(volts)
+        worst = np.abs(f_w - grid.matvec_w(x_w) + grid.c(x_b)).max()
+        scale = max(scale, np.abs(f_w).max())
+    if not grid.ideal_b:
+        into_b = grid.ct(x_w)
+        worst = max(worst, np.abs(into_b - grid.matvec_b(x_b)).max())
+        if grid.ideal_w:
+            scale = max(scale, np.abs(into_b).max())
+    return float(worst / scale)
+
+
+def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTOL,
+               max_iter: int | None = None) -> SimulationResult:
+    """Exact DC solve of ``spec`` for ``inputs`` ``(batch, rows)`` volts by the line solver.
+
+    Batches wider than ``rows`` are solved once per word line (unit inputs) and
+    combined, which is exact by linearity. ``info`` holds the iterations, the CG
+    residual (the stop criterion, ``rtol``) and the KCL residual of the answer.
+
+    Raises:
+        SolverError: ``spec`` is not a plain grid (see :func:`grid_reason`) or conjugate
+            gradients did not converge.
+        ResourceError: the solve would not fit in the memory available now.
+    """
+    t0 = time.perf_counter()
+    reason = grid_reason(spec)
+    if reason:
+        raise SolverError(f"the grid line solver cannot take this array: {reason}")
+    rows, cols = spec.shape
+    batch = inputs.shape[0]
+    need, have = grid_memory_bytes(rows, cols, batch), available_memory_bytes()
+    if need > have:
+        from ..resources import ResourceError
+        raise ResourceError("inputs", f"the line solver needs about {need / 1e9:.1f} GB for "
+                            f"{rows}x{cols} cells and {batch} input vector(s)",
+                            f"at most {have / 1e9:.1f} GB (available now): split the batch")
+    grid = _Grid(spec)
+    basis = batch > rows
+    volts = np.eye(rows) if basis else inputs
+    x_w, x_b, info = _solve_layouts(grid, volts, rtol, max_iter)
+    residual = _kcl_residual(grid, volts, x_w, x_b)
+    # v_wl, v_bl: (batch, rows, cols)
+    if basis:  # row i of x_w is the answer to 1 V on word line i alone
+        del x_b
+        v_wl = (inputs @ x_w.reshape(rows, -1)).reshape(batch, rows, cols)
+        del x_w
+        v_bl = grid.solve_b_cells(v_wl) if not grid.ideal_b else np.zeros_like(v_wl)
+    else:
+        v_wl, v_bl = x_w, x_b
+    if grid.ideal_b:  # every cell current of a column reaches its readout
+        currents = np.einsum("brk,rk->bk", v_wl, grid.g)
+    else:
+        currents = v_bl[:, -1, :] * grid.g_bottom + v_bl[:, 0, :] * grid.g_top
+    driver_currents = _driver_currents(grid, inputs, v_wl, v_bl)
+    info.update({"solver": "line-preconditioned conjugate gradients on the grid "
+                           "(Schur complement over bit lines, Thomas line solves)",
+                 "rtol": rtol, "kcl_residual_rel": residual,
+                 "unknowns": int((not grid.ideal_w) + (not grid.ideal_b)) * rows * cols,
+                 "basis_solves": bool(basis), "compiled_kernels": HAVE_NUMBA})
+    cells = spec.conductances * (v_wl - v_bl)  # into each bit-line node, (batch, rows, cols)
+    return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
+                            time.perf_counter() - t0, info, cell_currents=cells)
+
+
+def _driver_currents(grid: _Grid, inputs, v_wl, v_bl) -> np.ndarray:
+    """Current each word line's drivers deliver, ``(batch, rows)`` A.
+
+    Through a resistive end: ``g (V - v_end)``. Over ideal word lines the driver
+    carries every cell current of its row: ``sum_j G[i, j] (V_i - v_bl[i, j])``.
+    """
+    if grid.ideal_w:
+        return np.einsum("brk,rk->br", inputs[:, :, None] - v_bl, grid.g)
+    return (grid.g_left * (inputs - v_wl[:, :, 0]) + grid.g_right * (inputs - v_wl[:, :, -1]))

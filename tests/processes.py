@@ -1,0 +1,53 @@
+"""Finding spicebar's ngspice worker processes and run folders (for leak checks)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from spicebar.engines.ngspice import FAILED_MARKER, RUN_DIR_PREFIX
+
+WORKER_MODULE = "spicebar.engines.ngspice_worker"
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    for _ in range(64):
+        pid = _parent(pid)
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+    return False
+
+
+def worker_pids() -> list[int]:
+    """PIDs of live ngspice worker processes started (directly or not) by this process.
+
+    Workers end themselves when their parent dies, so none can hide as an orphan.
+    """
+    me = os.getpid()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if WORKER_MODULE in cmdline and state != "Z" and _descends_from(int(entry.name), me):
+            pids.append(int(entry.name))
+    return pids
+
+
+def leaked_run_dirs(folder: Path, since: float = 0.0) -> list[Path]:
+    """Run folders in ``folder`` that are neither removed nor marked as a kept failure."""
+    return [p for p in Path(folder).glob(f"{RUN_DIR_PREFIX}*")
+            if p.is_dir() and p.stat().st_mtime >= since and not (p / FAILED_MARKER).exists()]
