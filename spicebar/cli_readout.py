@@ -42,8 +42,8 @@ def add_readout_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--encoding", choices=("amplitude", "pulse_width", "bit_serial"),
                    default="amplitude")
     g.add_argument("--bits", type=int, default=4, help="input bits (4)")
-    g.add_argument("--v-read", type=float, default=None, metavar="V",
-                   help="full-scale input (default: max |inputs|)")
+    g.add_argument("--v-fs", type=float, default=None, metavar="V",
+                   help="full-scale input: DAC range and pulse height (default: max |inputs|)")
     g.add_argument("--signed", action="store_true", help="two-phase signed inputs")
     g.add_argument("--adc-bits", type=int, default=None, help="ADC bits (default: no ADC)")
     g.add_argument("--adc-range", default=None, metavar="LO,HI",
@@ -63,7 +63,7 @@ def readout_spec_from_args(args, spec, inputs):
     a0 = args.a0 if args.a0 is not None else (1e9 if args.opamp == "ideal" else 1e5)
     op = OpAmpSpec(args.opamp, a0=a0, gbw_hz=args.gbw, v_lo=lo, v_hi=hi)
     signed = args.signed or bool(np.any(inputs < 0))
-    v_read = args.v_read if args.v_read is not None else float(np.abs(inputs).max()) or 1.0
+    v_read = args.v_fs if args.v_fs is not None else float(np.abs(inputs).max()) or 1.0
     enc = EncodingSpec(args.encoding, bits=args.bits, v_read=v_read, signed=signed)
     common = dict(opamp=op, t_settle_s=args.t_settle, c_wl_f=args.c_wire, c_bl_f=args.c_wire)
     if args.readout == "integrator":

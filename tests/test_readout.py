@@ -5,6 +5,7 @@ import pytest
 from scipy.integrate import quad
 
 from spicebar import CrossbarSpec
+from spicebar.cells import SelectorCell, TransistorCell
 from spicebar.converters import ADCSpec
 from spicebar.encoding import EncodingSpec, build_schedule
 from spicebar.errors import SpecError
@@ -21,7 +22,7 @@ G_COL = np.array([[1e-4], [5e-5]])  # one column, two cells: 150 uS, 3 V ideal s
 
 
 def integrator(**kw):
-    return IntegratorSpec(c_int_f=C_INT, t_int_s=T_INT, **kw)
+    return IntegratorSpec(**{"c_int_f": C_INT, "t_int_s": T_INT, **kw})
 
 
 @pytest.mark.parametrize("engine, rel", [("ngspice", TRAN_REL), ("nodal", NODAL_CHARGE_REL)])
@@ -191,3 +192,16 @@ def test_bad_readout_specs_name_the_parameter(make, parameter):
     with pytest.raises(SpecError) as err:
         make()
     assert err.value.parameter == parameter
+
+
+@pytest.mark.parametrize("make_cell", [
+    lambda: SelectorCell(nonlinearity=100, v_read_volt=1.0, i_read_a=1e-3),
+    lambda: TransistorCell(vg_on_volt=1.8)], ids=["1s1r", "1t1r"])
+def test_readout_with_nonlinear_cells_engines_agree(ngspice_ready, rng, make_cell):
+    from .tolerances import NONLINEAR_EDGE_REL
+    g = rng.uniform(1e-5, 1e-4, (4, 3))
+    spec = CrossbarSpec(g, r_wl=1.0, r_bl=1.0, cell=make_cell(), readout=integrator(c_int_f=20e-12))
+    enc = EncodingSpec("pulse_width", bits=3, v_read=1.0)
+    v = rng.uniform(0.5, 1.0, (1, 4))
+    a, b = (simulate_readout(spec, v, enc, e) for e in ("ngspice", "nodal"))
+    np.testing.assert_allclose(a.samples, b.samples, rtol=NONLINEAR_EDGE_REL)

@@ -6,6 +6,9 @@ The inputs are piecewise linear, so ``I(t)`` is too, and solving at every stimul
 breakpoint and integrating with the trapezoidal rule gives the charge exactly (to float64
 rounding). Output ``v_out = v_ref - Q / c_int`` (integrator) or ``v_ref - I r_f`` (TIA).
 
+With nonlinear cells (1S1R, 1T1R) each time point is a Newton solve and the trapezoidal
+rule is exact only on the flat parts of the pulses, not across their edges.
+
 Not modelled (listed in ``info["not_modelled"]``): op-amp gain, bandwidth, swing limits,
 offset and output resistance, the reset switch resistance, the virtual ground at a
 ``v_ref`` other than 0 V, and wire capacitance (settling).
