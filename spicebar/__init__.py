@@ -21,6 +21,8 @@ _LAZY = {
     "full_scale_current": "simulation", "ENGINES": "simulation", "compare": "comparison",
     "format_table": "comparison", "format_netlist": "netlist", "write_netlist": "netlist",
     "load_array": "io", "run_demo": "demo",
+    "simulate_readout": "transient", "TransientResult": "transient", "IntegratorSpec": "readout",
+    "TIASpec": "readout", "OpAmpSpec": "readout", "EncodingSpec": "encoding",
     "MVMSpec": "mvm", "run_mvm": "mvm", "MappingSpec": "mapping", "DeviceSpec": "devices",
     "transpose_spec": "transpose",
     "PassiveCell": "cells", "NonlinearCell": "cells", "SelectorCell": "cells",

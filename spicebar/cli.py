@@ -6,8 +6,10 @@
     spicebar demo [--out DIR]
     spicebar mvm --weights W.npy --inputs X.npy --array 128x128 --out Y.npz   (see cli_mvm)
     spicebar doctor
-    spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
+    spicebar simulate ... --readout integrator [--encoding bit_serial --adc-bits 8 ...]
+        spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
     spicebar plot sweep DIR -o FILE.png
+    spicebar plot transient RESULT.npz -o FILE.png
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
 shows the traceback.
@@ -22,8 +24,12 @@ from pathlib import Path
 
 from . import __version__
 from .cli_cells import add_cell_flags, cell_and_operation
-from .cli_sweep import add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
+from .cli_readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
+                          run_simulate_readout)
+from .cli_sweep import PLOT_KINDS, add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
 from .errors import SpecError, SpicebarError
+
+PLOT_KINDS.setdefault("transient", (add_plot_transient_parser, cmd_plot_transient))
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -86,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="result file: currents (batch, cols) A, v_wl and v_bl (batch, rows, cols) "
                         "V, driver_currents (batch, rows) A, inputs")
     _ngspice_flags(p)
+    add_readout_flags(p)
 
     p = sub.add_parser("generate", help="write the SPICE netlist only")
     _array_flags(p, inputs_required=False)
@@ -168,6 +175,8 @@ def cmd_simulate(args) -> int:
     from .simulation import simulate
     out = _out_path(args.out, (".npz",), "--out")
     spec, inputs = _spec_from_args(args)
+    if args.readout != "ideal":
+        return run_simulate_readout(args, spec, inputs, out)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout,
                       operation=args.operation, solver=args.solver)
     result.save(out)

@@ -15,7 +15,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .cell_ir import cell_parts
-from .ir import RESISTOR, VSOURCE, CircuitIR, ElementGroup
+from .ir import CAPACITOR, RESISTOR, VSOURCE, CircuitIR, ElementGroup
 from .names import GROUND, indexed_names
 from .spec import CrossbarSpec
 
@@ -150,12 +150,26 @@ def elaborate(spec: CrossbarSpec, operation=None) -> CircuitIR:
     ir, remap = _merge_ideal_wires(
         rows, cols, names, res, drivers, np.concatenate(driver_row), senses,
         np.concatenate(sense_col), wl, bl, spec.describe())
+    ir = _with_wire_capacitance(ir, spec.readout)
     if operation == VmmOperation() and not (cells.devices or cells.gates is not None):
         return ir
     return replace(ir, devices=tuple(d.renode(remap) for d in cells.devices),
                    gates=None if cells.gates is None else cells.gates.renode(remap),
                    mid_node=None if cells.mid is None else remap[cells.mid], cell=spec.cell,
                    title=f"{ir.title}; {operation.describe()}")
+
+
+def _with_wire_capacitance(ir: CircuitIR, readout) -> CircuitIR:
+    """Wire capacitance per segment, lumped to ground at each cell's wl and bl node."""
+    caps = []
+    for attr, prefix, node in (("c_wl_f", "cwl", ir.wl_node), ("c_bl_f", "cbl", ir.bl_node)):
+        c = getattr(readout, attr, 0.0)
+        if c > 0:
+            ii, jj = np.indices(node.shape)
+            caps.append(_group(CAPACITOR, prefix, np.stack([ii.ravel(), jj.ravel()], 1), node,
+                               np.zeros(node.size, int), np.full(node.size, c),
+                               "wire capacitance to ground, lumped per cell node"))
+    return replace(ir, capacitors=tuple(caps)) if caps else ir
 
 
 def _concat(groups: list[ElementGroup]) -> ElementGroup:

@@ -19,7 +19,8 @@ RESISTOR = "resistor"
 VSOURCE = "vsource"
 SINH = "sinh"  # two-terminal I = value * sinh(V / param): nonlinear element, selector
 NMOS = "nmos"  # MOSFET: node_p drain, node_g gate, node_n source, bulk ground; W = value, L = param
-ELEMENT_KINDS = (RESISTOR, VSOURCE, SINH, NMOS)
+CAPACITOR = "capacitor"  # value in farad; open at DC (wire capacitance for transients)
+ELEMENT_KINDS = (RESISTOR, VSOURCE, SINH, NMOS, CAPACITOR)
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +94,7 @@ class CircuitIR:
         gates: grounded sources of the 1T1R gate lines ``vg_i`` (fixed values), or None.
         mid_node: shape ``(rows, cols)``, the internal node of two-part cells, or None.
         cell: the cell spec the cells were built from (None: passive linear).
+        capacitors: capacitor groups (wire capacitance to ground), farad; open at DC.
     """
 
     rows: int
@@ -115,6 +117,7 @@ class CircuitIR:
     def nonlinear(self) -> bool:
         """True when a Newton solve is needed."""
         return bool(self.devices)
+    capacitors: tuple[ElementGroup, ...] = ()
 
     @property
     def n_nodes(self) -> int:
@@ -124,7 +127,8 @@ class CircuitIR:
     def groups(self) -> tuple[ElementGroup, ...]:
         """Every element group, in netlist order."""
         gates = () if self.gates is None else (self.gates,)
-        return (self.drivers, *gates, *self.resistors, *self.devices, self.senses)
+        return (self.drivers, *gates, *self.resistors, *self.devices, *self.capacitors,
+                self.senses)
 
     def n_elements(self) -> int:
         return sum(len(g) for g in self.groups)

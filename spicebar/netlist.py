@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .ir import NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from .ir import CAPACITOR, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
 
 #: Simulator options written into every netlist. reltol/abstol/vntol only decide
 #: when Newton stops; a linear network converges on the second iteration, so the
@@ -61,6 +61,7 @@ FORMATTERS: dict[str, Callable[[ElementGroup, np.ndarray, np.ndarray], list[str]
     VSOURCE: _format_vsources,
     SINH: _format_sinh,
     NMOS: _format_nmos,
+    CAPACITOR: _format_resistors,  # same card shape: name node node value (farad)
 }
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from . import _validate as v
 from .cells import Cell, PassiveCell, validate_cell
 from .errors import SpecError
+from .readout import validate_readout
 
 DRIVE_SIDES = ("left", "right", "both")
 SENSE_SIDES = ("bottom", "top", "both")
@@ -64,6 +65,9 @@ class CrossbarSpec:
         sense: which end of the bit lines is read: ``bottom``, ``top`` or ``both``.
         cell: the cell kind (:mod:`spicebar.cells`); default passive linear.
         label: free text for netlist headers and reports (safe characters only, <= 80).
+        readout: None (ideal virtual ground, the default) or a time-domain readout from
+            :mod:`spicebar.readout` (``IntegratorSpec``, ``TIASpec``), used by
+            :func:`spicebar.transient.simulate_readout`; DC engines ignore it.
     """
 
     conductances: np.ndarray
@@ -75,6 +79,7 @@ class CrossbarSpec:
     sense: Literal["bottom", "top", "both"] = "bottom"
     cell: Cell = PassiveCell()
     label: str = ""
+    readout: object = None
 
     def __post_init__(self) -> None:
         g = v.positive_array("conductances", self.conductances, 2, "S")
@@ -91,6 +96,7 @@ class CrossbarSpec:
         v.choice("sense", self.sense, SENSE_SIDES)
         validate_cell(self.cell)
         v.safe_label("label", self.label)
+        validate_readout(self.readout)
 
     @property
     def rows(self) -> int:

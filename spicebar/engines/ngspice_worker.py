@@ -8,6 +8,9 @@ The job: ``netlist`` (path), ``values`` (.npz with ``driver_values`` of shape
 ``(batch, n_drivers)``), ``driver_names``, ``read`` (vector names, e.g. node names
 and ``vsense_0#branch``). Vector 0 uses the netlist's own source values; each
 further vector is applied with ``alter`` before another ``op``.
+
+With ``"analysis": "tran"`` the netlist's own ``.tran`` runs once instead and every
+``read`` vector is saved whole over time: result shape ``(len(read), n_timepoints)``.
 """
 
 from __future__ import annotations
@@ -130,6 +133,8 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
     if rc != 0 or errors:
         raise _Failure("ngspice rejected the netlist", kind="rejected")
     timings["load_s"] = time.perf_counter() - t0
+    if job.get("analysis") == "tran":
+        return _run_tran(ng, ffi, job, messages, timings, version)
 
     with np.load(job["values"]) as data:
         driver_values = np.asarray(data["driver_values"], dtype=float)
@@ -163,6 +168,31 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
     timings["run_s"] = t_run
     timings["read_s"] = t_read
     np.save(job["result"], out)
+    return {"status": "ok", "ngspice_version": version, "timings": timings,
+            "warnings": [m for m in messages if classify(m) == "warning"][:50]}
+
+
+def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: str) -> dict:
+    """Run the netlist's transient once; save each ``read`` vector over time."""
+    t0 = time.perf_counter()
+    errors = _command(ng, messages, "run")
+    plot = _current_plot(ng, ffi)
+    if errors or not plot.startswith("tran"):
+        raise _Failure("ngspice transient analysis failed")
+    timings["run_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    columns = []
+    for name in job["read"]:
+        info = ng._ngspice_shared.ngGet_Vec_Info(f"{plot}.{name}".encode())
+        if info == ffi.NULL or info.v_realdata == ffi.NULL or info.v_length < 1:
+            raise _Failure(f"ngspice has no vector {name!r} in plot {plot}")
+        columns.append(np.frombuffer(ffi.buffer(info.v_realdata, 8 * info.v_length),
+                                     dtype=np.float64).copy())
+    if len({c.size for c in columns}) > 1:
+        raise _Failure("ngspice returned transient vectors of different lengths")
+    np.save(job["result"], np.stack(columns))
+    _command(ng, messages, f"destroy {plot}")
+    timings["read_s"] = time.perf_counter() - t0
     return {"status": "ok", "ngspice_version": version, "timings": timings,
             "warnings": [m for m in messages if classify(m) == "warning"][:50]}
 

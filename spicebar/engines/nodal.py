@@ -19,7 +19,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..errors import SolverError
-from ..ir import NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from ..ir import CAPACITOR, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
 from ..results import SimulationResult
 
 
@@ -37,6 +37,12 @@ def _fix_sources(g: ElementGroup) -> np.ndarray:
     return g.node_p
 
 
+def _open_at_dc(g: ElementGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A capacitor carries no DC current: no stamp (transient charge: engines/readout_nodal)."""
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty, np.zeros(0)
+
+
 def _nonlinear_stamps():
     from .newton import stamp_nmos, stamp_sinh
     return {SINH: stamp_sinh, NMOS: stamp_nmos}
@@ -44,7 +50,8 @@ def _nonlinear_stamps():
 
 #: How the nodal engine takes each IR element kind (a test checks every kind is here).
 #: Nonlinear kinds are stamped per Newton iteration (engines/newton.py).
-STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources, **_nonlinear_stamps()}
+STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources, CAPACITOR: _open_at_dc,
+                 **_nonlinear_stamps()}
 
 
 def conductance_matrix(ir: CircuitIR) -> sp.csr_matrix:
