@@ -37,7 +37,7 @@ def run_demo(out_dir: str | Path = "demo_out", rows: int = 64, cols: int = 64, b
              r_wire_ohm: float = 2.0, seed: int = 0, progress: bool = True,
              echo=print) -> DemoOutput:
     """Write the netlist, run ideal, nodal and ngspice, print the table, save plots."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from .plot import plot_column_error, plot_voltage_maps, save_figure
 

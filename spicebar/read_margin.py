@@ -60,7 +60,7 @@ def read_margin(rows: int, cols: int, *, cell=PassiveCell(), scheme: str = "floa
 
 def margin_sweep(sizes, cells: dict, schemes=("floating", "v2", "v3"), **kwargs) -> list[ReadMargin]:
     """:func:`read_margin` for every square size, cell (name -> spec) and scheme."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     jobs = [(n, name, c, s) for name, c in cells.items() for s in schemes for n in sizes]
     out = []
     for n, name, c, s in tqdm(jobs, desc="read margin", leave=False):

@@ -95,7 +95,7 @@ def tile_targets(scaling: Scaling, weights: np.ndarray, tile: Tile, array_rows: 
 def run_parallel(fn: Callable, jobs: Sequence, workers: int | None = None, desc: str = "tiles",
                  progress: bool = True) -> list:
     """``[fn(job) for job in jobs]`` on up to ``workers`` threads, with a progress bar."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
     workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1, len(jobs) or 1))
     with tqdm(total=len(jobs), desc=desc, unit="job", disable=not progress or len(jobs) < 2) as bar:
         if workers == 1:

@@ -192,7 +192,7 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.n
 
 def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
     """Solve the nonlinear IR for ``inputs`` of shape ``(batch, rows)`` volts."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from ..cell_currents import cell_currents
     from .nodal import conductance_matrix, fixed_voltages
