@@ -20,7 +20,7 @@ _LAZY = {
     "elaborate": "elaboration", "simulate": "simulation", "simulate_all": "simulation",
     "full_scale_current": "simulation", "ENGINES": "simulation", "compare": "comparison",
     "format_table": "comparison", "format_netlist": "netlist", "write_netlist": "netlist",
-    "load_array": "io", "run_demo": "demo",
+    "load_array": "io", "run_demo": "demo", "NgspiceSession": "engines.ngspice_session",
     "simulate_readout": "transient", "TransientResult": "transient", "IntegratorSpec": "readout",
     "TIASpec": "readout", "OpAmpSpec": "readout", "EncodingSpec": "encoding",
     "MVMSpec": "mvm", "run_mvm": "mvm", "MappingSpec": "mapping", "DeviceSpec": "devices",

@@ -20,7 +20,7 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
              ir: CircuitIR | None = None, workdir: str | Path | None = None,
              timeout_s: float = 600.0, keep_files: bool = False,
              memory_limit_bytes: int | None = None, operation=None,
-             solver: str = "auto") -> SimulationResult:
+             solver: str = "auto", session=None) -> SimulationResult:
     """Simulate ``spec`` for ``inputs`` (``(batch, rows)`` or ``(rows,)`` volts).
 
     Args:
@@ -31,6 +31,8 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         keep_files: ngspice only: keep the temporary work directory after success.
         memory_limit_bytes: refuse (ResourceError) a run whose estimated peak memory
             exceeds this; default 80 % of the memory available now.
+        session: ngspice only: an ``NgspiceSession`` whose worker process is reused
+            (no start-up per call); default a fresh process per call.
         operation: a :mod:`spicebar.operation` mode (default plain VMM). A
             ``ReadOperation`` sets the word-line voltages itself: pass ``inputs=None``.
             The ideal engine gets the intended inputs only (floating, gated-off and
@@ -58,7 +60,8 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         return solve_nodal_spec(spec, v, solver, ir=ir, operation=operation)
     ir = ir if ir is not None else elaborate(spec, operation)
     from .engines.ngspice import solve_ngspice
-    return solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files)
+    return solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files,
+                         session=session)
 
 
 def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, operation=None, **ngspice_options

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import threading
 import time
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
@@ -34,6 +35,17 @@ WORK_DIR = "work"
 def _cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
+
+
+_LOCAL = threading.local()
+
+
+def _session():
+    """This thread's ngspice session: points in one worker share one ngspice process."""
+    from .engines.ngspice_session import NgspiceSession
+    if getattr(_LOCAL, "session", None) is None:
+        _LOCAL.session = NgspiceSession()
+    return _LOCAL.session
 
 
 def run_point(task: dict) -> dict:
@@ -65,7 +77,8 @@ def run_point(task: dict) -> dict:
             from .engines.ngspice import solve_ngspice
             timeout = params.get("timeout_s") or opts.timeout_s
             ref = solve_ngspice(elaborate(spec), v, workdir=workdir, timeout_s=timeout,
-                                extra_cards=tuple(params.get("netlist_cards", ())))
+                                extra_cards=tuple(params.get("netlist_cards", ())),
+                                session=_session())
             record["ngspice_version"] = ref.info.get("ngspice_version", "")
             if opts.keep_netlists:
                 record["netlist"] = str(workdir / "crossbar.cir")

@@ -118,17 +118,21 @@ def test_emit_parse_emit_is_stable(case):
         np.testing.assert_array_equal(got, group.value)
 
 
-#: Each example starts an ngspice process (~0.3 s): fewer examples than the pure properties.
-NGSPICE_EXAMPLES = 2000 if LONG else 40
+@pytest.fixture(scope="module")
+def session():
+    """One ngspice process for every example (a fresh one per example costs ~0.3 s)."""
+    from spicebar.engines.ngspice_session import NgspiceSession
+    with NgspiceSession() as s:
+        yield s
 
 
 @pytest.mark.ngspice
-@settings(PROFILE, max_examples=NGSPICE_EXAMPLES)
-@given(crossbars())
-def test_nodal_and_ngspice_agree(ngspice_ready, case):
+@PROFILE
+@given(case=crossbars())
+def test_nodal_and_ngspice_agree(ngspice_ready, session, case):
     spec, v = case
     ir = elaborate(spec)
-    a, b = solve_ngspice(ir, v), solve_nodal(ir, v)
+    a, b = solve_ngspice(ir, v, session=session), solve_nodal(ir, v)
     scale = max(np.abs(b.currents).max(), 1e-30)
     np.testing.assert_allclose(a.currents, b.currents, rtol=ENGINE_AGREEMENT_REL,
                                atol=ENGINE_AGREEMENT_REL * scale)

@@ -60,11 +60,16 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
 
 
 def run_worker(job: dict, workdir: Path, timeout_s: float,
-               proc: subprocess.Popen | None = None) -> tuple[np.ndarray, dict]:
-    """Run one job in a child process (``proc`` from :func:`start_worker`, or a new one);
-    return (values read, status) or raise."""
+               proc: subprocess.Popen | None = None, session=None) -> tuple[np.ndarray, dict]:
+    """Run one job in a child process (``proc`` from :func:`start_worker`, a new one, or
+    a reused :class:`~spicebar.engines.ngspice_session.NgspiceSession`); return
+    (values read, status) or raise."""
     job_path = workdir / "job.json"
     job_path.write_text(json.dumps(job))
+    if session is not None:
+        stop_worker(proc)
+        return read_status(job, session.run(job_path, Path(job["status"]), timeout_s,
+                                            job["netlist"]))
     log_path = workdir / "worker.log"
     proc = proc or start_worker(workdir)
     try:
@@ -82,11 +87,15 @@ def run_worker(job: dict, workdir: Path, timeout_s: float,
         _kill_group(proc)
         raise
     status_path = Path(job["status"])
-    status = json.loads(status_path.read_text()) if status_path.exists() else None
-    if status is None:
+    if not status_path.exists():
         tail = log_path.read_text(errors="replace").splitlines()[-20:]
         how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
         raise SimulatorCrashed(f"ngspice crashed ({how}) before reporting", job["netlist"], tail)
+    return read_status(job, json.loads(status_path.read_text()))
+
+
+def read_status(job: dict, status: dict) -> tuple[np.ndarray, dict]:
+    """The values of a finished job, or the specific error its status reports."""
     if status["status"] != "ok":
         if status.get("code") == EXIT_SETUP_ERROR:
             raise SimulatorSetupError(status["summary"])
@@ -99,7 +108,7 @@ def run_worker(job: dict, workdir: Path, timeout_s: float,
 def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
                 timeout_s: float = DEFAULT_TIMEOUT_S, driver_names: list[str] = (),
                 driver_values: np.ndarray | None = None,
-                proc: subprocess.Popen | None = None) -> tuple[np.ndarray, dict]:
+                proc: subprocess.Popen | None = None, session=None) -> tuple[np.ndarray, dict]:
     """Run an existing netlist's ``.op`` once per row of ``driver_values``.
 
     Args:
@@ -117,15 +126,17 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
     job = {"netlist": str(netlist_path), "values": str(values_path),
            "driver_names": list(driver_names), "read": list(read),
            "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
-    return run_worker(job, wd, timeout_s, proc)
+    return run_worker(job, wd, timeout_s, proc, session)
 
 
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
                   timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
-                  extra_cards: tuple[str, ...] = ()) -> SimulationResult:
+                  extra_cards: tuple[str, ...] = (), session=None) -> SimulationResult:
     """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs.
 
     ``extra_cards``: netlist lines added before ``.op`` (see ``format_netlist``).
+    ``session``: a :class:`~spicebar.engines.ngspice_session.NgspiceSession` to reuse one
+    ngspice process across calls (no start-up per run); default a fresh process per call.
     """
     t_start = time.perf_counter()
     own_dir = workdir is None
@@ -134,7 +145,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     netlist_path = wd / "crossbar.cir"
     proc = None
     try:
-        proc = start_worker(wd)  # loads ngspice while the netlist is written
+        if session is None:
+            proc = start_worker(wd)  # loads ngspice while the netlist is written
         t0 = time.perf_counter()
         write_netlist(netlist_path, ir, inputs[0], extra_cards)
         mid = [] if ir.mid_node is None else [ir.mid_node.ravel()]
@@ -146,7 +158,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
         read += [branch_name(n) for n in ir.senses.names]
         t_emit = time.perf_counter() - t0
         values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
-                                     ir.driver_voltages(inputs) + 0.0, proc=proc)
+                                     ir.driver_voltages(inputs) + 0.0, proc=proc,
+                                     session=session)
     except SpicebarError as exc:
         stop_worker(proc)
         if own_dir:  # kept for the user, marked so it is not taken for a leak

@@ -213,10 +213,56 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def _clean_messages(messages: list[str]) -> list[str]:
+    return [m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m for m in messages]
+
+
+def write_status(path: str | Path, status: dict) -> None:
+    """Write a status file atomically: a waiting caller never reads half of one."""
+    import os
+    tmp = Path(f"{path}.part")
+    tmp.write_text(json.dumps(status))
+    os.replace(tmp, path)
+
+
+def serve() -> int:
+    """Session mode: load ngspice once, then run every job whose path arrives on stdin.
+
+    After each job the circuit and its plots are removed, so memory does not grow;
+    the status file of each job is the signal that it is done. Ends at end of input.
+    """
+    messages: list[str] = []
+    try:
+        opened = _open_ngspice(messages)
+    except _Failure as exc:
+        opened = exc
+    banner = list(messages)
+    for line in sys.stdin:
+        path = line.strip()
+        if not path:
+            break
+        job = json.loads(Path(path).read_text())
+        messages[:] = banner  # run_job reads the version and KLU banner from here
+        try:
+            status = run_job(job, messages, opened)
+        except _Failure as exc:
+            status = {"status": "error", "summary": exc.summary, "code": exc.code,
+                      "kind": exc.kind}
+        if not isinstance(opened, _Failure):
+            ng = opened[0]
+            ng._ngspice_shared.ngSpice_Command(b"destroy all")
+            ng._ngspice_shared.ngSpice_Command(b"remcirc")
+        status["messages"] = _clean_messages(messages)
+        write_status(job["status"], status)
+    return EXIT_OK
+
+
 def main(argv: list[str]) -> int:
-    """``JOB.json``, or ``--stdin``: load ngspice first, then read the job's path from stdin
-    (the caller starts the worker early and writes the netlist meanwhile)."""
+    """``JOB.json``, ``--stdin`` (load ngspice first, then read one job's path from stdin,
+    while the caller writes the netlist) or ``--serve`` (many jobs, see :func:`serve`)."""
     _exit_with_parent()
+    if argv[0] == "--serve":
+        return serve()
     messages: list[str] = []
     opened = None
     if argv[0] == "--stdin":
@@ -239,9 +285,8 @@ def main(argv: list[str]) -> int:
     except _Failure as exc:
         status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
         code = exc.code
-    status["messages"] = [m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m
-                          for m in messages]
-    Path(job["status"]).write_text(json.dumps(status))
+    status["messages"] = _clean_messages(messages)
+    write_status(job["status"], status)
     sys.stdout.flush()
     return code
 

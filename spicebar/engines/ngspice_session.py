@@ -1,0 +1,133 @@
+"""A reusable ngspice process: many runs, one start-up.
+
+A one-shot ngspice run pays for a Python interpreter, PySpice and libngspice to
+start (about 0.3-0.5 s). A session keeps one worker process
+(``ngspice_worker --serve``) and hands it job after job, so sweeps, tiles and tests
+that run many small circuits pay that once. Isolation is kept: the worker is still
+a child process; a job that passes its timeout gets the process killed (and the
+next job starts a fresh one), and a crash is reported as such.
+
+    with NgspiceSession() as session:
+        for spec, v in cases:
+            simulate(spec, v, "ngspice", session=session)
+
+One session serves one caller at a time (a lock serialises jobs); use one session
+per thread or process for parallel runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from pathlib import Path
+
+from ..errors import SimulationTimeout, SimulatorCrashed
+
+SESSION_DIR_PREFIX = "spicebar-session-"
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+class NgspiceSession:
+    """One ngspice worker process reused across runs; a context manager."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._dir = Path(tempfile.mkdtemp(prefix=SESSION_DIR_PREFIX))
+        self.runs = 0
+        self.starts = 0
+        self._finalizer = weakref.finalize(self, NgspiceSession._cleanup, [None], self._dir)
+
+    @staticmethod
+    def _cleanup(holder, folder: Path) -> None:
+        if holder[0] is not None and holder[0].poll() is None:
+            _kill(holder[0])
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def _ensure(self) -> subprocess.Popen:
+        if self._proc is None or self._proc.poll() is not None:
+            env = dict(os.environ)
+            env.setdefault("PYTHONUNBUFFERED", "1")
+            log = open(self._dir / "worker.log", "ab")
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "spicebar.engines.ngspice_worker", "--serve"],
+                stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, env=env)
+            log.close()
+            self._finalizer.detach()
+            self._finalizer = weakref.finalize(self, NgspiceSession._cleanup, [self._proc],
+                                               self._dir)
+            self.starts += 1
+        return self._proc
+
+    def _log_tail(self) -> list[str]:
+        try:
+            return (self._dir / "worker.log").read_text(errors="replace").splitlines()[-20:]
+        except OSError:
+            return []
+
+    def run(self, job_path: Path, status_path: Path, timeout_s: float, netlist: str) -> dict:
+        """Hand one job to the worker and wait for its status file; returns the status."""
+        import json
+        with self._lock:
+            status_path = Path(status_path)
+            status_path.unlink(missing_ok=True)
+            proc = self._ensure()
+            try:
+                proc.stdin.write(f"{job_path}\n".encode())
+                proc.stdin.flush()
+            except BrokenPipeError:
+                pass  # noticed below as a dead process
+            deadline = time.monotonic() + timeout_s
+            pause = 0.0005
+            while not status_path.exists():
+                rc = proc.poll()
+                if rc is not None:
+                    self._proc = None
+                    how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
+                    raise SimulatorCrashed(f"ngspice crashed ({how}) before reporting", netlist,
+                                           self._log_tail())
+                if time.monotonic() > deadline:
+                    _kill(proc)
+                    self._proc = None
+                    raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and "
+                                            "was killed", netlist)
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.02)
+            self.runs += 1
+            return json.loads(status_path.read_text())
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None or self._proc.poll() is not None else self._proc.pid
+
+    def close(self) -> None:
+        """End the worker (politely, then firmly) and remove the session folder."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is not None and proc.poll() is None:
+                try:
+                    proc.stdin.close()
+                    proc.wait(timeout=5)
+                except (OSError, subprocess.TimeoutExpired):
+                    _kill(proc)
+            self._finalizer()
+
+    def __enter__(self) -> "NgspiceSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

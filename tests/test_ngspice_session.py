@@ -1,0 +1,86 @@
+"""The reusable ngspice process: same answers as one-shot runs, faults contained."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from spicebar import (CrossbarSpec, NetlistRejected, SimulationTimeout, SimulatorCrashed,
+                      simulate)
+from spicebar.engines.ngspice import run_netlist
+from spicebar.engines.ngspice_session import NgspiceSession
+
+from .processes import worker_pids
+
+pytestmark = pytest.mark.ngspice
+
+
+def case(rng, n):
+    return CrossbarSpec(rng.uniform(1e-6, 1e-4, (n, n)), r_wl=1.0, r_bl=1.0), \
+        rng.uniform(-0.2, 0.2, (3, n))
+
+
+def test_one_process_many_runs_same_bits(ngspice_ready, rng):
+    cases = [case(rng, n) for n in (3, 8, 5, 16, 3)]
+    with NgspiceSession() as session:
+        reused = [simulate(s, v, "ngspice", session=session) for s, v in cases]
+        assert session.runs == 5 and session.starts == 1
+    fresh = [simulate(s, v, "ngspice") for s, v in cases]
+    for a, b in zip(reused, fresh):  # the same circuit in a reused process: identical numbers
+        np.testing.assert_array_equal(a.currents, b.currents)
+        np.testing.assert_array_equal(a.v_bl, b.v_bl)
+    assert worker_pids() == []
+
+
+def test_a_rejected_netlist_leaves_the_session_usable(ngspice_ready, rng, tmp_path):
+    bad = tmp_path / "bad.cir"
+    bad.write_text("* typo\nvin a 0 dc 1\nr1 a 0 1kk\nq1 a b c nosuchmodel\n.op\n.end\n")
+    spec, v = case(rng, 4)
+    with NgspiceSession() as session:
+        with pytest.raises(NetlistRejected):
+            run_netlist(bad, ["a"], tmp_path, timeout_s=30, session=session)
+        good = simulate(spec, v, "ngspice", session=session)
+        assert session.starts == 1
+    np.testing.assert_array_equal(good.currents, simulate(spec, v, "ngspice").currents)
+
+
+def test_timeout_kills_and_the_next_run_restarts(ngspice_ready, rng):
+    big, v_big = CrossbarSpec(rng.uniform(1e-6, 1e-4, (96, 96)), r_wl=1, r_bl=1), \
+        rng.uniform(0, 0.2, (60, 96))
+    spec, v = case(rng, 4)
+    with NgspiceSession() as session:
+        with pytest.raises(SimulationTimeout):
+            simulate(big, v_big, "ngspice", session=session, timeout_s=0.5)
+        simulate(spec, v, "ngspice", session=session)
+        assert session.starts == 2
+    assert worker_pids() == []
+
+
+def test_crash_is_reported_and_the_next_run_restarts(ngspice_ready, rng):
+    big, v_big = CrossbarSpec(rng.uniform(1e-6, 1e-4, (96, 96)), r_wl=1, r_bl=1), \
+        rng.uniform(0, 0.2, (60, 96))
+    spec, v = case(rng, 4)
+    with NgspiceSession() as session:
+        simulate(spec, v, "ngspice", session=session)  # the worker is up
+        killer = threading.Timer(0.5, lambda: os.kill(session.pid, signal.SIGKILL))
+        killer.start()
+        with pytest.raises(SimulatorCrashed, match="signal 9"):
+            simulate(big, v_big, "ngspice", session=session, timeout_s=60)
+        killer.join()
+        simulate(spec, v, "ngspice", session=session)
+        assert session.starts == 2
+
+
+def test_close_leaves_nothing(ngspice_ready, rng):
+    session = NgspiceSession()
+    folder = session._dir
+    simulate(*case(rng, 3), "ngspice", session=session)
+    pid = session.pid
+    session.close()
+    time.sleep(0.1)
+    assert not folder.exists() and pid not in worker_pids() and worker_pids() == []
