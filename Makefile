@@ -3,19 +3,36 @@
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench bench-scale peers bench-sweep notebooks golden clean
+.PHONY: setup demo test bench bench-scale bench-cells bench-mvm bench-readout peers bench-sweep notebooks golden clean
 
 setup:
 	@bash tools/setup.sh
 
+# The main job (64x64 array, three engines, table, voltage maps), then the same array
+# with a capacitor integrator on every column in an ngspice transient, then a small
+# neural-network layer (256x64 weights on 64x64 tiles) with its error budget.
 demo: setup
 	$(VENV)/bin/spicebar demo --out demo_out
+	$(VENV)/bin/spicebar simulate -G demo_out/conductances.npy -V demo_out/inputs.npy \
+		--r-wl 2 --r-bl 2 --engine ngspice --readout integrator --opamp macro \
+		--c-int 4e-12 --t-int 8e-9 --bits 6 --adc-bits 8 -o demo_out/integrator.npz
+	$(VENV)/bin/spicebar plot transient demo_out/integrator.npz -o demo_out/integrator.png
+	$(VENV)/bin/spicebar mvm --demo --out-dir demo_out/mvm
 
 test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_engines.py
+
+bench-cells: setup
+	$(VENV)/bin/python benchmarks/bench_cells.py
+
+bench-mvm: setup
+	$(VENV)/bin/python benchmarks/bench_mvm.py
+
+bench-readout: setup
+	$(VENV)/bin/python benchmarks/bench_readout.py
 
 # badcrossbar in its own venv (benchmarks/.venv-peers), for bench-scale only.
 peers:
