@@ -111,7 +111,7 @@ def test_no_convergence_raises_with_the_residual(rng):
 
 def test_memory_estimate_refuses_before_solving(monkeypatch, rng):
     spec = CrossbarSpec(random_conductances(rng, 64, 64), r_wl=1.0, r_bl=1.0)
-    monkeypatch.setattr(grid_module, "available_memory_bytes", lambda: 1_000_000)
+    monkeypatch.setattr(grid_module, "available_bytes", lambda: 1_000_000)
     with pytest.raises(ResourceError, match=r"needs about .* GB.*available"):
         solve_grid(spec, np.full((1, 64), 0.2))
 

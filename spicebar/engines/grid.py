@@ -17,7 +17,6 @@ driver resistance) is left to the IR-based solvers: :func:`grid_reason` says why
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -27,23 +26,12 @@ from ..results import SimulationResult
 from ..spec import CrossbarSpec
 from ._kernels import (HAVE_NUMBA, along_cols, along_rows, cg_step, schur_finish,
                        thomas_factors, xpby)
+from ..resources import available_bytes
 from .lines import DEFAULT_RTOL, schur_cg
 
 #: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
 #: at once (x, r, z, p, q, right-hand sides, temporaries, outputs), per input vector.
 ARRAYS_PER_VECTOR = 16
-
-
-def available_memory_bytes() -> int:
-    """Physical memory the kernel reports as available (MemAvailable), bytes."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
 def grid_memory_bytes(rows: int, cols: int, batch: int) -> int:
@@ -251,7 +239,7 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
         raise SolverError(f"the grid line solver cannot take this array: {reason}")
     rows, cols = spec.shape
     batch = inputs.shape[0]
-    need, have = grid_memory_bytes(rows, cols, batch), available_memory_bytes()
+    need, have = grid_memory_bytes(rows, cols, batch), available_bytes()
     if need > have:
         from ..resources import ResourceError
         raise ResourceError("inputs", f"the line solver needs about {need / 1e9:.1f} GB for "

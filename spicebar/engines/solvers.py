@@ -17,7 +17,8 @@ from ..ir import CircuitIR
 from ..resources import ResourceError
 from ..results import SimulationResult
 from ..spec import CrossbarSpec
-from .grid import available_memory_bytes, grid_reason, solve_grid
+from ..resources import available_bytes
+from .grid import grid_reason, solve_grid
 from .lines import line_structure, solve_lines
 
 SOLVERS = ("auto", "direct", "iterative")
@@ -40,7 +41,7 @@ def direct_memory_bytes(n_unknown: int, batch: int) -> int:
 
 def check_direct_memory(n_unknown: int, batch: int) -> None:
     """Raise :class:`ResourceError` with the estimate before an LU that would not fit."""
-    need, have = direct_memory_bytes(n_unknown, batch), available_memory_bytes()
+    need, have = direct_memory_bytes(n_unknown, batch), available_bytes()
     if need > have:
         raise ResourceError("solver", f"the direct (LU) solve of {n_unknown} unknowns needs "
                             f"about {need / 1e9:.1f} GB",
