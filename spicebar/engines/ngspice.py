@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,29 @@ DEFAULT_TIMEOUT_S = 600.0
 #: Temporary run folders are named so; a failed run's folder is kept with this marker file.
 RUN_DIR_PREFIX = "spicebar-ngspice-"
 FAILED_MARKER = "FAILED.txt"
+
+
+@contextmanager
+def run_folder(workdir: str | Path | None, keep_files: bool = False):
+    """The folder of one run: the caller's (always kept), or a temporary one that is
+    removed after success (unless ``keep_files``), kept and marked with
+    :data:`FAILED_MARKER` after a spicebar error, and removed after anything else
+    (an interrupt), so nothing is left behind unmarked."""
+    own = workdir is None
+    wd = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)) if own else Path(workdir)
+    wd.mkdir(parents=True, exist_ok=True)
+    try:
+        yield wd
+    except SpicebarError as exc:
+        if own:
+            (wd / FAILED_MARKER).write_text(f"{type(exc).__name__}: {exc}\n")
+        raise
+    except BaseException:
+        if own:
+            shutil.rmtree(wd, ignore_errors=True)
+        raise
+    if own and not keep_files:
+        shutil.rmtree(wd, ignore_errors=True)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -140,38 +164,29 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     """
     t_start = time.perf_counter()
     own_dir = workdir is None
-    wd = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)) if own_dir else Path(workdir)
-    wd.mkdir(parents=True, exist_ok=True)
-    netlist_path = wd / "crossbar.cir"
     proc = None
-    try:
-        if session is None:
-            proc = start_worker(wd)  # loads ngspice while the netlist is written
-        t0 = time.perf_counter()
-        write_netlist(netlist_path, ir, inputs[0], extra_cards)
-        mid = [] if ir.mid_node is None else [ir.mid_node.ravel()]
-        gates = [] if ir.gates is None else [ir.gates.node_p]
-        node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel(), *mid, *gates]))
-        node_read = node_read[node_read != 0]
-        read = ir.node_names[node_read].tolist()
-        read += [branch_name(n) for n in ir.drivers.names]
-        read += [branch_name(n) for n in ir.senses.names]
-        t_emit = time.perf_counter() - t0
-        values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
-                                     ir.driver_voltages(inputs) + 0.0, proc=proc,
-                                     session=session)
-    except SpicebarError as exc:
-        stop_worker(proc)
-        if own_dir:  # kept for the user, marked so it is not taken for a leak
-            (wd / FAILED_MARKER).write_text(f"{type(exc).__name__}: {exc}\n")
-        raise
-    except BaseException:
-        stop_worker(proc)
-        if own_dir:
-            shutil.rmtree(wd, ignore_errors=True)
-        raise
-    if own_dir and not keep_files:
-        shutil.rmtree(wd, ignore_errors=True)
+    with run_folder(workdir, keep_files) as wd:
+        netlist_path = wd / "crossbar.cir"
+        try:
+            if session is None:
+                proc = start_worker(wd)  # loads ngspice while the netlist is written
+            t0 = time.perf_counter()
+            write_netlist(netlist_path, ir, inputs[0], extra_cards)
+            mid = [] if ir.mid_node is None else [ir.mid_node.ravel()]
+            gates = [] if ir.gates is None else [ir.gates.node_p]
+            node_read = np.unique(np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel(),
+                                                  *mid, *gates]))
+            node_read = node_read[node_read != 0]
+            read = ir.node_names[node_read].tolist()
+            read += [branch_name(n) for n in ir.drivers.names]
+            read += [branch_name(n) for n in ir.senses.names]
+            t_emit = time.perf_counter() - t0
+            values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
+                                         ir.driver_voltages(inputs) + 0.0, proc=proc,
+                                         session=session)
+        except BaseException:
+            stop_worker(proc)
+            raise
 
     batch = inputs.shape[0]
     v = np.zeros((batch, ir.n_nodes))

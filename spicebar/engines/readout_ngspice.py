@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from ..encoding import Schedule
 from ..ir import CircuitIR
 from ..readout import opamp_library_text
 from ..readout_netlist import TranSettings, format_readout_netlist, readout_vectors
-from .ngspice import DEFAULT_TIMEOUT_S, run_worker
+from .ngspice import DEFAULT_TIMEOUT_S, run_folder, run_worker
 
 
 def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
@@ -22,11 +20,8 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
     """Run the transient; return ``(raw, info)`` with ``raw`` a :class:`spicebar.transient.RawTransient`."""
     from ..transient import RawTransient
     own_dir = workdir is None
-    wd = Path(tempfile.mkdtemp(prefix="spicebar-tran-")) if own_dir else Path(workdir)
-    wd.mkdir(parents=True, exist_ok=True)
-    netlist = wd / "readout.cir"
-    ok = False
-    try:
+    with run_folder(workdir, keep_files) as wd:
+        netlist = wd / "readout.cir"
         t0 = time.perf_counter()
         netlist.write_text(format_readout_netlist(ir, readout, schedule, t_edge,
                                                   opamp_library_text(), settings))
@@ -35,10 +30,6 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
         job = {"analysis": "tran", "netlist": str(netlist), "read": read,
                "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
         values, status = run_worker(job, wd, timeout_s)
-        ok = True
-    finally:
-        if own_dir and ok and not keep_files:
-            shutil.rmtree(wd, ignore_errors=True)
     cols, n_s, n_d = ir.cols, len(ir.senses), len(ir.drivers)
     t = values[0]
     vout = values[1:1 + cols]
