@@ -40,6 +40,10 @@ class SimulationResult:
     info: dict = field(default_factory=dict)
     cell_currents: np.ndarray | None = None
 
+    #: Arrays every file of this class holds, and arrays written only when present.
+    SAVED_ARRAYS = RESULT_ARRAYS
+    OPTIONAL_ARRAYS = ("cell_currents",)
+
     @property
     def batch(self) -> int:
         return int(self.currents.shape[0])
@@ -48,17 +52,24 @@ class SimulationResult:
         """Write an ``.npz`` with the arrays above plus ``engine`` and ``info`` (JSON)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        extra = {} if self.cell_currents is None else {"cell_currents": self.cell_currents}
-        np.savez(path, **{k: getattr(self, k) for k in RESULT_ARRAYS}, **extra,
-                 engine=np.array(self.engine), elapsed_s=np.array(self.elapsed_s),
+        arrays = {k: getattr(self, k) for k in self.SAVED_ARRAYS}
+        arrays.update({k: getattr(self, k) for k in self.OPTIONAL_ARRAYS
+                       if getattr(self, k) is not None})
+        np.savez(path, **arrays, engine=np.array(self.engine),
+                 elapsed_s=np.array(self.elapsed_s),
                  info=np.array(json.dumps(self.info, default=str)))
         return path
 
     @classmethod
+    def check_file(cls, data, path: str | Path) -> None:
+        """Raise if the opened ``.npz`` is not a result of this class (subclasses refine)."""
+
+    @classmethod
     def load(cls, path: str | Path) -> "SimulationResult":
         with np.load(path, allow_pickle=False) as data:
-            arrays = {k: np.asarray(data[k]) for k in RESULT_ARRAYS}
-            if "cell_currents" in data.files:
-                arrays["cell_currents"] = np.asarray(data["cell_currents"])
+            cls.check_file(data, path)
+            arrays = {k: np.asarray(data[k]) for k in cls.SAVED_ARRAYS}
+            arrays.update({k: np.asarray(data[k]) for k in cls.OPTIONAL_ARRAYS
+                           if k in data.files})
             return cls(engine=str(data["engine"]), elapsed_s=float(data["elapsed_s"]),
                        info=json.loads(str(data["info"])), **arrays)

@@ -24,7 +24,6 @@ rail is flagged in ``saturated`` and listed in ``info["readout_errors"]``, never
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,33 +102,25 @@ class TransientResult(SimulationResult):
     reset_t: np.ndarray = None
     reset_v: np.ndarray = None
 
-    def save(self, path: str | Path) -> Path:
-        """An ``.npz`` with the spine keys, ``time``, ``vout`` (one trace per column) and the rest."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **{k: getattr(self, k) for k in RESULT_ARRAYS + TRANSIENT_ARRAYS},
-                 engine=np.array(self.engine), elapsed_s=np.array(self.elapsed_s),
-                 info=np.array(json.dumps(self.info, default=str)))
-        return path
+    #: Saved as well as the spine keys: ``time``, ``vout`` (one trace per column) and the rest.
+    SAVED_ARRAYS = RESULT_ARRAYS + TRANSIENT_ARRAYS
 
     @classmethod
-    def load(cls, path: str | Path) -> "TransientResult":
-        with np.load(path, allow_pickle=False) as data:
-            if "time" not in data:
-                raise SpecError("result", f"{str(path)!r} holds no transient (no 'time' key)",
-                                "a file written by simulate --readout integrator|tia")
-            arrays = {k: np.asarray(data[k]) for k in RESULT_ARRAYS + TRANSIENT_ARRAYS}
-            return cls(engine=str(data["engine"]), elapsed_s=float(data["elapsed_s"]),
-                       info=json.loads(str(data["info"])), **arrays)
+    def check_file(cls, data, path: str | Path) -> None:
+        if "time" not in data:
+            raise SpecError("result", f"{str(path)!r} holds no transient (no 'time' key)",
+                            "a file written by simulate --readout integrator|tia")
 
 
 def _windows(raw: RawTransient, schedule: Schedule, readout, batch: int):
     """Per-window samples, charges and saturation; per-vector equivalent currents."""
     t = raw.time
-    q_col = np.concatenate([np.zeros((raw.i_col.shape[0], 1)), np.cumsum(
-        0.5 * (raw.i_col[:, 1:] + raw.i_col[:, :-1]) * np.diff(t), axis=1)], axis=1)
-    q_drv = np.concatenate([np.zeros((raw.i_drv.shape[0], 1)), np.cumsum(
-        0.5 * (raw.i_drv[:, 1:] + raw.i_drv[:, :-1]) * np.diff(t), axis=1)], axis=1)
+
+    def charge(i):  # (n, n_t) currents -> charge since t[0], trapezoidal, (n, n_t)
+        steps = 0.5 * (i[:, 1:] + i[:, :-1]) * np.diff(t)
+        return np.concatenate([np.zeros((i.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1)
+
+    q_col, q_drv = charge(raw.i_col), charge(raw.i_drv)
 
     def at(x, ts):  # (n, n_t) traces at times ts -> (len(ts), n)
         return np.stack([np.interp(ts, t, row) for row in x], 1)

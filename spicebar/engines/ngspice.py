@@ -58,7 +58,8 @@ def run_folder(workdir: str | Path | None, keep_files: bool = False):
         shutil.rmtree(wd, ignore_errors=True)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill a worker and everything it started (its own process group), and reap it."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -66,21 +67,33 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def start_worker(workdir: Path) -> subprocess.Popen:
+def start_worker(workdir: Path, mode: str = "--stdin") -> subprocess.Popen:
     """Start the child early: it loads PySpice and ngspice while the caller writes the
-    netlist, then waits for the job's path on its stdin (see :func:`run_worker`)."""
+    netlist, then waits for job paths on its stdin: one (``--stdin``, see
+    :func:`run_worker`) or many (``--serve``, see ``NgspiceSession``). Its output is
+    appended to ``workdir/worker.log``; it runs in its own process group."""
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
-    with open(workdir / "worker.log", "wb") as log:
+    with open(workdir / "worker.log", "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "spicebar.engines.ngspice_worker",
-                                 "--stdin"], stdout=log, stderr=subprocess.STDOUT,
+                                 mode], stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.PIPE, start_new_session=True, env=env)
+
+
+def crashed(rc: int, netlist: str, log_path: Path) -> SimulatorCrashed:
+    """The error for a worker that ended (code ``rc``) without a status, with its log's tail."""
+    try:
+        tail = log_path.read_text(errors="replace").splitlines()[-20:]
+    except OSError:
+        tail = []
+    how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
+    return SimulatorCrashed(f"ngspice crashed ({how}) before reporting", netlist, tail)
 
 
 def stop_worker(proc: subprocess.Popen | None) -> None:
     """End a started worker that will get no job."""
     if proc is not None and proc.poll() is None:
-        _kill_group(proc)
+        kill_group(proc)
 
 
 def run_worker(job: dict, workdir: Path, timeout_s: float,
@@ -104,17 +117,15 @@ def run_worker(job: dict, workdir: Path, timeout_s: float,
             pass  # the worker died early: its exit code and log tell why, below
         rc = proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_group(proc)
         raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and was "
                                 "killed", job["netlist"]) from None
     except BaseException:
-        _kill_group(proc)
+        kill_group(proc)
         raise
     status_path = Path(job["status"])
     if not status_path.exists():
-        tail = log_path.read_text(errors="replace").splitlines()[-20:]
-        how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
-        raise SimulatorCrashed(f"ngspice crashed ({how}) before reporting", job["netlist"], tail)
+        raise crashed(rc, job["netlist"], log_path)
     return read_status(job, json.loads(status_path.read_text()))
 
 

@@ -17,27 +17,19 @@ per thread or process for parallel runs.
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import weakref
 from pathlib import Path
 
-from ..errors import SimulationTimeout, SimulatorCrashed
+from ..errors import SimulationTimeout
+from .ngspice import crashed, kill_group, start_worker
 
 SESSION_DIR_PREFIX = "spicebar-session-"
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, 9)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
 
 
 class NgspiceSession:
@@ -54,34 +46,20 @@ class NgspiceSession:
     @staticmethod
     def _cleanup(holder, folder: Path) -> None:
         if holder[0] is not None and holder[0].poll() is None:
-            _kill(holder[0])
+            kill_group(holder[0])
         shutil.rmtree(folder, ignore_errors=True)
 
     def _ensure(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
-            env = dict(os.environ)
-            env.setdefault("PYTHONUNBUFFERED", "1")
-            log = open(self._dir / "worker.log", "ab")
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "spicebar.engines.ngspice_worker", "--serve"],
-                stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, env=env)
-            log.close()
+            self._proc = start_worker(self._dir, "--serve")
             self._finalizer.detach()
             self._finalizer = weakref.finalize(self, NgspiceSession._cleanup, [self._proc],
                                                self._dir)
             self.starts += 1
         return self._proc
 
-    def _log_tail(self) -> list[str]:
-        try:
-            return (self._dir / "worker.log").read_text(errors="replace").splitlines()[-20:]
-        except OSError:
-            return []
-
     def run(self, job_path: Path, status_path: Path, timeout_s: float, netlist: str) -> dict:
         """Hand one job to the worker and wait for its status file; returns the status."""
-        import json
         with self._lock:
             status_path = Path(status_path)
             status_path.unlink(missing_ok=True)
@@ -97,11 +75,9 @@ class NgspiceSession:
                 rc = proc.poll()
                 if rc is not None:
                     self._proc = None
-                    how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
-                    raise SimulatorCrashed(f"ngspice crashed ({how}) before reporting", netlist,
-                                           self._log_tail())
+                    raise crashed(rc, netlist, self._dir / "worker.log")
                 if time.monotonic() > deadline:
-                    _kill(proc)
+                    kill_group(proc)
                     self._proc = None
                     raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and "
                                             "was killed", netlist)
@@ -123,7 +99,7 @@ class NgspiceSession:
                     proc.stdin.close()
                     proc.wait(timeout=5)
                 except (OSError, subprocess.TimeoutExpired):
-                    _kill(proc)
+                    kill_group(proc)
             self._finalizer()
 
     def __enter__(self) -> "NgspiceSession":

@@ -225,6 +225,29 @@ def write_status(path: str | Path, status: dict) -> None:
     os.replace(tmp, path)
 
 
+def _try_open(messages: list[str]):
+    """ngspice opened, or the setup failure to report for every job that arrives."""
+    try:
+        return _open_ngspice(messages)
+    except _Failure as exc:
+        return exc
+
+
+def _finish(job: dict, messages: list[str], opened, timings: dict | None = None) -> int:
+    """Run ``job`` and write its status file (ok, or the failure); return the exit code.
+
+    ``timings`` (seconds) are added to a successful job's own."""
+    try:
+        status, code = run_job(job, messages, opened), EXIT_OK
+        status["timings"].update(timings or {})
+    except _Failure as exc:
+        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
+        code = exc.code
+    status["messages"] = _clean_messages(messages)
+    write_status(job["status"], status)
+    return code
+
+
 def serve() -> int:
     """Session mode: load ngspice once, then run every job whose path arrives on stdin.
 
@@ -232,28 +255,17 @@ def serve() -> int:
     the status file of each job is the signal that it is done. Ends at end of input.
     """
     messages: list[str] = []
-    try:
-        opened = _open_ngspice(messages)
-    except _Failure as exc:
-        opened = exc
+    opened = _try_open(messages)
     banner = list(messages)
     for line in sys.stdin:
         path = line.strip()
         if not path:
             break
-        job = json.loads(Path(path).read_text())
         messages[:] = banner  # run_job reads the version and KLU banner from here
-        try:
-            status = run_job(job, messages, opened)
-        except _Failure as exc:
-            status = {"status": "error", "summary": exc.summary, "code": exc.code,
-                      "kind": exc.kind}
+        _finish(json.loads(Path(path).read_text()), messages, opened)
         if not isinstance(opened, _Failure):
-            ng = opened[0]
-            ng._ngspice_shared.ngSpice_Command(b"destroy all")
-            ng._ngspice_shared.ngSpice_Command(b"remcirc")
-        status["messages"] = _clean_messages(messages)
-        write_status(job["status"], status)
+            opened[0]._ngspice_shared.ngSpice_Command(b"destroy all")
+            opened[0]._ngspice_shared.ngSpice_Command(b"remcirc")
     return EXIT_OK
 
 
@@ -265,28 +277,15 @@ def main(argv: list[str]) -> int:
         return serve()
     messages: list[str] = []
     opened = None
+    timings = {}
     if argv[0] == "--stdin":
         t0 = time.perf_counter()
-        try:
-            opened = _open_ngspice(messages)
-        except _Failure as exc:
-            opened = exc
-        preload_s = time.perf_counter() - t0
+        opened = _try_open(messages)
+        timings["preload_s"] = time.perf_counter() - t0
         argv = [sys.stdin.readline().strip()]
         if not argv[0]:
             return EXIT_SIM_ERROR  # the caller gave up before sending a job
-    job_path = Path(argv[0])
-    job = json.loads(job_path.read_text())
-    try:
-        status = run_job(job, messages, opened)
-        if opened is not None:
-            status["timings"]["preload_s"] = preload_s
-        code = EXIT_OK
-    except _Failure as exc:
-        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
-        code = exc.code
-    status["messages"] = _clean_messages(messages)
-    write_status(job["status"], status)
+    code = _finish(json.loads(Path(argv[0]).read_text()), messages, opened, timings)
     sys.stdout.flush()
     return code
 
