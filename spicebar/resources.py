@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from ._validate import positive_scalar
 from .errors import SpecError
 
 #: Peak bytes per cell of the solve itself, by engine (measured, rounded up).
@@ -59,7 +60,8 @@ def check_memory(rows: int, cols: int, batch: int, engine: str,
     if limit_bytes is None:
         limit, why = int(HEADROOM * available_bytes()), "80% of the memory available now"
     else:
-        limit, why = int(limit_bytes), "the limit you set"
+        limit = int(positive_scalar("memory_limit_bytes", limit_bytes, "bytes"))
+        why = "the limit you set"
     if need > limit:
         raise ResourceError(
             "array size", f"{engine} on {rows}x{cols} cells with {batch} input vector(s) needs "

@@ -8,6 +8,7 @@ import numpy as np
 
 from ._validate import choice, positive_scalar
 from .elaboration import elaborate
+from .errors import SpecError
 from .ir import CircuitIR
 from .resources import check_memory
 from .results import SimulationResult
@@ -44,6 +45,10 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
     choice("engine", engine, ENGINES)
     choice("solver", solver, ("auto", "direct", "iterative"))
     timeout_s = positive_scalar("timeout_s", timeout_s, "s")
+    if session is not None:
+        from .engines.ngspice_session import NgspiceSession
+        if not isinstance(session, NgspiceSession):
+            raise SpecError("session", f"is {type(session).__name__}", "an NgspiceSession or None")
     v = operation_inputs(spec, inputs, operation)
     key = engine
     if engine == "nodal":
@@ -77,7 +82,6 @@ def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, operation=None, **
 
 def operation_inputs(spec: CrossbarSpec, inputs, operation) -> np.ndarray:
     """The driver voltages ``(batch, rows)`` of ``inputs`` under ``operation``."""
-    from .errors import SpecError
     if operation is not None and operation.mode == "read":
         if inputs is not None:
             raise SpecError("inputs", "were given for a read", "none: the read operation sets "
