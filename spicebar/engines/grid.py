@@ -26,7 +26,7 @@ from ..results import SimulationResult
 from ..spec import CrossbarSpec
 from ._kernels import (HAVE_NUMBA, along_cols, along_rows, cg_step, schur_finish,
                        thomas_factors, xpby)
-from ..resources import available_bytes
+from ..resources import ResourceError, available_bytes
 from .lines import DEFAULT_RTOL, schur_cg
 
 #: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
@@ -241,7 +241,6 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
     batch = inputs.shape[0]
     need, have = grid_memory_bytes(rows, cols, batch), available_bytes()
     if need > have:
-        from ..resources import ResourceError
         raise ResourceError("inputs", f"the line solver needs about {need / 1e9:.1f} GB for "
                             f"{rows}x{cols} cells and {batch} input vector(s)",
                             f"at most {have / 1e9:.1f} GB (available now): split the batch")

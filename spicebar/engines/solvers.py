@@ -14,10 +14,9 @@ import numpy as np
 
 from ..errors import SolverError
 from ..ir import CircuitIR
-from ..resources import ResourceError
+from ..resources import ResourceError, available_bytes
 from ..results import SimulationResult
 from ..spec import CrossbarSpec
-from ..resources import available_bytes
 from .grid import grid_reason, solve_grid
 from .lines import line_structure, solve_lines
 
@@ -64,15 +63,14 @@ def solve_nodal_spec(spec: CrossbarSpec, inputs: np.ndarray, solver: str = "auto
     solvers (elaborating ``spec`` unless ``ir`` is given) for other topologies;
     ``info["solver_choice"]`` says which solver ran and why.
     """
+    if uses_grid_solver(spec, solver, operation):
+        result = solve_grid(spec, inputs)
+        result.info["solver_choice"] = (f"{solver}: grid line solver"
+                                        + (f" (>= {AUTO_ITERATIVE_CELLS} cells)"
+                                           if solver == "auto" else ""))
+        return result
     reason = grid_reason(spec, operation)
     big = spec.conductances.size >= AUTO_ITERATIVE_CELLS
-    if solver == "iterative" or (solver == "auto" and big):
-        if reason is None:
-            result = solve_grid(spec, inputs)
-            result.info["solver_choice"] = (f"{solver}: grid line solver"
-                                            + (f" (>= {AUTO_ITERATIVE_CELLS} cells)"
-                                               if solver == "auto" else ""))
-            return result
     from ..elaboration import elaborate
     from .nodal import solve_nodal
     ir = ir if ir is not None else elaborate(spec, operation)
