@@ -11,6 +11,26 @@ import numpy as np
 #: Arrays written to and read from a result file.
 RESULT_ARRAYS = ("inputs", "currents", "v_wl", "v_bl", "driver_currents")
 
+#: Per-cell maps an engine may hand over as :class:`Deferred` (computed on first access).
+DEFERRABLE_ARRAYS = ("v_wl", "v_bl", "cell_currents")
+
+
+class Deferred:
+    """A per-cell map a result builds on first access: ``fn(result, *args)``.
+
+    The maps are ``(batch, rows, cols)``: for 1,000 vectors on a 256x256 array each
+    is 0.5 GB and costs more to build than the solve itself, while most callers only
+    read the output currents. ``fn`` is a module-level function so results pickle.
+    """
+
+    __slots__ = ("fn", "args")
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __call__(self, result) -> np.ndarray:
+        return self.fn(result, *self.args)
+
 
 @dataclass(frozen=True, eq=False)
 class SimulationResult:
@@ -28,21 +48,45 @@ class SimulationResult:
         info: engine details (solver, residual, ngspice version, netlist path), JSON-able.
         cell_currents: shape ``(batch, rows, cols)``, amperes each cell delivers into its
             bit-line node (from the node voltages and the cell's I-V), or None.
+
+    An engine may pass ``v_wl``, ``v_bl`` or ``cell_currents`` as :class:`Deferred`:
+    the array is then built on first access and kept (``deferred`` names those not
+    built yet). The values are the same either way.
     """
 
     engine: str
     inputs: np.ndarray
     currents: np.ndarray
-    v_wl: np.ndarray
-    v_bl: np.ndarray
-    driver_currents: np.ndarray
+    v_wl: np.ndarray = field(repr=False)
+    v_bl: np.ndarray = field(repr=False)
+    driver_currents: np.ndarray = field(repr=False)
     elapsed_s: float = 0.0
     info: dict = field(default_factory=dict)
-    cell_currents: np.ndarray | None = None
+    cell_currents: np.ndarray | None = field(default=None, repr=False)
 
     #: Arrays every file of this class holds, and arrays written only when present.
     SAVED_ARRAYS = RESULT_ARRAYS
     OPTIONAL_ARRAYS = ("cell_currents",)
+
+    def __post_init__(self):
+        deferred = {k: v for k in DEFERRABLE_ARRAYS
+                    if isinstance(v := self.__dict__[k], Deferred)}
+        for k in deferred:  # attribute lookup now falls through to __getattr__
+            del self.__dict__[k]
+        self.__dict__["_deferred"] = deferred
+
+    def __getattr__(self, name: str):
+        deferred = self.__dict__.get("_deferred", {})
+        if name not in deferred:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = deferred.pop(name)(self)
+        self.__dict__[name] = value
+        return value
+
+    @property
+    def deferred(self) -> tuple[str, ...]:
+        """Names of the maps not built yet (built on first access)."""
+        return tuple(self.__dict__.get("_deferred", ()))
 
     @property
     def batch(self) -> int:
@@ -73,3 +117,8 @@ class SimulationResult:
                            if k in data.files})
             return cls(engine=str(data["engine"]), elapsed_s=float(data["elapsed_s"]),
                        info=json.loads(str(data["info"])), **arrays)
+
+
+# The dataclass keeps each default as a class attribute too, which would answer for a
+# deferred ``cell_currents`` before ``__getattr__`` is asked; ``__init__`` has its own copy.
+del SimulationResult.cell_currents

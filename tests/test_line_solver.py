@@ -137,3 +137,31 @@ def test_cli_solver_flag(tmp_path, rng):
     assert outs["iterative"].info["iterations"] > 0
     assert json.dumps(outs["iterative"].info)  # info stays JSON-able
     assert_same(outs["iterative"], outs["direct"])
+
+
+def test_kcl_residual_catches_a_wrong_answer(rng):
+    """The reported KCL residual is the check of the answer, not CG's own bookkeeping."""
+    spec = CrossbarSpec(random_conductances(rng, 24, 20, 1e-6, 1e-4), r_wl=1.0, r_bl=1.0)
+    volts = rng.uniform(0, 0.2, (2, 24))
+    grid = grid_module._Grid(spec)
+    x_w, x_b, _ = grid_module._solve_layouts(grid, volts, 1e-13, None)
+    assert grid_module._kcl_residual(grid, volts, x_w, x_b) < 1e-12  # CG stops at 1e-13
+    for x in (x_w, x_b):  # 1 uV off at one node: each 1 ohm wire beside it carries 1 uA more
+        x[1, 7, 5] += 1e-6
+        # relative to the largest source current, g_end * V <= 1 S * 0.2 V: >= 5e-6
+        assert grid_module._kcl_residual(grid, volts, x_w, x_b) > 4e-6
+        x[1, 7, 5] -= 1e-6
+
+
+def test_deferred_maps_are_built_on_first_read_and_survive_pickling(rng):
+    import pickle
+    spec = CrossbarSpec(random_conductances(rng, 10, 14), r_wl=1.0, r_bl=2.0)
+    v = rng.uniform(-0.2, 0.2, (25, 10))
+    fast = solve_grid(spec, v)
+    assert fast.deferred == ("v_wl", "v_bl", "cell_currents")
+    copy = pickle.loads(pickle.dumps(fast))
+    direct = simulate(spec, v, "nodal", solver="direct")
+    assert_same(fast, direct)
+    assert fast.deferred == ()
+    assert copy.deferred == ("v_wl", "v_bl", "cell_currents")
+    assert_same(copy, direct)

@@ -110,6 +110,82 @@ def _xpby_np(p, z, beta):
     p += z
 
 
+def _cell_currents_py(v_wl, v_bl, g, out):
+    """``out = (v_wl - v_bl) * g``: each linear cell's current into its bit-line node."""
+    B, R, K = out.shape
+    for b in prange(B * R):
+        bb, i = b // R, b % R
+        for k in range(K):
+            out[bb, i, k] = (v_wl[bb, i, k] - v_bl[bb, i, k]) * g[i, k]
+
+
+def _cell_currents_np(v_wl, v_bl, g, out):
+    np.subtract(v_wl, v_bl, out=out)
+    out *= g
+
+
+def _kcl_word_py(diag, off, g, g_left, g_right, volts, x_w, x_b, worst):
+    """``worst[b, i]``: largest KCL mismatch on word line ``i`` of vector ``b``, amperes.
+
+    Injected by the drivers at the two ends, minus what leaves through the wire
+    segments and the cells: ``f - A_w x_w + g x_b``.
+    """
+    B, R, K = x_w.shape
+    for b in prange(B * R):
+        bb, i = b // R, b % R
+        m = 0.0
+        for k in range(K):
+            v = g[i, k] * x_b[bb, i, k] - diag[i, k] * x_w[bb, i, k]
+            if k > 0:
+                v -= off[i, k - 1] * x_w[bb, i, k - 1]
+            else:
+                v += g_left[i] * volts[bb, i]
+            if k < K - 1:
+                v -= off[i, k] * x_w[bb, i, k + 1]
+            else:
+                v += g_right[i] * volts[bb, i]
+            m = max(m, abs(v))
+        worst[bb, i] = m
+
+
+def _kcl_word_np(diag, off, g, g_left, g_right, volts, x_w, x_b, worst):
+    r = g * x_b - diag * x_w
+    r[:, :, 1:] -= off[:, :-1] * x_w[:, :, :-1]
+    r[:, :, :-1] -= off[:, :-1] * x_w[:, :, 1:]
+    r[:, :, 0] += g_left * volts
+    r[:, :, -1] += g_right * volts
+    worst[...] = np.abs(r).max(axis=2)
+
+
+def _kcl_bit_py(diag, off, g, x_w, x_b, worst, inflow):
+    """``worst[b, i]``: largest ``|g x_w - A_b x_b|`` over row ``i``'s bit-line nodes;
+    ``inflow[b, i]``: largest cell current into them (the scale over ideal word lines)."""
+    B, R, K = x_w.shape
+    for b in prange(B * R):
+        bb, i = b // R, b % R
+        m, n = 0.0, 0.0
+        for k in range(K):
+            into = g[i, k] * x_w[bb, i, k]
+            v = into - diag[i, k] * x_b[bb, i, k]
+            if i > 0:
+                v -= off[i - 1, k] * x_b[bb, i - 1, k]
+            if i < R - 1:
+                v -= off[i, k] * x_b[bb, i + 1, k]
+            m = max(m, abs(v))
+            n = max(n, abs(into))
+        worst[bb, i] = m
+        inflow[bb, i] = n
+
+
+def _kcl_bit_np(diag, off, g, x_w, x_b, worst, inflow):
+    into = g * x_w
+    r = into - diag * x_b
+    r[:, 1:] -= off[:-1] * x_b[:, :-1]
+    r[:, :-1] -= off[:-1] * x_b[:, 1:]
+    worst[...] = np.abs(r).max(axis=2)
+    inflow[...] = np.abs(into).max(axis=2)
+
+
 def _along_cols_np(inv, fwd, back, rhs, out):
     out[...] = rhs * inv
     for k in range(1, rhs.shape[2]):
@@ -149,6 +225,9 @@ along_rows = _dispatch(_along_rows_py, _along_rows_np)
 schur_finish = _dispatch(_schur_finish_py, _schur_finish_np)
 cg_step = _dispatch(_cg_step_py, _cg_step_np, fastmath=True)  # lets |r|^2 vectorise
 xpby = _dispatch(_xpby_py, _xpby_np)
+cell_currents = _dispatch(_cell_currents_py, _cell_currents_np)
+kcl_word = _dispatch(_kcl_word_py, _kcl_word_np)
+kcl_bit = _dispatch(_kcl_bit_py, _kcl_bit_np)
 
 
 def thomas_factors(diag: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -22,10 +22,10 @@ import time
 import numpy as np
 
 from ..errors import SolverError
-from ..results import SimulationResult
+from ..results import Deferred, SimulationResult
 from ..spec import CrossbarSpec
-from ._kernels import (HAVE_NUMBA, along_cols, along_rows, cg_step, schur_finish,
-                       thomas_factors, xpby)
+from ._kernels import (HAVE_NUMBA, along_cols, along_rows, cell_currents, cg_step, kcl_bit,
+                       kcl_word, schur_finish, thomas_factors, xpby)
 from ..resources import ResourceError, available_bytes
 from .lines import DEFAULT_RTOL, schur_cg
 
@@ -97,9 +97,9 @@ class _Grid:
             diag[1:] += seg
             diag[0] += self.g_top
             diag[-1] += self.g_bottom
-            self.diag_b, self.off_b = diag, -seg
             off = np.zeros((rows, cols))
-            off[:-1] = -seg
+            off[:-1] = -seg                                     # off[i, k] joins rows i, i+1
+            self.diag_b, self.off_b = diag, off
             self.fac_b = _factor(diag, off)
             # A_b^-1 (G x) in one pass: fold the cell conductances into the first factor.
             self.fac_bg = [self.fac_b[0] * g, *self.fac_b[1:]]
@@ -135,17 +135,6 @@ class _Grid:
         along_rows(*self.fac_bg, p, tmp)
         schur_finish(self.diag_w, self.off_w, self.g, p, tmp, out)
         return out
-
-    def matvec_w(self, x: np.ndarray) -> np.ndarray:
-        out = np.empty_like(x)
-        schur_finish(self.diag_w, self.off_w, self.g, x, np.zeros_like(x), out)
-        return out
-
-    def matvec_b(self, x: np.ndarray) -> np.ndarray:
-        y = x * self.diag_b
-        y[:, :-1] += self.off_b * x[:, 1:]
-        y[:, 1:] += self.off_b * x[:, :-1]
-        return y
 
     @staticmethod
     def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -206,17 +195,24 @@ def _solve_layouts(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | 
 
 
 def _kcl_residual(grid: _Grid, volts, x_w, x_b) -> float:
-    """Largest KCL mismatch over the unknown nodes, relative to the largest source current."""
+    """Largest KCL mismatch over the unknown nodes, relative to the largest source current.
+
+    One compiled pass per layout, no temporaries of the array's size.
+    """
     worst, scale = 0.0, np.finfo(float).tiny
+    per_line = np.empty(x_w.shape[:2])
     if not grid.ideal_w:
-        f_w = grid.drive(volts)
-        worst = np.abs(f_w - grid.matvec_w(x_w) + grid.c(x_b)).max()
-        scale = max(scale, np.abs(f_w).max())
+        kcl_word(grid.diag_w, grid.off_w, grid.g, grid.g_left, grid.g_right,
+                 np.ascontiguousarray(volts, dtype=float), x_w, x_b, per_line)
+        worst = per_line.max(initial=0.0)
+        scale = max(scale, np.abs(np.concatenate([grid.g_left * volts, grid.g_right * volts]))
+                    .max(initial=0.0))
     if not grid.ideal_b:
-        into_b = grid.ct(x_w)
-        worst = max(worst, np.abs(into_b - grid.matvec_b(x_b)).max())
+        inflow = np.empty_like(per_line)
+        kcl_bit(grid.diag_b, grid.off_b, grid.g, x_w, x_b, per_line, inflow)
+        worst = max(worst, per_line.max(initial=0.0))
         if grid.ideal_w:
-            scale = max(scale, np.abs(into_b).max())
+            scale = max(scale, inflow.max(initial=0.0))
     return float(worst / scale)
 
 
@@ -249,30 +245,51 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
     volts = np.eye(rows) if basis else inputs
     x_w, x_b, info = _solve_layouts(grid, volts, rtol, max_iter)
     residual = _kcl_residual(grid, volts, x_w, x_b)
-    # v_wl, v_bl: (batch, rows, cols)
-    if basis:  # row i of x_w is the answer to 1 V on word line i alone
-        del x_b
-        v_wl = (inputs @ x_w.reshape(rows, -1)).reshape(batch, rows, cols)
-        del x_w
-        v_bl = grid.solve_b_cells(v_wl) if not grid.ideal_b else np.zeros_like(v_wl)
+    currents = _output_currents(grid, x_w, x_b)
+    driver_currents = _driver_currents(grid, volts, x_w, x_b)
+    if basis:  # row i of each answer is the response to 1 V on word line i alone
+        currents, driver_currents = inputs @ currents, inputs @ driver_currents
+        v_wl = Deferred(_combine_basis, x_w)
+        v_bl = Deferred(_bit_line_voltages, grid)
     else:
         v_wl, v_bl = x_w, x_b
-    if grid.ideal_b:  # every cell current of a column reaches its readout
-        currents = np.einsum("brk,rk->bk", v_wl, grid.g)
-    else:
-        currents = v_bl[:, -1, :] * grid.g_bottom + v_bl[:, 0, :] * grid.g_top
-    driver_currents = _driver_currents(grid, inputs, v_wl, v_bl)
     info.update({"solver": "line-preconditioned conjugate gradients on the grid "
                            "(Schur complement over bit lines, Thomas line solves)",
                  "rtol": rtol, "kcl_residual_rel": residual,
                  "unknowns": int((not grid.ideal_w) + (not grid.ideal_b)) * rows * cols,
                  "basis_solves": bool(basis), "compiled_kernels": HAVE_NUMBA})
-    # into each bit-line node, (batch, rows, cols); in place: one allocation, not two
-    # (for 1000 vectors at 256x256 this took 2.0 s the other way, 0.26 s this way)
-    cells = np.subtract(v_wl, v_bl)
-    cells *= spec.conductances
     return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
-                            time.perf_counter() - t0, info, cell_currents=cells)
+                            time.perf_counter() - t0, info,
+                            cell_currents=Deferred(_linear_cell_currents, grid.g))
+
+
+def _output_currents(grid: _Grid, x_w, x_b) -> np.ndarray:
+    """Current into each column's readout, ``(batch, cols)`` A."""
+    if grid.ideal_b:  # every cell current of a column reaches its readout
+        return np.einsum("brk,rk->bk", x_w, grid.g)
+    return x_b[:, -1, :] * grid.g_bottom + x_b[:, 0, :] * grid.g_top
+
+
+# The per-cell maps of a result, built when first read (see results.Deferred).
+
+def _combine_basis(result: SimulationResult, x_w: np.ndarray) -> np.ndarray:
+    """Word-line voltages ``(batch, rows, cols)`` from the unit-input answers ``x_w``."""
+    batch, (rows, _, cols) = result.batch, x_w.shape
+    return (result.inputs @ x_w.reshape(rows, -1)).reshape(batch, rows, cols)
+
+
+def _bit_line_voltages(result: SimulationResult, grid: _Grid) -> np.ndarray:
+    """Bit-line voltages ``(batch, rows, cols)``: one exact line solve from the word lines."""
+    if grid.ideal_b:
+        return np.zeros_like(result.v_wl)
+    return grid.solve_b_cells(result.v_wl)
+
+
+def _linear_cell_currents(result: SimulationResult, g: np.ndarray) -> np.ndarray:
+    """``(v_wl - v_bl) G`` ``(batch, rows, cols)`` A, into each bit-line node, in one pass."""
+    out = np.empty_like(result.v_wl)
+    cell_currents(result.v_wl, result.v_bl, g, out)
+    return out
 
 
 def _driver_currents(grid: _Grid, inputs, v_wl, v_bl) -> np.ndarray:

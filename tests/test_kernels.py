@@ -1,0 +1,77 @@
+"""The compiled line-solver kernels against their numpy twins (same formulas, other order).
+
+The grid solver runs the numba kernels; machines without numba run the numpy
+versions. Both must give the same numbers, on one thread (small arrays) and on the
+thread pool (arrays of at least ``PARALLEL_MIN_ELEMENTS``).
+"""
+
+import numpy as np
+import pytest
+
+from spicebar.engines import _kernels as k
+
+from .tolerances import FLOAT_REL
+
+pytestmark = pytest.mark.skipif(not k.HAVE_NUMBA, reason="numba is not installed: only numpy runs")
+
+#: (batch, rows, cols): below and above the thread-pool threshold.
+SHAPES = [(2, 5, 7), (4, 160, 512)]
+
+
+def _data(rng, shape):
+    b, r, c = shape
+    diag = rng.uniform(2.0, 3.0, (r, c))
+    off = -rng.uniform(0.1, 0.9, (r, c))
+    return dict(diag=diag, off=off, g=rng.uniform(1e-3, 1.0, (r, c)),
+                x=rng.standard_normal(shape), y=rng.standard_normal(shape),
+                g_end=rng.uniform(0.5, 2.0, (2, r)), volts=rng.standard_normal((b, r)))
+
+
+def _twins(name):
+    return getattr(k, f"_{name}_np"), getattr(k, name)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_tridiagonal_solves_match(rng, shape):
+    d = _data(rng, shape)
+    for name, along_rows in (("along_cols", False), ("along_rows", True)):
+        if along_rows:  # factors laid (position along the line, line), as the solver keeps them
+            factors = k.thomas_factors(d["diag"], d["off"])
+        else:
+            factors = [np.ascontiguousarray(f.T) for f in k.thomas_factors(d["diag"].T, d["off"].T)]
+        py, compiled = _twins(name)
+        want, got = np.empty(shape), np.empty(shape)
+        py(*factors, d["x"], want)
+        compiled(*factors, d["x"], got)
+        np.testing.assert_allclose(got, want, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(want).max())
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_kcl_kernels_match(rng, shape):
+    d = _data(rng, shape)
+    b, r, _ = shape
+    py, compiled = _twins("kcl_word")
+    want, got = np.empty((b, r)), np.empty((b, r))
+    args = (d["diag"], d["off"], d["g"], *d["g_end"], d["volts"], d["x"], d["y"])
+    py(*args, want)
+    compiled(*args, got)
+    np.testing.assert_allclose(got, want, rtol=FLOAT_REL)
+    py, compiled = _twins("kcl_bit")
+    want2, got2 = np.empty((2, b, r)), np.empty((2, b, r))
+    py(d["diag"], d["off"], d["g"], d["x"], d["y"], *want2)
+    compiled(d["diag"], d["off"], d["g"], d["x"], d["y"], *got2)
+    np.testing.assert_allclose(got2, want2, rtol=FLOAT_REL)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_pointwise_kernels_match(rng, shape):
+    d = _data(rng, shape)
+    py, compiled = _twins("cell_currents")
+    want, got = np.empty(shape), np.empty(shape)
+    py(d["x"], d["y"], d["g"], want)
+    compiled(d["x"], d["y"], d["g"], got)
+    np.testing.assert_array_equal(got, want)  # one subtraction and one product: exact
+    py, compiled = _twins("schur_finish")
+    py(d["diag"], d["off"], d["g"], d["x"], d["y"], want)
+    compiled(d["diag"], d["off"], d["g"], d["x"], d["y"], got)
+    np.testing.assert_allclose(got, want, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(want).max())
