@@ -194,7 +194,9 @@ def _merge_ideal_wires(rows, cols, names, res, drivers, driver_row, senses, sens
     rep = np.full(label.max() + 1, n_pre)
     np.minimum.at(rep, label, np.arange(n_pre))  # lowest id names the merged node
     rep_of = rep[label]
-    kept = np.unique(rep_of)  # sorted; ground (0) stays index 0
+    is_kept = np.zeros(n_pre, dtype=bool)
+    is_kept[rep_of] = True
+    kept = np.flatnonzero(is_kept)  # sorted; ground (0) stays index 0
     new_index = np.empty(n_pre, dtype=np.int64)
     new_index[kept] = np.arange(kept.size)
     remap = new_index[rep_of]

@@ -78,3 +78,20 @@ def test_per_segment_arrays_equal_scalar_wires(drive, sense):
                                                  r_bl=np.full((4, 4), 3.0), drive=drive,
                                                  sense=sense)), v)
     np.testing.assert_array_equal(a.currents, b.currents)  # same IR, same arithmetic
+
+
+def test_vectorised_names_follow_the_naming_rule():
+    from spicebar.names import indexed_names, node_name
+    for labels in (np.arange(12), np.indices((3, 4)).reshape(2, -1).T,
+                   np.indices((2, 3, 2)).reshape(3, -1).T, np.zeros((0, 2), dtype=int)):
+        want = [node_name("wl", *np.atleast_1d(row)) for row in labels]
+        assert indexed_names("wl", labels) == want
+
+
+def test_value_texts_read_back_to_the_same_floats(rng):
+    from spicebar.netlist import format_value, value_texts
+    values = np.concatenate([rng.uniform(1e-7, 1e-3, 200), 1 / rng.uniform(1e-7, 1e-3, 200),
+                             [0.0, -0.0, 1.0, 1.0, 5e-324, 1.7976931348623157e308, -2.5]])
+    texts = value_texts(values)
+    assert [float(t) for t in texts] == (values + 0.0).tolist()  # exact, and no "-0.0"
+    assert texts == [format_value(v) for v in values + 0.0]

@@ -67,17 +67,21 @@ def kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def start_worker(workdir: Path, mode: str = "--stdin") -> subprocess.Popen:
+def start_worker(workdir: Path, mode: str = "--stdin", done_fd: int | None = None
+                 ) -> subprocess.Popen:
     """Start the child early: it loads PySpice and ngspice while the caller writes the
     netlist, then waits for job paths on its stdin: one (``--stdin``, see
-    :func:`run_worker`) or many (``--serve``, see ``NgspiceSession``). Its output is
-    appended to ``workdir/worker.log``; it runs in its own process group."""
+    :func:`run_worker`) or many (``--serve``, see ``NgspiceSession``, which passes the
+    write end of a pipe as ``done_fd``: the worker writes a line there after each job).
+    Its output is appended to ``workdir/worker.log``; it runs in its own process group."""
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    args = [mode] if done_fd is None else [mode, str(done_fd)]
     with open(workdir / "worker.log", "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "spicebar.engines.ngspice_worker",
-                                 mode], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.PIPE, start_new_session=True, env=env)
+        return subprocess.Popen([sys.executable, "-m", "spicebar.engines.ngspice_worker", *args],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
+                                start_new_session=True, env=env,
+                                pass_fds=() if done_fd is None else (done_fd,))
 
 
 def crashed(rc: int, netlist: str, log_path: Path) -> SimulatorCrashed:

@@ -18,6 +18,8 @@ per thread or process for parallel runs.
 from __future__ import annotations
 
 import json
+import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +39,7 @@ class NgspiceSession:
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
+        self._done: int | None = None  # read end of the worker's job-done pipe
         self._lock = threading.Lock()
         self._dir = Path(tempfile.mkdtemp(prefix=SESSION_DIR_PREFIX))
         self.runs = 0
@@ -51,7 +54,12 @@ class NgspiceSession:
 
     def _ensure(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = start_worker(self._dir, "--serve")
+            self._close_pipe()
+            self._done, done_w = os.pipe()  # the worker writes a line here after each job
+            try:
+                self._proc = start_worker(self._dir, "--serve", done_fd=done_w)
+            finally:
+                os.close(done_w)
             self._finalizer.detach()
             self._finalizer = weakref.finalize(self, NgspiceSession._cleanup, [self._proc],
                                                self._dir)
@@ -70,21 +78,27 @@ class NgspiceSession:
             except BrokenPipeError:
                 pass  # noticed below as a dead process
             deadline = time.monotonic() + timeout_s
-            pause = 0.0005
-            while not status_path.exists():
-                rc = proc.poll()
-                if rc is not None:
+            while True:  # wake on the worker's line, its death (end of pipe) or the deadline
+                left = deadline - time.monotonic()
+                ready, _, _ = select.select([self._done], [], [], max(0.0, min(left, 1.0)))
+                if ready and os.read(self._done, 64) and status_path.exists():
+                    break
+                if ready or proc.poll() is not None:  # end of pipe: the worker is gone
+                    rc = proc.wait()
                     self._proc = None
                     raise crashed(rc, netlist, self._dir / "worker.log")
-                if time.monotonic() > deadline:
+                if left <= 0:
                     kill_group(proc)
                     self._proc = None
                     raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and "
                                             "was killed", netlist)
-                time.sleep(pause)
-                pause = min(pause * 1.5, 0.02)
             self.runs += 1
             return json.loads(status_path.read_text())
+
+    def _close_pipe(self) -> None:
+        if self._done is not None:
+            os.close(self._done)
+            self._done = None
 
     @property
     def pid(self) -> int | None:
@@ -100,6 +114,7 @@ class NgspiceSession:
                     proc.wait(timeout=5)
                 except (OSError, subprocess.TimeoutExpired):
                     kill_group(proc)
+            self._close_pipe()
             self._finalizer()
 
     def __enter__(self) -> "NgspiceSession":
