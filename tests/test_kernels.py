@@ -41,9 +41,13 @@ def test_tridiagonal_solves_match(rng, shape):
             factors = [np.ascontiguousarray(f.T) for f in k.thomas_factors(d["diag"].T, d["off"].T)]
         py, compiled = _twins(name)
         want, got = np.empty(shape), np.empty(shape)
-        py(*factors, d["x"], want)
-        compiled(*factors, d["x"], got)
+        extra = [] if along_rows else [np.empty(shape[:2])]  # rhs . out per word line
+        extra_got = [np.empty_like(e) for e in extra]
+        py(*factors, d["x"], want, *extra)
+        compiled(*factors, d["x"], got, *extra_got)
         np.testing.assert_allclose(got, want, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(want).max())
+        for e, e_got in zip(extra, extra_got):
+            np.testing.assert_allclose(e_got, e, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(e).max())
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -72,6 +76,8 @@ def test_pointwise_kernels_match(rng, shape):
     compiled(d["x"], d["y"], d["g"], got)
     np.testing.assert_array_equal(got, want)  # one subtraction and one product: exact
     py, compiled = _twins("schur_finish")
-    py(d["diag"], d["off"], d["g"], d["x"], d["y"], want)
-    compiled(d["diag"], d["off"], d["g"], d["x"], d["y"], got)
+    dots, dots_got = np.empty(shape[:2]), np.empty(shape[:2])
+    py(d["diag"], d["off"], d["g"], d["x"], d["y"], want, dots)
+    compiled(d["diag"], d["off"], d["g"], d["x"], d["y"], got, dots_got)
     np.testing.assert_allclose(got, want, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(want).max())
+    np.testing.assert_allclose(dots_got, dots, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(dots).max())

@@ -112,11 +112,14 @@ class _Grid:
             buf = pool[key] = np.empty_like(like)
         return buf
 
+    def solve_w_dot(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``z = A_w^-1 r`` (in a reused buffer until the next call) and ``r . z`` per vector."""
+        out, dots = self._buffer("w", r), np.empty(r.shape[:2])
+        along_cols(*self.fac_w, r, out, dots)
+        return out, dots.sum(axis=1)
+
     def solve_w(self, r: np.ndarray) -> np.ndarray:
-        """``A_w^-1 r``; the result lives in a reused buffer until the next call."""
-        out = self._buffer("w", r)
-        along_cols(*self.fac_w, r, out)
-        return out
+        return self.solve_w_dot(r)[0]
 
     def solve_b(self, r: np.ndarray) -> np.ndarray:
         out = np.empty_like(r)
@@ -129,12 +132,13 @@ class _Grid:
         along_rows(*self.fac_bg, x_w, out)
         return out
 
-    def schur(self, p: np.ndarray) -> np.ndarray:
-        """``S p = A_w p - C A_b^-1 C^T p`` in two compiled passes (result in a reused buffer)."""
-        tmp, out = self._buffer("b", p), self._buffer("q", p)
+    def schur_dot(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``q = S p = A_w p - C A_b^-1 C^T p`` in two compiled passes (in a reused buffer),
+        and ``p . q`` per vector."""
+        tmp, out, dots = self._buffer("b", p), self._buffer("q", p), np.empty(p.shape[:2])
         along_rows(*self.fac_bg, p, tmp)
-        schur_finish(self.diag_w, self.off_w, self.g, p, tmp, out)
-        return out
+        schur_finish(self.diag_w, self.off_w, self.g, p, tmp, out, dots)
+        return out, dots.sum(axis=1)
 
     @staticmethod
     def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -295,6 +295,14 @@ def solve_lines(system: LineSystem, f_u: np.ndarray, rtol: float = DEFAULT_RTOL,
     return system.gather(x_w, x_b, f_u.shape[0]), info
 
 
+def _solve_w_dot(system, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The preconditioner ``z = A_w^-1 r`` and ``r . z`` per vector (fused where offered)."""
+    if hasattr(system, "solve_w_dot"):
+        return system.solve_w_dot(r)
+    z = system.solve_w(r)
+    return z, system.dot(r, z)
+
+
 def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTOL,
              max_iter: int | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Conjugate gradients on the Schur complement, preconditioned by the word lines.
@@ -320,9 +328,8 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
 
     x = np.zeros_like(rhs)
     r = rhs.copy()
-    z = system.solve_w(r)
+    z, rz = _solve_w_dot(system, r)
     p = z.copy()
-    rz = system.dot(r, z)
     rel = np.sqrt(system.dot(r, r)) / norm_rhs
     it = 0
     while rel.max() > rtol:
@@ -330,8 +337,11 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
             raise SolverError(f"conjugate gradients did not converge: relative residual "
                               f"{rel.max():.2e} after {it} iterations (target {rtol:.0e}); "
                               "use solver='direct'")
-        q = system.schur(p)
-        pq = system.dot(p, q)
+        if hasattr(system, "schur_dot"):  # the product and p . q in one pass
+            q, pq = system.schur_dot(p)
+        else:
+            q = system.schur(p)
+            pq = system.dot(p, q)
         alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=pq > 0)
         if hasattr(system, "cg_step"):  # fused compiled updates
             rel = np.sqrt(system.cg_step(x, r, p, q, alpha)) / norm_rhs
@@ -339,8 +349,7 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
             x += system.per_vector(alpha) * p
             r = r - system.per_vector(alpha) * q
             rel = np.sqrt(system.dot(r, r)) / norm_rhs
-        z = system.solve_w(r)
-        rz_new = system.dot(r, z)
+        z, rz_new = _solve_w_dot(system, r)
         beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
         rz = rz_new
         if hasattr(system, "xpby"):
