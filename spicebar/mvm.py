@@ -146,9 +146,9 @@ def _backward_reads(scaling: Scaling, y: np.ndarray):
         return out
     if scaling.mapping.input_mode == "bipolar":
         return pair(u, -u), idx, np.ones(b)
+    # Both phases even when no input is negative: the word line sums both columns of a
+    # pair, so the minus column is subtracted only by the second read.
     pos, neg = np.maximum(u, 0), np.maximum(-u, 0)
-    if not np.any(neg):
-        return pair(pos, 0.0), idx, np.ones(b)
     return (np.concatenate([pair(pos, neg), pair(neg, pos)]), np.concatenate([idx, idx]),
             np.concatenate([np.ones(b), -np.ones(b)]))
 

@@ -252,3 +252,16 @@ def test_plots_write_pngs(tmp_path, rng):
     assert len(axes) == 3
     for ax, name in ((axes, "t"), (plot_outputs(r), "o"), (plot_budget(r.budget), "b")):
         assert save_figure(ax, tmp_path / f"{name}.png").stat().st_size > 1000
+
+
+def test_backward_two_phase_with_only_positive_inputs_still_subtracts_the_minus_column():
+    """Found by hypothesis: with no negative input the second read was skipped, so the
+    word line summed G+ and G- of each pair without subtracting G- (off by on_off/(on_off-1))."""
+    rng = np.random.default_rng(1)
+    w, y = rng.normal(size=(3, 2)), np.abs(rng.normal(size=(2, 3)))
+    spec = MVMSpec(MappingSpec(scheme="differential", input_mode="two_phase", on_off=20.0),
+                   array_rows=2, array_cols=6, direction="backward")
+    r = run_mvm(w, y, spec, engines=("ideal", "nodal"), budget=False, progress=False)
+    tol = _bound(y, w, 20.0, 3)
+    for engine in ("ideal", "nodal"):
+        np.testing.assert_allclose(r.y[engine], y @ w, rtol=0, atol=tol)
