@@ -14,6 +14,13 @@ IR-drop error, not a disagreement). ngspice's peak memory is its child process's
 its CPU time is the caller's only. badcrossbar runs in its
 own environment (``make peers`` or ``tools/setup_peers.sh``); without it the
 column is skipped. Writes ``benchmarks/out/scale_time.png``.
+
+Notes column: ``own A%/B%`` is spicebar's share of the ngspice engine's wall time
+(everything but ngspice loading the netlist and solving: elaboration, netlist text,
+files, read-back, waiting), A for a one-shot call (a fresh worker process starts),
+B through an ``NgspiceSession`` whose worker already runs. ``maps +X s``: building
+the per-cell voltage and current maps of a many-vector result, which the line
+solver defers to their first read (the outputs do not need them).
 """
 
 from __future__ import annotations
@@ -55,14 +62,34 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
     res = simulate(spec, case["v"], kind, solver=solver)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     np.save(out_path, res.currents)
-    info = {"wall": wall, "cpu": cpu,
-            "peak_mb": max(resource.getrusage(who).ru_maxrss for who in
-                           (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024,
-            "iterations": res.info.get("iterations")}
+    info = {"wall": wall, "cpu": cpu, "iterations": res.info.get("iterations")}
+    if res.deferred:  # the per-cell maps are built on first read: time that separately
+        t0 = time.perf_counter()
+        for name in res.deferred:
+            getattr(res, name)
+        info["maps_wall"] = time.perf_counter() - t0
     if engine == "ngspice":
-        t = res.info["timings"]
-        info["spicebar_pct"] = 100 * (1 - (t["load_s"] + t["run_s"]) / res.elapsed_s)
+        info["own_pct"] = own_share(res, wall)
+        info["own_pct_warm"] = warm_ngspice_share(spec, case["v"])
+    info["peak_mb"] = max(resource.getrusage(who).ru_maxrss for who in
+                          (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     print(json.dumps(info))
+
+
+def own_share(res, wall: float) -> float:
+    """spicebar's own share of an ngspice run, %: all but ngspice's load and solve."""
+    t = res.info["timings"]
+    return 100 * (1 - (t["load_s"] + t["run_s"]) / wall)
+
+
+def warm_ngspice_share(spec, v) -> float:
+    """:func:`own_share` of the same run through a session whose worker already started."""
+    from spicebar import NgspiceSession, simulate
+    with NgspiceSession() as session:
+        simulate(spec, v, "ngspice", session=session)
+        t0 = time.perf_counter()
+        res = simulate(spec, v, "ngspice", session=session)
+        return own_share(res, time.perf_counter() - t0)
 
 
 def growth(cells, times) -> float:
@@ -103,7 +130,7 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores; other jobs inflate wall "
           "times, CPU time is the steadier figure)")
     head = (f"{'n':>5} {'batch':>5} {'engine':>11} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} "
-            f"{'vs ref':>9} {'iters':>5} {'note':>10}")
+            f"{'vs ref':>9} {'iters':>5} {'note':>13}")
     print(head)
     print("-" * len(head))
     with tempfile.TemporaryDirectory() as tmp:
@@ -134,15 +161,17 @@ def main() -> None:
                 agree = (float(np.abs(cur - ref).max() / np.abs(ref).max())
                          if cur is not None and ref is not None else float("nan"))
                 note = r.get("error", "")
-                if "spicebar_pct" in r:
-                    note = f"own {r['spicebar_pct']:.0f}%"
+                if "own_pct" in r:
+                    note = f"own {r['own_pct']:.0f}%/{r['own_pct_warm']:.0f}%"
+                if "maps_wall" in r and batch > 1:
+                    note = f"maps +{r['maps_wall']:.1f}s"
                 rows.append(dict(n=n, batch=batch, engine=engine, wall=r.get("wall", np.nan),
                                  cpu=r.get("cpu", np.nan), peak=r.get("peak_mb", np.nan),
                                  agree=agree, iters=r.get("iterations"), note=note))
                 it = "" if r.get("iterations") is None else str(r["iterations"])
                 print(f"{n:>5} {batch:>5} {engine:>11} {rows[-1]['wall']:>8.3f} "
                       f"{rows[-1]['cpu']:>8.3f} {rows[-1]['peak']:>8.0f} {agree:>9.1e} "
-                      f"{it:>5} {note:>10}", flush=True)
+                      f"{it:>5} {note:>13}", flush=True)
     single = [r for r in rows if r["batch"] == 1]
     engines = sorted({r["engine"] for r in single}, key=lambda e: list(limits).index(e))
     print("growth exponent k (time ~ cells^k, fit over the three largest sizes; CPU time, "

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -79,7 +80,9 @@ def _open_ngspice(messages: list[str]):
 
         ``capture``: None (ignore data, e.g. during a transient's many time points), or
         a dict that receives ``names`` (bytes, once per new plot, if it holds
-        ``want_names``) and ``values`` (float, every point).
+        ``want_names``) and ``values`` (float, every point). ngspice announces a plot's
+        vectors before it solves, and their names live as long as the plot, so the
+        names are decoded by a thread (``names_thread``) while ngspice computes.
         """
 
         capture: dict | None = None
@@ -95,9 +98,12 @@ def _open_ngspice(messages: list[str]):
             if capture is not None:
                 t0 = time.perf_counter()
                 vecs = data.vecs
-                capture["count"] = data.veccount
+                count = capture["count"] = data.veccount
                 if capture.get("want_names"):
-                    capture["names"] = [ffi.string(vecs[k].vecname) for k in range(data.veccount)]
+                    def decode() -> None:
+                        capture["names"] = [ffi.string(vecs[k].vecname) for k in range(count)]
+                    capture["names_thread"] = threading.Thread(target=decode, daemon=True)
+                    capture["names_thread"].start()
                 capture["callback_s"] += time.perf_counter() - t0
             return 0
 
@@ -196,6 +202,7 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
             t1 = time.perf_counter()
             t_run += t1 - t0
             if b == 0:  # every vector of the batch runs the same circuit: same vector order
+                _join_names(capture)
                 where = _positions(capture.pop("names", []), read, plot)
                 capture["want_names"] = False
             values = capture.get("values")
@@ -205,12 +212,19 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
             _command(ng, messages, f"destroy {plot}")
             t_read += time.perf_counter() - t1
     finally:
+        _join_names(capture)  # before anything frees the plot whose names it reads
         type(ng).capture = None
     timings["run_s"] = t_run - capture["callback_s"]
     timings["read_s"] = t_read + capture["callback_s"]
     np.save(job["result"], out)
     return {"status": "ok", "ngspice_version": version, "timings": timings,
             "warnings": [m for m in messages if classify(m) == "warning"][:50]}
+
+
+def _join_names(capture: dict) -> None:
+    thread = capture.pop("names_thread", None)
+    if thread is not None:
+        thread.join()
 
 
 def _positions(vector_names: list[bytes], read: list[str], plot: str) -> np.ndarray:
@@ -249,8 +263,6 @@ def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: s
 
 def _exit_with_parent() -> None:
     """End this process if the caller dies, so no orphan ngspice is left running."""
-    import threading
-
     parent = os.getppid()
 
     def watch() -> None:
