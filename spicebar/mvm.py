@@ -230,6 +230,7 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
     otherwise each tile is ``V @ G``. ``workers``: parallel tiles (default: every
     core for ngspice, 1 for nodal).
     """
+    from .engines.ngspice_session import SessionPool
     from .simulation import simulate
     from .transpose import transpose_spec
     effects = frozenset(effects)
@@ -252,15 +253,19 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
             spec = transpose_spec(spec)
         if eng == "ideal":
             return volts[k][reads] @ spec.conductances
-        return simulate(spec, volts[k][reads], eng, timeout_s=timeout_s).currents
+        session = sessions.get() if eng == "ngspice" else None
+        return simulate(spec, volts[k][reads], eng, timeout_s=timeout_s,
+                        session=session).currents
 
     jobs = _jobs(prep, effects)
-    # ngspice jobs are child processes: one thread per core keeps every core busy. The
-    # nodal solves hold the GIL for much of their time; threads only add contention.
+    # ngspice jobs are child processes: one thread per core keeps every core busy, each
+    # with its own reused ngspice process. The nodal solves hold the GIL for much of
+    # their time; threads only add contention.
     n_workers = workers if eng == "ngspice" else (workers or 1) if eng == "nodal" else 1
-    currents = run_parallel(solve, jobs, n_workers,
-                            desc=f"{eng} {'+'.join(sorted(effects)) or 'ideal'}",
-                            progress=progress and eng != "ideal")
+    with SessionPool() as sessions:
+        currents = run_parallel(solve, jobs, n_workers,
+                                desc=f"{eng} {'+'.join(sorted(effects)) or 'ideal'}",
+                                progress=progress and eng != "ideal")
     n_reads = prep.volts.shape[0]
     y_reads = np.zeros((n_reads, prep.n_out))
     for (k, reads, *_), cur in zip(jobs, currents):

@@ -84,3 +84,18 @@ def test_close_leaves_nothing(ngspice_ready, rng):
     session.close()
     time.sleep(0.1)
     assert not folder.exists() and pid not in worker_pids() and worker_pids() == []
+
+
+def test_session_pool_gives_each_thread_one_process_and_closes_them_all(ngspice_ready, rng):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spicebar.engines.ngspice_session import SessionPool
+    cases = [case(rng, 4) for _ in range(6)]
+    with SessionPool() as pool:
+        with ThreadPoolExecutor(2) as threads:
+            list(threads.map(lambda c: simulate(*c, "ngspice", session=pool.get()), cases))
+        sessions = list(pool._sessions)
+        assert 1 <= len(sessions) <= 2 and all(s.starts == 1 for s in sessions)
+        assert sum(s.runs for s in sessions) == 6
+    assert all(s.pid is None for s in sessions)
+    assert worker_pids() == []

@@ -122,3 +122,40 @@ class NgspiceSession:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class SessionPool:
+    """One :class:`NgspiceSession` per thread that asks, all closed together.
+
+    For thread pools that run many circuits (tiles of a layer): each thread pays for
+    one ngspice start, not one per circuit. A context manager::
+
+        with SessionPool() as pool:
+            run_parallel(lambda job: simulate(..., session=pool.get()), jobs)
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._sessions: list[NgspiceSession] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> NgspiceSession:
+        """This thread's session (started on first use)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = NgspiceSession()
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> "SessionPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

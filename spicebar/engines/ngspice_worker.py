@@ -79,10 +79,11 @@ def _open_ngspice(messages: list[str]):
         sweep (about 1 us a vector; asking for each vector by name costs twice that).
 
         ``capture``: None (ignore data, e.g. during a transient's many time points), or
-        a dict that receives ``names`` (bytes, once per new plot, if it holds
-        ``want_names``) and ``values`` (float, every point). ngspice announces a plot's
-        vectors before it solves, and their names live as long as the plot, so the
-        names are decoded by a thread (``names_thread``) while ngspice computes.
+        a dict that receives ``values`` (float, every point) and, once per new plot if
+        it holds ``read`` (vector names), ``where``: the position of each of them among
+        the plot's vectors (see :func:`_positions`). ngspice announces a plot's vectors
+        before it solves, and their names live as long as the plot, so a thread
+        (``names_thread``) decodes and matches them while ngspice computes.
         """
 
         capture: dict | None = None
@@ -99,9 +100,10 @@ def _open_ngspice(messages: list[str]):
                 t0 = time.perf_counter()
                 vecs = data.vecs
                 count = capture["count"] = data.veccount
-                if capture.get("want_names"):
+                if capture.get("read") is not None:
                     def decode() -> None:
-                        capture["names"] = [ffi.string(vecs[k].vecname) for k in range(count)]
+                        names = [ffi.string(vecs[k].vecname) for k in range(count)]
+                        capture["where"] = _positions(names, capture.pop("read"))
                     capture["names_thread"] = threading.Thread(target=decode, daemon=True)
                     capture["names_thread"].start()
                 capture["callback_s"] += time.perf_counter() - t0
@@ -181,7 +183,7 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
     out = np.empty((driver_values.shape[0], len(read)))
     t_run = t_read = 0.0
     # time in the data callbacks is read-back (ours), though it passes inside "op"
-    capture = type(ng).capture = {"want_names": True, "callback_s": 0.0}
+    capture = type(ng).capture = {"read": read, "callback_s": 0.0}
     try:
         for b in range(driver_values.shape[0]):
             t0 = time.perf_counter()
@@ -203,8 +205,9 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
             t_run += t1 - t0
             if b == 0:  # every vector of the batch runs the same circuit: same vector order
                 _join_names(capture)
-                where = _positions(capture.pop("names", []), read, plot)
-                capture["want_names"] = False
+                where = capture.pop("where", None)
+                if not isinstance(where, np.ndarray):
+                    raise _Failure(f"ngspice has no vector {where!r} in plot {plot}")
             values = capture.get("values")
             if values is None or len(values) != capture.get("count"):
                 raise _Failure(f"ngspice sent no complete operating point for input vector {b}")
@@ -227,13 +230,14 @@ def _join_names(capture: dict) -> None:
         thread.join()
 
 
-def _positions(vector_names: list[bytes], read: list[str], plot: str) -> np.ndarray:
-    """Index of each ``read`` name among the vectors ngspice sent."""
-    index = {name: k for k, name in enumerate(vector_names)}
+def _positions(vector_names: list[bytes], read: list[str]) -> np.ndarray | str:
+    """Index of each ``read`` name among the vectors ngspice sent, or the first name
+    it did not send."""
+    index = {name.decode(): k for k, name in enumerate(vector_names)}
     try:
-        return np.array([index[name.encode()] for name in read], dtype=np.intp)
+        return np.array([index[name] for name in read], dtype=np.intp)
     except KeyError as exc:
-        raise _Failure(f"ngspice has no vector {exc.args[0].decode()!r} in plot {plot}") from None
+        return exc.args[0]
 
 
 def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: str) -> dict:
