@@ -1,10 +1,12 @@
-"""Size guard: estimate the memory a solve or simulation needs, refuse what cannot fit.
+"""Size guard: refuse a solve or simulation that would not fit in memory, before it starts.
 
-The per-cell figures were measured on the passive default topology (peak resident
-memory, 1 ohm wires): the nodal engine's SuperLU factorisation took 2.8, 2.9 and
-3.3 kB per cell at 128x128, 256x256 and 512x512; ngspice with KLU took about 6.1 and
-6.5 kB per cell at 256x256 (0.4 GB) and 512x512 (1.7 GB). The estimates round those
-up; per input vector every engine also holds two (rows, cols) voltage maps.
+Each solver owns its estimate and asks :func:`require_memory` once, before any
+work: the nodal engine's LU (:func:`spicebar.engines.solvers.direct_memory_bytes`)
+and line solver (:func:`spicebar.engines.grid.grid_memory_bytes`); ``ideal`` and
+``ngspice`` use :func:`estimate_bytes` here. ngspice's figures were measured on the
+passive default topology (peak resident memory of the child, 1 ohm wires): about
+6.1 and 6.5 kB per cell at 256x256 (0.4 GB) and 512x512 (1.7 GB), rounded up; per
+input vector every engine also holds two (rows, cols) voltage maps.
 """
 
 from __future__ import annotations
@@ -14,15 +16,13 @@ import os
 from ._validate import positive_scalar
 from .errors import SpecError
 
-#: Peak bytes per cell of the solve itself, by engine (measured, rounded up).
-BYTES_PER_CELL = {"ideal": 16, "nodal": 4_000, "ngspice": 7_500,
-                  # the line solver (spicebar.engines.grid): 0.9 GB peak at 2048x2048
-                  "nodal-lines": 250}
+#: Peak bytes per cell of the run itself, by engine (measured, rounded up).
+BYTES_PER_CELL = {"ideal": 16, "ngspice": 7_500}
 #: Bytes per cell per input vector: v_wl and v_bl (float64) plus working copies.
 BYTES_PER_CELL_PER_VECTOR = 48
-#: Fixed cost of an engine (interpreter, libraries, ngspice itself).
-BASE_BYTES = {"ideal": 0, "nodal": 50_000_000, "ngspice": 150_000_000,
-              "nodal-lines": 150_000_000}
+#: Fixed cost of an engine (interpreter, libraries, ngspice itself; scipy for the
+#: nodal solvers, whose own estimates add it).
+BASE_BYTES = {"ideal": 0, "nodal": 150_000_000, "ngspice": 150_000_000}
 #: Leave this share of available memory to everything else.
 HEADROOM = 0.8
 
@@ -50,21 +50,27 @@ def available_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
+def memory_limit(limit_bytes: int | None = None) -> tuple[int, str]:
+    """The byte limit to hold a run to, and why: the caller's, else 80 % of what is
+    available now. Raises SpecError naming ``memory_limit_bytes`` for a bad limit."""
+    if limit_bytes is None:
+        return int(HEADROOM * available_bytes()), "80% of the memory available now"
+    return int(positive_scalar("memory_limit_bytes", limit_bytes, "bytes")), "the limit you set"
+
+
+def require_memory(need: int, what: str, advice: str, limit_bytes: int | None = None) -> int:
+    """Raise :class:`ResourceError` (naming the array size) if ``need`` bytes exceed
+    :func:`memory_limit`; ``what`` needs them, ``advice`` says what to do. Returns ``need``."""
+    limit, why = memory_limit(limit_bytes)
+    if need > limit:
+        raise ResourceError("array size", f"{what} needs about {need / 1e9:.2f} GB",
+                            f"at most {limit / 1e9:.2f} GB ({why}); {advice}")
+    return need
+
+
 def check_memory(rows: int, cols: int, batch: int, engine: str,
                  limit_bytes: int | None = None) -> int:
-    """Raise ResourceError when the estimate exceeds the limit; return the estimate.
-
-    ``limit_bytes`` defaults to 80 % of the memory available now.
-    """
-    need = estimate_bytes(rows, cols, batch, engine)
-    if limit_bytes is None:
-        limit, why = int(HEADROOM * available_bytes()), "80% of the memory available now"
-    else:
-        limit = int(positive_scalar("memory_limit_bytes", limit_bytes, "bytes"))
-        why = "the limit you set"
-    if need > limit:
-        raise ResourceError(
-            "array size", f"{engine} on {rows}x{cols} cells with {batch} input vector(s) needs "
-            f"about {need / 1e9:.2f} GB", f"at most {limit / 1e9:.2f} GB ({why}); use fewer "
-            "vectors per call, a smaller array or tiles")
-    return need
+    """:func:`require_memory` with :func:`estimate_bytes` of ``ideal`` or ``ngspice``."""
+    return require_memory(estimate_bytes(rows, cols, batch, engine),
+                          f"{engine} on {rows}x{cols} cells with {batch} input vector(s)",
+                          "use fewer vectors per call, a smaller array or tiles", limit_bytes)

@@ -10,7 +10,7 @@ from ._validate import choice, positive_scalar
 from .elaboration import elaborate
 from .errors import SpecError
 from .ir import CircuitIR
-from .resources import check_memory
+from .resources import check_memory, memory_limit
 from .results import SimulationResult
 from .spec import CrossbarSpec, validate_inputs
 
@@ -49,12 +49,10 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         from .engines.ngspice_session import NgspiceSession
         if not isinstance(session, NgspiceSession):
             raise SpecError("session", f"is {type(session).__name__}", "an NgspiceSession or None")
+    memory_limit(memory_limit_bytes)  # a bad limit is named before any work
     v = operation_inputs(spec, inputs, operation)
-    key = engine
-    if engine == "nodal":
-        from .engines.solvers import uses_grid_solver
-        key = "nodal-lines" if uses_grid_solver(spec, solver, operation) else engine
-    check_memory(spec.rows, spec.cols, v.shape[0], key, memory_limit_bytes)
+    if engine != "nodal":  # the nodal solvers check their own estimates
+        check_memory(spec.rows, spec.cols, v.shape[0], engine, memory_limit_bytes)
     if engine == "ideal":
         from .engines.ideal import solve_ideal
         if operation is None:
@@ -62,7 +60,8 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         return _ideal_for(spec, v, operation)
     if engine == "nodal":
         from .engines.solvers import solve_nodal_spec
-        return solve_nodal_spec(spec, v, solver, ir=ir, operation=operation)
+        return solve_nodal_spec(spec, v, solver, ir=ir, operation=operation,
+                                memory_limit_bytes=memory_limit_bytes)
     ir = ir if ir is not None else elaborate(spec, operation)
     from .engines.ngspice import solve_ngspice
     return solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files,

@@ -111,7 +111,8 @@ def test_no_convergence_raises_with_the_residual(rng):
 
 def test_memory_estimate_refuses_before_solving(monkeypatch, rng):
     spec = CrossbarSpec(random_conductances(rng, 64, 64), r_wl=1.0, r_bl=1.0)
-    monkeypatch.setattr(grid_module, "available_bytes", lambda: 1_000_000)
+    from spicebar import resources
+    monkeypatch.setattr(resources, "available_bytes", lambda: 1_000_000)
     with pytest.raises(ResourceError, match=r"needs about .* GB.*available"):
         solve_grid(spec, np.full((1, 64), 0.2))
 
@@ -165,3 +166,12 @@ def test_deferred_maps_are_built_on_first_read_and_survive_pickling(rng):
     assert fast.deferred == ()
     assert copy.deferred == ("v_wl", "v_bl", "cell_currents")
     assert_same(copy, direct)
+
+
+@pytest.mark.parametrize("solver, who", [("direct", r"direct \(LU\)"), ("iterative", "line solver")])
+def test_the_memory_limit_reaches_the_solver_that_runs(rng, solver, who):
+    """One estimate per solver, asked once: the caller's limit is held against it."""
+    spec = CrossbarSpec(random_conductances(rng, 64, 64), r_wl=1.0, r_bl=1.0)
+    with pytest.raises(ResourceError, match=rf"{who}.* needs about .* GB.*the limit you set"):
+        simulate(spec, np.full(64, 0.2), "nodal", solver=solver, memory_limit_bytes=10_000_000)
+    simulate(spec, np.full(64, 0.2), "nodal", solver=solver, memory_limit_bytes=2_000_000_000)

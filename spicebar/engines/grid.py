@@ -26,7 +26,7 @@ from ..results import Deferred, SimulationResult
 from ..spec import CrossbarSpec
 from ._kernels import (HAVE_NUMBA, along_cols, along_rows, cell_currents, cg_step, kcl_bit,
                        kcl_word, schur_finish, thomas_factors, xpby)
-from ..resources import ResourceError, available_bytes
+from ..resources import BASE_BYTES, require_memory
 from .lines import DEFAULT_RTOL, schur_cg
 
 #: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
@@ -35,9 +35,10 @@ ARRAYS_PER_VECTOR = 16
 
 
 def grid_memory_bytes(rows: int, cols: int, batch: int) -> int:
-    """Estimated peak memory of :func:`solve_grid`, bytes."""
+    """Estimated peak memory of :func:`solve_grid`, bytes, with every per-cell map of
+    the result built (the maps of wide batches are built on first read)."""
     vectors = min(batch, rows)  # wider batches are solved on the unit basis, then combined
-    return 8 * rows * cols * (ARRAYS_PER_VECTOR * vectors + 4 * batch + 16)
+    return BASE_BYTES["nodal"] + 8 * rows * cols * (ARRAYS_PER_VECTOR * vectors + 4 * batch + 16)
 
 
 def _ideal(r, r_end: float) -> bool:
@@ -221,7 +222,8 @@ def _kcl_residual(grid: _Grid, volts, x_w, x_b) -> float:
 
 
 def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTOL,
-               max_iter: int | None = None) -> SimulationResult:
+               max_iter: int | None = None, memory_limit_bytes: int | None = None
+               ) -> SimulationResult:
     """Exact DC solve of ``spec`` for ``inputs`` ``(batch, rows)`` volts by the line solver.
 
     Batches wider than ``rows`` are solved once per word line (unit inputs) and
@@ -231,7 +233,8 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
     Raises:
         SolverError: ``spec`` is not a plain grid (see :func:`grid_reason`) or conjugate
             gradients did not converge.
-        ResourceError: the solve would not fit in the memory available now.
+        ResourceError: the solve would not fit in ``memory_limit_bytes`` (default 80 %
+            of the memory available now).
     """
     t0 = time.perf_counter()
     reason = grid_reason(spec)
@@ -239,11 +242,9 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
         raise SolverError(f"the grid line solver cannot take this array: {reason}")
     rows, cols = spec.shape
     batch = inputs.shape[0]
-    need, have = grid_memory_bytes(rows, cols, batch), available_bytes()
-    if need > have:
-        raise ResourceError("inputs", f"the line solver needs about {need / 1e9:.1f} GB for "
-                            f"{rows}x{cols} cells and {batch} input vector(s)",
-                            f"at most {have / 1e9:.1f} GB (available now): split the batch")
+    require_memory(grid_memory_bytes(rows, cols, batch),
+                   f"the line solver on {rows}x{cols} cells with {batch} input vector(s)",
+                   "split the batch", memory_limit_bytes)
     grid = _Grid(spec)
     basis = batch > rows
     volts = np.eye(rows) if basis else inputs

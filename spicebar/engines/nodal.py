@@ -75,17 +75,21 @@ def fixed_voltages(ir: CircuitIR, inputs: np.ndarray) -> tuple[np.ndarray, np.nd
     return nodes, values
 
 
-def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct") -> SimulationResult:
+def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct",
+                memory_limit_bytes: int | None = None) -> SimulationResult:
     """Solve the linear IR for ``inputs`` of shape ``(batch, rows)`` volts.
 
     An IR with nonlinear cells goes to the Newton engine (:mod:`.newton`).
     ``solver``: ``direct`` (sparse LU), ``iterative`` (the line solver of
     :mod:`spicebar.engines.lines`; falls back to direct with the reason in ``info``
     where the IR is not made of lines) or ``auto`` (iterative above
-    :data:`spicebar.engines.solvers.AUTO_ITERATIVE_UNKNOWNS` unknowns).
+    :data:`spicebar.engines.solvers.AUTO_ITERATIVE_UNKNOWNS` unknowns). The solver
+    that runs checks its memory estimate against ``memory_limit_bytes`` first.
     """
-    if ir.nonlinear:
+    if ir.nonlinear:  # an LU per Newton step, one input vector at a time
         from .newton import solve_newton
+        from .solvers import check_direct_memory
+        check_direct_memory(ir.n_nodes, inputs.shape[0], memory_limit_bytes)
         return solve_newton(ir, inputs)
     from ..cell_currents import cell_currents
     t0 = time.perf_counter()
@@ -104,7 +108,7 @@ def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct") -> Si
         l_uu = lap[unknown][:, unknown].tocsc()
         rhs = -(lap[unknown][:, fixed] @ v_fixed)
         from .solvers import solve_iterative_ir
-        v_u, extra = solve_iterative_ir(ir, unknown, rhs, solver)
+        v_u, extra = solve_iterative_ir(ir, unknown, rhs, solver, memory_limit_bytes)
     if unknown.size and v_u is None:
         try:
             lu = spla.splu(l_uu, permc_spec="MMD_AT_PLUS_A")
