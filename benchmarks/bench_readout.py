@@ -13,25 +13,21 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 
+from common import OUT, R_WIRE, loglog_figure, passive_case
 from spicebar import CrossbarSpec
 from spicebar.encoding import EncodingSpec
 from spicebar.readout import IntegratorSpec, OpAmpSpec
 from spicebar.transient import simulate_readout
 
-OUT = Path(__file__).resolve().parent / "out"
-
-
 def case(n: int, opamp: str, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    g = np.exp(rng.uniform(np.log(1e-6), np.log(1e-5), (n, n)))
+    g, v = passive_case(n, 1, seed, g_hi=1e-5)
     op = OpAmpSpec("ideal") if opamp == "ideal" else OpAmpSpec("macro", a0=1e5, gbw_hz=1e9,
                                                                v_lo=-2.0, v_hi=2.0)
     ro = IntegratorSpec(c_int_f=2e-12, t_int_s=100e-9, opamp=op, t_settle_s=2e-9)
-    return CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro), rng.uniform(0, 0.2, (1, n))
+    return CrossbarSpec(g, r_wl=R_WIRE, r_bl=R_WIRE, readout=ro), v
 
 
 def main() -> None:
@@ -61,18 +57,12 @@ def main() -> None:
             times[op].append(wall)
             if n == max(sizes) and op == opamps[-1]:
                 keep = r
-    OUT.mkdir(parents=True, exist_ok=True)
-    from spicebar.plot import _pyplot, save_figure
+    from spicebar.plot import save_figure
     from spicebar.plot_transient import plot_transient
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
-    for op in opamps:
-        ax.loglog(np.asarray(sizes) ** 2, times[op], "o-", label=f"ngspice, {op} op-amp")
-    ax.set_xlabel("cells")
-    ax.set_ylabel("wall time [s]")
-    ax.set_title("readout transient: integrator on every column, 100 ns", fontsize=10)
-    ax.legend()
-    save_figure(ax, OUT / "readout_time.png")
+    cells = np.asarray(sizes) ** 2
+    loglog_figure({f"ngspice, {op} op-amp": (cells, times[op]) for op in opamps},
+                  "readout transient: integrator on every column, 100 ns",
+                  OUT / "readout_time.png")
     save_figure(plot_transient(keep), OUT / "readout_waveforms.png")
     print(f"wrote {OUT / 'readout_time.png'} and {OUT / 'readout_waveforms.png'}")
 

@@ -37,16 +37,15 @@ from pathlib import Path
 
 import numpy as np
 
+from common import OUT, R_WIRE, growth_exponent, loglog_figure, own_share, passive_case
+
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
 PEER_PY = HERE / ".venv-peers" / "bin" / "python"
-R_WIRE = 1.0
 
 
 def make_case(n: int, batch: int, path: Path, seed: int = 0) -> None:
-    rng = np.random.default_rng(seed)
-    g = np.exp(rng.uniform(np.log(1e-6), np.log(1e-4), (n, n)))
-    np.savez(path, g=g, v=rng.uniform(0, 0.2, (batch, n)), r=R_WIRE)
+    g, v = passive_case(n, batch, seed)
+    np.savez(path, g=g, v=v, r=R_WIRE)
 
 
 def worker(engine: str, case_path: str, out_path: str) -> None:
@@ -76,12 +75,6 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
     print(json.dumps(info))
 
 
-def own_share(res, wall: float) -> float:
-    """spicebar's own share of an ngspice run, %: all but ngspice's load and solve."""
-    t = res.info["timings"]
-    return 100 * (1 - (t["load_s"] + t["run_s"]) / wall)
-
-
 def warm_ngspice_share(spec, v) -> float:
     """:func:`own_share` of the same run through a session whose worker already started."""
     from spicebar import NgspiceSession, simulate
@@ -90,16 +83,6 @@ def warm_ngspice_share(spec, v) -> float:
         t0 = time.perf_counter()
         res = simulate(spec, v, "ngspice", session=session)
         return own_share(res, time.perf_counter() - t0)
-
-
-def growth(cells, times) -> float:
-    """Least-squares slope of log(time) on log(cells) over the three largest sizes."""
-    c, t = np.asarray(cells, float), np.asarray(times, float)
-    ok = np.isfinite(t) & (t > 0)
-    if ok.sum() < 2:
-        return float("nan")
-    c, t = c[ok][-3:], t[ok][-3:]
-    return float(np.polyfit(np.log(c), np.log(t), 1)[0])
 
 
 def main() -> None:
@@ -179,7 +162,7 @@ def main() -> None:
     for e in engines:
         rs = [r for r in single if r["engine"] == e]
         t = [r["wall" if e == "ngspice" else "cpu"] for r in rs]
-        print(f"  {e:>11}: k = {growth([r['n'] ** 2 for r in rs], t):.2f}")
+        print(f"  {e:>11}: k = {growth_exponent([r['n'] ** 2 for r in rs], t):.2f}")
     plot(single, engines)
 
 
@@ -194,25 +177,14 @@ def subprocess_env_run(cmd, timeout, env):
 
 
 def plot(rows, engines) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    OUT.mkdir(exist_ok=True)
     labels = {"ideal": "ideal (V @ G)", "direct": "nodal, direct LU (SuperLU)",
               "iterative": "nodal, line solver (CG)", "ngspice": "ngspice (KLU, whole engine)",
               "badcrossbar": "badcrossbar 1.1 (peer)"}
-    fig, ax = plt.subplots(figsize=(7.5, 5), constrained_layout=True)
-    for e in engines:
-        rs = [r for r in rows if r["engine"] == e and np.isfinite(r["wall"])]
-        if rs:
-            ax.loglog([r["n"] ** 2 for r in rs], [r["wall"] for r in rs], "o-", label=labels[e])
-    ax.set_xlabel("cells (rows x cols)")
-    ax.set_ylabel("wall time, s (one input vector)")
-    ax.set_title(f"passive crossbar, {R_WIRE:g} ohm wires: time against size")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.savefig(OUT / "scale_time.png", dpi=110)
-    print(f"plot: {OUT / 'scale_time.png'}")
+    series = {labels[e]: ([r["n"] ** 2 for r in rows if r["engine"] == e],
+                          [r["wall"] for r in rows if r["engine"] == e]) for e in engines}
+    path = loglog_figure(series, f"passive crossbar, {R_WIRE:g} ohm wires: time against size "
+                         "(one input vector)", OUT / "scale_time.png")
+    print(f"plot: {path}")
 
 
 if __name__ == "__main__":

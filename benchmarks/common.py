@@ -1,0 +1,58 @@
+"""Pieces every benchmark shares: the standard passive case, growth exponents, the
+ngspice engine's own share, and the log-log figure of time against cells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "out"
+
+#: The standard case: 1 ohm word- and bit-line segments, conductances log-uniform in
+#: [G_LO, G_HI] S, inputs uniform in [0, V_HI] V, the default topology.
+R_WIRE, G_LO, G_HI, V_HI = 1.0, 1e-6, 1e-4, 0.2
+
+
+def passive_case(n: int, batch: int, seed: int = 0, g_hi: float = G_HI):
+    """``(G (n, n) S, V (batch, n) V)`` of the standard case."""
+    rng = np.random.default_rng(seed)
+    g = np.exp(rng.uniform(np.log(G_LO), np.log(g_hi), (n, n)))
+    return g, rng.uniform(0, V_HI, (batch, n))
+
+
+def growth_exponent(cells, times, last: int = 3) -> float:
+    """Least-squares slope of log(time) on log(cells) over the ``last`` largest sizes."""
+    c, t = np.asarray(cells, float), np.asarray(times, float)
+    ok = np.isfinite(t) & (t > 0)
+    if ok.sum() < 2:
+        return float("nan")
+    c, t = c[ok][-last:], t[ok][-last:]
+    return float(np.polyfit(np.log(c), np.log(t), 1)[0])
+
+
+def own_share(result, wall_s: float) -> float:
+    """spicebar's share of an ngspice engine run, %: all of ``wall_s`` but ngspice's own
+    netlist load and solve (elaboration, netlist text, files, read-back, waiting)."""
+    t = result.info["timings"]
+    return 100 * (1 - (t["load_s"] + t["run_s"]) / wall_s)
+
+
+def loglog_figure(series: dict, title: str, path: Path, ylabel: str = "wall time, s") -> Path:
+    """One line per ``label -> (cells, seconds)``; writes ``path`` (PNG) and returns it."""
+    from spicebar.plot import _pyplot, save_figure
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 5), constrained_layout=True)
+    for label, (cells, seconds) in series.items():
+        cells, seconds = np.asarray(cells, float), np.asarray(seconds, float)
+        ok = np.isfinite(seconds)
+        if ok.any():
+            ax.loglog(cells[ok], seconds[ok], "o-", label=label)
+    ax.set_xlabel("cells (rows x cols)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_figure(ax, path)
+    return path
