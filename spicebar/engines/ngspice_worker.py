@@ -212,7 +212,8 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
             if values is None or len(values) != capture.get("count"):
                 raise _Failure(f"ngspice sent no complete operating point for input vector {b}")
             out[b] = np.asarray(values)[where]
-            _command(ng, messages, f"destroy {plot}")
+            if b + 1 < driver_values.shape[0]:  # the last plot goes with the job's clean-up
+                _command(ng, messages, f"destroy {plot}")
             t_read += time.perf_counter() - t1
     finally:
         _join_names(capture)  # before anything frees the plot whose names it reads
