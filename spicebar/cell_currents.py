@@ -52,3 +52,13 @@ def cell_currents(ir: CircuitIR, v: np.ndarray) -> np.ndarray:
         return _scatter(ir, b, sinh_iv(v[:, b.node_p] - v[:, b.node_n], b.value, b.param)[0])
     r = _group(ir, "rcell")
     return _scatter(ir, r, (v[:, r.node_p] - v[:, r.node_n]) / r.value)
+
+
+def deferred_cell_currents(ir: CircuitIR, v: np.ndarray):
+    """:func:`cell_currents` of ``ir`` at ``v``, built when a result first reads it."""
+    from .results import Deferred
+    return Deferred(_cell_currents_of_result, ir, v)
+
+
+def _cell_currents_of_result(result, ir: CircuitIR, v: np.ndarray) -> np.ndarray:
+    return cell_currents(ir, v)

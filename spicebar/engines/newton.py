@@ -194,7 +194,7 @@ def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
     """Solve the nonlinear IR for ``inputs`` of shape ``(batch, rows)`` volts."""
     from tqdm import tqdm
 
-    from ..cell_currents import cell_currents
+    from ..cell_currents import deferred_cell_currents
     from .nodal import conductance_matrix, fixed_voltages
     t0 = time.perf_counter()
     batch = inputs.shape[0]
@@ -229,4 +229,4 @@ def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
                              f"parameters of {mos[0].model}")
     return SimulationResult("nodal", inputs, currents, v_all[:, ir.wl_node], v_all[:, ir.bl_node],
                             driver_currents, time.perf_counter() - t0, info,
-                            cell_currents=cell_currents(ir, v_all))
+                            cell_currents=deferred_cell_currents(ir, v_all))

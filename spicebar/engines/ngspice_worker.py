@@ -6,7 +6,7 @@ the caller. It writes ``JOB.json``'s ``result`` (.npz) and ``status`` (.json).
 
 The job: ``netlist`` (path), ``values`` (.npz with ``driver_values`` of shape
 ``(batch, n_drivers)``), ``driver_names``, ``read`` (vector names, e.g. node names
-and ``vsense_0#branch``). Vector 0 uses the netlist's own source values; each
+and ``vsense_0#branch``) or ``read_file`` (the same, one a line). Vector 0 uses the netlist's own source values; each
 further vector is applied with ``alter`` before another ``op``.
 
 With ``"analysis": "tran"`` the netlist's own ``.tran`` runs once instead and every
@@ -179,7 +179,7 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
     with np.load(job["values"]) as data:
         driver_values = np.asarray(data["driver_values"], dtype=float)
     names = job["driver_names"]
-    read = job["read"]
+    read = job["read"] if "read" in job else Path(job["read_file"]).read_text().split("\n")
     out = np.empty((driver_values.shape[0], len(read)))
     t_run = t_read = 0.0
     # time in the data callbacks is read-back (ours), though it passes inside "op"

@@ -91,7 +91,7 @@ def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct",
         from .solvers import check_direct_memory
         check_direct_memory(ir.n_nodes, inputs.shape[0], memory_limit_bytes)
         return solve_newton(ir, inputs)
-    from ..cell_currents import cell_currents
+    from ..cell_currents import deferred_cell_currents
     t0 = time.perf_counter()
     batch = inputs.shape[0]
     lap = conductance_matrix(ir)
@@ -137,4 +137,5 @@ def solve_nodal(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct",
     info = {"solver": "scipy splu (SuperLU, MMD_AT_PLUS_A)", "unknowns": int(unknown.size),
             "kcl_residual_rel": residual, **extra}
     return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
-                            time.perf_counter() - t0, info, cell_currents=cell_currents(ir, v.T))
+                            time.perf_counter() - t0, info,
+                            cell_currents=deferred_cell_currents(ir, v.T))
