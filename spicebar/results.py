@@ -76,12 +76,20 @@ class SimulationResult:
         self.__dict__["_deferred"] = deferred
 
     def __getattr__(self, name: str):
-        deferred = self.__dict__.get("_deferred", {})
-        if name not in deferred:
+        build = self.__dict__.get("_deferred", {}).get(name)
+        if build is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        value = deferred.pop(name)(self)
+        value = build(self)  # two threads may both build it: the same array, no error
         self.__dict__[name] = value
+        self.__dict__["_deferred"].pop(name, None)  # frees what only the builder needed
         return value
+
+    def __copy__(self) -> "SimulationResult":
+        """A shallow copy with its own list of maps still to build."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__["_deferred"] = dict(self.__dict__.get("_deferred", {}))
+        return new
 
     @property
     def deferred(self) -> tuple[str, ...]:

@@ -175,3 +175,13 @@ def test_the_memory_limit_reaches_the_solver_that_runs(rng, solver, who):
     with pytest.raises(ResourceError, match=rf"{who}.* needs about .* GB.*the limit you set"):
         simulate(spec, np.full(64, 0.2), "nodal", solver=solver, memory_limit_bytes=10_000_000)
     simulate(spec, np.full(64, 0.2), "nodal", solver=solver, memory_limit_bytes=2_000_000_000)
+
+
+def test_copies_of_a_result_build_their_maps_independently(rng):
+    import copy
+    spec = CrossbarSpec(random_conductances(rng, 6, 5), r_wl=1.0, r_bl=1.0)
+    fast = solve_grid(spec, rng.uniform(0, 0.2, (9, 6)))
+    twin = copy.copy(fast)
+    v_wl = fast.v_wl  # built on the original: the copy still knows how to build its own
+    np.testing.assert_array_equal(twin.v_wl, v_wl)
+    assert fast.deferred == twin.deferred == ("v_bl", "cell_currents")

@@ -6,8 +6,9 @@ the caller. It writes ``JOB.json``'s ``result`` (.npz) and ``status`` (.json).
 
 The job: ``netlist`` (path), ``values`` (.npz with ``driver_values`` of shape
 ``(batch, n_drivers)``), ``driver_names``, ``read`` (vector names, e.g. node names
-and ``vsense_0#branch``) or ``read_file`` (the same, one a line). Vector 0 uses the netlist's own source values; each
-further vector is applied with ``alter`` before another ``op``.
+and ``vsense_0#branch``) or ``read_file`` (the same, one a line). Vector 0 uses
+the netlist's own source values; each further vector is applied with ``alter``
+before another ``op``.
 
 With ``"analysis": "tran"`` the netlist's own ``.tran`` runs once instead and every
 ``read`` vector is saved whole over time: result shape ``(len(read), n_timepoints)``.
