@@ -18,7 +18,8 @@ column is skipped. Writes ``benchmarks/out/scale_time.png``.
 Notes column: ``own A%/B%`` is spicebar's share of the ngspice engine's wall time
 (everything but ngspice loading the netlist and solving: elaboration, netlist text,
 files, read-back, waiting), A for a one-shot call (a fresh worker process starts),
-B through an ``NgspiceSession`` whose worker already runs. ``maps +X s``: building
+B through an ``NgspiceSession`` whose worker already runs; ``e+r C%`` counts only
+the emission (elaboration and netlist text) and the read-back, of the one-shot call. ``maps +X s``: building
 the per-cell voltage and current maps of a many-vector result, which the line
 solver defers to their first read (the outputs do not need them).
 """
@@ -58,7 +59,11 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
              solver=solver)  # warm-up: imports, compiled kernels, ngspice library
     t0, c0 = time.perf_counter(), time.process_time()
     spec = CrossbarSpec(case["g"], r_wl=float(case["r"]), r_bl=float(case["r"]))
-    res = simulate(spec, case["v"], kind, solver=solver)
+    ir, elab = None, 0.0
+    if kind == "ngspice":  # elaborated here only to time it apart; the same work either way
+        from spicebar.elaboration import elaborate
+        ir, elab = elaborate(spec), time.perf_counter() - t0
+    res = simulate(spec, case["v"], kind, solver=solver, ir=ir)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     np.save(out_path, res.currents)
     info = {"wall": wall, "cpu": cpu, "iterations": res.info.get("iterations")}
@@ -69,6 +74,8 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
         info["maps_wall"] = time.perf_counter() - t0
     if engine == "ngspice":
         info["own_pct"] = own_share(res, wall)
+        t = res.info["timings"]
+        info["emit_read_pct"] = 100 * (elab + t["emit_s"] + t["read_s"]) / wall
         info["own_pct_warm"] = warm_ngspice_share(spec, case["v"])
     info["peak_mb"] = max(resource.getrusage(who).ru_maxrss for who in
                           (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
@@ -113,7 +120,7 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores; other jobs inflate wall "
           "times, CPU time is the steadier figure)")
     head = (f"{'n':>5} {'batch':>5} {'engine':>11} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} "
-            f"{'vs ref':>9} {'iters':>5} {'note':>13}")
+            f"{'vs ref':>9} {'iters':>5} {'note':>21}")
     print(head)
     print("-" * len(head))
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +152,8 @@ def main() -> None:
                          if cur is not None and ref is not None else float("nan"))
                 note = r.get("error", "")
                 if "own_pct" in r:
-                    note = f"own {r['own_pct']:.0f}%/{r['own_pct_warm']:.0f}%"
+                    note = (f"own {r['own_pct']:.0f}%/{r['own_pct_warm']:.0f}%, "
+                            f"e+r {r['emit_read_pct']:.0f}%")
                 if "maps_wall" in r and batch > 1:
                     note = f"maps +{r['maps_wall']:.1f}s"
                 rows.append(dict(n=n, batch=batch, engine=engine, wall=r.get("wall", np.nan),
@@ -154,7 +162,7 @@ def main() -> None:
                 it = "" if r.get("iterations") is None else str(r["iterations"])
                 print(f"{n:>5} {batch:>5} {engine:>11} {rows[-1]['wall']:>8.3f} "
                       f"{rows[-1]['cpu']:>8.3f} {rows[-1]['peak']:>8.0f} {agree:>9.1e} "
-                      f"{it:>5} {note:>13}", flush=True)
+                      f"{it:>5} {note:>21}", flush=True)
     single = [r for r in rows if r["batch"] == 1]
     engines = sorted({r["engine"] for r in single}, key=lambda e: list(limits).index(e))
     print("growth exponent k (time ~ cells^k, fit over the three largest sizes; CPU time, "
