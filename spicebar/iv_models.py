@@ -30,7 +30,18 @@ NGSPICE_GMIN = 1e-12
 #: sinh arguments are clipped here (exp(700) is near the float64 limit).
 MAX_SINH_ARG = 700.0
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+def _models_dir() -> Path:
+    """``models/`` of a checkout (editable install), else the copy installed with the
+    package as ``spicebar/_models`` (see pyproject.toml)."""
+    here = Path(__file__).resolve().parent
+    for folder in (here.parent / "models", here / "_models"):
+        if (folder / "opamp.lib").is_file():
+            return folder
+    return here.parent / "models"
+
+
+#: The SPICE model files spicebar ships: MOS cards and op-amp macromodels.
+MODELS_DIR = _models_dir()
 
 
 def sinh_iv(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

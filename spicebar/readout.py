@@ -21,15 +21,15 @@ also what the DC engines (``.op``, nodal, ideal) use whatever the readout.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import _validate as v
 from .converters import ADCSpec
 from .errors import SpecError
+from .iv_models import MODELS_DIR
 
 OPAMP_KINDS = ("ideal", "macro")
 #: The model library, read into every transient netlist (netlists stay self-contained).
-OPAMP_LIBRARY = Path(__file__).resolve().parent.parent / "models" / "opamp.lib"
+OPAMP_LIBRARY = MODELS_DIR / "opamp.lib"
 
 
 @dataclass(frozen=True)
@@ -193,5 +193,5 @@ def opamp_library_text() -> str:
     """The subcircuit definitions of ``models/opamp.lib``."""
     if not OPAMP_LIBRARY.exists():
         raise SpecError("readout.opamp", f"model library {OPAMP_LIBRARY} is missing",
-                        "a spicebar checkout with models/opamp.lib")
+                        "a spicebar installation with its model files (models/opamp.lib)")
     return OPAMP_LIBRARY.read_text()
