@@ -35,7 +35,16 @@ def plot_voltage_maps(result: SimulationResult, vector: int = 0, axes=None):
 
     Word-line drop ``V_in[i] - V_wl[i, j]``, bit-line rise ``V_bl[i, j]`` and the
     voltage the cell loses ``V_in[i] - (V_wl - V_bl)[i, j]``. Returns the 3 axes.
+
+    Raises:
+        SpecError: ``result`` holds no cell-node voltages (an ngspice transient saves
+            only its readout nodes; use a DC result or the nodal engine's transient).
     """
+    if np.isnan(result.v_wl[vector]).all():
+        from .errors import SpecError
+        raise SpecError("result", f"from {result.engine} holds no cell-node voltages (a "
+                        "transient run through ngspice saves only its readout nodes)",
+                        "a DC result, or simulate_readout(..., 'nodal')")
     plt = _pyplot()
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)

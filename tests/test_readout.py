@@ -205,3 +205,14 @@ def test_readout_with_nonlinear_cells_engines_agree(ngspice_ready, rng, make_cel
     v = rng.uniform(0.5, 1.0, (1, 4))
     a, b = (simulate_readout(spec, v, enc, e) for e in ("ngspice", "nodal"))
     np.testing.assert_allclose(a.samples, b.samples, rtol=NONLINEAR_EDGE_REL)
+
+
+def test_voltage_maps_of_an_ngspice_transient_say_why_there_are_none(ngspice_ready, rng):
+    from spicebar.errors import SpecError
+    from spicebar.plot import plot_voltage_maps
+    spec = CrossbarSpec(rng.uniform(1e-6, 1e-4, (3, 2)), r_wl=1.0, r_bl=1.0,
+                        readout=integrator())
+    r = simulate_readout(spec, rng.uniform(0, 0.2, 3), EncodingSpec("amplitude", bits=4),
+                         "ngspice")
+    with pytest.raises(SpecError, match=r"^result: .*no cell-node voltages"):
+        plot_voltage_maps(r)
