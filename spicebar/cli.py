@@ -208,7 +208,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .comparison import compare, format_table
+    from .comparison import compare, format_table, ideal_model_error
     from .simulation import ENGINES, full_scale_current, simulate_all
     engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
     for e in engines:
@@ -220,7 +220,9 @@ def cmd_compare(args) -> int:
     spec, inputs = _spec_from_args(args)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
                            timeout_s=args.timeout, solver=args.solver)
-    comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs, args.operation)))
+    comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs,
+                                                                            args.operation)),
+                         ideal_model_error(spec, args.operation))
     decomposition = None
     exact = results.get("ngspice") or results.get("nodal")
     if exact is not None:

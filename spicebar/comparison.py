@@ -7,8 +7,9 @@ For an engine ``a`` against a reference ``b`` (both ``(batch, cols)`` amperes):
 * error relative to full scale ``|a - b| / FS`` (see ``full_scale_current``);
 * signed per-column relative deviation ``(a - b) / b``, averaged over the batch.
 
-``nodal`` or ``ngspice`` against ``ideal`` is the IR-drop error of the ideal
-model; ``ngspice`` against ``nodal`` is the agreement of the two exact engines.
+``nodal`` or ``ngspice`` against ``ideal`` is the error of the ideal model (the
+IR drop alone for passive cells in a plain VMM, see :func:`ideal_model_error`);
+``ngspice`` against ``nodal`` is the agreement of the two exact engines.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ import numpy as np
 
 from .results import SimulationResult
 
-#: Which pairs a comparison reports, in order: (engine, reference, meaning).
-PAIRS = (("nodal", "ideal", "IR-drop error"),
-         ("ngspice", "ideal", "IR-drop error"),
-         ("ngspice", "nodal", "engine agreement"))
+#: Which pairs a comparison reports, in order: (engine, reference).
+PAIRS = (("nodal", "ideal"), ("ngspice", "ideal"), ("ngspice", "nodal"))
 
 
 @dataclass(frozen=True)
@@ -102,13 +101,30 @@ class Comparison:
         return json.dumps(clean(self.to_dict()), indent=2)
 
 
-def compare(results: Mapping[str, SimulationResult], full_scale_a: float) -> Comparison:
-    """Compare the engines in ``results`` (keyed by engine name) pair by pair."""
+def ideal_model_error(spec, operation=None) -> str:
+    """What separates the exact engines from ``V @ G`` for ``spec`` under ``operation``."""
+    from .cells import PassiveCell
+    causes = ["IR drop"]
+    if operation is not None:
+        causes.append("sneak paths")
+    if not isinstance(spec.cell, PassiveCell):
+        causes.append("cell I-V")
+    return "IR-drop error" if len(causes) == 1 else f"ideal-model error ({', '.join(causes)})"
+
+
+def compare(results: Mapping[str, SimulationResult], full_scale_a: float,
+            ideal_meaning: str = "IR-drop error") -> Comparison:
+    """Compare the engines in ``results`` (keyed by engine name) pair by pair.
+
+    ``ideal_meaning`` labels the exact engines against ``ideal``; pass
+    :func:`ideal_model_error` of the spec where cells or the operation add to the IR drop.
+    """
     shapes = {r.currents.shape for r in results.values()}
     if len(shapes) != 1:
         raise ValueError(f"results have different shapes: {sorted(shapes)}")
-    pairs = tuple(error_stats(results[e], results[r], full_scale_a, meaning)
-                  for e, r, meaning in PAIRS if e in results and r in results)
+    pairs = tuple(error_stats(results[e], results[r], full_scale_a,
+                              ideal_meaning if r == "ideal" else "engine agreement")
+                  for e, r in PAIRS if e in results and r in results)
     any_result = next(iter(results.values()))
     batch, rows = any_result.inputs.shape
     return Comparison(full_scale_a, pairs, {k: r.elapsed_s for k, r in results.items()},
@@ -118,12 +134,13 @@ def compare(results: Mapping[str, SimulationResult], full_scale_a: float) -> Com
 def format_table(comparison: Comparison) -> str:
     """The comparison as a fixed-width text table."""
     b, r, c = comparison.shape
+    w = max([17, *(len(p.meaning) for p in comparison.pairs)])
     lines = [f"{r}x{c} array, {b} input vector(s), full scale {comparison.full_scale_a:.4g} A",
              "engine times: " + ", ".join(f"{k} {v:.3g} s" for k, v in comparison.elapsed_s.items()),
              "",
-             f"{'engine':<8} {'vs':<6} {'what':<17} {'max|dI| A':>10} {'max rel':>10} "
+             f"{'engine':<8} {'vs':<6} {'what':<{w}} {'max|dI| A':>10} {'max rel':>10} "
              f"{'rms rel':>10} {'max/FS':>10}"]
     for p in comparison.pairs:
-        lines.append(f"{p.engine:<8} {p.reference:<6} {p.meaning:<17} {p.max_abs_a:>10.3e} "
+        lines.append(f"{p.engine:<8} {p.reference:<6} {p.meaning:<{w}} {p.max_abs_a:>10.3e} "
                      f"{p.max_rel:>10.3e} {p.rms_rel:>10.3e} {p.max_rel_fs:>10.3e}")
     return "\n".join(lines)

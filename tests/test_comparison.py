@@ -39,3 +39,19 @@ def test_compare_reports_the_pairs_present():
     json.loads(c.to_json())
     c = compare({"ideal": r["ideal"], "nodal": r["nodal"]}, 1.0)
     assert len(c.pairs) == 1
+
+
+def test_the_ideal_rows_name_what_separates_them_from_v_at_g():
+    from spicebar import CrossbarSpec
+    from spicebar.cells import SelectorCell
+    from spicebar.comparison import ideal_model_error
+    from spicebar.operation import VmmOperation
+    g = np.full((4, 4), 1e-5)
+    assert ideal_model_error(CrossbarSpec(g)) == "IR-drop error"
+    assert ideal_model_error(CrossbarSpec(g, cell=SelectorCell())) == \
+        "ideal-model error (IR drop, cell I-V)"
+    floating = VmmOperation(floating_rows=(1,))
+    assert ideal_model_error(CrossbarSpec(g), floating) == "ideal-model error (IR drop, sneak paths)"
+    r = {e: fake(e, np.full((2, 3), x)) for e, x in (("ideal", 1.0), ("nodal", 0.9))}
+    assert compare(r, 1.0, "ideal-model error (IR drop, cell I-V)").pairs[0].meaning == \
+        "ideal-model error (IR drop, cell I-V)"
