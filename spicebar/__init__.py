@@ -11,12 +11,13 @@ Heavy parts (scipy's sparse solvers, PySpice, matplotlib) load on first use.
 from .errors import (ConvergenceError, InputFileError, NetlistRejected, SimulationError,
                      SimulationTimeout, SimulatorCrashed, SimulatorSetupError, SolverError,
                      SpecError, SpicebarError)
-from .results import SimulationResult
-from .spec import CrossbarSpec
 
 __version__ = "0.1.0"
 
+# Everything else loads on first use: the ngspice worker process imports this package
+# too, and starts faster without the spec and result modules it does not need.
 _LAZY = {
+    "CrossbarSpec": "spec", "SimulationResult": "results",
     "elaborate": "elaboration", "simulate": "simulation", "simulate_all": "simulation",
     "full_scale_current": "simulation", "ENGINES": "simulation", "compare": "comparison",
     "format_table": "comparison", "format_netlist": "netlist", "write_netlist": "netlist",
@@ -32,7 +33,7 @@ _LAZY = {
     "load_sweep": "sweep", "run_sweep": "sweep_run", "read_table": "sweep_table",
 }
 
-__all__ = ["CrossbarSpec", "SimulationResult", "SpicebarError", "SpecError", "InputFileError",
+__all__ = ["SpicebarError", "SpecError", "InputFileError",
            "SimulationError", "SimulationTimeout", "SimulatorSetupError", "SolverError",
            "SimulatorCrashed", "NetlistRejected", "ConvergenceError",
            *_LAZY]
