@@ -81,3 +81,14 @@ def test_pointwise_kernels_match(rng, shape):
     compiled(d["diag"], d["off"], d["g"], d["x"], d["y"], got, dots_got)
     np.testing.assert_allclose(got, want, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(want).max())
     np.testing.assert_allclose(dots_got, dots, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(dots).max())
+
+
+@pytest.mark.parametrize("name", ["along_cols", "along_rows", "schur_finish", "cg_step", "xpby",
+                                  "cell_currents", "kcl_word", "kcl_bit"])
+def test_the_parallel_variant_is_cached_apart_from_the_serial_one(name):
+    """numba files cached machine code by function name and line: under one name the
+    parallel variant loaded the serial code and ran on one core. They must differ."""
+    kernel = getattr(k, name)
+    assert kernel.parallel.targetoptions.get("parallel")
+    assert not kernel.serial.targetoptions.get("parallel")
+    assert kernel.parallel.py_func.__qualname__ != kernel.serial.py_func.__qualname__

@@ -223,16 +223,29 @@ def _along_rows_np(inv, fwd, back, rhs, out):
 PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
+def _renamed(py, suffix: str):
+    """A copy of ``py`` under another name. numba's on-disk cache files a function by its
+    name and line, not by ``parallel``: compiled twice under one name, the parallel
+    variant could load the serial machine code and run on one core (it did)."""
+    import types
+    fn = types.FunctionType(py.__code__, py.__globals__, py.__name__ + suffix, py.__defaults__,
+                            py.__closure__)
+    fn.__qualname__ = py.__qualname__ + suffix
+    fn.__doc__ = py.__doc__
+    return fn
+
+
 def _dispatch(py, np_fallback, fastmath=False):
     if not HAVE_NUMBA:  # pragma: no cover
         return np_fallback
     serial = njit(cache=True, fastmath=fastmath)(py)
-    parallel = njit(cache=True, parallel=True, fastmath=fastmath)(py)
+    parallel = njit(cache=True, parallel=True, fastmath=fastmath)(_renamed(py, "_parallel"))
 
     def kernel(*args):
         big = max(np.size(a) for a in args) >= PARALLEL_MIN_ELEMENTS
         return (parallel if big else serial)(*args)
     kernel.__doc__ = py.__doc__
+    kernel.serial, kernel.parallel = serial, parallel
     return kernel
 
 
