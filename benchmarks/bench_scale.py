@@ -55,8 +55,12 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
     case = np.load(case_path)
     solver = {"direct": "direct", "iterative": "iterative"}.get(engine, "auto")
     kind = engine if engine in ("ideal", "ngspice") else "nodal"
-    simulate(CrossbarSpec(np.full((2, 2), 1e-4), r_wl=1.0, r_bl=1.0), [0.1, 0.1], kind,
-             solver=solver)  # warm-up: imports, compiled kernels, ngspice library
+    # warm-up, not timed: imports, ngspice's library, and the compiled kernels loaded from
+    # numba's disk cache (the line solver's multi-threaded variants from 512x512 cells on;
+    # a process's first large solve pays ~0.6 s for that once)
+    warm = 512 if engine == "iterative" else 2
+    simulate(CrossbarSpec(np.full((warm, warm), 1e-4), r_wl=1.0, r_bl=1.0), np.full(warm, 0.1),
+             kind, solver=solver)
     t0, c0 = time.perf_counter(), time.process_time()
     spec = CrossbarSpec(case["g"], r_wl=float(case["r"]), r_bl=float(case["r"]))
     ir, elab = None, 0.0
