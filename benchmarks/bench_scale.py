@@ -1,7 +1,7 @@
 """Scale benchmark: every engine and the peer badcrossbar on the same arrays, 32..2048.
 
     python benchmarks/bench_scale.py [--sizes 32,...,2048] [--direct-max 512]
-        [--ngspice-max 256] [--peer-max 512] [--wide 256x1000]
+        [--ngspice-max 512] [--peer-max 512] [--wide 256x1000]
 
 Arrays: conductances log-uniform in [1 uS, 100 uS], 1 ohm word- and bit-line
 segments, inputs uniform in [0, 0.2] V, the default topology (drivers left,
@@ -100,7 +100,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="32,64,128,256,512,1024,2048")
     ap.add_argument("--direct-max", type=int, default=512)
-    ap.add_argument("--ngspice-max", type=int, default=256)
+    ap.add_argument("--ngspice-max", type=int, default=512)
     ap.add_argument("--peer-max", type=int, default=512)
     ap.add_argument("--ideal-max", type=int, default=2048)
     ap.add_argument("--wide", default="256x1000", help="extra case NxBATCH for the iterative "
