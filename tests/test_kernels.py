@@ -92,3 +92,12 @@ def test_the_parallel_variant_is_cached_apart_from_the_serial_one(name):
     assert kernel.parallel.targetoptions.get("parallel")
     assert not kernel.serial.targetoptions.get("parallel")
     assert kernel.parallel.py_func.__qualname__ != kernel.serial.py_func.__qualname__
+
+
+def test_a_line_without_a_dc_path_is_refused_by_the_factorisation():
+    """Both line solvers factor through thomas_factors: a zero pivot is a SolverError."""
+    from spicebar.errors import SolverError
+    diag = np.array([[1.0, 2.0], [0.0, 2.0]])  # line 0 loses its pivot at position 1
+    off = np.array([[-1.0, -0.5], [0.0, 0.0]])
+    with pytest.raises(SolverError, match="no DC path to a driver or readout"):
+        k.thomas_factors(diag, off)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SolverError
+
 try:  # numba compiles the recurrences; cache=True keeps the machine code on disk
     from numba import njit, prange
     HAVE_NUMBA = True
@@ -262,7 +264,7 @@ kcl_bit = _dispatch(_kcl_bit_py, _kcl_bit_np)
 def thomas_factors(diag: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Factors of tridiagonal lines along axis 0 of ``diag`` ``(L, P)``; ``off[k]`` joins k, k+1.
 
-    Returns ``inv``, ``fwd``, ``back``, each ``(L, P)``. Raises ValueError if a pivot
+    Returns ``inv``, ``fwd``, ``back``, each ``(L, P)``. Raises SolverError if a pivot
     is not positive (a node without a DC path to a source).
     """
     L = diag.shape[0]
@@ -272,7 +274,8 @@ def thomas_factors(diag: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.nd
     for k in range(L):
         pivot = diag[k] - off[k - 1] * back[k - 1] if k else diag[0]
         if np.any(pivot <= 0):
-            raise ValueError("non-positive pivot")
+            raise SolverError("a line matrix is not positive definite: some node has no DC "
+                              "path to a driver or readout")
         inv[k] = 1.0 / pivot
         back[k] = off[k] * inv[k]
         if k:

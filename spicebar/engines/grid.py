@@ -90,7 +90,7 @@ class _Grid:
             self.off_w[:, :-1] = -seg                           # off_w[i, k] joins k, k+1
             off = np.zeros((cols, rows))
             off[:-1] = -seg.T
-            self.fac_w = [np.ascontiguousarray(f.T) for f in _factor(diag.T, off)]
+            self.fac_w = [np.ascontiguousarray(f.T) for f in thomas_factors(diag.T, off)]
         if not self.ideal_b:
             seg = 1.0 / r_bl[1:rows]                            # (rows-1, cols)
             diag = g.copy()
@@ -101,7 +101,7 @@ class _Grid:
             off = np.zeros((rows, cols))
             off[:-1] = -seg                                     # off[i, k] joins rows i, i+1
             self.diag_b, self.off_b = diag, off
-            self.fac_b = _factor(diag, off)
+            self.fac_b = list(thomas_factors(diag, off))
             # A_b^-1 (G x) in one pass: fold the cell conductances into the first factor.
             self.fac_bg = [self.fac_b[0] * g, *self.fac_b[1:]]
 
@@ -174,13 +174,6 @@ class _Grid:
         f[:, :, -1] += self.g_right * volts
         return f
 
-
-def _factor(diag: np.ndarray, off: np.ndarray) -> list[np.ndarray]:
-    try:
-        return list(thomas_factors(diag, off))
-    except ValueError:
-        raise SolverError("a line matrix is not positive definite: some node has no DC path "
-                          "to a driver or readout") from None
 
 
 def _solve_layouts(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | None):

@@ -34,6 +34,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import SolverError
 from ..ir import CircuitIR
+from ._kernels import thomas_factors
 
 #: Relative residual at which conjugate gradients stops (2-norm, per input vector).
 #: Measured: output currents then agree with the direct LU solve to better than
@@ -60,20 +61,7 @@ class Thomas:
 
     @classmethod
     def factor(cls, diag: np.ndarray, off: np.ndarray) -> "Thomas":
-        L, P = diag.shape
-        inv = np.empty_like(diag)
-        back = np.zeros_like(diag)
-        fwd = np.zeros_like(diag)
-        for k in range(L):
-            pivot = diag[k] - off[k - 1] * back[k - 1] if k else diag[0]
-            if np.any(pivot <= 0):
-                raise SolverError("line matrix is not positive definite: some node has no DC "
-                                  "path to a driver or readout")
-            inv[k] = 1.0 / pivot
-            back[k] = off[k] * inv[k]
-            if k:
-                fwd[k] = off[k - 1] * inv[k]
-        return cls(diag, off, inv, fwd, back)
+        return cls(diag, off, *thomas_factors(diag, off))
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """Solve for ``rhs`` of shape ``(L, P, batch)``; returns a new array."""
