@@ -16,6 +16,7 @@ from spicebar.engines.ngspice import run_netlist
 from spicebar.engines.ngspice_session import NgspiceSession
 
 from .processes import worker_pids
+from .tolerances import ENGINE_AGREEMENT_REL
 
 pytestmark = pytest.mark.ngspice
 
@@ -98,4 +99,33 @@ def test_session_pool_gives_each_thread_one_process_and_closes_them_all(ngspice_
         assert 1 <= len(sessions) <= 2 and all(s.starts == 1 for s in sessions)
         assert sum(s.runs for s in sessions) == 6
     assert all(s.pid is None for s in sessions)
+    assert worker_pids() == []
+
+
+@pytest.mark.timeout(120)
+def test_an_interrupted_wait_gives_the_next_run_a_fresh_worker(ngspice_ready, rng):
+    """Ctrl-C while ngspice runs: that worker is ended, not left to answer the next job."""
+    class Stop(Exception):
+        pass
+
+    def stop(*_):
+        raise Stop
+
+    big, v_big = case(rng, 96)  # ~0.7 s in ngspice: the alarm lands while the caller waits
+    with NgspiceSession() as session:
+        simulate(*case(rng, 3), "ngspice", session=session)
+        old = signal.signal(signal.SIGALRM, stop)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0.15)
+            with pytest.raises(Stop):
+                simulate(big, v_big, "ngspice", session=session)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        small, v = case(rng, 4)
+        again = simulate(small, v, "ngspice", session=session)
+        assert session.starts == 2
+        # two exact solves of one circuit: the engine-agreement bound
+        np.testing.assert_allclose(again.currents, simulate(small, v, "nodal").currents,
+                                   rtol=ENGINE_AGREEMENT_REL)
     assert worker_pids() == []

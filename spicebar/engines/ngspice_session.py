@@ -28,7 +28,7 @@ import time
 import weakref
 from pathlib import Path
 
-from ..errors import SimulationTimeout
+from ..errors import SimulationTimeout, SimulatorCrashed
 from .ngspice import crashed, kill_group, start_worker
 
 SESSION_DIR_PREFIX = "spicebar-session-"
@@ -77,23 +77,35 @@ class NgspiceSession:
                 proc.stdin.flush()
             except BrokenPipeError:
                 pass  # noticed below as a dead process
-            deadline = time.monotonic() + timeout_s
-            while True:  # wake on the worker's line, its death (end of pipe) or the deadline
-                left = deadline - time.monotonic()
-                ready, _, _ = select.select([self._done], [], [], max(0.0, min(left, 1.0)))
-                if ready and os.read(self._done, 64) and status_path.exists():
-                    break
-                if ready or proc.poll() is not None:  # end of pipe: the worker is gone
-                    rc = proc.wait()
-                    self._proc = None
-                    raise crashed(rc, netlist, self._dir / "worker.log")
-                if left <= 0:
+            try:
+                self._wait(proc, status_path, timeout_s, netlist)
+            except BaseException as exc:
+                # an interrupted wait leaves the worker's state unknown: a fresh one next time
+                if not isinstance(exc, (SimulationTimeout, SimulatorCrashed)):
                     kill_group(proc)
-                    self._proc = None
-                    raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and "
-                                            "was killed", netlist)
+                self._proc = None
+                raise
             self.runs += 1
             return json.loads(status_path.read_text())
+
+    def _wait(self, proc: subprocess.Popen, status_path: Path, timeout_s: float,
+              netlist: str) -> None:
+        """Until the worker's line says the job is done, its death, or the deadline."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._done], [], [], max(0.0, min(left, 1.0)))
+            if ready and os.read(self._done, 64):
+                if status_path.exists():
+                    return
+                kill_group(proc)  # a line without a status: nothing the worker says is sure
+                raise crashed(proc.returncode, netlist, self._dir / "worker.log")
+            if ready or proc.poll() is not None:  # end of pipe, or the process ended
+                raise crashed(proc.wait(), netlist, self._dir / "worker.log")
+            if left <= 0:
+                kill_group(proc)
+                raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and "
+                                        "was killed", netlist)
 
     def _close_pipe(self) -> None:
         if self._done is not None:
