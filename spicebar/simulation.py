@@ -49,7 +49,8 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         from .engines.ngspice_session import NgspiceSession
         if not isinstance(session, NgspiceSession):
             raise SpecError("session", f"is {type(session).__name__}", "an NgspiceSession or None")
-    memory_limit(memory_limit_bytes)  # a bad limit is named before any work
+    if memory_limit_bytes is not None:
+        memory_limit(memory_limit_bytes)  # a bad limit is named before any work
     v = operation_inputs(spec, inputs, operation)
     if engine != "nodal":  # the nodal solvers check their own estimates
         check_memory(spec.rows, spec.cols, v.shape[0], engine, memory_limit_bytes)
