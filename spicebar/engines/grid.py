@@ -122,11 +122,6 @@ class _Grid:
     def solve_w(self, r: np.ndarray) -> np.ndarray:
         return self.solve_w_dot(r)[0]
 
-    def solve_b(self, r: np.ndarray) -> np.ndarray:
-        out = np.empty_like(r)
-        along_rows(*self.fac_b, r, out)
-        return out
-
     def solve_b_cells(self, x_w: np.ndarray) -> np.ndarray:
         """``A_b^-1 C^T x_w``: bit-line voltages driven by the cells from ``x_w``."""
         out = np.empty_like(x_w)
@@ -146,10 +141,6 @@ class _Grid:
         return np.einsum("bij,bij->b", a, b)
 
     @staticmethod
-    def per_vector(a: np.ndarray) -> np.ndarray:
-        return a[:, None, None]
-
-    @staticmethod
     def cg_step(x, r, p, q, alpha) -> np.ndarray:
         """``x += alpha p; r -= alpha q`` in place; returns ``|r|^2`` per vector."""
         rr = np.empty(x.shape[0])
@@ -160,12 +151,6 @@ class _Grid:
     def xpby(p, z, beta) -> None:
         """``p = z + beta p`` in place."""
         xpby(p, z, np.ascontiguousarray(beta, dtype=float))
-
-    def c(self, x_b: np.ndarray) -> np.ndarray:
-        """Cell currents into the word-line nodes from the bit-line voltages."""
-        return x_b * self.g
-
-    ct = c  # the same cell couples both ends: C is symmetric in this layout
 
     def drive(self, volts: np.ndarray) -> np.ndarray:
         """Source currents into the word-line nodes, ``(batch, rows, cols)``, for ``(batch, rows)`` V."""

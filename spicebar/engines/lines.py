@@ -120,9 +120,6 @@ class LineSystem:
     def solve_b(self, r: np.ndarray) -> np.ndarray:
         return self.b.solve(r)
 
-    def matvec_w(self, x: np.ndarray) -> np.ndarray:
-        return self.w.matvec(x)
-
     def schur(self, p: np.ndarray) -> np.ndarray:
         """``S p = A_w p - C A_b^-1 C^T p``."""
         return self.w.matvec(p) - self.c(self.b.solve(self.ct(p)))
@@ -295,11 +292,14 @@ def schur_cg(system, f_w: np.ndarray, f_b: np.ndarray, rtol: float = DEFAULT_RTO
              max_iter: int | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Conjugate gradients on the Schur complement, preconditioned by the word lines.
 
-    ``system`` provides the line solves ``solve_w``, ``solve_b``, the word-line
-    product ``matvec_w``, the cell products ``c`` (bit-line layout -> word-line
-    layout) and ``ct``, and ``dot`` (per-vector inner product). ``f_w``, ``f_b``:
-    amperes injected into each node by the fixed sources, in the system's layouts
-    (the batch is one axis of them).
+    ``system`` provides the line solve ``solve_w``, the Schur product ``schur``,
+    ``solve_b_cells`` (``A_b^-1 C^T x_w``), ``dot`` (per-vector inner product) and
+    ``per_vector`` (broadcast a per-vector scalar); with a ``f_b`` also ``solve_b`` and
+    the cell products ``c`` (bit-line layout -> word-line layout) and ``ct``. It may
+    offer fused versions instead of the plain steps: ``solve_w_dot``, ``schur_dot``,
+    ``cg_step``, ``xpby``. ``f_w``, ``f_b``: amperes injected into each node by the
+    fixed sources, in the system's layouts (the batch is one axis of them); ``f_b``
+    None: no source feeds a bit line.
 
     Returns:
         ``x_w``, ``x_b`` (volts, same layouts) and info: ``iterations`` and
