@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 
 import spicebar as sb
-from spicebar.cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell
-from spicebar.operation import VmmOperation
-from spicebar.plot import save_figure
-from spicebar.plot_cells import plot_cell_maps, plot_decomposition, plot_read_margin
-from spicebar.read_margin import margin_sweep
-from spicebar.sneak import decompose, format_decomposition
+from spicebar.circuit.cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell
+from spicebar.circuit.operation import VmmOperation
+from spicebar.plots.maps import save_figure
+from spicebar.plots.cells import plot_cell_maps, plot_decomposition, plot_read_margin
+from spicebar.analysis.read_margin import margin_sweep
+from spicebar.analysis.sneak import decompose, format_decomposition
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -17,9 +17,9 @@ import numpy as np
 
 from common import OUT, R_WIRE, growth_exponent, loglog_figure, own_share, passive_case
 from spicebar import CrossbarSpec
-from spicebar.elaboration import elaborate
+from spicebar.circuit.elaboration import elaborate
 from spicebar.engines.ideal import solve_ideal
-from spicebar.engines.ngspice import solve_ngspice
+from spicebar.engines.ngspice.engine import solve_ngspice
 from spicebar.engines.nodal import solve_nodal
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from spicebar.devices import DeviceSpec
-from spicebar.mapping import MappingSpec
-from spicebar.mvm import MVMSpec, prepare, run_effects
-from spicebar.tiling import parse_array
+from spicebar.hardware.devices import DeviceSpec
+from spicebar.hardware.mapping import MappingSpec
+from spicebar.hardware.mvm import MVMSpec, prepare, run_effects
+from spicebar.hardware.tiling import parse_array
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -64,7 +64,7 @@ def main() -> None:
     print(f"rms error vs W x: {100 * rel(y['ngspice']):.3f} % (ngspice), "
           f"max |ngspice - nodal| / max |nodal| = {diff:.2e}")
 
-    from spicebar.plot import _pyplot, save_figure
+    from spicebar.plots.maps import _pyplot, save_figure
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), constrained_layout=True)
     labels = [f"{e}\n{wk} worker{'s' * (wk > 1)}" for wk, e, _ in table]

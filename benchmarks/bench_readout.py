@@ -18,9 +18,9 @@ import numpy as np
 
 from common import OUT, R_WIRE, loglog_figure, passive_case
 from spicebar import CrossbarSpec
-from spicebar.encoding import EncodingSpec
-from spicebar.readout import IntegratorSpec, OpAmpSpec
-from spicebar.transient import simulate_readout
+from spicebar.circuit.encoding import EncodingSpec
+from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec
+from spicebar.engines.transient.run import simulate_readout
 
 def case(n: int, opamp: str, seed: int = 0):
     g, v = passive_case(n, 1, seed, g_hi=1e-5)
@@ -57,8 +57,8 @@ def main() -> None:
             times[op].append(wall)
             if n == max(sizes) and op == opamps[-1]:
                 keep = r
-    from spicebar.plot import save_figure
-    from spicebar.plot_transient import plot_transient
+    from spicebar.plots.maps import save_figure
+    from spicebar.plots.transient import plot_transient
     cells = np.asarray(sizes) ** 2
     loglog_figure({f"ngspice, {op} op-amp": (cells, times[op]) for op in opamps},
                   "readout transient: integrator on every column, 100 ns",

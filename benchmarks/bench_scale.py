@@ -65,7 +65,7 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
     spec = CrossbarSpec(case["g"], r_wl=float(case["r"]), r_bl=float(case["r"]))
     ir, elab = None, 0.0
     if kind == "ngspice":  # elaborated here only to time it apart; the same work either way
-        from spicebar.elaboration import elaborate
+        from spicebar.circuit.elaboration import elaborate
         ir, elab = elaborate(spec), time.perf_counter() - t0
     res = simulate(spec, case["v"], kind, solver=solver, ir=ir)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from spicebar.plot import save_figure
-from spicebar.plot_sweep import plot_sweep
-from spicebar.sweep import load_sweep
-from spicebar.sweep_run import run_sweep
-from spicebar.sweep_table import read_table, select
+from spicebar.plots.maps import save_figure
+from spicebar.plots.sweep import plot_sweep
+from spicebar.sweeps.definition import load_sweep
+from spicebar.sweeps.run import run_sweep
+from spicebar.sweeps.table import read_table, select
 
 HERE = Path(__file__).resolve().parent
 

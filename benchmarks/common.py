@@ -40,7 +40,7 @@ def own_share(result, wall_s: float) -> float:
 
 def loglog_figure(series: dict, title: str, path: Path, ylabel: str = "wall time, s") -> Path:
     """One line per ``label -> (cells, seconds)``; writes ``path`` (PNG) and returns it."""
-    from spicebar.plot import _pyplot, save_figure
+    from spicebar.plots.maps import _pyplot, save_figure
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 5), constrained_layout=True)
     for label, (cells, seconds) in series.items():

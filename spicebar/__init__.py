@@ -6,8 +6,22 @@
     (1, 4)
 
 Heavy parts (scipy's sparse solvers, PySpice, matplotlib) load on first use.
+
+The package, in layers (each imports only from the layers before it; a test keeps it so):
+
+    errors, results, io        the shared base: exceptions, result arrays, file input
+    circuit/    specs, cells, readout specs, encodings, the IR and its elaboration
+    netlist/    SPICE text from the IR (writer, reader, readout netlists)
+    engines/    ideal, nodal/ (exact solvers), ngspice/ (the simulator), transient/
+    analysis/   comparison, sneak paths, read margin, model scoring, error budgets
+    hardware/   weight mapping, devices, tiles, the MVM of a layer
+    sweeps/     parameter sweeps over the engines
+    plots/      matplotlib figures
+    cli/        the ``spicebar`` command and the demos
 """
 
+from . import _moved
+from ._lazy import lazy_exports
 from .errors import (ConvergenceError, InputFileError, NetlistRejected, SimulationError,
                      SimulationTimeout, SimulatorCrashed, SimulatorSetupError, SolverError,
                      SpecError, SpicebarError)
@@ -17,20 +31,25 @@ __version__ = "0.1.0"
 # Everything else loads on first use: the ngspice worker process imports this package
 # too, and starts faster without the spec and result modules it does not need.
 _LAZY = {
-    "CrossbarSpec": "spec", "SimulationResult": "results",
-    "elaborate": "elaboration", "simulate": "simulation", "simulate_all": "simulation",
-    "full_scale_current": "simulation", "ENGINES": "simulation", "compare": "comparison",
-    "format_table": "comparison", "format_netlist": "netlist", "write_netlist": "netlist",
-    "load_array": "io", "run_demo": "demo", "NgspiceSession": "engines.ngspice_session",
-    "simulate_readout": "transient", "TransientResult": "transient", "IntegratorSpec": "readout",
-    "TIASpec": "readout", "OpAmpSpec": "readout", "EncodingSpec": "encoding",
-    "MVMSpec": "mvm", "run_mvm": "mvm", "MappingSpec": "mapping", "DeviceSpec": "devices",
-    "transpose_spec": "transpose",
-    "PassiveCell": "cells", "NonlinearCell": "cells", "SelectorCell": "cells",
-    "TransistorCell": "cells", "VmmOperation": "operation", "ReadOperation": "operation",
-    "decompose": "sneak", "read_margin": "read_margin",
-    "MODELS": "models", "score_models": "scoring", "format_scores": "scoring",
-    "load_sweep": "sweep", "run_sweep": "sweep_run", "read_table": "sweep_table",
+    "CrossbarSpec": "circuit.spec", "SimulationResult": "results",
+    "elaborate": "circuit.elaboration", "simulate": "engines.simulation",
+    "simulate_all": "engines.simulation", "full_scale_current": "engines.simulation",
+    "ENGINES": "engines.simulation", "compare": "analysis.comparison",
+    "format_table": "analysis.comparison", "format_netlist": "netlist.writer",
+    "write_netlist": "netlist.writer", "load_array": "io", "run_demo": "cli.demo",
+    "NgspiceSession": "engines.ngspice.session",
+    "simulate_readout": "engines.transient.run", "TransientResult": "engines.transient.result",
+    "IntegratorSpec": "circuit.readout", "TIASpec": "circuit.readout",
+    "OpAmpSpec": "circuit.readout", "EncodingSpec": "circuit.encoding",
+    "MVMSpec": "hardware.mvm", "run_mvm": "hardware.mvm", "MappingSpec": "hardware.mapping",
+    "DeviceSpec": "hardware.devices", "transpose_spec": "hardware.transpose",
+    "PassiveCell": "circuit.cells", "NonlinearCell": "circuit.cells",
+    "SelectorCell": "circuit.cells", "TransistorCell": "circuit.cells",
+    "VmmOperation": "circuit.operation", "ReadOperation": "circuit.operation",
+    "decompose": "analysis.sneak", "read_margin": "analysis.read_margin",
+    "MODELS": "analysis.models", "score_models": "analysis.scoring",
+    "format_scores": "analysis.scoring", "load_sweep": "sweeps.definition",
+    "run_sweep": "sweeps.run", "read_table": "sweeps.table",
 }
 
 __all__ = ["SpicebarError", "SpecError", "InputFileError",
@@ -39,8 +58,5 @@ __all__ = ["SpicebarError", "SpecError", "InputFileError",
            *_LAZY]
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'spicebar' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)
+_moved.install()  # old module paths (spicebar.readout, spicebar.mvm, ...) for one release

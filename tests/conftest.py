@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spicebar.toolchain import INSTALL_HINT, ngspice_version
+from spicebar.engines.ngspice.toolchain import INSTALL_HINT, ngspice_version
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spicebar.cells import NonlinearCell, SelectorCell, TransistorCell
-from spicebar.spec import CrossbarSpec
+from spicebar.circuit.cells import NonlinearCell, SelectorCell, TransistorCell
+from spicebar.circuit.spec import CrossbarSpec
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "netlists" / "golden"
 
@@ -30,7 +30,7 @@ def cases() -> dict[str, tuple[CrossbarSpec, np.ndarray]]:
                                                   r_sense=50.0), np.array([0.2, 0.1, 0.05])),
         "passive_3x3_both_ends": (CrossbarSpec(G_3x3, r_wl=1.5, r_bl=1.5, drive="both",
                                                sense="both"), np.array([0.3, 0.0, 0.1])),
-        # cell kinds (spicebar/cells.py)
+        # cell kinds (spicebar/circuit/cells.py)
         "nonlinear_2x3": (CrossbarSpec(G_2x3, r_wl=1.0, r_bl=2.0, cell=NonlinearCell(0.2)),
                           np.array([0.4, -0.3])),
         "1s1r_2x3": (CrossbarSpec(G_2x3, r_wl=1.0, r_bl=2.0,
@@ -46,8 +46,8 @@ def golden_path(name: str) -> Path:
 
 
 def write_all() -> None:
-    from spicebar.elaboration import elaborate
-    from spicebar.netlist import write_netlist
+    from spicebar.circuit.elaboration import elaborate
+    from spicebar.netlist.writer import write_netlist
     for name, (spec, v) in cases().items():
         print("wrote", write_netlist(golden_path(name), elaborate(spec), v))
 

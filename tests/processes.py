@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from spicebar.engines.ngspice import FAILED_MARKER, RUN_DIR_PREFIX
+from spicebar.engines.ngspice.engine import FAILED_MARKER, RUN_DIR_PREFIX
 
-WORKER_MODULE = "spicebar.engines.ngspice_worker"
+WORKER_MODULE = "spicebar.engines.ngspice.worker"
 
 
 def _parent(pid: int) -> int:

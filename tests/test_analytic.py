@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec, simulate
-from spicebar.elaboration import elaborate
+from spicebar.circuit.elaboration import elaborate
 from spicebar.engines.nodal import conductance_matrix, solve_nodal
 
 from .analytic import single_cell_current, single_column_current, single_row_currents

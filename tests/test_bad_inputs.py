@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec, SpecError, simulate
-from spicebar.cli import main
-from spicebar.converters import ADCSpec, DACSpec
-from spicebar.resources import ResourceError
-from spicebar.spec import validate_inputs
+from spicebar.cli.main import main
+from spicebar.circuit.converters import ADCSpec, DACSpec
+from spicebar.engines.memory import ResourceError
+from spicebar.circuit.spec import validate_inputs
 
 G = np.full((3, 4), 1e-4)
 V = np.full((2, 3), 0.1)

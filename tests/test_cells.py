@@ -5,12 +5,13 @@ import pytest
 from scipy.optimize import brentq
 
 from spicebar import CrossbarSpec, SolverError, SpecError, simulate
-from spicebar.cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell, make_cell
-from spicebar.iv_models import Level1Params, level1_params, mos1_ids, sinh_iv
-from spicebar.elaboration import elaborate
-from spicebar.engines import newton
-from spicebar.netlist import format_netlist
-from spicebar.operation import ReadOperation, VmmOperation
+from spicebar.circuit.cells import (NonlinearCell, PassiveCell, SelectorCell, TransistorCell,
+                                    make_cell)
+from spicebar.circuit.iv_models import Level1Params, level1_params, mos1_ids, sinh_iv
+from spicebar.circuit.elaboration import elaborate
+from spicebar.engines.nodal import newton
+from spicebar.netlist.writer import format_netlist
+from spicebar.circuit.operation import ReadOperation, VmmOperation
 
 from .tolerances import ANALYTIC_REL, DERIVATIVE_REL, FLOAT_REL
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec, simulate_all
-from spicebar.cells import NonlinearCell, SelectorCell, TransistorCell
-from spicebar.operation import ReadOperation, VmmOperation
+from spicebar.circuit.cells import NonlinearCell, SelectorCell, TransistorCell
+from spicebar.circuit.operation import ReadOperation, VmmOperation
 
 from .conftest import random_conductances
 from .tolerances import BSIM4_VS_LEVEL1_REL, CELL_AGREEMENT_REL, ENGINE_AGREEMENT_REL

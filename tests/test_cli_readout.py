@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from spicebar.transient import TransientResult
+from spicebar.engines.transient.run import TransientResult
 
 
 def run_cli(*args):

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from spicebar.comparison import compare, error_stats, format_table
+from spicebar.analysis.comparison import compare, error_stats, format_table
 from spicebar.results import SimulationResult
 
 
@@ -43,9 +43,9 @@ def test_compare_reports_the_pairs_present():
 
 def test_the_ideal_rows_name_what_separates_them_from_v_at_g():
     from spicebar import CrossbarSpec
-    from spicebar.cells import SelectorCell
-    from spicebar.comparison import ideal_model_error
-    from spicebar.operation import VmmOperation
+    from spicebar.circuit.cells import SelectorCell
+    from spicebar.analysis.comparison import ideal_model_error
+    from spicebar.circuit.operation import VmmOperation
     g = np.full((4, 4), 1e-5)
     assert ideal_model_error(CrossbarSpec(g)) == "IR-drop error"
     assert ideal_model_error(CrossbarSpec(g, cell=SelectorCell())) == \

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spicebar.converters import ADCSpec, DACSpec
+from spicebar.circuit.converters import ADCSpec, DACSpec
 from spicebar.errors import SpecError
 
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec
-from spicebar.elaboration import elaborate
-from spicebar.engines import nodal
-from spicebar.ir import ELEMENT_KINDS, RESISTOR
-from spicebar.netlist import FORMATTERS, format_netlist
+from spicebar.circuit.elaboration import elaborate
+import spicebar.engines.nodal as nodal
+from spicebar.circuit.ir import ELEMENT_KINDS, RESISTOR
+from spicebar.netlist.writer import FORMATTERS, format_netlist
 
 
 def test_every_element_kind_has_a_formatter_and_a_nodal_stamp():
@@ -81,7 +81,7 @@ def test_per_segment_arrays_equal_scalar_wires(drive, sense):
 
 
 def test_vectorised_names_follow_the_naming_rule():
-    from spicebar.names import indexed_names, node_name
+    from spicebar.circuit.names import indexed_names, node_name
     for labels in (np.arange(12), np.indices((3, 4)).reshape(2, -1).T,
                    np.indices((2, 3, 2)).reshape(3, -1).T, np.zeros((0, 2), dtype=int)):
         want = [node_name("wl", *np.atleast_1d(row)) for row in labels]
@@ -89,7 +89,7 @@ def test_vectorised_names_follow_the_naming_rule():
 
 
 def test_value_texts_read_back_to_the_same_floats(rng):
-    from spicebar.netlist import format_value, value_texts
+    from spicebar.netlist.writer import format_value, value_texts
     values = np.concatenate([rng.uniform(1e-7, 1e-3, 200), 1 / rng.uniform(1e-7, 1e-3, 200),
                              [0.0, -0.0, 1.0, 1.0, 5e-324, 1.7976931348623157e308, -2.5]])
     texts = value_texts(values)

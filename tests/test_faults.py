@@ -18,8 +18,8 @@ import pytest
 from spicebar import (ConvergenceError, CrossbarSpec, NetlistRejected, SimulationTimeout,
                       SimulatorCrashed, SimulatorSetupError, simulate)
 from spicebar import SimulationError
-from spicebar.engines.ngspice import FAILED_MARKER, run_netlist
-from spicebar.engines.ngspice_worker import classify
+from spicebar.engines.ngspice.engine import FAILED_MARKER, run_netlist
+from spicebar.engines.ngspice.worker import classify
 
 from .processes import leaked_run_dirs, worker_pids
 

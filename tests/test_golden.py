@@ -5,11 +5,11 @@ import shutil
 import numpy as np
 import pytest
 
-from spicebar.elaboration import elaborate
-from spicebar.engines.ngspice import run_netlist
+from spicebar.circuit.elaboration import elaborate
+from spicebar.engines.ngspice.engine import run_netlist
 from spicebar.engines.nodal import solve_nodal
-from spicebar.netlist import format_netlist
-from spicebar.names import branch_name
+from spicebar.netlist.writer import format_netlist
+from spicebar.circuit.names import branch_name
 
 from .golden_cases import cases, golden_path
 from .tolerances import ENGINE_AGREEMENT_REL

@@ -8,7 +8,7 @@ thread pool (arrays of at least ``PARALLEL_MIN_ELEMENTS``).
 import numpy as np
 import pytest
 
-from spicebar.engines import _kernels as k
+from spicebar.engines.nodal import _kernels as k
 
 from .tolerances import FLOAT_REL
 

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec, SolverError, simulate
-from spicebar.elaboration import elaborate
-from spicebar.engines import grid as grid_module
-from spicebar.engines.grid import grid_reason, solve_grid
+from spicebar.circuit.elaboration import elaborate
+from spicebar.engines.nodal import grid as grid_module
+from spicebar.engines.nodal.grid import grid_reason, solve_grid
 from spicebar.engines.nodal import solve_nodal
-from spicebar.engines.solvers import AUTO_ITERATIVE_CELLS
-from spicebar.resources import ResourceError
+from spicebar.engines.nodal.solvers import AUTO_ITERATIVE_CELLS
+from spicebar.engines.memory import ResourceError
 
 from .conftest import random_conductances
 from .tolerances import LINE_SOLVER_REL, VOLTAGE_RESIDUAL_REL
@@ -111,7 +111,7 @@ def test_no_convergence_raises_with_the_residual(rng):
 
 def test_memory_estimate_refuses_before_solving(monkeypatch, rng):
     spec = CrossbarSpec(random_conductances(rng, 64, 64), r_wl=1.0, r_bl=1.0)
-    from spicebar import resources
+    from spicebar.engines import memory as resources
     monkeypatch.setattr(resources, "available_bytes", lambda: 1_000_000)
     with pytest.raises(ResourceError, match=r"needs about .* GB.*available"):
         solve_grid(spec, np.full((1, 64), 0.2))

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spicebar.devices import DeviceSpec
+from spicebar.hardware.devices import DeviceSpec
 from spicebar.errors import SpecError
-from spicebar.mapping import MappingSpec
-from spicebar.mvm import MVMSpec, prepare, programmed_conductances, run_effects, run_mvm
+from spicebar.hardware.mapping import MappingSpec
+from spicebar.hardware.mvm import MVMSpec, prepare, programmed_conductances, run_effects, run_mvm
 
 from .tolerances import DRIFT_EXTRA_FACTOR, ENGINE_AGREEMENT_REL, mvm_rounding
 
@@ -203,7 +203,7 @@ def test_adc_error_is_bounded_by_half_an_lsb_per_column(rng):
     x = rng.normal(size=(5, 40))
     spec = MVMSpec(MappingSpec(), array_rows=16, array_cols=8, adc_bits=6)
     prep = prepare(w, x, spec)
-    from spicebar.tile_readout import make_readout
+    from spicebar.hardware.tile_readout import make_readout
     lsb = make_readout(spec, 16).adc.lsb
     y = run_effects(prep, ("adc",), progress=False)
     row_tiles = 3  # 40 inputs on 16-row arrays
@@ -243,8 +243,8 @@ def test_budget_rows_switch_one_effect_each(rng):
 
 def test_plots_write_pngs(tmp_path, rng):
     from spicebar import CrossbarSpec
-    from spicebar.mvm_plot import plot_budget, plot_outputs, plot_transpose_geometry
-    from spicebar.plot import save_figure
+    from spicebar.plots.mvm import plot_budget, plot_outputs, plot_transpose_geometry
+    from spicebar.plots.maps import save_figure
     w = rng.normal(size=(4, 8))
     r = run_mvm(w, rng.normal(size=(2, 8)), MVMSpec(MappingSpec(levels=8), array_rows=8,
                 array_cols=8, r_wl=1.0), engines=("nodal",), progress=False)

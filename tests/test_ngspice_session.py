@@ -10,10 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from spicebar import (CrossbarSpec, NetlistRejected, SimulationTimeout, SimulatorCrashed,
-                      simulate)
-from spicebar.engines.ngspice import run_netlist
-from spicebar.engines.ngspice_session import NgspiceSession
+from spicebar import CrossbarSpec, NetlistRejected, SimulationTimeout, SimulatorCrashed, simulate
+from spicebar.engines.ngspice.engine import run_netlist
+from spicebar.engines.ngspice.session import NgspiceSession
 
 from .processes import worker_pids
 from .tolerances import ENGINE_AGREEMENT_REL
@@ -90,7 +89,7 @@ def test_close_leaves_nothing(ngspice_ready, rng):
 def test_session_pool_gives_each_thread_one_process_and_closes_them_all(ngspice_ready, rng):
     from concurrent.futures import ThreadPoolExecutor
 
-    from spicebar.engines.ngspice_session import SessionPool
+    from spicebar.engines.ngspice.session import SessionPool
     cases = [case(rng, 4) for _ in range(6)]
     with SessionPool() as pool:
         with ThreadPoolExecutor(2) as threads:

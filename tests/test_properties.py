@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from spicebar import CrossbarSpec
-from spicebar.elaboration import elaborate
+from spicebar.circuit.elaboration import elaborate
 from spicebar.engines.ideal import solve_ideal
-from spicebar.engines.ngspice import solve_ngspice
+from spicebar.engines.ngspice.engine import solve_ngspice
 from spicebar.engines.nodal import conductance_matrix, solve_nodal
-from spicebar.netlist import format_netlist
-from spicebar.netlist_reader import parse_netlist
+from spicebar.netlist.writer import format_netlist
+from spicebar.netlist.reader import parse_netlist
 
 from .tolerances import ENGINE_AGREEMENT_REL, FLOAT_REL, rounding_current
 
@@ -121,7 +121,7 @@ def test_emit_parse_emit_is_stable(case):
 @pytest.fixture(scope="module")
 def session():
     """One ngspice process for every example (a fresh one per example costs ~0.3 s)."""
-    from spicebar.engines.ngspice_session import NgspiceSession
+    from spicebar.engines.ngspice.session import NgspiceSession
     with NgspiceSession() as s:
         yield s
 

@@ -5,12 +5,12 @@ import pytest
 from scipy.integrate import quad
 
 from spicebar import CrossbarSpec
-from spicebar.cells import SelectorCell, TransistorCell
-from spicebar.converters import ADCSpec
-from spicebar.encoding import EncodingSpec, build_schedule
+from spicebar.circuit.cells import SelectorCell, TransistorCell
+from spicebar.circuit.converters import ADCSpec
+from spicebar.circuit.encoding import EncodingSpec, build_schedule
 from spicebar.errors import SpecError
-from spicebar.readout import IntegratorSpec, OpAmpSpec, TIASpec
-from spicebar.transient import TransientResult, error_budget, simulate_readout
+from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec, TIASpec
+from spicebar.engines.transient.run import TransientResult, error_budget, simulate_readout
 
 from .tolerances import FINITE_GAIN_REL, FLOAT_REL, NODAL_CHARGE_REL, TRAN_REL
 
@@ -209,7 +209,7 @@ def test_readout_with_nonlinear_cells_engines_agree(ngspice_ready, rng, make_cel
 
 def test_voltage_maps_of_an_ngspice_transient_say_why_there_are_none(ngspice_ready, rng):
     from spicebar.errors import SpecError
-    from spicebar.plot import plot_voltage_maps
+    from spicebar.plots.maps import plot_voltage_maps
     spec = CrossbarSpec(rng.uniform(1e-6, 1e-4, (3, 2)), r_wl=1.0, r_bl=1.0,
                         readout=integrator())
     r = simulate_readout(spec, rng.uniform(0, 0.2, 3), EncodingSpec("amplitude", bits=4),

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec
-from spicebar.elaboration import elaborate
-from spicebar.encoding import EncodingSpec, build_schedule
-from spicebar.engines.ngspice import run_worker
-from spicebar.readout import IntegratorSpec, OpAmpSpec, opamp_library_text
-from spicebar.readout_netlist import format_readout_netlist
+from spicebar.circuit.elaboration import elaborate
+from spicebar.circuit.encoding import EncodingSpec, build_schedule
+from spicebar.engines.ngspice.engine import run_worker
+from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec, opamp_library_text
+from spicebar.netlist.readout import format_readout_netlist
 
 GOLDEN = Path(__file__).resolve().parent.parent / "netlists" / "golden" / "readout_integrator_2x2.cir"
 

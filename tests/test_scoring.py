@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec, SpecError, simulate
-from spicebar.converters import ADCSpec
-from spicebar.models import MODELS, first_order, ideal, resolve_model
-from spicebar.scoring import (default_adc, error_statistics, format_scores, score_model,
-                              score_models)
+from spicebar.circuit.converters import ADCSpec
+from spicebar.analysis.models import MODELS, first_order, ideal, resolve_model
+from spicebar.analysis.scoring import (default_adc, error_statistics, format_scores, score_model,
+                                       score_models)
 
 from .analytic import single_cell_current
 from .conftest import random_conductances

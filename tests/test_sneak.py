@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec, simulate, simulate_all
-from spicebar.cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell
-from spicebar.operation import ReadOperation, VmmOperation
-from spicebar.read_margin import read_margin
-from spicebar.sneak import TERMS, decompose
+from spicebar.circuit.cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell
+from spicebar.circuit.operation import ReadOperation, VmmOperation
+from spicebar.analysis.read_margin import read_margin
+from spicebar.analysis.sneak import TERMS, decompose
 
 from .conftest import random_conductances
 from .tolerances import CELL_AGREEMENT_REL, ENGINE_AGREEMENT_REL, FLOAT_REL

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec, SpecError
-from spicebar.spec import validate_inputs
+from spicebar.circuit.spec import validate_inputs
 
 GOOD = np.full((2, 3), 1e-4)
 

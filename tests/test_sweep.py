@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from spicebar import SpecError
-from spicebar.cli import main
-from spicebar.sweep import build_point, load_sweep, parse_sweep, point_key
-from spicebar.sweep_run import POINTS_DIR, run_sweep
-from spicebar.sweep_table import read_table, select
+from spicebar.cli.main import main
+from spicebar.sweeps.definition import build_point, load_sweep, parse_sweep, point_key
+from spicebar.sweeps.run import POINTS_DIR, run_sweep
+from spicebar.sweeps.table import read_table, select
 
 from .tolerances import ENGINE_AGREEMENT_REL
 
@@ -87,7 +87,7 @@ def test_expansion_order_and_generic_spec_fields(tmp_path):
 
 
 def test_cell_kind_is_a_sweep_axis():
-    from spicebar.cells import PassiveCell, SelectorCell
+    from spicebar.circuit.cells import PassiveCell, SelectorCell
     sweep = parse_sweep(tomllib.loads("""
         [grid]
         size = [4]
@@ -183,9 +183,12 @@ def test_killed_sweep_resumes_with_only_the_missing_points(ngspice_ready, tmp_pa
         [fixed]
         batch = 1
         [grid]
-        size = [8, 12]
-        seed = [0, 1, 2, 3]
+        size = [48, 64]
+        seed = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
         """)
+    # 32 points of ~10-30 ms each: long enough that the kill lands mid-sweep even on a
+    # busy machine (8 points of 5 ms raced past a 50 ms poll under load).
+    n = 32
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(REPO))
     cmd = [sys.executable, "-m", "spicebar.cli", "sweep", str(path), "--out", str(out),
@@ -195,19 +198,19 @@ def test_killed_sweep_resumes_with_only_the_missing_points(ngspice_ready, tmp_pa
     points = out / POINTS_DIR
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(points.glob("*.json"))) < 3:
-        time.sleep(0.05)
+        time.sleep(0.005)
     os.killpg(proc.pid, signal.SIGKILL)  # the sweep, its worker and any ngspice child
     proc.wait()
     before = {p.name: (p.stat().st_mtime_ns, p.read_text()) for p in points.glob("*.json")}
-    assert 3 <= len(before) < 8, "the sweep finished before it could be killed"
+    assert 3 <= len(before) < n, "the sweep finished before it could be killed"
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"8 points, {len(before)} already done, {8 - len(before)} to run" in rerun.stdout
+    assert f"{n} points, {len(before)} already done, {n - len(before)} to run" in rerun.stdout
     after = {p.name: (p.stat().st_mtime_ns, p.read_text()) for p in points.glob("*.json")}
-    assert len(after) == 8
+    assert len(after) == n
     assert all(after[k] == v for k, v in before.items())  # finished points not rerun
     t = read_table(out)
-    assert set(t["status"]) == {"ok"} and len(t["status"]) == 8
+    assert set(t["status"]) == {"ok"} and len(t["status"]) == n
 
 
 @pytest.mark.ngspice

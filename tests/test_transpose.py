@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spicebar import CrossbarSpec, elaborate, simulate
-from spicebar.transpose import original_node_name, transpose_spec
+from spicebar.hardware.transpose import original_node_name, transpose_spec
 
 from .conftest import random_conductances
 from .tolerances import ENGINE_AGREEMENT_REL, FLOAT_REL

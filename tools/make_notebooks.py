@@ -21,8 +21,8 @@ Generate a small RRAM crossbar, write its SPICE netlist, simulate it with the id
 model `V @ G`, the exact nodal solver and ngspice, and compare them."""),
     ("code", """import numpy as np
 import spicebar as sb
-from spicebar.netlist import format_netlist
-from spicebar.plot import plot_column_error, plot_voltage_maps
+from spicebar.netlist.writer import format_netlist
+from spicebar.plots.maps import plot_column_error, plot_voltage_maps
 
 rng = np.random.default_rng(0)
 G = np.exp(rng.uniform(np.log(2e-6), np.log(1e-4), (16, 16)))  # siemens, (rows, cols)
@@ -125,11 +125,11 @@ digitised; the nodal engine gives the same end values for an ideal op-amp
 (charge = integral of the column current)."""),
     ("code", """import numpy as np
 import spicebar as sb
-from spicebar.converters import ADCSpec
-from spicebar.encoding import EncodingSpec
-from spicebar.plot_transient import plot_end_values, plot_transient
-from spicebar.readout import IntegratorSpec, OpAmpSpec
-from spicebar.transient import error_budget, simulate_readout
+from spicebar.circuit.converters import ADCSpec
+from spicebar.circuit.encoding import EncodingSpec
+from spicebar.plots.transient import plot_end_values, plot_transient
+from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec
+from spicebar.engines.transient.run import error_budget, simulate_readout
 
 rng = np.random.default_rng(3)
 G = np.exp(rng.uniform(np.log(2e-6), np.log(1e-4), (8, 6)))
@@ -163,7 +163,7 @@ any function `model(G, V, spec) -> I` (`(rows, cols)` S, `(batch, rows)` V,
 error and the error in output LSBs of an ADC spanning the full-scale current."""),
     ("code", """import numpy as np
 import spicebar as sb
-from spicebar.scoring import score_models, format_scores
+from spicebar.analysis.scoring import score_models, format_scores
 
 def lumped(G, V, spec):
     \"\"\"A crude model of our own: every cell loses the drop of an average line.\"\"\"
@@ -180,7 +180,7 @@ spec = sb.CrossbarSpec(G, r_wl=1.0, r_bl=1.0)
 scores = score_models(["ideal", "first_order", lumped, "nodal"], spec, V, reference="ngspice")
 print(format_scores(scores, "32x32, 1 ohm segments, scored against ngspice, 8-bit ADC"))"""),
     ("md", """`first_order` is the first-order IR-drop correction: wire drops computed from the
-ideal cell currents (see `spicebar.models.first_order`). Its error is second order
+ideal cell currents (see `spicebar.analysis.models.first_order`). Its error is second order
 in `r G N^2`, so it wins by orders of magnitude on small arrays and thin
 parasitics, and loses its edge as `r G N^2` approaches 1.
 
@@ -190,9 +190,9 @@ The results folder is content-addressed: running the cell again reuses every
 finished point."""),
     ("code", """import tomllib
 from concurrent.futures import ThreadPoolExecutor
-from spicebar.sweep import parse_sweep
-from spicebar.sweep_run import run_sweep
-from spicebar.sweep_table import read_table
+from spicebar.sweeps.definition import parse_sweep
+from spicebar.sweeps.run import run_sweep
+from spicebar.sweeps.table import read_table
 
 sweep = parse_sweep(tomllib.loads('''
 [sweep]
@@ -207,7 +207,7 @@ r_wire = [0.5, 2.0]
 with ThreadPoolExecutor(2) as pool:
     run = run_sweep(sweep, "validate_out", executor=pool, progress=False)
 table = read_table(run.out_dir)"""),
-    ("code", """from spicebar.plot_sweep import plot_sweep
+    ("code", """from spicebar.plots.sweep import plot_sweep
 plot_sweep(table, metric="max_lsb");"""),
     ("md", """Read the left panel as: below 0.5 LSB a model is as good as the ADC can tell;
 `nodal` against ngspice sits at rounding level, `first_order` stays below an LSB

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from ..results import SimulationResult
-from ..spec import CrossbarSpec
+from ..circuit.spec import CrossbarSpec
 
 
 def solve_ideal(spec: CrossbarSpec, inputs: np.ndarray) -> SimulationResult:

@@ -1,0 +1,76 @@
+"""Elaboration of the cells: each cell kind becomes IR element groups (pure, vectorised).
+
+Called by :func:`spicebar.circuit.elaboration.elaborate`; see :mod:`spicebar.circuit.cells` for the kinds.
+Element names: ``rcell_i_j`` (linear element), ``bcell_i_j`` (nonlinear element, a
+SPICE B-source), ``bsel_i_j`` (selector), ``macc_i_j`` (access transistor); nodes
+``mid_i_j`` (between the two parts of a cell) and ``gl_i`` (gate line of row ``i``,
+driven by ``vg_i``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell
+from .ir import NMOS, RESISTOR, SINH, VSOURCE, ElementGroup
+
+
+@dataclass
+class CellParts:
+    """What the cells add to the circuit."""
+
+    resistors: list
+    devices: list
+    gates: ElementGroup | None = None
+    mid: np.ndarray | None = None  # (rows, cols) pre-merge node ids
+
+
+def _grp(kind, prefix, labels, p, n, value, comment, **extra) -> ElementGroup:
+    return ElementGroup(kind, prefix, np.asarray(labels), np.asarray(p).ravel(),
+                        np.asarray(n).ravel(), np.asarray(value, dtype=float).ravel(), comment,
+                        **extra)
+
+
+def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.ndarray,
+               gated_off: np.ndarray) -> CellParts:
+    """Element groups of every cell.
+
+    Args:
+        cell: a cell spec; conductances: ``(rows, cols)`` siemens.
+        nodes: the elaboration's node allocator (``block(prefix, shape)``).
+        wl, bl: ``(rows, cols)`` pre-merge node ids of each cell's terminals.
+        gated_off: ``(rows,)`` bool, 1T1R rows whose gate line is at ``vg_off_volt``.
+    """
+    rows, cols = conductances.shape
+    ii, jj = np.indices((rows, cols))
+    labels = np.stack([ii.ravel(), jj.ravel()], 1)
+    g = conductances
+    if isinstance(cell, PassiveCell):
+        return CellParts([_grp(RESISTOR, "rcell", labels, wl, bl, 1.0 / g,
+                               "cells (resistance = 1 / G)")], [])
+    if isinstance(cell, NonlinearCell):
+        v0 = cell.v0_volt
+        return CellParts([], [_grp(SINH, "bcell", labels, wl, bl, g * v0, "nonlinear cells: "
+                                   f"I = G*V0*sinh(V/V0), V0 = {v0!r} V",
+                                   param=np.full(g.size, v0))])
+    mid = nodes.block("mid", (rows, cols))
+    if isinstance(cell, SelectorCell):
+        sel = _grp(SINH, "bsel", labels, wl, mid, np.full(g.size, cell.i_s_amp),
+                   f"selectors: I = Is*sinh(V/Vs), K = {cell.nonlinearity:g} at "
+                   f"{cell.v_read_volt:g} V", param=np.full(g.size, cell.v_s_volt))
+        res = _grp(RESISTOR, "rcell", labels, mid, bl, 1.0 / g, "memory elements (resistance = 1 / G)")
+        return CellParts([res], [sel], mid=mid)
+    if isinstance(cell, TransistorCell):
+        gl = nodes.block("gl", (rows,))
+        vg = np.where(gated_off, cell.vg_off_volt, cell.vg_on_volt)
+        gates = _grp(VSOURCE, "vg", np.arange(rows), gl, np.zeros(rows, int), vg,
+                     "gate lines (vg_on / vg_off per row)")
+        res = _grp(RESISTOR, "rcell", labels, wl, mid, 1.0 / g, "memory elements (resistance = 1 / G)")
+        mos = _grp(NMOS, "macc", labels, mid, bl, np.full(g.size, cell.w_m),
+                   f"access transistors: drain mid, gate gl_i, source bit line, bulk 0 ({cell.model_name})",
+                   param=np.full(g.size, cell.l_m), node_g=np.repeat(gl, cols),
+                   model=str(cell.model_path))
+        return CellParts([res], [mos], gates=gates, mid=mid)
+    raise TypeError(f"unknown cell spec {cell!r}")

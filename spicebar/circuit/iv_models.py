@@ -1,0 +1,148 @@
+"""Device I-V equations shared by the Newton engine and the per-cell current read-out.
+
+Pure, vectorised numpy: every function takes arrays of terminal voltages (any
+shape) and returns currents and their derivatives of the same shape.
+
+* ``sinh_iv``: a two-terminal ``I = a * sinh(V / b)`` (memory element, selector).
+* ``mos1_ids``: the NMOS drain current of ngspice's level-1 model (Shichman-Hodges,
+  ``mos1load.c``), with its source/drain swap for negative ``V_DS`` and its body
+  effect, at the nominal temperature (27 C, where ngspice's temperature scaling is
+  the identity). The bulk junctions of the cards in ``models/`` have ``IS = JS = 0``,
+  so in DC they are exactly ngspice's ``gmin`` conductance from drain and source to
+  bulk; the Newton engine stamps that as :data:`NGSPICE_GMIN`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SpecError
+
+#: ngspice's default ``gmin`` (siemens): the DC conductance of a MOS bulk junction with
+#: zero saturation current, which ngspice adds from drain and source to bulk.
+NGSPICE_GMIN = 1e-12
+
+#: sinh arguments are clipped here (exp(700) is near the float64 limit).
+MAX_SINH_ARG = 700.0
+
+def _models_dir() -> Path:
+    """``models/`` of a checkout (editable install), else the copy installed with the
+    package as ``spicebar/_models`` (see setup.py)."""
+    package = Path(__file__).resolve().parent.parent  # spicebar/
+    for folder in (package.parent / "models", package / "_models"):
+        if (folder / "opamp.lib").is_file():
+            return folder
+    return package.parent / "models"
+
+
+#: The SPICE model files spicebar ships: MOS cards and op-amp macromodels.
+MODELS_DIR = _models_dir()
+
+
+def sinh_iv(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``I = a sinh(v / b)`` amperes and ``dI/dv`` siemens (``a`` A, ``b`` V)."""
+    x = np.clip(v / b, -MAX_SINH_ARG, MAX_SINH_ARG)
+    return a * np.sinh(x), (a / b) * np.cosh(x)
+
+
+@dataclass(frozen=True)
+class Level1Params:
+    """Level-1 NMOS parameters read from a model card (SI units, ngspice names)."""
+
+    vto: float
+    kp: float
+    gamma: float
+    phi: float
+    lam: float
+    ld: float
+
+
+def mos1_ids(vd, vg, vs, vb, w: np.ndarray, l: np.ndarray, p: Level1Params):
+    """Channel current from drain to source of a level-1 NMOS, and its derivatives.
+
+    Args:
+        vd, vg, vs, vb: terminal voltages, volts (arrays of one shape).
+        w, l: drawn width and length, metres.
+    Returns:
+        ``(i, di_dvd, di_dvg, di_dvs)``: amperes and siemens. The bulk derivative is
+        omitted (the bulk is ground in every spicebar cell).
+    """
+    vds = vd - vs
+    mode = np.where(vds >= 0, 1.0, -1.0)
+    # In inverse mode the roles of drain and source swap (as in ngspice).
+    vsrc = np.where(mode > 0, vs, vd)
+    vgs = vg - vsrc
+    vbs = vb - vsrc
+    vds_m = vds * mode
+    sphi = np.sqrt(p.phi)
+    neg = vbs <= 0
+    sarg = np.where(neg, np.sqrt(np.maximum(p.phi - vbs, 0.0)), np.maximum(0.0, sphi - vbs / (2 * sphi)))
+    dsarg = np.where(neg, -0.5 / np.where(sarg > 0, sarg, 1.0), np.where(sarg > 0, -0.5 / sphi, 0.0))
+    von = (p.vto - p.gamma * sphi) + p.gamma * sarg
+    vgst = vgs - von
+    beta = p.kp * w / (l - 2 * p.ld)
+    betap = beta * (1 + p.lam * vds_m)
+    on = vgst > 0
+    sat = on & (vgst <= vds_m)
+    lin = on & ~sat
+    cd = np.where(sat, 0.5 * betap * vgst ** 2, np.where(lin, betap * vds_m * (vgst - 0.5 * vds_m), 0.0))
+    gm = np.where(sat, betap * vgst, np.where(lin, betap * vds_m, 0.0))
+    gds = np.where(sat, 0.5 * p.lam * beta * vgst ** 2,
+                   np.where(lin, betap * (vgst - vds_m) + p.lam * beta * vds_m * (vgst - 0.5 * vds_m), 0.0))
+    gmbs = gm * (-p.gamma * dsarg)  # d cd / d vbs = gm * d(-von)/d vbs
+    # cd depends on (vgs, vds_m, vbs) relative to the effective source.
+    # Normal mode: i = cd(vg - vs, vd - vs, vb - vs).
+    # Inverse mode: i = -cd(vg - vd, vs - vd, vb - vd).
+    d_eff_src = -(gm + gds + gmbs)
+    di_dvg = mode * gm
+    di_dvd = np.where(mode > 0, gds, -d_eff_src)
+    di_dvs = np.where(mode > 0, d_eff_src, -gds)
+    return mode * cd, di_dvd, di_dvg, di_dvs
+
+
+_PARAM = re.compile(r"([a-z0-9_]+)\s*=\s*([-+0-9.eE]+)")
+
+
+@lru_cache(maxsize=None)
+def read_model_card(path: str) -> tuple[str, dict]:
+    """``(model name, {parameter: value})`` of the first ``.model`` card in ``path``."""
+    text = Path(path).read_text().lower()
+    lines, cur = [], None
+    for ln in text.splitlines():
+        s = ln.strip()
+        if s.startswith(".model"):
+            cur = [s]
+            lines.append(cur)
+        elif s.startswith("+") and cur is not None:
+            cur.append(s[1:])
+        elif s and not s.startswith("*"):
+            cur = None
+    if not lines:
+        raise SpecError("model", f"{path} has no .model card")
+    card = " ".join(lines[0]).replace("(", " ").replace(")", " ")
+    name = card.split()[1]
+    params = {k: float(v) for k, v in _PARAM.findall(card)}
+    return name, params
+
+
+def nodal_card(path: str) -> str:
+    """The card whose level-1 equations the Newton engine uses for a MOSFET of card ``path``.
+
+    A level-1 card stands for itself. Any other level (the BSIM4 card) is approximated by
+    the shipped level-1 card of the same process, ``models/nmos_level1.lib``.
+    """
+    _, p = read_model_card(str(path))
+    return str(path) if int(p.get("level", 1)) == 1 else str(MODELS_DIR / "nmos_level1.lib")
+
+
+def level1_params(path: str) -> Level1Params:
+    """The level-1 parameters the Newton engine uses for card ``path`` (see :func:`nodal_card`),
+    with ngspice's defaults for those not given."""
+    _, p = read_model_card(nodal_card(str(path)))
+    return Level1Params(vto=p.get("vto", 0.0), kp=p.get("kp", 2e-5), gamma=p.get("gamma", 0.0),
+                        phi=p.get("phi", 0.6), lam=p.get("lambda", 0.0), ld=p.get("ld", 0.0))

@@ -1,0 +1,68 @@
+"""Command-line flags for cell kinds and operating modes (used by :mod:`spicebar.cli.main`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import SpecError
+
+
+def add_cell_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cells (see spicebar/circuit/cells.py)")
+    g.add_argument("--cell", choices=("passive", "nonlinear", "1s1r", "1t1r"), default="passive",
+                   help="cell kind (default passive linear)")
+    g.add_argument("--v0", type=float, default=None, metavar="V",
+                   help="nonlinear: I = G*V0*sinh(V/V0) voltage scale (default 0.25)")
+    g.add_argument("--nonlinearity", type=float, default=None, metavar="K",
+                   help="1s1r: selector half-bias ratio I(Vr)/I(Vr/2), > 2 (default 1000)")
+    g.add_argument("--sel-v-read", type=float, default=None, metavar="V",
+                   help="1s1r: voltage at which K and --sel-i-read are stated (default 1)")
+    g.add_argument("--sel-i-read", type=float, default=None, metavar="A",
+                   help="1s1r: selector current at --sel-v-read (default 1e-4)")
+    g.add_argument("--vg-on", type=float, default=None, metavar="V",
+                   help="1t1r: gate-line voltage of selected rows (required for 1t1r)")
+    g.add_argument("--vg-off", type=float, default=None, metavar="V",
+                   help="1t1r: gate-line voltage of gated-off rows (default 0)")
+    g.add_argument("--mos-model", default=None, metavar="CARD",
+                   help="1t1r: level1, bsim4 (models/) or a .model file (default level1)")
+    g.add_argument("--w", type=float, default=None, metavar="M", help="1t1r: channel width (default 1e-6)")
+    g.add_argument("--l", type=float, default=None, metavar="M", help="1t1r: channel length (default 0.18e-6)")
+    g = p.add_argument_group("operating mode (see spicebar/circuit/operation.py)")
+    g.add_argument("--mode", choices=("vmm", "read"), default="vmm",
+                   help="vmm: inputs on the word lines (default); read: one cell (no --inputs)")
+    g.add_argument("--floating-rows", default=None, metavar="I,J,..",
+                   help="vmm: rows left undriven (comma-separated indices)")
+    g.add_argument("--gated-off-rows", default=None, metavar="I,J,..",
+                   help="vmm, 1t1r: rows whose gate line is at --vg-off")
+    g.add_argument("--scheme", choices=("floating", "v2", "v3"), default="v2",
+                   help="read: bias of the unselected lines (default v2)")
+    g.add_argument("--read-row", type=int, default=0, help="read: selected row (default 0)")
+    g.add_argument("--read-col", type=int, default=0, help="read: selected column (default 0)")
+    g.add_argument("--v-read", type=float, default=0.2, metavar="V", help="read: voltage (default 0.2)")
+
+
+def _index_list(text, parameter):
+    if text is None:
+        return ()
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise SpecError(parameter, f"is {text!r}", "comma-separated row indices, e.g. 0,3,7") from None
+
+
+def cell_and_operation(args):
+    from ..circuit.cells import make_cell
+    from ..circuit.operation import ReadOperation, VmmOperation
+    cell = make_cell(args.cell, **{
+        "passive": {}, "nonlinear": {"v0_volt": args.v0},
+        "1s1r": {"nonlinearity": args.nonlinearity, "v_read_volt": args.sel_v_read,
+                 "i_read_a": args.sel_i_read},
+        "1t1r": {"vg_on_volt": args.vg_on, "vg_off_volt": args.vg_off, "model": args.mos_model,
+                 "w_m": args.w, "l_m": args.l}}[args.cell])
+    if args.mode == "read":
+        op = ReadOperation(row=args.read_row, col=args.read_col, v_read_volt=args.v_read,
+                           scheme=args.scheme)
+    else:
+        op = VmmOperation(floating_rows=_index_list(args.floating_rows, "--floating-rows"),
+                          gated_off_rows=_index_list(args.gated_off_rows, "--gated-off-rows"))
+    return cell, (None if op == VmmOperation() else op)

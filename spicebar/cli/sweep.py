@@ -1,0 +1,114 @@
+"""``spicebar sweep`` and ``spicebar plot sweep`` (registered by :mod:`spicebar.cli.main`).
+
+    spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR] [--retry-failed]
+    spicebar plot sweep DIR -o FILE.png [--metric max_rel] [--model ideal] [--x P --y P]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import SpecError
+
+
+def add_sweep_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="run a sweep file: many points, models scored against "
+                       "ngspice, a tidy table (resumes where it stopped)")
+    p.add_argument("sweep_file", metavar="SWEEP.toml")
+    p.add_argument("--out", "-o", default=None, metavar="DIR",
+                   help="results folder (default: sweep_out/<file name>); rerunning into the "
+                        "same folder runs only the missing points")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="local worker processes (default: one per core)")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="run on a Dask distributed cluster at ADDR (tcp://host:8786); "
+                        "needs the 'dask' extra here and spicebar + ngspice on every worker")
+    p.add_argument("--retry-failed", action="store_true", help="rerun points recorded as failed")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_plot_sweep_parser(kinds) -> None:
+    p = kinds.add_parser("sweep", help="error against array size per model, and a heatmap")
+    p.add_argument("sweep_dir", metavar="DIR", help="a folder written by `spicebar sweep`")
+    p.add_argument("-o", "--out", required=True, metavar="FILE.png")
+    p.add_argument("--metric", default="max_rel",
+                   help="max_rel, mean_rel, rms_rel, max_lsb, rms_lsb, ... (default max_rel)")
+    p.add_argument("--model", default="ideal", help="model of the heatmap (default ideal)")
+    p.add_argument("--models", default=None,
+                   help="comma-separated models of the size plot (default: all)")
+
+
+def cmd_sweep(args) -> int:
+    from ..sweeps.definition import load_sweep
+    from ..sweeps.run import run_sweep
+    sweep = load_sweep(args.sweep_file)
+    if args.workers is not None and args.workers < 1:
+        raise SpecError("--workers", f"is {args.workers}", "an integer >= 1")
+    out = Path(args.out) if args.out else Path("sweep_out") / Path(args.sweep_file).stem
+    if out.exists() and not out.is_dir():
+        raise SpecError("--out", f"{str(out)!r} is a file", "a folder")
+    client = executor = None
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SpecError("--scheduler", "needs dask.distributed",
+                            "pip install 'spicebar[dask]'") from None
+        try:
+            client = Client(args.scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise SpecError("--scheduler", f"cannot reach {args.scheduler!r} ({exc})",
+                            "the address of a running Dask scheduler") from None
+        executor = client.get_executor()
+    try:
+        run = run_sweep(sweep, out, executor=executor, workers=args.workers,
+                        retry_failed=args.retry_failed, progress=not args.no_progress)
+    finally:
+        if client is not None:
+            client.close()
+    from ..sweeps.table import format_summary, read_table
+    print(format_summary(read_table(run.out_dir)))
+    return 0 if run.lost == 0 else 1
+
+
+def cmd_plot_sweep(args) -> int:
+    from ..plots.maps import save_figure
+    from ..plots.sweep import plot_sweep
+    from ..analysis.scoring import STATS
+    from ..sweeps.table import TABLE_NPZ, read_table
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise SpecError("-o", f"{args.out!r} has suffix {out.suffix!r}", ".png")
+    src = Path(args.sweep_dir)
+    if not (src / TABLE_NPZ).is_file():
+        raise SpecError("DIR", f"{str(src)!r} holds no {TABLE_NPZ}", "a folder written by "
+                        "`spicebar sweep`")
+    if args.metric not in STATS:
+        raise SpecError("--metric", f"is {args.metric!r}", ", ".join(STATS))
+    table = read_table(src)
+    models = [m.strip() for m in args.models.split(",")] if args.models else None
+    known = set(table["model"].tolist())
+    for m in (models or []) + [args.model]:
+        if m not in known:
+            raise SpecError("--model(s)", f"has {m!r}", ", ".join(sorted(known)))
+    save_figure(plot_sweep(table, args.metric, args.model, models), out)
+    print(f"wrote {out}")
+    return 0
+
+
+#: ``spicebar plot KIND``: one entry per kind (another kind registers alongside).
+PLOT_KINDS = {"sweep": (add_plot_sweep_parser, cmd_plot_sweep)}
+
+
+def add_plot_parser(sub) -> None:
+    p = sub.add_parser("plot", help="draw a figure from results on disk")
+    kinds = p.add_subparsers(dest="plot_kind", required=True, metavar="KIND")
+    for add, _ in PLOT_KINDS.values():
+        add(kinds)
+
+
+def cmd_plot(args) -> int:
+    return PLOT_KINDS[args.plot_kind][1](args)
+
+
+__all__ = ["add_sweep_parser", "add_plot_parser", "cmd_sweep", "cmd_plot", "PLOT_KINDS"]

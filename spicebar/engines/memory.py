@@ -1,0 +1,107 @@
+"""Size guard: refuse a solve or simulation that would not fit in memory, before it starts.
+
+One guard per solve: :func:`spicebar.engines.simulation.simulate` resolves the limit
+once (:meth:`MemoryGuard.resolve`: the caller's ``memory_limit_bytes``, else 80 % of
+what is available now) and hands the :class:`MemoryGuard` down; the solver that runs
+owns its estimate and asks :meth:`MemoryGuard.require` once, before any work: the
+nodal engine's LU (:func:`spicebar.engines.nodal.linear.direct_memory_bytes`) and line
+solvers (:func:`spicebar.engines.nodal.grid.grid_memory_bytes`); ``ideal`` and
+``ngspice`` use :func:`estimate_bytes` here. ngspice's figures were measured on the
+passive default topology (peak resident memory of the child, 1 ohm wires): about
+6.1 and 6.5 kB per cell at 256x256 (0.4 GB) and 512x512 (1.7 GB), rounded up; per
+input vector every engine also holds two (rows, cols) voltage maps.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .._validate import positive_scalar
+from ..errors import SpecError
+
+#: Peak bytes per cell of the run itself, by engine (measured, rounded up).
+BYTES_PER_CELL = {"ideal": 16, "ngspice": 7_500}
+#: Bytes per cell per input vector: v_wl and v_bl (float64) plus working copies.
+BYTES_PER_CELL_PER_VECTOR = 48
+#: Fixed cost of an engine (interpreter, libraries, ngspice itself; scipy for the
+#: nodal solvers, whose own estimates add it).
+BASE_BYTES = {"ideal": 0, "nodal": 150_000_000, "ngspice": 150_000_000}
+#: Leave this share of available memory to everything else.
+HEADROOM = 0.8
+
+
+class ResourceError(SpecError):
+    """The requested solve would not fit in memory."""
+
+
+def estimate_bytes(rows: int, cols: int, batch: int, engine: str) -> int:
+    """Estimated peak memory of ``engine`` on a ``rows x cols`` array and ``batch`` vectors."""
+    cells = rows * cols
+    return int(BASE_BYTES[engine] + BYTES_PER_CELL[engine] * cells
+               + BYTES_PER_CELL_PER_VECTOR * cells * batch)
+
+
+def available_bytes() -> int:
+    """Memory available to a new allocation now (MemAvailable), bytes."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def memory_limit(limit_bytes: int | None = None) -> tuple[int, str]:
+    """The byte limit to hold a run to, and why: the caller's, else 80 % of what is
+    available now. Raises SpecError naming ``memory_limit_bytes`` for a bad limit."""
+    if limit_bytes is None:
+        return int(HEADROOM * available_bytes()), "80% of the memory available now"
+    return int(positive_scalar("memory_limit_bytes", limit_bytes, "bytes")), "the limit you set"
+
+
+@dataclass(frozen=True)
+class MemoryGuard:
+    """The byte limit one solve is held to, resolved once.
+
+    Attributes:
+        limit_bytes: refuse a solve whose estimated peak exceeds this, bytes.
+        why: where the limit comes from (said in the refusal).
+    """
+
+    limit_bytes: int
+    why: str
+
+    @classmethod
+    def resolve(cls, limit: "int | None | MemoryGuard" = None) -> "MemoryGuard":
+        """A guard for ``limit``: a ready guard is passed through, ``None`` reads the
+        memory available now (once), a number is validated (SpecError naming
+        ``memory_limit_bytes``)."""
+        if isinstance(limit, MemoryGuard):
+            return limit
+        return cls(*memory_limit(limit))
+
+    def require(self, need: int, what: str, advice: str) -> int:
+        """Raise :class:`ResourceError` (naming the array size) if ``need`` bytes exceed
+        the limit; ``what`` needs them, ``advice`` says what to do. Returns ``need``."""
+        if need > self.limit_bytes:
+            raise ResourceError("array size", f"{what} needs about {need / 1e9:.2f} GB",
+                                f"at most {self.limit_bytes / 1e9:.2f} GB ({self.why}); {advice}")
+        return need
+
+
+def require_memory(need: int, what: str, advice: str,
+                   limit: "int | None | MemoryGuard" = None) -> int:
+    """:meth:`MemoryGuard.require` against ``limit`` (a guard, bytes, or None: 80 % of
+    what is available now)."""
+    return MemoryGuard.resolve(limit).require(need, what, advice)
+
+
+def check_memory(rows: int, cols: int, batch: int, engine: str,
+                 limit: "int | None | MemoryGuard" = None) -> int:
+    """:func:`require_memory` with :func:`estimate_bytes` of ``ideal`` or ``ngspice``."""
+    return require_memory(estimate_bytes(rows, cols, batch, engine),
+                          f"{engine} on {rows}x{cols} cells with {batch} input vector(s)",
+                          "use fewer vectors per call, a smaller array or tiles", limit)

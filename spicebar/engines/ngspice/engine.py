@@ -1,0 +1,228 @@
+"""The ngspice engine: the IR as a netlist, run by a child process through PySpice.
+
+Each simulation runs in ``python -m spicebar.engines.ngspice.worker`` with a
+timeout, so a hung or crashing ngspice cannot take the caller down. Files go to
+a work directory; it is removed after success unless the caller chose it or
+asked to keep it, and it is always kept (and named in the error) after a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import (ConvergenceError, NetlistRejected, SimulationError, SimulationTimeout,
+                       SimulatorCrashed, SimulatorSetupError, SpicebarError)
+from ...circuit.ir import CircuitIR
+from ...circuit.names import branch_name
+from ...netlist.writer import write_netlist
+from ...results import SimulationResult
+from .worker import EXIT_SETUP_ERROR
+
+DEFAULT_TIMEOUT_S = 600.0
+#: Temporary run folders are named so; a failed run's folder is kept with this marker file.
+RUN_DIR_PREFIX = "spicebar-ngspice-"
+FAILED_MARKER = "FAILED.txt"
+
+
+@contextmanager
+def run_folder(workdir: str | Path | None, keep_files: bool = False):
+    """The folder of one run: the caller's (always kept), or a temporary one that is
+    removed after success (unless ``keep_files``), kept and marked with
+    :data:`FAILED_MARKER` after a spicebar error, and removed after anything else
+    (an interrupt), so nothing is left behind unmarked."""
+    own = workdir is None
+    wd = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)) if own else Path(workdir)
+    wd.mkdir(parents=True, exist_ok=True)
+    try:
+        yield wd
+    except SpicebarError as exc:
+        if own:
+            (wd / FAILED_MARKER).write_text(f"{type(exc).__name__}: {exc}\n")
+        raise
+    except BaseException:
+        if own:
+            shutil.rmtree(wd, ignore_errors=True)
+        raise
+    if own and not keep_files:
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """Kill a worker and everything it started (its own process group), and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def start_worker(workdir: Path, mode: str = "--stdin", done_fd: int | None = None
+                 ) -> subprocess.Popen:
+    """Start the child early: it loads PySpice and ngspice while the caller writes the
+    netlist, then waits for job paths on its stdin: one (``--stdin``, see
+    :func:`run_worker`) or many (``--serve``, see ``NgspiceSession``, which passes the
+    write end of a pipe as ``done_fd``: the worker writes a line there after each job).
+    Its output is appended to ``workdir/worker.log``; it runs in its own process group."""
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    args = [mode] if done_fd is None else [mode, str(done_fd)]
+    with open(workdir / "worker.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "spicebar.engines.ngspice.worker", *args],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
+                                start_new_session=True, env=env,
+                                pass_fds=() if done_fd is None else (done_fd,))
+
+
+def crashed(rc: int, netlist: str, log_path: Path) -> SimulatorCrashed:
+    """The error for a worker that ended (code ``rc``) without a status, with its log's tail."""
+    try:
+        tail = log_path.read_text(errors="replace").splitlines()[-20:]
+    except OSError:
+        tail = []
+    how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
+    return SimulatorCrashed(f"ngspice crashed ({how}) before reporting", netlist, tail)
+
+
+def stop_worker(proc: subprocess.Popen | None) -> None:
+    """End a started worker that will get no job."""
+    if proc is not None and proc.poll() is None:
+        kill_group(proc)
+
+
+def run_worker(job: dict, workdir: Path, timeout_s: float,
+               proc: subprocess.Popen | None = None, session=None) -> tuple[np.ndarray, dict]:
+    """Run one job in a child process (``proc`` from :func:`start_worker`, a new one, or
+    a reused :class:`~spicebar.engines.ngspice.session.NgspiceSession`); return
+    (values read, status) or raise."""
+    job_path = workdir / "job.json"
+    job_path.write_text(json.dumps(job))
+    if session is not None:
+        stop_worker(proc)
+        return read_status(job, session.run(job_path, Path(job["status"]), timeout_s,
+                                            job["netlist"]))
+    log_path = workdir / "worker.log"
+    proc = proc or start_worker(workdir)
+    try:
+        try:
+            proc.stdin.write(f"{job_path}\n".encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the worker died early: its exit code and log tell why, below
+        rc = proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and was "
+                                "killed", job["netlist"]) from None
+    except BaseException:
+        kill_group(proc)
+        raise
+    status_path = Path(job["status"])
+    if not status_path.exists():
+        raise crashed(rc, job["netlist"], log_path)
+    return read_status(job, json.loads(status_path.read_text()))
+
+
+def read_status(job: dict, status: dict) -> tuple[np.ndarray, dict]:
+    """The values of a finished job, or the specific error its status reports."""
+    if status["status"] != "ok":
+        if status.get("code") == EXIT_SETUP_ERROR:
+            raise SimulatorSetupError(status["summary"])
+        error = {"rejected": NetlistRejected, "convergence": ConvergenceError}.get(
+            status.get("kind"), SimulationError)
+        raise error(status["summary"], job["netlist"], status["messages"])
+    return np.load(job["result"]), status
+
+
+def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
+                timeout_s: float = DEFAULT_TIMEOUT_S, driver_names: list[str] = (),
+                driver_values: np.ndarray | None = None,
+                proc: subprocess.Popen | None = None, session=None) -> tuple[np.ndarray, dict]:
+    """Run an existing netlist's ``.op`` once per row of ``driver_values``.
+
+    Args:
+        read: vector names to read back after each run (node names, ``vname#branch``).
+        driver_values: shape ``(batch, len(driver_names))`` volts; row 0 must match the
+            netlist's own values; None runs the netlist once as written.
+    Returns:
+        values of shape ``(batch, len(read))`` and the worker's status dict.
+    """
+    wd = Path(workdir)
+    if driver_values is None:
+        driver_values = np.zeros((1, 0))
+    values_path, read_path = wd / "inputs.npz", wd / "read.txt"
+    np.savez(values_path, driver_values=np.asarray(driver_values, dtype=float))
+    read_path.write_text("\n".join(read))  # one name a line: 3x faster than JSON both ways
+    job = {"netlist": str(netlist_path), "values": str(values_path),
+           "driver_names": list(driver_names), "read_file": str(read_path),
+           "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
+    return run_worker(job, wd, timeout_s, proc, session)
+
+
+def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
+                  timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
+                  extra_cards: tuple[str, ...] = (), session=None) -> SimulationResult:
+    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs.
+
+    ``extra_cards``: netlist lines added before ``.op`` (see ``format_netlist``).
+    ``session``: a :class:`~spicebar.engines.ngspice.session.NgspiceSession` to reuse one
+    ngspice process across calls (no start-up per run); default a fresh process per call.
+    """
+    t_start = time.perf_counter()
+    own_dir = workdir is None
+    proc = None
+    with run_folder(workdir, keep_files) as wd:
+        netlist_path = wd / "crossbar.cir"
+        try:
+            if session is None:
+                proc = start_worker(wd)  # loads ngspice while the netlist is written
+            t0 = time.perf_counter()
+            write_netlist(netlist_path, ir, inputs[0], extra_cards)
+            mid = [] if ir.mid_node is None else [ir.mid_node.ravel()]
+            gates = [] if ir.gates is None else [ir.gates.node_p]
+            wanted = np.zeros(ir.n_nodes, dtype=bool)  # a mask, not np.unique: O(nodes)
+            wanted[np.concatenate([ir.wl_node.ravel(), ir.bl_node.ravel(), *mid, *gates])] = True
+            wanted[0] = False  # ground
+            node_read = np.flatnonzero(wanted)
+            read = ir.node_names[node_read].tolist()
+            read += [branch_name(n) for n in ir.drivers.names]
+            read += [branch_name(n) for n in ir.senses.names]
+            t_emit = time.perf_counter() - t0
+            values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
+                                         ir.driver_voltages(inputs) + 0.0, proc=proc,
+                                         session=session)
+        except BaseException:
+            stop_worker(proc)
+            raise
+
+    batch = inputs.shape[0]
+    v = np.zeros((batch, ir.n_nodes))
+    n_nodes_read = node_read.size
+    v[:, node_read] = values[:, :n_nodes_read]
+    from ..cell_currents import deferred_cell_currents
+    n_drv = len(ir.drivers)
+    # i(v) is the current into the source's + terminal: minus what a driver delivers.
+    drv = -values[:, n_nodes_read:n_nodes_read + n_drv]
+    sen = values[:, n_nodes_read + n_drv:]
+    currents = np.zeros((batch, ir.cols))
+    np.add.at(currents, (slice(None), ir.sense_col), sen)
+    driver_currents = np.zeros((batch, ir.rows))
+    np.add.at(driver_currents, (slice(None), ir.driver_row), drv)
+    elapsed = time.perf_counter() - t_start
+    timings = dict(status["timings"], emit_s=t_emit)
+    info = {"ngspice_version": status["ngspice_version"], "timings": timings,
+            "netlist": str(netlist_path) if (keep_files or not own_dir) else None,
+            "warnings": status["warnings"]}
+    return SimulationResult("ngspice", inputs, currents, v[:, ir.wl_node], v[:, ir.bl_node],
+                            driver_currents, elapsed, info,
+                            cell_currents=deferred_cell_currents(ir, v))

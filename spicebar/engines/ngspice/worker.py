@@ -1,0 +1,367 @@
+"""Child process that runs one netlist in ngspice through PySpice's shared library.
+
+Run as ``python -m spicebar.engines.ngspice.worker JOB.json``. It is the only
+place libngspice is loaded, so a crash or hang takes down this process, never
+the caller. It writes ``JOB.json``'s ``result`` (.npz) and ``status`` (.json).
+
+The job: ``netlist`` (path), ``values`` (.npz with ``driver_values`` of shape
+``(batch, n_drivers)``), ``driver_names``, ``read`` (vector names, e.g. node names
+and ``vsense_0#branch``) or ``read_file`` (the same, one a line). Vector 0 uses
+the netlist's own source values; each further vector is applied with ``alter``
+before another ``op``.
+
+With ``"analysis": "tran"`` the netlist's own ``.tran`` runs once instead and every
+``read`` vector is saved whole over time: result shape ``(len(read), n_timepoints)``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .toolchain import configure_library_path
+
+#: ngspice lines that mean the run failed. Everything else it prints (banners,
+#: "Note:", "Using KLU", "Warning:") is information and never an error by itself.
+ERROR_PATTERN = re.compile(
+    r"(^|\s)error\b|circuit not parsed|singular matrix|simulation\(s\) aborted|"
+    r"doanalyses|timestep too small|no convergence|iteration limit reached|"
+    r"unknown (parameter|subckt|model|device)|can't find|could not find|fatal",
+    re.IGNORECASE)
+EXIT_OK, EXIT_SIM_ERROR, EXIT_SETUP_ERROR = 0, 2, 3
+
+
+def classify(message: str) -> str:
+    """``error``, ``warning`` or ``info`` for one line ngspice printed."""
+    text = message.partition(" ")[2] if message.startswith(("stdout ", "stderr ")) else message
+    if text.lstrip().lower().startswith("warning"):
+        return "warning"
+    if ERROR_PATTERN.search(text):
+        return "error"
+    return "info"
+
+
+#: Lines that say Newton (and its fall-backs) gave up, rather than that the input was bad.
+CONVERGENCE_PATTERN = re.compile(
+    r"timestep too small|iteration limit|could not be simulated|no convergence|"
+    r"gmin stepping failed|source stepping failed", re.IGNORECASE)
+
+
+class _Failure(Exception):
+    """kind: ``rejected`` (netlist), ``convergence``, ``error`` or ``setup``."""
+
+    def __init__(self, summary: str, code: int = EXIT_SIM_ERROR, kind: str = "error"):
+        super().__init__(summary)
+        self.summary = summary
+        self.code = code
+        self.kind = "setup" if code == EXIT_SETUP_ERROR else kind
+
+
+def _open_ngspice(messages: list[str]):
+    logging.getLogger("PySpice").setLevel(logging.CRITICAL)
+    configure_library_path()
+    try:
+        from PySpice.Spice.NgSpice.Shared import NgSpiceShared, ffi
+    except ImportError as exc:
+        raise _Failure(f"PySpice is not installed ({exc}); pip install PySpice==1.5",
+                       EXIT_SETUP_ERROR) from None
+
+    class CapturingNgSpice(NgSpiceShared):
+        """PySpice's shared-mode ngspice, but every message is kept and classified here,
+        and an operating point's vectors are taken from ngspice's data callbacks in one
+        sweep (about 1 us a vector; asking for each vector by name costs twice that).
+
+        ``capture``: None (ignore data, e.g. during a transient's many time points), or
+        a dict that receives ``values`` (float, every point) and, once per new plot if
+        it holds ``read`` (vector names), ``where``: the position of each of them among
+        the plot's vectors (see :func:`_positions`). ngspice announces a plot's vectors
+        before it solves, and their names live as long as the plot, so a thread
+        (``names_thread``) decodes and matches them while ngspice computes.
+        """
+
+        capture: dict | None = None
+
+        @staticmethod
+        def _send_char(message_c, ngspice_id, user_data):
+            messages.append(ffi.string(message_c).decode("utf-8", "replace"))
+            return 0
+
+        @staticmethod
+        def _send_init_data(data, ngspice_id, user_data):
+            capture = CapturingNgSpice.capture
+            if capture is not None:
+                t0 = time.perf_counter()
+                vecs = data.vecs
+                count = capture["count"] = data.veccount
+                if capture.get("read") is not None:
+                    def decode() -> None:
+                        names = [ffi.string(vecs[k].vecname) for k in range(count)]
+                        capture["where"] = _positions(names, capture.pop("read"))
+                    capture["names_thread"] = threading.Thread(target=decode, daemon=True)
+                    capture["names_thread"].start()
+                capture["callback_s"] += time.perf_counter() - t0
+            return 0
+
+        @staticmethod
+        def _send_data(data, count, ngspice_id, user_data):
+            capture = CapturingNgSpice.capture
+            if capture is not None:
+                t0 = time.perf_counter()
+                vecs = data.vecsa
+                capture["values"] = [vecs[k].creal for k in range(count)]
+                capture["callback_s"] += time.perf_counter() - t0
+            return 0
+
+    CapturingNgSpice._logger.setLevel(logging.CRITICAL)
+    try:
+        ng = CapturingNgSpice(ngspice_id=0, send_data=True)
+    except OSError as exc:
+        raise _Failure(f"cannot load the ngspice shared library ({exc}); install libngspice0 "
+                       "(Debian: apt-get install libngspice0-dev) or set NGSPICE_LIBRARY_PATH "
+                       "to libngspice.so.0", EXIT_SETUP_ERROR) from None
+    return ng, ffi
+
+
+def _command(ng, messages: list[str], command: str) -> list[str]:
+    """Run one ngspice command; return the error lines it printed."""
+    start = len(messages)
+    rc = ng._ngspice_shared.ngSpice_Command(command.encode("ascii"))
+    new = messages[start:]
+    errors = [m for m in new if classify(m) == "error"]
+    if rc != 0 and not errors:
+        errors = [f"ngSpice_Command({command!r}) returned {rc}"]
+    return errors
+
+
+def _current_plot(ng, ffi) -> str:
+    return ffi.string(ng._ngspice_shared.ngSpice_CurPlot()).decode()
+
+
+def run_job(job: dict, messages: list[str], opened=None) -> dict:
+    timings = {}
+    t0 = time.perf_counter()
+    if isinstance(opened, _Failure):
+        raise opened
+    ng, ffi = opened or _open_ngspice(messages)
+    banner = "\n".join(messages)
+    version_match = re.search(r"ngspice-(\d+)", banner)
+    version = version_match.group(1) if version_match else "unknown"
+    if job.get("require_klu", True) and "KLU" not in banner:
+        raise _Failure(f"this ngspice ({version}) was built without KLU, which makes large arrays "
+                       "100-300x slower; install a KLU build (Debian 12: apt-get install -t "
+                       "bookworm-backports ngspice libngspice0 libngspice0-dev; Debian 13: the "
+                       "distribution's ngspice) or run `make setup`", EXIT_SETUP_ERROR)
+    timings["init_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    start = len(messages)
+    if re.fullmatch(r"[\w./+-]+", job["netlist"]):  # ngspice reads the file itself: faster
+        rc = ng._ngspice_shared.ngSpice_Command(f"source {job['netlist']}".encode())
+    else:  # a path ngspice's command line would split: hand the lines over
+        text = Path(job["netlist"]).read_text()
+        lines = [ln for ln in text.splitlines() if ln] + [""]
+        keep = [ffi.new("char[]", ln.encode("utf-8")) for ln in lines] + [ffi.NULL]
+        rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
+    errors = [m for m in messages[start:] if classify(m) == "error"]
+    if rc != 0 or errors:
+        raise _Failure("ngspice rejected the netlist", kind="rejected")
+    timings["load_s"] = time.perf_counter() - t0
+    if job.get("analysis") == "tran":
+        return _run_tran(ng, ffi, job, messages, timings, version)
+
+    with np.load(job["values"]) as data:
+        driver_values = np.asarray(data["driver_values"], dtype=float)
+    names = job["driver_names"]
+    read = job["read"] if "read" in job else Path(job["read_file"]).read_text().split("\n")
+    out = np.empty((driver_values.shape[0], len(read)))
+    t_run = t_read = 0.0
+    # time in the data callbacks is read-back (ours), though it passes inside "op"
+    capture = type(ng).capture = {"read": read, "callback_s": 0.0}
+    try:
+        for b in range(driver_values.shape[0]):
+            t0 = time.perf_counter()
+            if b > 0:
+                for k in np.flatnonzero(driver_values[b] != driver_values[b - 1]):
+                    errors = _command(ng, messages,
+                                      f"alter {names[k]} dc = {float(driver_values[b, k])!r}")
+                    if errors:
+                        raise _Failure(f"ngspice could not set {names[k]} for input vector {b}")
+            capture.pop("values", None)
+            errors = _command(ng, messages, "op")
+            plot = _current_plot(ng, ffi)
+            if errors or not plot.startswith("op"):
+                if any(CONVERGENCE_PATTERN.search(m) for m in messages):
+                    raise _Failure(f"ngspice found no operating point for input vector {b} "
+                                   "(Newton, gmin and source stepping failed)", kind="convergence")
+                raise _Failure(f"ngspice operating point failed for input vector {b}")
+            t1 = time.perf_counter()
+            t_run += t1 - t0
+            if b == 0:  # every vector of the batch runs the same circuit: same vector order
+                _join_names(capture)
+                where = capture.pop("where", None)
+                if not isinstance(where, np.ndarray):
+                    raise _Failure(f"ngspice has no vector {where!r} in plot {plot}")
+            values = capture.get("values")
+            if values is None or len(values) != capture.get("count"):
+                raise _Failure(f"ngspice sent no complete operating point for input vector {b}")
+            out[b] = np.asarray(values)[where]
+            if b + 1 < driver_values.shape[0]:  # the last plot goes with the job's clean-up
+                _command(ng, messages, f"destroy {plot}")
+            t_read += time.perf_counter() - t1
+    finally:
+        _join_names(capture)  # before anything frees the plot whose names it reads
+        type(ng).capture = None
+    timings["run_s"] = t_run - capture["callback_s"]
+    timings["read_s"] = t_read + capture["callback_s"]
+    np.save(job["result"], out)
+    return {"status": "ok", "ngspice_version": version, "timings": timings,
+            "warnings": [m for m in messages if classify(m) == "warning"][:50]}
+
+
+def _join_names(capture: dict) -> None:
+    thread = capture.pop("names_thread", None)
+    if thread is not None:
+        thread.join()
+
+
+def _positions(vector_names: list[bytes], read: list[str]) -> np.ndarray | str:
+    """Index of each ``read`` name among the vectors ngspice sent, or the first name
+    it did not send."""
+    index = {name.decode(): k for k, name in enumerate(vector_names)}
+    try:
+        return np.array([index[name] for name in read], dtype=np.intp)
+    except KeyError as exc:
+        return exc.args[0]
+
+
+def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: str) -> dict:
+    """Run the netlist's transient once; save each ``read`` vector over time."""
+    t0 = time.perf_counter()
+    errors = _command(ng, messages, "run")
+    plot = _current_plot(ng, ffi)
+    if errors or not plot.startswith("tran"):
+        raise _Failure("ngspice transient analysis failed")
+    timings["run_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    columns = []
+    for name in job["read"]:
+        info = ng._ngspice_shared.ngGet_Vec_Info(f"{plot}.{name}".encode())
+        if info == ffi.NULL or info.v_realdata == ffi.NULL or info.v_length < 1:
+            raise _Failure(f"ngspice has no vector {name!r} in plot {plot}")
+        columns.append(np.frombuffer(ffi.buffer(info.v_realdata, 8 * info.v_length),
+                                     dtype=np.float64).copy())
+    if len({c.size for c in columns}) > 1:
+        raise _Failure("ngspice returned transient vectors of different lengths")
+    np.save(job["result"], np.stack(columns))
+    _command(ng, messages, f"destroy {plot}")
+    timings["read_s"] = time.perf_counter() - t0
+    return {"status": "ok", "ngspice_version": version, "timings": timings,
+            "warnings": [m for m in messages if classify(m) == "warning"][:50]}
+
+
+def _exit_with_parent() -> None:
+    """End this process if the caller dies, so no orphan ngspice is left running."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(EXIT_SIM_ERROR)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _clean_messages(messages: list[str]) -> list[str]:
+    return [m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m for m in messages]
+
+
+def write_status(path: str | Path, status: dict) -> None:
+    """Write a status file atomically: a waiting caller never reads half of one."""
+    tmp = Path(f"{path}.part")
+    tmp.write_text(json.dumps(status))
+    os.replace(tmp, path)
+
+
+def _try_open(messages: list[str]):
+    """ngspice opened, or the setup failure to report for every job that arrives."""
+    try:
+        return _open_ngspice(messages)
+    except _Failure as exc:
+        return exc
+
+
+def _finish(job: dict, messages: list[str], opened, timings: dict | None = None) -> int:
+    """Run ``job`` and write its status file (ok, or the failure); return the exit code.
+
+    ``timings`` (seconds) are added to a successful job's own."""
+    try:
+        status, code = run_job(job, messages, opened), EXIT_OK
+        status["timings"].update(timings or {})
+    except _Failure as exc:
+        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
+        code = exc.code
+    status["messages"] = _clean_messages(messages)
+    write_status(job["status"], status)
+    return code
+
+
+def serve(done_fd: int | None = None) -> int:
+    """Session mode: load ngspice once, then run every job whose path arrives on stdin.
+
+    After each job its status file is written, a line on ``done_fd`` (if given) wakes
+    the caller, and the circuit and its plots are removed, so memory does not grow.
+    Ends at end of input.
+    """
+    messages: list[str] = []
+    opened = _try_open(messages)
+    banner = list(messages)
+    for line in sys.stdin:
+        path = line.strip()
+        if not path:
+            break
+        messages[:] = banner  # run_job reads the version and KLU banner from here
+        _finish(json.loads(Path(path).read_text()), messages, opened)
+        if done_fd is not None:  # before the clean-up below, which the caller need not wait for
+            os.write(done_fd, b"done\n")
+        if not isinstance(opened, _Failure):
+            opened[0]._ngspice_shared.ngSpice_Command(b"destroy all")
+            opened[0]._ngspice_shared.ngSpice_Command(b"remcirc")
+    return EXIT_OK
+
+
+def main(argv: list[str]) -> int:
+    """``JOB.json``, ``--stdin`` (load ngspice first, then read one job's path from stdin,
+    while the caller writes the netlist) or ``--serve`` (many jobs, see :func:`serve`)."""
+    _exit_with_parent()
+    if argv[0] == "--serve":
+        return serve(int(argv[1]) if len(argv) > 1 else None)
+    messages: list[str] = []
+    opened = None
+    timings = {}
+    if argv[0] == "--stdin":
+        t0 = time.perf_counter()
+        opened = _try_open(messages)
+        timings["preload_s"] = time.perf_counter() - t0
+        argv = [sys.stdin.readline().strip()]
+        if not argv[0]:
+            return EXIT_SIM_ERROR  # the caller gave up before sending a job
+    code = _finish(json.loads(Path(argv[0]).read_text()), messages, opened, timings)
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    # os._exit: skip libngspice's atexit handlers, which can hang or crash at unload.
+    rc = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)

@@ -1,0 +1,149 @@
+"""The nodal engine on a linear IR: exact nodal analysis with scipy.sparse.
+
+Every source in a crossbar IR is grounded, so each source fixes its node's
+voltage. With ``L`` the nodal conductance (Laplacian) matrix of the resistors
+(:mod:`.stamps`), split into unknown nodes ``u`` and fixed nodes ``f``:
+
+    L_uu v_u = -L_uf v_f
+
+``L_uu`` is symmetric positive definite; it is factorised once (sparse LU) and solved
+for the whole batch, or solved by the line solver (:mod:`.lines`) where the IR is made
+of lines and large. The current a source delivers into the network is ``(L v)[f]``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse.linalg as spla
+
+from ...circuit.ir import CircuitIR
+from ...errors import SolverError
+from ...results import SimulationResult
+from ..cell_currents import deferred_cell_currents
+from ..memory import BASE_BYTES, MemoryGuard
+from .grid import grid_memory_bytes
+from .lines import line_structure, solve_lines
+from .stamps import conductance_matrix, fixed_voltages
+
+SOLVERS = ("auto", "direct", "iterative")
+
+#: ``auto`` switches to the line solver from this many cells (128x128) on: there the
+#: line solver is already ~10x faster than the LU and both are exact.
+AUTO_ITERATIVE_CELLS = 128 * 128
+#: The same switch for an IR, counted in unknown node voltages (two per cell).
+AUTO_ITERATIVE_UNKNOWNS = 2 * AUTO_ITERATIVE_CELLS
+
+#: SuperLU's fill on these grid systems, measured: peak bytes ~ this * unknowns**1.5
+#: (256x256: 0.2 GB, 512x512: 1.4 GB).
+DIRECT_BYTES_COEFF = 4.0
+
+
+def direct_memory_bytes(n_unknown: int, batch: int) -> int:
+    """Estimated peak memory of the sparse LU solve, bytes."""
+    return int(BASE_BYTES["nodal"] + DIRECT_BYTES_COEFF * n_unknown ** 1.5
+               + 8 * 6 * n_unknown * max(batch, 1))
+
+
+def check_direct_memory(n_unknown: int, batch: int, memory: MemoryGuard | None = None,
+                        what: str = "the direct (LU) solve",
+                        advice: str = "use solver='iterative' or 'auto', or fewer vectors "
+                                      "per call") -> None:
+    """Raise :class:`ResourceError` with the estimate before an LU that would not fit."""
+    MemoryGuard.resolve(memory).require(
+        direct_memory_bytes(n_unknown, batch),
+        f"{what} of {n_unknown} unknowns with {batch} input vector(s)", advice)
+
+
+
+def solve_linear(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct",
+                 memory: MemoryGuard | None = None) -> SimulationResult:
+    """Solve the linear IR for ``inputs`` of shape ``(batch, rows)`` volts.
+
+    ``solver``: ``direct`` (sparse LU), ``iterative`` (the line solver of
+    :mod:`spicebar.engines.nodal.lines`; falls back to direct with the reason in ``info``
+    where the IR is not made of lines) or ``auto`` (iterative from
+    :data:`AUTO_ITERATIVE_UNKNOWNS` unknowns on). The solver that runs checks its memory
+    estimate against ``memory`` once, first.
+    """
+    if ir.nonlinear:
+        raise SolverError("solve_linear takes linear IRs only; nonlinear cells go to "
+                          "spicebar.engines.nodal.solve_nodal (Newton)")
+    memory = MemoryGuard.resolve(memory)
+    t0 = time.perf_counter()
+    batch = inputs.shape[0]
+    lap = conductance_matrix(ir)
+    fixed, v_fixed = fixed_voltages(ir, inputs)
+    is_fixed = np.zeros(ir.n_nodes, dtype=bool)
+    is_fixed[fixed] = True
+    unknown = np.flatnonzero(~is_fixed)
+
+    v = np.zeros((ir.n_nodes, batch))
+    v[fixed] = v_fixed
+    residual = 0.0
+    extra = {}
+    if unknown.size:
+        l_uu = lap[unknown][:, unknown].tocsc()
+        rhs = -(lap[unknown][:, fixed] @ v_fixed)
+        v_u, extra = solve_iterative_ir(ir, unknown, rhs, solver, memory)
+    if unknown.size and v_u is None:
+        try:
+            lu = spla.splu(l_uu, permc_spec="MMD_AT_PLUS_A")
+        except RuntimeError as exc:
+            raise SolverError(f"nodal system is singular ({exc}): some node has no DC path "
+                              "to a driver or readout") from None
+        v_u = lu.solve(rhs)
+    if unknown.size:
+        if not np.all(np.isfinite(v_u)):
+            raise SolverError("nodal solve produced non-finite voltages")
+        v[unknown] = v_u
+        # normwise backward error ||L v - b|| / (||L|| ||v|| + ||b||), infinity norms
+        norm_l = float(np.abs(l_uu).sum(axis=1).max())
+        scale = norm_l * float(np.abs(v_u).max()) + float(np.abs(rhs).max())
+        residual = float(np.abs(l_uu @ v_u - rhs).max() / max(scale, np.finfo(float).tiny))
+
+    injected = lap @ v  # (n_nodes, batch): current each node pushes into the resistors
+    drv = injected[ir.drivers.node_p].T
+    sen = -injected[ir.senses.node_p].T
+    currents = np.zeros((batch, ir.cols))
+    np.add.at(currents, (slice(None), ir.sense_col), sen)
+    driver_currents = np.zeros((batch, ir.rows))
+    np.add.at(driver_currents, (slice(None), ir.driver_row), drv)
+    v_wl = v[ir.wl_node].transpose(2, 0, 1)
+    v_bl = v[ir.bl_node].transpose(2, 0, 1)
+    info = {"solver": "scipy splu (SuperLU, MMD_AT_PLUS_A)", "unknowns": int(unknown.size),
+            "kcl_residual_rel": residual, **extra}
+    return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
+                            time.perf_counter() - t0, info,
+                            cell_currents=deferred_cell_currents(ir, v.T))
+
+
+def solve_iterative_ir(ir: CircuitIR, unknown: np.ndarray, rhs: np.ndarray,
+                       solver: str, memory: MemoryGuard
+                       ) -> tuple[np.ndarray | None, dict]:
+    """The line solver on an IR's ``L_uu x = rhs``, or ``(None, info)`` to use the LU
+    (whose memory is checked here, before it starts).
+
+    Args:
+        unknown: sorted node indices not held by a source.
+        rhs: ``(n_unknown, batch)`` amperes.
+    """
+    if solver not in SOLVERS:
+        raise SolverError(f"unknown solver {solver!r}; allowed: {', '.join(SOLVERS)}")
+    batch = rhs.shape[1]
+    if solver == "direct" or (solver == "auto" and unknown.size < AUTO_ITERATIVE_UNKNOWNS):
+        check_direct_memory(unknown.size, batch, memory)
+        return None, {}
+    system = line_structure(ir, unknown)
+    if isinstance(system, str):
+        check_direct_memory(unknown.size, batch, memory)
+        return None, {"solver_fallback": f"direct LU: the line solver cannot take this IR "
+                                         f"({system})"}
+    memory.require(grid_memory_bytes(ir.rows, ir.cols, batch),
+                   f"the line solver on {ir.rows}x{ir.cols} cells with {batch} input vector(s)",
+                   "split the batch")
+    x, info = solve_lines(system, rhs)
+    info["solver"] = ("line-preconditioned conjugate gradients on the IR "
+                      "(Schur complement over bit lines, Thomas line solves)")
+    return x, info

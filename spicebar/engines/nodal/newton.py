@@ -1,0 +1,209 @@
+"""Newton-Raphson nodal solver for IRs with nonlinear cells (sinh elements, MOSFETs).
+
+Unknowns are the node voltages not held by a source. Per input vector it solves
+``F(v) = L v + i_dev(v) = 0`` at the unknown nodes, where ``L`` is the resistor
+Laplacian (plus ngspice's ``gmin`` from every MOSFET drain and source to ground,
+see :mod:`spicebar.circuit.iv_models`) and ``i_dev`` the current each device draws out of a
+node. Each iteration stamps the device conductances vectorised into a sparse
+Jacobian and solves it with SuperLU.
+
+Convergence aids, as in SPICE: each sinh device is linearised at a *limited*
+voltage (an increase of ``|V|`` beyond the device's voltage scale ``b`` is cut to
+``b ln(1 + dV/b)``, so its current can grow at most by a factor ``1 + dV/b`` per
+iteration), and no node moves more than :data:`MAX_STEP_V` per iteration.
+Converged means: no limiting active, the last step below
+``VNTOL + RELTOL * max|v|`` (or stagnating below :data:`STAGNATION_V`) and the KCL
+residual below :data:`KCL_TOL_REL` of the largest device/resistor current. Otherwise :class:`~spicebar.errors.SolverError`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ...circuit.iv_models import NGSPICE_GMIN, level1_params, mos1_ids, sinh_iv
+from ...errors import SolverError
+from ...circuit.ir import NMOS, SINH, CircuitIR
+from ...results import SimulationResult
+from .stamps import conductance_matrix, fixed_voltages, stamp_nmos, stamp_sinh
+
+MAX_ITER = 200
+MAX_STEP_V = 1.0
+VNTOL = 1e-12  # volts; with RELTOL: the last Newton step must be below VNTOL + RELTOL*max|v|
+RELTOL = 1e-9   # (Newton converges quadratically, so the error left is far below the last step)
+KCL_TOL_REL = 1e-9  # KCL residual at every node, relative to the largest element current
+#: Nodes joined to the rest only through selectors at low bias (~1e-9 S) have voltages that
+#: float64 fixes to ~1e-9 V only; there the step stagnates instead of shrinking. A step that
+#: no longer halves, below this, with KCL met, is accepted (the currents are then exact to
+#: KCL_TOL_REL; the floating node voltages to about the step).
+STAGNATION_V = 1e-6
+
+
+def _limit_sinh(v_new: np.ndarray, v_old: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """SPICE-style limiting of an exponential device's voltage (see module docstring)."""
+    dv = v_new - v_old
+    grow = (np.abs(v_new) > np.abs(v_old)) & (np.abs(v_new) > 2 * b) & (np.abs(dv) > 2 * b)
+    lim = v_old + np.sign(dv) * b * np.log1p(np.abs(dv) / b)
+    return np.where(grow, lim, v_new)
+
+
+class _System:
+    """The parts of the Newton system that do not change between iterations."""
+
+    def __init__(self, ir: CircuitIR, lap: sp.csr_matrix, fixed: np.ndarray):
+        self.ir = ir
+        n = ir.n_nodes
+        gmin = np.zeros(n)
+        for g in ir.devices:
+            if g.kind == NMOS:
+                np.add.at(gmin, g.node_p, NGSPICE_GMIN)
+                np.add.at(gmin, g.node_n, NGSPICE_GMIN)
+        self.lap = (lap + sp.diags(gmin)).tocsr()
+        is_fixed = np.zeros(n, bool)
+        is_fixed[fixed] = True
+        self.unknown = np.flatnonzero(~is_fixed)
+        self.uidx = np.full(n, -1)
+        self.uidx[self.unknown] = np.arange(self.unknown.size)
+        coo = self.lap.tocoo()
+        keep = (self.uidx[coo.row] >= 0) & (self.uidx[coo.col] >= 0)
+        self.l_rows, self.l_cols = self.uidx[coo.row[keep]], self.uidx[coo.col[keep]]
+        self.l_vals = coo.data[keep]
+        self.sinh = [g for g in ir.devices if g.kind == SINH]
+        self.nmos = [g for g in ir.devices if g.kind == NMOS]
+        # Resistors and sinh devices give a symmetric, diagonally dominant Jacobian (an
+        # M-matrix): SuperLU may then keep the diagonal pivots (about 2x faster). MOSFETs
+        # make it unsymmetric: keep partial pivoting.
+        self.lu_options = dict(permc_spec="MMD_AT_PLUS_A")
+        if not self.nmos:
+            self.lu_options.update(diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
+
+    def evaluate(self, v: np.ndarray, v_lim: list[np.ndarray] | None):
+        """Injected node currents ``(n,)`` of the linearised system, Jacobian on the unknowns."""
+        inj = self.lap @ v
+        rows, cols, vals = [self.l_rows], [self.l_cols], [self.l_vals]
+        for k, g in enumerate(self.sinh):
+            vdev = v[g.node_p] - v[g.node_n]
+            vl = vdev if v_lim is None else v_lim[k]
+            i, r, c, y = stamp_sinh(g, vl)
+            _, gd = sinh_iv(vl, g.value, g.param)
+            i_lin = i + gd * (vdev - vl)  # companion model at the limited voltage
+            np.add.at(inj, g.node_p, i_lin)
+            np.add.at(inj, g.node_n, -i_lin)
+            rows.append(r); cols.append(c); vals.append(y)
+        for g in self.nmos:
+            i, r, c, y = stamp_nmos(g, v[g.node_p], v[g.node_g], v[g.node_n])
+            np.add.at(inj, g.node_p, i)
+            np.add.at(inj, g.node_n, -i)
+            rows.append(r); cols.append(c); vals.append(y)
+        r = np.concatenate(rows[1:]) if len(rows) > 1 else np.zeros(0, int)
+        c = np.concatenate(cols[1:]) if len(cols) > 1 else np.zeros(0, int)
+        y = np.concatenate(vals[1:]) if len(vals) > 1 else np.zeros(0)
+        ur, uc = self.uidx[r], self.uidx[c]
+        keep = (ur >= 0) & (uc >= 0)
+        m = self.unknown.size
+        jac = sp.csc_matrix((np.concatenate([self.l_vals, y[keep]]),
+                             (np.concatenate([self.l_rows, ur[keep]]),
+                              np.concatenate([self.l_cols, uc[keep]]))), shape=(m, m))
+        return inj, jac
+
+    def current_scale(self, v: np.ndarray) -> float:
+        """Largest current through any element, amperes (the scale of the KCL residual)."""
+        coo = self.lap.tocoo()
+        off = coo.row != coo.col
+        s = float(np.abs(coo.data[off] * (v[coo.row[off]] - v[coo.col[off]])).max(initial=0.0))
+        for g in self.sinh:
+            s = max(s, float(np.abs(sinh_iv(v[g.node_p] - v[g.node_n], g.value, g.param)[0]).max()))
+        for g in self.nmos:
+            i = mos1_ids(v[g.node_p], v[g.node_g], v[g.node_n], 0.0, g.value, g.param,
+                         level1_params(str(g.model)))[0]
+            s = max(s, float(np.abs(i).max()))
+        return max(s, np.finfo(float).tiny)
+
+
+def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.ndarray, dict]:
+    """Solve one operating point from ``v0`` (``(n_nodes,)``, fixed nodes set); returns v, report."""
+    v = v0.copy()
+    u = system.unknown
+    v_lim = [v[g.node_p] - v[g.node_n] for g in system.sinh]
+    vmax = max(float(np.abs(v).max()), 1e-3)
+    step = np.inf
+    prev_step = np.inf
+    for it in range(1, MAX_ITER + 1):
+        inj, jac = system.evaluate(v, v_lim)
+        try:
+            lu = spla.splu(jac, **system.lu_options)
+        except RuntimeError as exc:
+            raise SolverError(f"Newton Jacobian is singular at iteration {it} of input vector "
+                              f"{vector} ({exc}): some node has no DC path to a source") from None
+        dv = -lu.solve(inj[u])
+        if not np.all(np.isfinite(dv)):
+            raise SolverError(f"Newton step is not finite at iteration {it} of input vector {vector}")
+        big = float(np.abs(dv).max(initial=0.0))
+        alpha = min(1.0, MAX_STEP_V / big) if big > 0 else 1.0
+        v[u] += alpha * dv
+        prev_step, step = step, alpha * big
+        limited = False
+        new_lim = []
+        for k, g in enumerate(system.sinh):
+            vdev = v[g.node_p] - v[g.node_n]
+            vl = _limit_sinh(vdev, v_lim[k], g.param)
+            limited |= bool(np.any(vl != vdev))
+            new_lim.append(vl)
+        v_lim = new_lim
+        small = step <= VNTOL + RELTOL * vmax
+        stagnant = step <= STAGNATION_V and step > 0.5 * prev_step
+        if not limited and alpha == 1.0 and (small or stagnant):
+            inj, _ = system.evaluate(v, None)
+            kcl = float(np.abs(inj[u]).max(initial=0.0)) / system.current_scale(v)
+            if kcl <= KCL_TOL_REL:
+                return v, {"iterations": it, "last_step_v": step, "kcl_residual_rel": kcl}
+    inj, _ = system.evaluate(v, None)
+    kcl = float(np.abs(inj[u]).max(initial=0.0)) / system.current_scale(v)
+    raise SolverError(f"Newton did not converge for input vector {vector} in {MAX_ITER} iterations: "
+                      f"last step {step:.3g} V, KCL residual {kcl:.3g} of the largest current "
+                      "(strongly nonlinear cells at large voltages? lower the inputs or the "
+                      "nonlinearity, or use the ngspice engine)")
+
+
+def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
+    """Solve the nonlinear IR for ``inputs`` of shape ``(batch, rows)`` volts."""
+    from tqdm import tqdm
+
+    from ..cell_currents import deferred_cell_currents
+    t0 = time.perf_counter()
+    batch = inputs.shape[0]
+    fixed, v_fixed = fixed_voltages(ir, inputs)
+    system = _System(ir, conductance_matrix(ir), fixed)
+    v_all = np.zeros((batch, ir.n_nodes))
+    reports = []
+    v = np.zeros(ir.n_nodes)
+    show = batch > 1 and batch * ir.n_nodes > 200_000
+    for b in tqdm(range(batch), desc="newton", disable=not show, leave=False):
+        v[fixed] = v_fixed[:, b]
+        v, rep = newton_solve(system, v, b)
+        v_all[b] = v
+        reports.append(rep)
+    inj = np.stack([system.evaluate(v_all[b], None)[0] for b in range(batch)])
+    drv = inj[:, ir.drivers.node_p]
+    sen = -inj[:, ir.senses.node_p]
+    currents = np.zeros((batch, ir.cols))
+    np.add.at(currents, (slice(None), ir.sense_col), sen)
+    driver_currents = np.zeros((batch, ir.rows))
+    np.add.at(driver_currents, (slice(None), ir.driver_row), drv)
+    its = [r["iterations"] for r in reports]
+    mos = [g for g in ir.devices if g.kind == NMOS]
+    info = {"solver": "Newton-Raphson, scipy splu (SuperLU, MMD_AT_PLUS_A"
+                      + (", symmetric mode" if not mos else "") + ") per iteration",
+            "unknowns": int(system.unknown.size), "converged": True,
+            "iterations": its, "max_iterations": int(max(its)),
+            "kcl_residual_rel": float(max(r["kcl_residual_rel"] for r in reports)),
+            "last_step_v": float(max(r["last_step_v"] for r in reports))}
+    if mos:
+        info["mos_model"] = ("ngspice level-1 (Shichman-Hodges) equations with the level-1 "
+                             f"parameters of {mos[0].model}")
+    return SimulationResult("nodal", inputs, currents, v_all[:, ir.wl_node], v_all[:, ir.bl_node],
+                            driver_currents, time.perf_counter() - t0, info,
+                            cell_currents=deferred_cell_currents(ir, v_all))

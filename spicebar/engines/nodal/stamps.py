@@ -1,0 +1,85 @@
+"""How the nodal engine stamps each IR element kind, and the matrices built from them.
+
+The one place where element kinds meet nodal analysis: :data:`STAMPED_KINDS` has an
+entry for every kind in :data:`spicebar.circuit.ir.ELEMENT_KINDS` (a test checks it,
+beside the netlist writer's table). The linear solve (:mod:`.linear`) and Newton
+(:mod:`.newton`) both build on :func:`conductance_matrix` and :func:`fixed_voltages`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ...circuit.ir import CAPACITOR, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from ...circuit.iv_models import level1_params, mos1_ids, sinh_iv
+
+
+def _stamp_resistors(g: ElementGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO triplets (row, col, siemens) of a resistor table's conductance stamps."""
+    p, n, y = g.node_p, g.node_n, 1.0 / g.value
+    return (np.concatenate([p, n, p, n]), np.concatenate([p, n, n, p]),
+            np.concatenate([y, y, -y, -y]))
+
+
+def _fix_sources(g: ElementGroup) -> np.ndarray:
+    """A grounded voltage source fixes the voltage of its + node (eliminated, not stamped)."""
+    if np.any(g.node_n != 0):
+        raise NotImplementedError("the nodal engine handles grounded voltage sources only")
+    return g.node_p
+
+
+def _open_at_dc(g: ElementGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A capacitor carries no DC current: no stamp (transient charge: engines/readout_nodal)."""
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty, np.zeros(0)
+
+
+def stamp_sinh(g: ElementGroup, v: np.ndarray):
+    """Currents out of ``node_p`` (into the device), and COO Jacobian triplets.
+
+    Args:
+        v: voltage across each device ``V(p) - V(n)``, shape ``(n,)`` volts (already limited).
+    Returns:
+        ``(i, rows, cols, vals)``: ``i`` shape ``(n,)`` A; Jacobian entries in siemens.
+    """
+    i, gd = sinh_iv(v, g.value, g.param)
+    p, n = g.node_p, g.node_n
+    return (i, np.concatenate([p, n, p, n]), np.concatenate([p, n, n, p]),
+            np.concatenate([gd, gd, -gd, -gd]))
+
+
+def stamp_nmos(g: ElementGroup, vd, vg, vs):
+    """Drain currents (drain to source) and COO Jacobian triplets of level-1 NMOS devices."""
+    i, dd, dg, ds = mos1_ids(vd, vg, vs, 0.0, g.value, g.param, level1_params(str(g.model)))
+    d, gt, s = g.node_p, g.node_g, g.node_n
+    rows = np.concatenate([d, d, d, s, s, s])
+    cols = np.concatenate([d, gt, s, d, gt, s])
+    return i, rows, cols, np.concatenate([dd, dg, ds, -dd, -dg, -ds])
+
+
+#: How the nodal engine takes each IR element kind (a test checks every kind is here).
+#: Nonlinear kinds are stamped per Newton iteration (:mod:`.newton`).
+STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources, CAPACITOR: _open_at_dc,
+                 SINH: stamp_sinh, NMOS: stamp_nmos}
+
+
+def conductance_matrix(ir: CircuitIR) -> sp.csr_matrix:
+    """Nodal conductance matrix of every resistor, shape ``(n_nodes, n_nodes)``, siemens."""
+    triplets = [STAMPED_KINDS[RESISTOR](g) for g in ir.resistors]
+    if not triplets:  # e.g. nonlinear cells on ideal wires: no resistor at all
+        return sp.csr_matrix((ir.n_nodes, ir.n_nodes))
+    rows, cols, vals = (np.concatenate(t) for t in zip(*triplets))
+    return sp.coo_matrix((vals, (rows, cols)), shape=(ir.n_nodes, ir.n_nodes)).tocsr()
+
+
+def fixed_voltages(ir: CircuitIR, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes held by sources (ground first) and their voltages, shape ``(n_fixed, batch)``."""
+    batch = inputs.shape[0]
+    fix = STAMPED_KINDS[VSOURCE]
+    gates = [] if ir.gates is None else [ir.gates]
+    nodes = np.concatenate([[0], fix(ir.drivers), fix(ir.senses), *(fix(g) for g in gates)])
+    values = np.concatenate([np.zeros((1, batch)), ir.driver_voltages(inputs).T,
+                             np.repeat(ir.senses.value[:, None], batch, 1),
+                             *(np.repeat(g.value[:, None], batch, 1) for g in gates)])
+    return nodes, values

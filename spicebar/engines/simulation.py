@@ -1,0 +1,117 @@
+"""One entry point for every engine: ``simulate(spec, inputs, engine=...)``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .._validate import choice, positive_scalar
+from ..circuit.elaboration import elaborate
+from ..errors import SpecError
+from ..circuit.ir import CircuitIR
+from .memory import MemoryGuard, check_memory
+from ..results import SimulationResult
+from ..circuit.spec import CrossbarSpec, validate_inputs
+
+ENGINES = ("ideal", "nodal", "ngspice")
+
+
+def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
+             ir: CircuitIR | None = None, workdir: str | Path | None = None,
+             timeout_s: float = 600.0, keep_files: bool = False,
+             memory_limit_bytes: int | None = None, operation=None,
+             solver: str = "auto", session=None) -> SimulationResult:
+    """Simulate ``spec`` for ``inputs`` (``(batch, rows)`` or ``(rows,)`` volts).
+
+    Args:
+        engine: ``ideal`` (V @ G), ``nodal`` (exact sparse solve) or ``ngspice``.
+        ir: a ready elaboration of ``spec`` (saves elaborating twice).
+        workdir: ngspice only: where the netlist and run files go (kept).
+        timeout_s: ngspice only: wall-time limit of the simulator process, seconds.
+        keep_files: ngspice only: keep the temporary work directory after success.
+        memory_limit_bytes: refuse (ResourceError) a run whose estimated peak memory
+            exceeds this; default 80 % of the memory available now.
+        session: ngspice only: an ``NgspiceSession`` whose worker process is reused
+            (no start-up per call); default a fresh process per call.
+        operation: a :mod:`spicebar.circuit.operation` mode (default plain VMM). A
+            ``ReadOperation`` sets the word-line voltages itself: pass ``inputs=None``.
+            The ideal engine gets the intended inputs only (floating, gated-off and
+            unselected rows at 0 V; for a read, the selected column only).
+        solver: nodal only: ``auto`` (the line solver from 128x128 cells on), ``direct``
+            (sparse LU) or ``iterative`` (line-preconditioned conjugate gradients); see
+            :mod:`spicebar.engines.nodal.solvers`.
+    """
+    choice("engine", engine, ENGINES)
+    choice("solver", solver, ("auto", "direct", "iterative"))
+    timeout_s = positive_scalar("timeout_s", timeout_s, "s")
+    if session is not None:
+        from .ngspice.session import NgspiceSession
+        if not isinstance(session, NgspiceSession):
+            raise SpecError("session", f"is {type(session).__name__}", "an NgspiceSession or None")
+    memory = MemoryGuard.resolve(memory_limit_bytes)  # once per call; a bad limit is named here
+    v = operation_inputs(spec, inputs, operation)
+    if engine != "nodal":  # the nodal solver that runs checks its own estimate
+        check_memory(spec.rows, spec.cols, v.shape[0], engine, memory)
+    if engine == "ideal":
+        from .ideal import solve_ideal
+        if operation is None:
+            return solve_ideal(spec, v)
+        return _ideal_for(spec, v, operation)
+    if engine == "nodal":
+        from .nodal.solvers import solve_nodal_spec
+        return solve_nodal_spec(spec, v, solver, ir=ir, operation=operation, memory=memory)
+    ir = ir if ir is not None else elaborate(spec, operation)
+    from .ngspice.engine import solve_ngspice
+    return solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files,
+                         session=session)
+
+
+def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, operation=None, **ngspice_options
+                 ) -> dict[str, SimulationResult]:
+    """Run several engines on the same spec and inputs, elaborating once."""
+    for e in engines:
+        choice("engine", e, ENGINES)
+    # the nodal line solver works from the spec itself: elaborate only where needed
+    ir = elaborate(spec, operation) if "ngspice" in engines or operation is not None else None
+    return {e: simulate(spec, inputs, e, ir=ir, operation=operation, **ngspice_options)
+            for e in engines}
+
+
+def operation_inputs(spec: CrossbarSpec, inputs, operation) -> np.ndarray:
+    """The driver voltages ``(batch, rows)`` of ``inputs`` under ``operation``."""
+    if operation is not None and operation.mode == "read":
+        if inputs is not None:
+            raise SpecError("inputs", "were given for a read", "none: the read operation sets "
+                            "the word-line voltages (v_read_volt and the scheme)")
+        operation.check(spec.rows, spec.cols, spec.cell.kind)
+        return operation.row_voltages(spec.rows)
+    if inputs is None:
+        raise SpecError("inputs", "are missing", f"shape (batch, {spec.rows}) or ({spec.rows},) volts")
+    return validate_inputs(inputs, spec.rows)
+
+
+def _ideal_for(spec: CrossbarSpec, v: np.ndarray, operation) -> SimulationResult:
+    """The ideal engine on the intended inputs of ``operation`` (see :func:`simulate`)."""
+    from dataclasses import replace
+
+    from .ideal import solve_ideal
+    operation.check(spec.rows, spec.cols, spec.cell.kind)
+    r = solve_ideal(spec, operation.intended_inputs(v))
+    currents = r.currents
+    if operation.mode == "read":
+        currents = np.zeros_like(currents)
+        currents[:, operation.col] = r.currents[:, operation.col]
+    return replace(r, inputs=v, currents=currents, info={**r.info, "operation": operation.describe()},
+                   cell_currents=operation.intended_inputs(v)[:, :, None] * spec.conductances)
+
+
+def full_scale_current(spec: CrossbarSpec, inputs) -> float:
+    """Largest ideal column current the input range allows, amperes.
+
+    ``max |V| * max_j sum_i G[i, j]``: the current of the most conductive column
+    with every row at the largest input magnitude. Errors "relative to full
+    scale" divide by this.
+    """
+    v = validate_inputs(inputs, spec.rows)
+    return float(np.abs(v).max() * spec.conductances.sum(axis=0).max())

@@ -1,0 +1,173 @@
+"""Time-domain readout: encode the inputs, run a transient, sample, quantise, compare.
+
+    >>> spec = CrossbarSpec(G, readout=IntegratorSpec(c_int_f=1e-12, t_int_s=100e-9))
+    >>> r = simulate_readout(spec, V, EncodingSpec("pulse_width", bits=4), engine="ngspice")
+    >>> r.time, r.vout, r.samples, r.digital_currents
+
+Units of the results: every ``*_currents`` array is an *equivalent DC column current*
+(A, shape ``(batch, cols)``), directly comparable with ``V_eq @ G`` where ``V_eq =
+encoding.equivalent_voltages(inputs)``:
+
+* ``currents``: from the measured column charge ``Q`` of each window, ``Q / t_int``
+  (integrator) or the column current at the sampling instant (TIA), combined over the
+  windows of a vector with their shift-and-add weights. It measures the array and the
+  virtual ground, not the amplifier's output.
+* ``readout_currents``: from the sampled output signal ``s = v_ref - v_out``:
+  ``s * c_int / t_int`` or ``s / r_f``, combined the same way. Its difference from
+  ``currents`` is the readout error (finite gain, bandwidth, swing).
+* ``digital_currents``: the same from the ADC's value of each sample (NaN without ADC);
+  its difference from ``readout_currents`` is the ADC error.
+
+Saturation: a window whose output came within ``RAIL_MARGIN_SMOOTH * v_smooth`` of a
+rail is flagged in ``saturated`` and listed in ``info["readout_errors"]``, never hidden.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..._validate import choice, positive_scalar
+from ...circuit.elaboration import elaborate
+from ...circuit.encoding import EncodingSpec, Schedule, build_schedule
+from ...errors import SpecError
+from ...circuit.readout import IntegratorSpec, TIASpec
+from ...netlist.readout import TranSettings
+from .result import TRANSIENT_ARRAYS, RawTransient, TransientResult  # noqa: F401 (re-exported)
+from ...circuit.spec import CrossbarSpec, validate_inputs
+
+TRANSIENT_ENGINES = ("ngspice", "nodal")
+#: An output within this many clamp widths (``opamp.v_smooth``) of a rail is saturated:
+#: the soft clamp is still linear to exp(-5) = 0.7 % there.
+RAIL_MARGIN_SMOOTH = 5.0
+
+def _windows(raw: RawTransient, schedule: Schedule, readout, batch: int):
+    """Per-window samples, charges and saturation; per-vector equivalent currents."""
+    t = raw.time
+
+    def charge(i):  # (n, n_t) currents -> charge since t[0], trapezoidal, (n, n_t)
+        steps = 0.5 * (i[:, 1:] + i[:, :-1]) * np.diff(t)
+        return np.concatenate([np.zeros((i.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1)
+
+    q_col, q_drv = charge(raw.i_col), charge(raw.i_drv)
+
+    def at(x, ts):  # (n, n_t) traces at times ts -> (len(ts), n)
+        return np.stack([np.interp(ts, t, row) for row in x], 1)
+
+    signal = readout.v_ref - at(raw.vout, schedule.t_sample)
+    if readout.kind == "integrator":
+        x_col = (at(q_col, schedule.t_sample) - at(q_col, schedule.t_open)) / schedule.t_int
+        x_drv = (at(q_drv, schedule.t_sample) - at(q_drv, schedule.t_open)) / schedule.t_int
+    else:
+        x_col = at(raw.i_col, schedule.t_sample)
+        x_drv = at(raw.i_drv, schedule.t_sample)
+    saturated = np.zeros(signal.shape, dtype=bool)
+    if readout.opamp.has_rails:
+        margin = RAIL_MARGIN_SMOOTH * readout.opamp.v_smooth
+        for w, (t0, t1) in enumerate(zip(schedule.t_open, schedule.t_sample)):
+            sel = (t >= t0) & (t <= t1)
+            seg = raw.vout[:, sel]
+            saturated[w] = ((seg.max(axis=1) >= readout.opamp.v_hi - margin)
+                            | (seg.min(axis=1) <= readout.opamp.v_lo + margin))
+    combine = np.zeros((batch, schedule.n_windows))
+    combine[schedule.vector, np.arange(schedule.n_windows)] = schedule.weight
+    return signal, combine, combine @ x_col, combine @ x_drv, saturated
+
+
+def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = EncodingSpec(),
+                     engine: str = "ngspice", *, workdir: str | Path | None = None,
+                     timeout_s: float = 600.0, keep_files: bool = False,
+                     settings: TranSettings = TranSettings()) -> TransientResult:
+    """Encode ``inputs`` (``(batch, rows)`` or ``(rows,)`` V), run the readout, sample, quantise.
+
+    Args:
+        spec: the array; ``spec.readout`` must be an ``IntegratorSpec`` or ``TIASpec``.
+        encoding: how inputs become pulses (:class:`spicebar.circuit.encoding.EncodingSpec`).
+        engine: ``ngspice`` (the full circuit, ``.tran`` with KLU) or ``nodal``
+            (charge = integral of the DC current: ideal op-amp, no wire capacitance).
+        settings: ngspice timestep control.
+    """
+    choice("engine", engine, TRANSIENT_ENGINES)
+    timeout_s = positive_scalar("timeout_s", timeout_s, "s")
+    readout = spec.readout
+    if not isinstance(readout, (IntegratorSpec, TIASpec)):
+        raise SpecError("readout", f"is {type(readout).__name__}", "IntegratorSpec or TIASpec "
+                        "(the ideal virtual ground needs no transient: use simulate())")
+    if not isinstance(encoding, EncodingSpec):
+        raise SpecError("encoding", f"is {type(encoding).__name__}", "an EncodingSpec")
+    v = validate_inputs(inputs, spec.rows)
+    t0 = time.perf_counter()
+    schedule = build_schedule(encoding, v, readout.t_int_s, readout.t_reset_s, readout.t_settle_s,
+                              sample_flat_end=readout.kind == "tia")
+    ir = elaborate(spec)
+    if engine == "ngspice":
+        from .ngspice import run_readout_ngspice
+        raw, info = run_readout_ngspice(ir, readout, schedule, encoding.t_edge_s, workdir,
+                                        timeout_s, keep_files, settings)
+    else:
+        from .nodal import run_readout_nodal
+        raw, info = run_readout_nodal(ir, readout, schedule)
+    batch = v.shape[0]
+    v_eq = encoding.equivalent_voltages(v)
+    signal, combine, currents, driver_currents, saturated = _windows(raw, schedule, readout, batch)
+    gain = readout.gain()
+    readout_currents = combine @ signal / gain
+    adc = readout.adc
+    if adc is not None:
+        codes = adc.codes(signal)
+        digital_currents = combine @ adc.value(codes) / gain
+        adc_clipped = adc.clipped(signal)
+    else:
+        codes = np.full(signal.shape, -1, dtype=np.int64)
+        digital_currents = np.full(readout_currents.shape, np.nan)
+        adc_clipped = np.zeros(signal.shape, dtype=bool)
+    errors = [f"vector {schedule.vector[w]}, window {w}, column {j}: the output reached an "
+              f"op-amp rail (clipped; the sample is wrong)" for w, j in np.argwhere(saturated)]
+    errors += [f"vector {schedule.vector[w]}, window {w}, column {j}: the sample lies outside "
+               f"the ADC range (clipped)" for w, j in np.argwhere(adc_clipped)]
+    if engine == "nodal":
+        from ..nodal.solvers import solve_nodal
+        dc = solve_nodal(ir, v_eq)
+        v_wl, v_bl = dc.v_wl, dc.v_bl
+    else:
+        v_wl = v_bl = np.full((batch, spec.rows, spec.cols), np.nan)
+    info.update({"readout": readout.describe(), "encoding": encoding.kind,
+                 "encoding_bits": encoding.bits, "signed": bool(encoding.signed),
+                 "t_int_s": readout.t_int_s, "gain_v_per_a": gain, "v_ref": readout.v_ref,
+                 "n_windows": schedule.n_windows, "readout_errors": errors[:200],
+                 "rails": [readout.opamp.v_lo, readout.opamp.v_hi] if readout.opamp.has_rails else None,
+                 "n_saturated": int(saturated.sum()), "n_adc_clipped": int(adc_clipped.sum()),
+                 "adc": None if adc is None else {"bits": adc.bits, "x_min": adc.x_min,
+                                                  "x_max": adc.x_max, "lsb": adc.lsb}})
+    return TransientResult(
+        engine=engine, inputs=v, currents=currents, v_wl=v_wl, v_bl=v_bl,
+        driver_currents=driver_currents, elapsed_s=time.perf_counter() - t0, info=info,
+        time=raw.time, vout=raw.vout, vg=raw.vg, i_col=raw.i_col, window_vector=schedule.vector,
+        window_weight=schedule.weight, t_open=schedule.t_open, t_sample=schedule.t_sample,
+        samples=signal, codes=codes, readout_currents=readout_currents,
+        digital_currents=digital_currents, saturated=saturated, equivalent_inputs=v_eq,
+        ideal_currents=v_eq @ spec.conductances,
+        reset_t=schedule.reset_t, reset_v=schedule.reset_v)
+
+
+def error_budget(result: TransientResult, spec: CrossbarSpec) -> dict[str, float]:
+    """Where the digital result departs from the ideal ``V_eq @ G``: max |error| / full scale.
+
+    ``array`` (wires, virtual-ground error: ``currents - ideal``), ``readout`` (amplifier:
+    ``readout_currents - currents``), ``adc`` (quantisation and clipping:
+    ``digital_currents - readout_currents``) and ``total``. Full scale: ``v_read`` times the
+    largest column conductance sum.
+    """
+    ideal = result.ideal_currents
+    v_fs = max(float(np.abs(result.equivalent_inputs).max()), np.finfo(float).tiny)
+    fs = v_fs * float(spec.conductances.sum(axis=0).max())
+    parts = {"array": result.currents - ideal,
+             "readout": result.readout_currents - result.currents,
+             "adc": result.digital_currents - result.readout_currents,
+             "total": result.digital_currents - ideal}
+    if not np.all(np.isfinite(result.digital_currents)):
+        parts["total"] = result.readout_currents - ideal
+        parts.pop("adc")
+    return {k: float(np.abs(x).max() / fs) for k, x in parts.items()}

@@ -1,0 +1,120 @@
+"""The transient netlist: the array from the IR, PWL drivers, and a readout per column.
+
+The readout topology lives here (the array's lives in :mod:`spicebar.circuit.elaboration`):
+
+```
+vin_i     src_i  0       pwl(...)        word-line driver i (the encoding's waveform)
+vsense_k  sns_k  vgnd_j    dc 0            ammeter: its current is column j's current
+xop_j     vref   vgnd_j    rdo_j  <opamp>  non-inverting input at v_ref
+cint_j    vgnd_j   rdo_j   c_int           integrator (or rf_j vgnd_j rdo_j r_f for a TIA)
+brst_j    vgnd_j   rdo_j   i = v(rst) * (v(vgnd_j) - v(rdo_j)) / r_reset   reset switch
+vref      vref   0       dc v_ref
+vrst      rst    0       pwl(...)        reset pulses
+vsmp      smp    0       pwl(...)        marks the sampling instants (forces time points)
+```
+
+The reset switch is a conductance ``v(rst) / r_reset``: ``rst`` ramps between 1 (closed) and
+0 (open, exactly no leakage) over the pulse edge. ngspice's ``sw`` element was tried first:
+its abrupt state change made the timestep control stall on the macromodel.
+
+Timestep settings (:data:`TRAN_OPTIONS`): trapezoidal integration, the maximum step is
+``t_int / steps_per_window`` and every PWL corner, reset edge and sampling instant is a
+breakpoint ngspice lands on exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..circuit.encoding import Schedule
+from ..circuit.ir import CircuitIR
+from ..circuit.names import branch_name
+from .writer import FORMATTERS, model_cards
+
+#: Transient options. reltol 1e-6 keeps the integrated charge within ~5e-6 of exact (the
+#: 0.1 % target with room); abstol suits nA..mA currents. chgtol stays at ngspice's 1e-14 C:
+#: smaller values make the truncation-error control chase femtofarad wire capacitances
+#: and abort with "timestep too small".
+TRAN_OPTIONS = {"method": "trap", "reltol": "1e-6", "abstol": "1e-14", "vntol": "1e-9",
+                "chgtol": "1e-14"}
+PAIRS_PER_LINE = 6
+
+
+@dataclass(frozen=True)
+class TranSettings:
+    """Timestep control: ``max_step = t_int / steps_per_window``."""
+
+    steps_per_window: int = 100
+
+    def max_step(self, t_int: float) -> float:
+        return t_int / self.steps_per_window
+
+
+def _pwl(name: str, p: str, n: str, t: np.ndarray, v: np.ndarray) -> list[str]:
+    pairs = [f"{a!r} {b!r}" for a, b in zip(np.asarray(t, float).tolist(),
+                                             (np.asarray(v, float) + 0.0).tolist())]
+    lines = [f"{name} {p} {n} pwl("]
+    for k in range(0, len(pairs), PAIRS_PER_LINE):
+        lines.append("+ " + " ".join(pairs[k:k + PAIRS_PER_LINE]))
+    lines[-1] += ")"
+    return lines
+
+
+def sample_marker(schedule: Schedule, t_edge: float) -> tuple[np.ndarray, np.ndarray]:
+    """A PWL with a corner at every sampling instant (a breakpoint ngspice must hit)."""
+    ts = schedule.t_sample
+    t = np.concatenate([[0.0], np.stack([ts, ts + 0.5 * t_edge, ts + t_edge], 1).ravel()])
+    v = np.concatenate([[0.0], np.tile([0.0, 1.0, 0.0], ts.size)])
+    t, first = np.unique(t, return_index=True)
+    return t, v[first]
+
+
+def readout_vectors(ir: CircuitIR) -> list[str]:
+    """Vectors the transient saves and reads: outputs, virtual grounds, sense and driver currents."""
+    cols = range(ir.cols)
+    return ([f"rdo_{j}" for j in cols] + [f"vgnd_{j}" for j in cols]
+            + [branch_name(n) for n in ir.senses.names] + [branch_name(n) for n in ir.drivers.names])
+
+
+def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
+                           opamp_library: str, settings: TranSettings = TranSettings()) -> str:
+    """The whole transient netlist as text (see the module docstring for the topology)."""
+    names = ir.node_names
+    lines = [f"* spicebar readout transient: {ir.title}; {readout.describe()}",
+             "* column j: output rdo_j, virtual ground vgnd_j, current i(vsense_j); see "
+             "spicebar.netlist.readout",
+             ".options klu " + " ".join(f"{k}={v}" for k, v in TRAN_OPTIONS.items()),
+             opamp_library.strip(),
+             *model_cards(ir),
+             "* word-line drivers (the encoded inputs)"]
+    d = ir.drivers
+    for name, p, n, row in zip(d.names, names[d.node_p].tolist(), names[d.node_n].tolist(),
+                               ir.driver_row.tolist()):
+        lines += _pwl(name, p, n, schedule.row_t[row], schedule.row_v[row])
+    gates = () if getattr(ir, "gates", None) is None else (ir.gates,)
+    for group in (*gates, *ir.resistors, *getattr(ir, "devices", ()), *ir.capacitors):
+        lines.append(f"* {group.comment}")
+        lines.extend(FORMATTERS[group.kind](group, names, group.value))
+    lines.append("* readout: ammeters into the op-amp virtual grounds")
+    s = ir.senses
+    for name, p, col in zip(s.names, names[s.node_p].tolist(), ir.sense_col.tolist()):
+        lines.append(f"{name} {p} vgnd_{col} dc 0")
+    lines.append(f"* readout per column: {readout.describe()}")
+    op = readout.opamp
+    for j in range(ir.cols):
+        lines.append(f"xop_{j} vref vgnd_{j} rdo_{j} {op.subckt} {op.instance_params()}")
+        if readout.kind == "integrator":
+            lines.append(f"cint_{j} vgnd_{j} rdo_{j} {readout.c_int_f!r}")
+            lines.append(f"brst_{j} vgnd_{j} rdo_{j} i = v(rst)*(v(vgnd_{j})-v(rdo_{j}))"
+                         f"*{1.0 / readout.r_reset_ohm!r}")
+        else:
+            lines.append(f"rf_{j} vgnd_{j} rdo_{j} {readout.r_f_ohm!r}")
+    lines.append(f"vref vref 0 dc {readout.v_ref!r}")
+    lines += _pwl("vrst", "rst", "0", schedule.reset_t, schedule.reset_v)
+    lines += _pwl("vsmp", "smp", "0", *sample_marker(schedule, t_edge))
+    lines.append(".save " + " ".join(readout_vectors(ir)))
+    t_max = settings.max_step(schedule.t_int)
+    lines += [f".tran {t_max!r} {schedule.t_stop!r} 0 {t_max!r}", ".end", ""]
+    return "\n".join(lines)
