@@ -2,7 +2,8 @@
 
 Called by :func:`spicebar.circuit.elaboration.elaborate`; see :mod:`spicebar.circuit.cells` for the kinds.
 Element names: ``rcell_i_j`` (linear element), ``bcell_i_j`` (nonlinear element, a
-SPICE B-source), ``bsel_i_j`` (selector), ``macc_i_j`` (access transistor); nodes
+SPICE B-source), ``bsel_i_j`` (selector), ``macc_i_j`` (access transistor),
+``xcell_i_j`` / ``ncell_i_j`` (a user device: subcircuit / Verilog-A instance); nodes
 ``mid_i_j`` (between the two parts of a cell) and ``gl_i`` (gate line of row ``i``,
 driven by ``vg_i``).
 """
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell
-from .ir import NMOS, RESISTOR, SINH, VSOURCE, ElementGroup
+from .devices import DeviceCell
+from .ir import DEVICE, NMOS, RESISTOR, SINH, VSOURCE, ElementGroup
 
 
 @dataclass
@@ -55,6 +57,10 @@ def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.nda
         return CellParts([], [_grp(SINH, "bcell", labels, wl, bl, g * v0, "nonlinear cells: "
                                    f"I = G*V0*sinh(V/V0), V0 = {v0!r} V",
                                    param=np.full(g.size, v0))])
+    if isinstance(cell, DeviceCell):
+        prefix = "ncell" if cell.is_va else "xcell"
+        return CellParts([], [_grp(DEVICE, prefix, labels, wl, bl, g,
+                                   f"{cell.describe()} (value = {cell.cell_param})", model=cell)])
     mid = nodes.block("mid", (rows, cols))
     if isinstance(cell, SelectorCell):
         sel = _grp(SINH, "bsel", labels, wl, mid, np.full(g.size, cell.i_s_amp),

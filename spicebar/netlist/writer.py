@@ -8,7 +8,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..circuit.ir import CAPACITOR, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from ..circuit.ir import CAPACITOR, DEVICE, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from .device_cards import device_model_cards, format_devices
 
 #: Simulator options written into every netlist. reltol/abstol/vntol only decide
 #: when Newton stops; a linear network converges on the second iteration, so the
@@ -79,13 +80,15 @@ FORMATTERS: dict[str, Callable[[ElementGroup, np.ndarray, np.ndarray], list[str]
     SINH: _format_sinh,
     NMOS: _format_nmos,
     CAPACITOR: _format_resistors,  # same card shape: name node node value (farad)
+    DEVICE: format_devices,  # user devices: X (subcircuit) or N (Verilog-A via OSDI) lines
 }
 
 
 def model_cards(ir: CircuitIR) -> list[str]:
-    """The model cards the devices use, copied in whole, so a netlist stands alone."""
-    paths = sorted({str(g.model) for g in ir.devices if g.model is not None})
-    out = []
+    """The model cards the devices use, copied in whole, so a netlist stands alone
+    (user devices: see :mod:`spicebar.netlist.device_cards`)."""
+    paths = sorted({str(g.model) for g in ir.devices if g.model is not None and g.kind != DEVICE})
+    out = [ln for g in ir.devices if g.kind == DEVICE for ln in device_model_cards(g)]
     for path in paths:
         out.append(f"* model card copied from {Path(path).name}")
         out.extend(ln for ln in Path(path).read_text().splitlines() if ln.strip())
