@@ -87,8 +87,14 @@ FORMATTERS: dict[str, Callable[[ElementGroup, np.ndarray, np.ndarray], list[str]
 def model_cards(ir: CircuitIR) -> list[str]:
     """The model cards the devices use, copied in whole, so a netlist stands alone
     (user devices: see :mod:`spicebar.netlist.device_cards`)."""
-    paths = sorted({str(g.model) for g in ir.devices if g.model is not None and g.kind != DEVICE})
-    out = [ln for g in ir.devices if g.kind == DEVICE for ln in device_model_cards(g)]
+    return group_model_cards(ir.devices)
+
+
+def group_model_cards(devices: Sequence[ElementGroup]) -> list[str]:
+    """:func:`model_cards` of the device groups ``devices`` (also for circuits other than
+    an array: the device characterisation of :mod:`spicebar.engines.characterise`)."""
+    paths = sorted({str(g.model) for g in devices if g.model is not None and g.kind != DEVICE})
+    out = [ln for g in devices if g.kind == DEVICE for ln in device_model_cards(g)]
     for path in paths:
         out.append(f"* model card copied from {Path(path).name}")
         out.extend(ln for ln in Path(path).read_text().splitlines() if ln.strip())
