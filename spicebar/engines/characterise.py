@@ -9,7 +9,7 @@ has no closed form in spicebar, measured in ngspice (the edge where it runs).
   bulk at ground; the currents into drain and source are both read.
 
 ``R`` and the 2-D range come from the fixed voltages of the circuit (inputs, readout
-bias, ground), rounded up on :data:`RANGE_LADDER`, so that nearby inputs share one
+bias, ground; every node voltage lies between them), rounded up on :data:`RANGE_LADDER`, so that nearby inputs share one
 table. Tables are cached on disk by the content hash of everything they depend on
 (device file, parameters, card, grid): a second run reads them back.
 """
@@ -37,7 +37,8 @@ from .ngspice.engine import DEFAULT_TIMEOUT_S, run_folder, run_worker
 POINTS_1D = 2001
 POINTS_2D = 121
 #: Voltage bounds of the tables are rounded up to one of these (volts).
-RANGE_LADDER = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+RANGE_LADDER = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0,
+                30.0, 50.0, 75.0, 100.0)
 #: At most this many distinct parameter sets per device (one table each).
 MAX_TABLES = 4096
 #: Version of the table format and measurement: part of every cache key.
@@ -55,9 +56,9 @@ def needs_tables(ir: CircuitIR) -> bool:
 
 def _ladder(x: float) -> float:
     for r in RANGE_LADDER:
-        if r >= 1.02 * x:
+        if r >= x:  # every node lies between the held voltages: the grid covers them
             return r
-    raise SpecError("inputs", f"reach {x:g} V", f"at most {RANGE_LADDER[-1] / 1.02:g} V for "
+    raise SpecError("inputs", f"reach {x:g} V", f"at most {RANGE_LADDER[-1]:g} V for "
                     "devices followed by a table")
 
 
@@ -210,7 +211,7 @@ def mos_table(g: ElementGroup, vg: np.ndarray, lo: float, hi: float,
     step = (hi - lo) / (POINTS_2D - 1)
     lines = [f"* spicebar: characterisation of the MOSFET card {Path(str(g.model)).name}",
              _options(), *group_model_cards([probe]), "vd d 0 dc 0", "vsrc s 0 dc 0",
-             *(f"vg_{k} g_{k} 0 dc {unique[k, 0]!r}" for k in range(t)),
+             *(f"vg_{k} g_{k} 0 dc {float(unique[k, 0])!r}" for k in range(t)),
              *(f"vmd_{k} d d_{k} dc 0" for k in range(t)),
              *(f"vms_{k} s s_{k} dc 0" for k in range(t)),
              *FORMATTERS[NMOS](probe, names, probe.value),
