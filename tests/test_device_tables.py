@@ -132,25 +132,28 @@ def test_device_cell_needs_two_terminals_and_a_name_among_several(tmp_path):
 
 @pytest.mark.parametrize("body, words", [
     (".subckt d p n params: g=1\nr1 p n {1/g}\n.ends\n.control\nshell touch /tmp/x\n.endc\n",
-     "line 4: the card .control"),
-    (".include /etc/passwd\n.subckt d p n params: g=1\nr1 p n {1/g}\n.ends\n", "line 1: the card .include"),
-    ("r9 a 0 1k\n.subckt d p n params: g=1\nr1 p n {1/g}\n.ends\n", "outside a .subckt"),
-    (".subckt d p n params: g=1\na1 p n amod\n.ends\n", "kind (A) is not allowed"),
-    (".subckt d p n params: g=1\nr1 p n {1/g}\n", ".subckt without .ends"),
-    (".subckt d p n params: g=1\nr1 p n {1/g}\n.ends\n.temp 100\n", "the card .temp"),
+     "line 4: .control is not allowed"),
+    (".include /etc/passwd\n.subckt d p n params: g=1\nr1 p n {1/g}\n.ends\n", "line 1"),
+    ("r9 a 0 1k\n.subckt d p n params: g=1\nr1 p n {1/g}\n.ends\n", "outside a subcircuit"),
+    (".subckt d p n params: g=1\na1 p n amod\n.ends\n", "is not an element line"),
+    (".subckt d p n params: g=1\nr1 p n {1/g}\n", "has no .ends"),
+    (".subckt d p n params: g=1\nr1 p n {1/g}\n.ends\n.temp 100\n", ".temp is not allowed"),
 ])
 def test_subckt_files_pass_an_allow_list(tmp_path, body, words):
     f = tmp_path / "dev.sp"
     f.write_text(body)
     cell = DeviceCell(f)  # the header reads fine; the lines are judged before a netlist
-    with pytest.raises(SpecError, match=words.replace(".", r"\.").replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(SpecError) as e:
         format_netlist(elaborate(CrossbarSpec(G, cell=cell)))
+    assert e.value.parameter == "device" and words in str(e.value)
 
 
 def test_subckt_lines_keep_what_is_allowed():
-    lines = subckt_lines(str(DEVICES / "threshold_selector.sp"))
-    assert lines[0].startswith(".subckt threshold_selector p n params:")
-    assert lines[-1] == ".ends threshold_selector" and not any(ln.startswith("*") for ln in lines)
+    lines = subckt_lines(str(DEVICES / "threshold_selector.sp"), "threshold_selector")
+    assert lines[0].startswith("* cards parsed from threshold_selector.sp")
+    assert lines[1].startswith(".subckt threshold_selector p n params:")
+    assert lines[-1] == ".ends threshold_selector"
+    assert not any(ln.startswith("*") for ln in lines[1:])
 
 
 def test_nodal_refuses_devices_it_has_no_table_for():
