@@ -198,3 +198,48 @@ def test_compare_json_on_a_device_array(ngspice_ready, rng, tmp_path, capsys):
                  str(DEVICES / "sinh_cell.va"), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert "decomposition" in d
+
+
+LINEAR = ".subckt lin p n params: g=1e-5\nr1 p n {1/g}\n.ends lin\n"
+
+
+def test_two_linear_devices_in_series_are_the_passive_array_of_their_series_conductance(
+        ngspice_ready, rng, tmp_path):
+    """Analytic limit of the 1S1R of two user devices: linear selector g_s in series with
+    linear memory devices G is the passive array of 1 / (1/g_s + 1/G), in both engines
+    (the same linear system: ENGINE-level agreement up to the table's interpolation, which
+    is exact for a straight line up to rounding)."""
+    f = tmp_path / "lin.sp"
+    f.write_text(LINEAR)
+    g = random_conductances(rng, 5, 4)
+    v = rng.uniform(-0.3, 0.5, (2, 5))
+    g_s = 2e-4
+    cell = DeviceCell(f, selector=DeviceCell(f, params={"g": g_s}))
+    res = simulate_all(CrossbarSpec(g, r_wl=1.0, r_bl=1.0, cell=cell), v, ("ideal", "nodal", "ngspice"))
+    passive = simulate(CrossbarSpec(1 / (1 / g_s + 1 / g), r_wl=1.0, r_bl=1.0), v, "nodal")
+    for engine in ("nodal", "ngspice"):
+        assert rel(res[engine].currents, passive.currents) < DEVICE_VS_BUILTIN_REL, engine
+    np.testing.assert_allclose(res["ideal"].currents, v @ (1 / (1 / g_s + 1 / g)),
+                               rtol=DEVICE_VS_BUILTIN_REL)
+    assert set(res["nodal"].info["device_tables"]) == {"xsel", "xcell"}
+
+
+def test_1s1r_of_a_threshold_selector_and_a_gap_rram(ngspice_ready, rng):
+    """The documented 1S1R of two user devices, from the CLI's flags' Python twin."""
+    sel = DeviceCell(DEVICES / "threshold_selector.sp", params={"g": 1e-3, "vth": 0.4})
+    cell = DeviceCell(DEVICES / "stanford_rram_read.va", cell_param="gap", selector=sel)
+    gap = rng.uniform(0.3e-9, 1.5e-9, (6, 6))
+    v = rng.uniform(0.0, 1.2, (2, 6))
+    res = simulate_all(CrossbarSpec(gap, r_wl=2.0, r_bl=2.0, cell=cell), v, ("nodal", "ngspice"))
+    assert rel(res["nodal"].currents, res["ngspice"].currents) < DEVICE_TABLE_REL
+    scale = np.abs(res["ngspice"].cell_currents).max()
+    np.testing.assert_allclose(res["nodal"].cell_currents, res["ngspice"].cell_currents, rtol=0,
+                               atol=DEVICE_TABLE_REL * scale)
+
+
+def test_cell_parameter_is_refused_in_params_of_the_cell_but_not_of_a_selector():
+    with pytest.raises(SpecError, match="the cell parameter"):
+        CrossbarSpec([[1e-5]], cell=DeviceCell(DEVICES / "sinh_cell.sp", params={"g": 1e-5}))
+    sel = DeviceCell(DEVICES / "sinh_cell.sp", params={"g": 1e-4})
+    assert sel.fixed_value() == 1e-4
+    CrossbarSpec([[1e-5]], cell=DeviceCell(DEVICES / "sinh_cell.va", selector=sel))

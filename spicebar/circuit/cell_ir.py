@@ -59,8 +59,16 @@ def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.nda
                                    param=np.full(g.size, v0))])
     if isinstance(cell, DeviceCell):
         prefix = "ncell" if cell.is_va else "xcell"
-        return CellParts([], [_grp(DEVICE, prefix, labels, wl, bl, g,
-                                   f"{cell.describe()} (value = {cell.cell_param})", model=cell)])
+        if cell.selector is None:
+            return CellParts([], [_grp(DEVICE, prefix, labels, wl, bl, g,
+                                       f"{cell.describe()} (value = {cell.cell_param})", model=cell)])
+        mid = nodes.block("mid", (rows, cols))
+        s = cell.selector
+        sel = _grp(DEVICE, "nsel" if s.is_va else "xsel", labels, wl, mid,
+                   np.full(g.size, s.fixed_value()), f"selectors: {s.describe_fixed()}", model=s)
+        mem = _grp(DEVICE, prefix, labels, mid, bl, g,
+                   f"memory devices: {cell.name}, {cell.cell_param} = G[i, j]", model=cell)
+        return CellParts([], [sel, mem], mid=mid)
     mid = nodes.block("mid", (rows, cols))
     if isinstance(cell, SelectorCell):
         sel = _grp(SINH, "bsel", labels, wl, mid, np.full(g.size, cell.i_s_amp),

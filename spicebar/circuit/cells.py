@@ -198,6 +198,8 @@ def validate_cell(value) -> Cell:
     if not isinstance(value, (PassiveCell, NonlinearCell, SelectorCell, TransistorCell, DeviceCell)):
         raise SpecError("cell", f"is {value!r}", "PassiveCell(), NonlinearCell(...), "
                         "SelectorCell(...), TransistorCell(...) or DeviceCell(...)")
+    if isinstance(value, DeviceCell):
+        value.check_as_cell()
     return value
 
 

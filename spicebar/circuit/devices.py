@@ -201,13 +201,19 @@ class DeviceCell:
         name: module or subcircuit name; default the file's only one.
         params: fixed device parameters ``{name: value}`` (SI units, as the model
             declares them), the same for every cell.
-        cell_param: the device parameter that takes ``G[i, j]`` (default ``g``).
+        cell_param: the device parameter that takes ``G[i, j]`` (default ``g``); as the
+            array's cell it may not also be in ``params``.
+        selector: another DeviceCell in series, from the word line to the internal node
+            ``mid_i_j`` (a 1S1R of two user devices; this device then runs from ``mid_i_j``
+            to the bit line). The selector is the same in every cell: its ``cell_param``
+            takes the value in its ``params``, or its declared default.
     """
 
     path: Union[str, Path]
     name: Optional[str] = None
     params: Union[Mapping, tuple] = ()
     cell_param: str = "g"
+    selector: Optional["DeviceCell"] = None
     header: DeviceHeader = field(init=False, repr=False, compare=False)
     kind = "device"
 
@@ -233,9 +239,28 @@ class DeviceCell:
             if k not in header.params:
                 raise SpecError("device_params", f"names {k!r}: {header.name} has no such "
                                 "parameter", ", ".join(header.params) or "(it declares none)")
-            if k == cp:
-                raise SpecError("device_params", f"sets {k!r}, the cell parameter",
-                                f"any parameter but {cp} (it takes G[i, j])")
+        if self.selector is not None:
+            if not isinstance(self.selector, DeviceCell) or self.selector.selector is not None:
+                raise SpecError("selector", f"is {self.selector!r}",
+                                "a DeviceCell (two-terminal, without a selector of its own) or None")
+            self.selector.fixed_value()  # refuses a selector whose cell parameter has no value
+
+    def check_as_cell(self) -> None:
+        """Refuse a value in ``params`` for ``cell_param`` (G[i, j] takes it): called where
+        this device becomes the array's cell."""
+        if self.cell_param in dict(self.params):
+            raise SpecError("device_params", f"sets {self.cell_param!r}, the cell parameter",
+                            f"any parameter but {self.cell_param} (it takes G[i, j])")
+
+    def fixed_value(self) -> float:
+        """The value of ``cell_param`` where this device is the same in every cell (a
+        selector): from ``params``, else the declared default."""
+        given = dict(self.params)
+        value = given.get(self.cell_param, self.header.params.get(self.cell_param))
+        if value is None:
+            raise SpecError("selector", f"{self.name} declares no numeric default for "
+                            f"{self.cell_param}", f"params={{{self.cell_param!r}: value}}")
+        return float(value)
 
     @property
     def is_va(self) -> bool:
@@ -249,5 +274,15 @@ class DeviceCell:
     def describe(self) -> str:
         fixed = ", ".join(f"{k}={v:g}" for k, v in self.params)
         what = "Verilog-A module" if self.is_va else "subcircuit"
-        return (f"device cells: {what} {self.name} from {Path(self.path).name}, "
+        text = (f"device cells: {what} {self.name} from {Path(self.path).name}, "
                 f"{self.cell_param} = G[i, j]" + (f", {fixed}" if fixed else ""))
+        if self.selector is not None:
+            text += "; in series with the selector " + self.selector.describe_fixed()
+        return text
+
+    def describe_fixed(self) -> str:
+        """One line for this device as a selector (the same in every cell)."""
+        params = dict(self.params)
+        params[self.cell_param] = self.fixed_value()
+        return (f"{self.name} from {Path(self.path).name} ("
+                + ", ".join(f"{k}={v:g}" for k, v in sorted(params.items())) + ")")

@@ -2,6 +2,7 @@
 
     spicebar simulate -G G.npy -V V.npy --cell device --device models/devices/sinh_cell.va \\
         [--device-name NAME] [--device-param NAME=VALUE ...] [--device-cell-param NAME] \\
+        [--selector-device FILE [--selector-name NAME] [--selector-param NAME=VALUE ...]] \\
         [--allow-approximate-cells] --engine nodal -o r.npz
 """
 
@@ -24,12 +25,19 @@ def add_device_flags(g: argparse._ArgumentGroup) -> None:
                    help="device: a fixed device parameter, SI units (repeatable)")
     g.add_argument("--device-cell-param", default=None, metavar="NAME",
                    help="device: the parameter that takes G[i, j] (default g)")
+    g.add_argument("--selector-device", default=None, metavar="FILE",
+                   help="device: a second device file in series, word line -> selector -> "
+                        "device -> bit line (a 1S1R of two user devices)")
+    g.add_argument("--selector-name", default=None, metavar="NAME",
+                   help="selector: module or subcircuit name (default: the file's only one)")
+    g.add_argument("--selector-param", action="append", default=None, metavar="NAME=VALUE",
+                   help="selector: a device parameter, SI units (repeatable; the same in every cell)")
     g.add_argument("--allow-approximate-cells", action="store_true",
                    help="nodal engine: where a cell can be neither followed exactly nor measured "
                         "in ngspice, permit a stand-in (printed); default: refuse")
 
 
-def _params(items) -> dict:
+def _params(items, flag: str = "--device-param") -> dict:
     out = {}
     for item in items or ():
         name, sep, value = str(item).partition("=")
@@ -38,8 +46,7 @@ def _params(items) -> dict:
         except ValueError:
             x = math.nan
         if not sep or not name.strip() or not math.isfinite(x):
-            raise SpecError("--device-param", f"is {item!r}", "NAME=VALUE with a finite number, "
-                            "e.g. v0=0.25")
+            raise SpecError(flag, f"is {item!r}", "NAME=VALUE with a finite number, e.g. v0=0.25")
         out[name.strip()] = x
     return out
 
@@ -49,14 +56,23 @@ def device_cell_params(args) -> dict:
     if args.device is None:
         raise SpecError("--device", "is missing: --cell device needs the device file",
                         "a .va file or a SPICE file with a .subckt")
+    selector = None
+    if args.selector_device is not None:
+        from ..circuit.devices import DeviceCell
+        selector = DeviceCell(args.selector_device, name=args.selector_name,
+                              params=_params(args.selector_param, "--selector-param"))
+    elif args.selector_name is not None or args.selector_param is not None:
+        raise SpecError("--selector-name/--selector-param", "were given without --selector-device",
+                        "only with --selector-device FILE")
     return {"path": args.device, "name": args.device_name, "params": _params(args.device_param),
-            "cell_param": args.device_cell_param}
+            "cell_param": args.device_cell_param, "selector": selector}
 
 
 def check_device_flags(args) -> None:
     """Refuse ``--device*`` flags without ``--cell device`` (they would be ignored)."""
     if args.cell != "device":
-        for flag in ("device", "device_name", "device_param", "device_cell_param"):
+        for flag in ("device", "device_name", "device_param", "device_cell_param",
+                     "selector_device", "selector_name", "selector_param"):
             if getattr(args, flag, None) is not None:
                 raise SpecError(f"--{flag.replace('_', '-')}", f"was given with --cell {args.cell}",
                                 "only with --cell device")

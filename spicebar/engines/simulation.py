@@ -96,13 +96,18 @@ def _measured_cells(spec: CrossbarSpec, engine: str) -> bool:
 
 def _ideal_measured(spec: CrossbarSpec, v: np.ndarray, operation, ir: CircuitIR) -> SimulationResult:
     """The ideal engine for user devices: ``V @ G_ss``, ``G_ss`` each cell's small-signal
-    conductance at 0 V, measured (the device parameter ``G[i, j]`` need not be one)."""
+    conductance at 0 V, measured (the device parameter ``G[i, j]`` need not be one); a
+    selector and a memory device in series combine as ``1 / (1/g_sel + 1/g_mem)``."""
     from dataclasses import replace
 
     from ..circuit.ir import DEVICE
-    g = next(g for g in ir.devices if g.kind == DEVICE)
-    gss = np.zeros((spec.rows, spec.cols))
-    gss[g.labels[:, 0], g.labels[:, 1]] = g.table.small_signal_conductance()
+    resistance = np.zeros((spec.rows, spec.cols))
+    for g in ir.devices:
+        if g.kind == DEVICE:
+            with np.errstate(divide="ignore"):
+                resistance[g.labels[:, 0], g.labels[:, 1]] += 1.0 / g.table.small_signal_conductance()
+    with np.errstate(divide="ignore"):
+        gss = 1.0 / resistance
     if not np.all(gss > 0):
         raise SpecError("cell", "has a cell whose measured small-signal conductance at 0 V is "
                         f"{gss.min():g} S", "devices that conduct at 0 V (the ideal reference "

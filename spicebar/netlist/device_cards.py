@@ -44,26 +44,28 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _param_text(cell: DeviceCell) -> str:
-    return "".join(f" {k}={v!r}" for k, v in cell.params)
+    """The fixed parameters (a selector's cell parameter is written from the group's value)."""
+    return "".join(f" {k}={v!r}" for k, v in cell.params if k != cell.cell_param)
 
 
-def device_model_cards(g: ElementGroup) -> list[str]:
-    """The cards a user-device group needs: the subcircuit, or the OSDI load and one
-    ``.model`` card per distinct value of the cell parameter."""
+def device_card_parts(g: ElementGroup) -> tuple[tuple, list[str], list[str]]:
+    """``(key, load, models)``: the lines that load the device's definition (the same for
+    every group with the same ``key``: write them once) and the group's own ``.model`` cards."""
     cell: DeviceCell = g.model
     safe = comment_text(Path(cell.path).name)  # a file name never reaches a netlist raw
     if not cell.is_va:
-        return [f"* device subcircuit {cell.name}", *subckt_lines(cell.path, cell.name)]
+        return (("subckt", cell.path, cell.name), [f"* device subcircuit {cell.name}",
+                                                   *subckt_lines(cell.path, cell.name)], [])
     lib = osdi_path(cell.path)
     if not _SAFE_PATH.match(str(lib)):
         raise SpecError("SPICEBAR_CACHE_DIR", f"gives the OSDI path {str(lib)!r}, which ngspice "
                         "would split", "a cache folder whose path has no spaces or quotes")
     unique, _ = _distinct(g.value)
-    lines = [f"* device {cell.name}: Verilog-A {safe}, compiled to OSDI (content-hash cache)",
-             ".control", f"pre_osdi {lib}", ".endc"]
-    lines += [f".model {_model_name(g, k)} {cell.name} {cell.cell_param}={v!r}{_param_text(cell)}"
+    load = [f"* device {cell.name}: Verilog-A {safe}, compiled to OSDI (content-hash cache)",
+            ".control", f"pre_osdi {lib}", ".endc"]
+    models = [f".model {_model_name(g, k)} {cell.name} {cell.cell_param}={v!r}{_param_text(cell)}"
               for k, v in enumerate(unique.tolist())]
-    return lines
+    return ("osdi", str(lib)), load, models
 
 
 def _model_name(g: ElementGroup, k: int) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..circuit.ir import CAPACITOR, DEVICE, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
 from .cards import comment_text
-from .device_cards import device_model_cards, format_devices
+from .device_cards import device_card_parts, format_devices
 
 #: Simulator options written into every netlist. reltol/abstol/vntol only decide
 #: when Newton stops; a linear network converges on the second iteration, so the
@@ -97,7 +97,13 @@ def group_model_cards(devices: Sequence[ElementGroup]) -> list[str]:
     an array: the device characterisation of :mod:`spicebar.engines.characterise`)."""
     from .cards import read_card_file
     paths = sorted({str(g.model) for g in devices if g.model is not None and g.kind != DEVICE})
-    out = [ln for g in devices if g.kind == DEVICE for ln in device_model_cards(g)]
+    out, loaded = [], set()
+    for g in devices:  # a definition used by two groups (selector and memory device): once
+        if g.kind == DEVICE:
+            key, load, models = device_card_parts(g)
+            out.extend(load if key not in loaded else [])
+            out.extend(models)
+            loaded.add(key)
     for path in paths:
         out.extend(read_card_file(path, "model").netlist_lines())
     return out
