@@ -42,6 +42,8 @@ KCL_TOL_REL = 1e-9  # KCL residual at every node, relative to the largest elemen
 #: no longer halves, below this, with KCL met, is accepted (the currents are then exact to
 #: KCL_TOL_REL; the floating node voltages to about the step).
 STAGNATION_V = 1e-6
+#: Step halvings of the damped Newton for tabled devices (see ``_damped``).
+MAX_HALVINGS = 12
 
 
 def _limit_sinh(v_new: np.ndarray, v_old: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -134,6 +136,23 @@ class _System:
         return max(s, np.finfo(float).tiny)
 
 
+def _damped(system: _System, v: np.ndarray, dv: np.ndarray, alpha: float, r0: float) -> float:
+    """Backtracking on the KCL residual for tabled devices (which have no voltage limiting,
+    unlike sinh devices): halve the step until the residual's 2-norm falls (Armijo, 1e-4),
+    at most :data:`MAX_HALVINGS` times. A full step that reduces it is kept as it is; where
+    no step lowers it (the residual is at rounding level) the full step is taken too."""
+    u = system.unknown
+    full = alpha
+    for _ in range(MAX_HALVINGS):
+        trial = v.copy()
+        trial[u] += alpha * dv
+        r1 = float(np.linalg.norm(system.evaluate(trial, None)[0][u]))
+        if r1 <= (1.0 - 1e-4 * alpha) * r0:
+            return alpha
+        alpha *= 0.5
+    return full
+
+
 def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.ndarray, dict]:
     """Solve one operating point from ``v0`` (``(n_nodes,)``, fixed nodes set); returns v, report."""
     v = v0.copy()
@@ -154,6 +173,8 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.n
             raise SolverError(f"Newton step is not finite at iteration {it} of input vector {vector}")
         big = float(np.abs(dv).max(initial=0.0))
         alpha = min(1.0, MAX_STEP_V / big) if big > 0 else 1.0
+        if system.tabled and not system.sinh:
+            alpha = _damped(system, v, dv, alpha, float(np.linalg.norm(inj[u])))
         v[u] += alpha * dv
         prev_step, step = step, alpha * big
         limited = False
