@@ -97,9 +97,9 @@ BSIM4_VS_LEVEL1_REL = 0.05
 #: column current. Issue target 1e-4; measured 2.4e-6 at 16x16.
 BSIM4_TABLE_REL = 1e-4
 
-#: A user device followed by its 1-D table (cubic spline on 2001 points over [-R, R]):
-#: for the sinh cell the spline's relative error is ~(h/v0)^4/384 ~ 1e-12 (h = 1 mV,
-#: v0 = 0.25 V), far below Newton's stopping rule; issue targets: 1e-5 between the
+#: A user device followed by its 1-D table (cubic spline on 1001 points over [-R, R]):
+#: for the sinh cell the spline's relative error is ~(h/v0)^4/384 ~ 1e-11 (h = 2 mV at
+#: R = 1 V, v0 = 0.25 V), far below Newton's stopping rule; issue targets: 1e-5 between the
 #: engines, 1e-6 against the built-in nonlinear cell. Measured 1e-11 to 1e-14.
 DEVICE_TABLE_REL = 1e-5
 DEVICE_VS_BUILTIN_REL = 1e-6

@@ -34,7 +34,7 @@ from .ngspice.engine import DEFAULT_TIMEOUT_S, run_folder, run_worker
 
 #: Grid sizes: 1-D (odd, so every other point is a grid of its own for the error estimate)
 #: and per axis of the 2-D grid.
-POINTS_1D = 2001
+POINTS_1D = 1001
 POINTS_2D = 121
 #: Voltage bounds of the tables are rounded up to one of these (volts).
 RANGE_LADDER = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0,
