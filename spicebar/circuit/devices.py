@@ -38,7 +38,8 @@ VA_SUFFIXES = (".va", ".vams")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 _VA_MODULE = re.compile(r"\bmodule\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*;(.*?)\bendmodule\b", re.S)
-_VA_PARAM = re.compile(r"\bparameter\s+(?:real|integer)?\s*([A-Za-z_]\w*)\s*=\s*([^;\s]+)")
+_VA_PARAM = re.compile(r"\bparameter\s+(?:real|integer)?\s*([A-Za-z_]\w*)\s*=\s*(.*?)\s*"
+                       r"(?:\bfrom\b|\bexclude\b|;)", re.S)
 _SPICE_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
