@@ -118,15 +118,26 @@ def test_device_cell_refuses_bad_input(kwargs, parameter, words):
     assert e.value.parameter == parameter and words in str(e.value)
 
 
-def test_device_cell_needs_two_terminals_and_a_name_among_several(tmp_path):
-    f = tmp_path / "two.sp"
+def test_device_cell_terminals_gate_voltages_and_a_name_among_several(tmp_path):
+    f = tmp_path / "three.sp"
     f.write_text(".subckt a p n params: g=1\nr1 p n {1/g}\n.ends\n"
-                 ".subckt b d g s params: g=1\nr1 d s {1/g}\n.ends\n")
-    with pytest.raises(SpecError, match="holds 2 devices"):
+                 ".subckt b d g s params: g=1\nr1 d s {1/g}\n.ends\n"
+                 ".subckt c d x s params: g=1\nr1 d s {1/g}\n.ends\n")
+    with pytest.raises(SpecError, match="holds 3 devices"):
         DeviceCell(f)
     with pytest.raises(SpecError, match="3 terminals"):
+        DeviceCell(f, name="c")  # three terminals, none of them a gate
+    with pytest.raises(SpecError) as e:
         DeviceCell(f, name="b")
+    assert e.value.parameter == "vg_on_volt" and "gate terminal" in str(e.value)
+    with pytest.raises(SpecError) as e:
+        DeviceCell(f, name="a", vg_on_volt=1.0)
+    assert e.value.parameter == "vg_on_volt"
+    with pytest.raises(SpecError) as e:
+        DeviceCell(f, name="b", vg_on_volt=9.0)
+    assert "-5..5" in str(e.value)
     assert DeviceCell(f, name="A").name == "a"
+    assert DeviceCell(f, name="b", vg_on_volt=1.2).gated
 
 
 @pytest.mark.parametrize("body, words", [

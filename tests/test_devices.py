@@ -11,7 +11,7 @@ from spicebar.circuit.cells import NonlinearCell, TransistorCell
 from spicebar.circuit.devices import DeviceCell, osdi_path
 from spicebar.circuit.elaboration import elaborate
 from spicebar.circuit.iv_models import MODELS_DIR
-from spicebar.circuit.operation import VmmOperation
+from spicebar.circuit.operation import ReadOperation, VmmOperation
 from spicebar.cli.main import main
 from spicebar.engines import characterise as ch
 from spicebar.engines.ngspice import openvaf
@@ -19,7 +19,7 @@ from spicebar.errors import SimulatorSetupError, SpecError
 
 from .conftest import random_conductances
 from .tolerances import (BSIM4_TABLE_REL, BSIM4_VS_LEVEL1_REL, DEVICE_TABLE_REL,
-                         DEVICE_VS_BUILTIN_REL)
+                         DEVICE_VS_BUILTIN_REL, GATED_TABLE_REL)
 
 pytestmark = pytest.mark.ngspice
 DEVICES = MODELS_DIR / "devices"
@@ -243,3 +243,31 @@ def test_cell_parameter_is_refused_in_params_of_the_cell_but_not_of_a_selector()
     sel = DeviceCell(DEVICES / "sinh_cell.sp", params={"g": 1e-4})
     assert sel.fixed_value() == 1e-4
     CrossbarSpec([[1e-5]], cell=DeviceCell(DEVICES / "sinh_cell.va", selector=sel))
+
+
+#: A 1T1R cell as one three-terminal subcircuit: the memory element 1/g, then an NMOS with
+#: the parameters of models/nmos_level1.lib (the built-in 1T1R's card).
+GATED_1T1R = """.subckt t1r d g s params: g=1e-5
+r1 d x {1/g}
+m1 x g s 0 nl1 w=1e-6 l=0.18e-6
+.model nl1 nmos (level=1 vto=0.5 kp=387e-6 gamma=0.4 phi=0.8 lambda=0.1 tox=4e-9 ld=0 is=0 js=0)
+.ends t1r
+"""
+
+
+@pytest.mark.parametrize("op", [None, ReadOperation(row=1, col=3, v_read_volt=0.3, scheme="v3")])
+def test_a_gated_user_device_is_the_built_in_1t1r(ngspice_ready, rng, tmp_path, op):
+    """A user device with a gate terminal on the row's gate line, followed by its 2-D
+    tables, against the built-in level-1 1T1R whose equations spicebar has exactly."""
+    f = tmp_path / "t1r.sp"
+    f.write_text(GATED_1T1R)
+    g = random_conductances(rng, 6, 6)
+    v = None if op is not None else rng.uniform(0.0, 0.6, (2, 6))
+    spec = CrossbarSpec(g, r_wl=2.0, r_bl=2.0, cell=DeviceCell(f, vg_on_volt=1.8))
+    res = simulate_all(spec, v, ("nodal", "ngspice"), operation=op)
+    builtin = simulate(CrossbarSpec(g, r_wl=2.0, r_bl=2.0, cell=TransistorCell(vg_on_volt=1.8)),
+                       v, "nodal", operation=op)
+    assert rel(res["ngspice"].currents, builtin.currents) < DEVICE_VS_BUILTIN_REL
+    assert rel(res["nodal"].currents, builtin.currents) < GATED_TABLE_REL
+    assert rel(res["nodal"].currents, res["ngspice"].currents) < GATED_TABLE_REL
+    assert res["nodal"].info["device_tables"]["xcell"]["points"] == [ch.POINTS_2D] * 2

@@ -59,6 +59,14 @@ def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.nda
                                    param=np.full(g.size, v0))])
     if isinstance(cell, DeviceCell):
         prefix = "ncell" if cell.is_va else "xcell"
+        if cell.gated:
+            gl = nodes.block("gl", (rows,))
+            vg = np.where(gated_off, cell.vg_off_volt, cell.vg_on_volt)
+            gates = _grp(VSOURCE, "vg", np.arange(rows), gl, np.zeros(rows, int), vg,
+                         "gate lines (vg_on / vg_off per row)")
+            dev = _grp(DEVICE, prefix, labels, wl, bl, g, f"{cell.describe()} (value = "
+                       f"{cell.cell_param})", model=cell, node_g=np.repeat(gl, cols))
+            return CellParts([], [dev], gates=gates)
         if cell.selector is None:
             return CellParts([], [_grp(DEVICE, prefix, labels, wl, bl, g,
                                        f"{cell.describe()} (value = {cell.cell_param})", model=cell)])

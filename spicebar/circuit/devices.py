@@ -1,7 +1,8 @@
-"""User devices as cells: a two-terminal Verilog-A model or SPICE ``.subckt`` from a file.
+"""User devices as cells: a Verilog-A model or SPICE ``.subckt`` from a file.
 
 :class:`DeviceCell` puts the user's device between the word line (its first terminal)
-and the bit line (its second) of every cell. ``G[i, j]`` goes into the device
+and the bit line (its second) of every cell; a third terminal named ``gate`` (or ``g``)
+goes to the row's gate line, driven like the 1T1R's. ``G[i, j]`` goes into the device
 parameter named by ``cell_param`` (default ``g``): a device whose state is a gap or a
 filament radius takes that array as it is.
 
@@ -33,6 +34,9 @@ from ..errors import SpecError
 
 #: Suffix of Verilog-A sources; every other file is read as SPICE text.
 VA_SUFFIXES = (".va", ".vams")
+
+#: Names of the terminal that goes to the row's gate line.
+GATE_PORTS = ("gate", "g")
 
 #: Device and parameter names that may reach a netlist (no spaces, quotes or punctuation).
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -208,6 +212,8 @@ class DeviceCell:
             ``mid_i_j`` (a 1S1R of two user devices; this device then runs from ``mid_i_j``
             to the bit line). The selector is the same in every cell: its ``cell_param``
             takes the value in its ``params``, or its declared default.
+        vg_on_volt, vg_off_volt: gate-line voltages (volts, -5..5) of a device with a gate
+            terminal: selected rows and gated-off rows (a read's unselected rows).
     """
 
     path: Union[str, Path]
@@ -215,6 +221,8 @@ class DeviceCell:
     params: Union[Mapping, tuple] = ()
     cell_param: str = "g"
     selector: Optional["DeviceCell"] = None
+    vg_on_volt: Optional[float] = None
+    vg_off_volt: float = 0.0
     header: DeviceHeader = field(init=False, repr=False, compare=False)
     kind = "device"
 
@@ -225,10 +233,13 @@ class DeviceCell:
         object.__setattr__(self, "name", header.name)
         if not _NAME.match(header.name):
             raise SpecError("device_name", f"is {header.name!r}", "letters, digits and _")
-        if len(header.ports) != 2:
+        gates = [q for q in header.ports if q in GATE_PORTS]
+        if not (len(header.ports) == 2 or (len(header.ports) == 3 and len(gates) == 1)):
             raise SpecError("device", f"{header.name} has {len(header.ports)} terminals "
                             f"({', '.join(header.ports)})",
-                            "two terminals (first on the word line, second on the bit line)")
+                            "two terminals (first on the word line, second on the bit line), "
+                            "or three of which one is named gate or g (on the row's gate line)")
+        self._check_gate_voltages(bool(gates))
         params = _param_items(self.params)
         object.__setattr__(self, "params", params)
         cp = str(self.cell_param).lower()
@@ -241,10 +252,36 @@ class DeviceCell:
                 raise SpecError("device_params", f"names {k!r}: {header.name} has no such "
                                 "parameter", ", ".join(header.params) or "(it declares none)")
         if self.selector is not None:
-            if not isinstance(self.selector, DeviceCell) or self.selector.selector is not None:
+            if (not isinstance(self.selector, DeviceCell) or self.selector.selector is not None
+                    or self.selector.gated or self.gated):
                 raise SpecError("selector", f"is {self.selector!r}",
-                                "a DeviceCell (two-terminal, without a selector of its own) or None")
+                                "a two-terminal DeviceCell without a selector of its own, in "
+                                "series with a two-terminal device; or None")
             self.selector.fixed_value()  # refuses a selector whose cell parameter has no value
+
+    def _check_gate_voltages(self, gated: bool) -> None:
+        if not gated:
+            if self.vg_on_volt is not None:
+                raise SpecError("vg_on_volt", f"is given but {self.header.name} has no gate "
+                                "terminal", "only for a device with a terminal named gate or g")
+            return
+        if self.vg_on_volt is None:
+            raise SpecError("vg_on_volt", f"is missing: {self.header.name} has a gate terminal",
+                            "the gate-line voltage of selected rows in volts, e.g. 1.8")
+        for name in ("vg_on_volt", "vg_off_volt"):
+            x = getattr(self, name)
+            try:
+                f = float(x)
+            except (TypeError, ValueError):
+                f = math.nan
+            if isinstance(x, bool) or not math.isfinite(f) or abs(f) > 5.0:
+                raise SpecError(name, f"is {x!r} V", "a finite number in -5..5 V")
+            object.__setattr__(self, name, f)
+
+    @property
+    def gated(self) -> bool:
+        """Whether the device has a gate terminal (on the row's gate line)."""
+        return len(self.header.ports) == 3
 
     def check_as_cell(self) -> None:
         """Refuse a value in ``params`` for ``cell_param`` (G[i, j] takes it): called where
@@ -279,6 +316,8 @@ class DeviceCell:
                 f"{self.cell_param} = G[i, j]" + (f", {fixed}" if fixed else ""))
         if self.selector is not None:
             text += "; in series with the selector " + self.selector.describe_fixed()
+        if self.gated:
+            text += f"; gate lines at {self.vg_on_volt:g} V (off {self.vg_off_volt:g} V)"
         return text
 
     def describe_fixed(self) -> str:

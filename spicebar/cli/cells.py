@@ -21,9 +21,9 @@ def add_cell_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sel-i-read", type=float, default=None, metavar="A",
                    help="1s1r: selector current at --sel-v-read (default 1e-4)")
     g.add_argument("--vg-on", type=float, default=None, metavar="V",
-                   help="1t1r: gate-line voltage of selected rows (required for 1t1r)")
+                   help="1t1r, gated device: gate-line voltage of selected rows (required there)")
     g.add_argument("--vg-off", type=float, default=None, metavar="V",
-                   help="1t1r: gate-line voltage of gated-off rows (default 0)")
+                   help="1t1r, gated device: gate-line voltage of gated-off rows (default 0)")
     g.add_argument("--mos-model", default=None, metavar="CARD",
                    help="1t1r: level1, bsim4 (models/) or a .model file (default level1)")
     g.add_argument("--w", type=float, default=None, metavar="M", help="1t1r: channel width (default 1e-6)")

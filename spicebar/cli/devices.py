@@ -64,8 +64,11 @@ def device_cell_params(args) -> dict:
     elif args.selector_name is not None or args.selector_param is not None:
         raise SpecError("--selector-name/--selector-param", "were given without --selector-device",
                         "only with --selector-device FILE")
-    return {"path": args.device, "name": args.device_name, "params": _params(args.device_param),
-            "cell_param": args.device_cell_param, "selector": selector}
+    out = {"path": args.device, "name": args.device_name, "params": _params(args.device_param),
+           "cell_param": args.device_cell_param, "selector": selector}
+    if args.vg_on is not None or args.vg_off is not None:  # a device with a gate terminal
+        out.update(vg_on_volt=args.vg_on, vg_off_volt=args.vg_off)
+    return out
 
 
 def check_device_flags(args) -> None:

@@ -57,6 +57,8 @@ def cell_currents(ir: CircuitIR, v: np.ndarray) -> np.ndarray:
                 raise SpecError("cell", f"{d.model.name} device cells have no measured table, "
                                 "so their currents are unknown here",
                                 "results of simulate(...), which measures it")
+            if d.node_g is not None:  # gated: minus the current into the second terminal
+                return _scatter(ir, d, -d.table.evaluate(v[:, d.node_p], v[:, d.node_n])[3])
             return _scatter(ir, d, d.table.evaluate(v[:, d.node_p] - v[:, d.node_n],
                                                     np.broadcast_to(d.table.which, (v.shape[0], len(d))))[0])
     b = _group(ir, "bcell")

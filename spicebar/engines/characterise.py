@@ -4,9 +4,10 @@ has no closed form in spicebar, measured in ngspice (the edge where it runs).
 * A user device (:class:`~spicebar.circuit.devices.DeviceCell`): one DC sweep of its
   terminal voltage over ``[-R, R]`` (:data:`POINTS_1D` points), every distinct value of
   its cell parameter side by side in one netlist, each behind its own 0 V sense source.
-* A MOSFET whose card is not level 1 (the BSIM4 1T1R): a 2-D DC sweep of drain and
-  source voltage (:data:`POINTS_2D` per axis) at each distinct (gate voltage, W, L),
-  bulk at ground; the currents into drain and source are both read.
+* A MOSFET whose card is not level 1 (the BSIM4 1T1R), or a user device with a gate
+  terminal: a 2-D DC sweep of its two other terminals' voltages (:data:`POINTS_2D` per
+  axis) at each distinct (gate voltage, parameters), bulk at ground; the currents into
+  both terminals are read.
 
 ``R`` and the 2-D range come from the fixed voltages of the circuit (inputs, readout
 bias, ground; every node voltage lies between them), rounded up on :data:`RANGE_LADDER`, so that nearby inputs share one
@@ -27,6 +28,7 @@ import numpy as np
 from ..circuit.devices import cache_dir, content_hash
 from ..circuit.ir import DEVICE, NMOS, CircuitIR, ElementGroup
 from ..errors import SimulationError, SimulatorSetupError, SpecError
+from ..netlist.cards import comment_text
 from ..netlist.writer import FORMATTERS, NGSPICE_OPTIONS, group_model_cards
 from .nodal.stamps import mos_is_level1
 from .nodal.tables import Level1StandIn, Table1D, Table2D
@@ -85,6 +87,9 @@ def characterise(ir: CircuitIR, inputs: np.ndarray, *, allow_approximate_cells: 
     for g in ir.devices:
         if g.table is not None:
             pass  # measured already
+        elif g.kind == DEVICE and g.node_g is not None:
+            g = replace(g, table=gated_table(g, _gate_voltages(ir, g), -_ladder(-lo), _ladder(hi),
+                                             timeout_s))
         elif g.kind == DEVICE:
             r = _ladder(hi - lo)
             g = replace(g, table=device_table(g, -r, r, timeout_s))
@@ -188,43 +193,61 @@ def device_table(g: ElementGroup, lo: float, hi: float,
 
 def mos_table(g: ElementGroup, vg: np.ndarray, lo: float, hi: float,
               timeout_s: float = DEFAULT_TIMEOUT_S) -> Table2D:
-    """The 2-D table of an NMOS group over ``(V_d, V_s)`` in ``[lo, hi]^2`` volts at the gate
-    voltages ``vg`` (one per element), per distinct (gate voltage, W, L) (cached)."""
-    sets = np.stack([vg, g.value, g.param], 1)
+    """The 2-D table of an NMOS group (see :func:`gated_table`)."""
+    return gated_table(g, vg, lo, hi, timeout_s)
+
+
+def gated_table(g: ElementGroup, vg: np.ndarray, lo: float, hi: float,
+                timeout_s: float = DEFAULT_TIMEOUT_S) -> Table2D:
+    """The 2-D table over ``(V_p, V_n)`` in ``[lo, hi]^2`` volts of a gated group (an NMOS:
+    drain, source, bulk at ground; a user device with a gate terminal) at the gate
+    voltages ``vg`` (one per element), per distinct (gate voltage, parameters) (cached)."""
+    mos = g.kind == NMOS
+    second = g.param if mos else np.zeros(len(g))
+    sets = np.stack([vg, g.value, second], 1)
     unique, which = np.unique(sets, axis=0, return_inverse=True)
     grid = np.linspace(lo, hi, POINTS_2D)
-    card = Path(str(g.model)).read_bytes()
-    key = content_hash(TABLE_VERSION, card, unique.tobytes(), grid.tobytes())
-    path = _cache_file("mos", key)
-    where = (f"{POINTS_2D}x{POINTS_2D}-point ngspice DC sweep of V_d, V_s over [{lo:g}, {hi:g}] V, "
-             f"{len(unique)} (V_g, W, L) set(s)")
+    if mos:
+        what = f"the MOSFET card {comment_text(Path(str(g.model)).name)}"
+        source = (Path(str(g.model)).read_bytes(),)
+    else:
+        cell = g.model
+        what = cell.describe()
+        source = (cell.source_hash, cell.name, repr(cell.params), cell.cell_param)
+        if cell.is_va:
+            from .ngspice.openvaf import compile_va
+            compile_va(cell.path)
+    key = content_hash(TABLE_VERSION, g.kind, *source, unique.tobytes(), grid.tobytes())
+    path = _cache_file("mos" if mos else "gated", key)
+    where = (f"{POINTS_2D}x{POINTS_2D}-point ngspice DC sweep of V_p, V_n over [{lo:g}, {hi:g}] V, "
+             f"{len(unique)} (V_g, parameters) set(s)")
     if path.is_file():
         with np.load(path) as data:
             return Table2D(grid, grid, data["i_drain"], data["i_source"], which.ravel(),
                            f"{where}; cached {path}")
     t = len(unique)
-    probe = replace(g, prefix="macc", labels=np.arange(t), node_p=np.arange(4, 4 + t),
+    probe = replace(g, prefix=g.prefix, labels=np.arange(t), node_p=np.arange(4, 4 + t),
                     node_n=np.arange(4 + t, 4 + 2 * t), node_g=np.arange(4 + 2 * t, 4 + 3 * t),
-                    value=unique[:, 1], param=unique[:, 2], table=None)
+                    value=unique[:, 1], param=unique[:, 2] if mos else None, table=None)
     names = np.array(["0", "d", "s", "unused", *(f"d_{k}" for k in range(t)),
                       *(f"s_{k}" for k in range(t)), *(f"g_{k}" for k in range(t))], dtype=object)
     step = (hi - lo) / (POINTS_2D - 1)
-    lines = [f"* spicebar: characterisation of the MOSFET card {Path(str(g.model)).name}",
+    lines = [f"* spicebar: characterisation of {what}",
              _options(), *group_model_cards([probe]), "vd d 0 dc 0", "vsrc s 0 dc 0",
              *(f"vg_{k} g_{k} 0 dc {float(unique[k, 0])!r}" for k in range(t)),
              *(f"vmd_{k} d d_{k} dc 0" for k in range(t)),
              *(f"vms_{k} s s_{k} dc 0" for k in range(t)),
-             *FORMATTERS[NMOS](probe, names, probe.value),
+             *FORMATTERS[g.kind](probe, names, probe.value),
              f".dc vd {lo!r} {hi!r} {step!r} vsrc {lo!r} {hi!r} {step!r}", ".end"]
     read = ["d", "s", *(f"vmd_{k}#branch" for k in range(t)), *(f"vms_{k}#branch" for k in range(t))]
     values = _run_sweep(lines, read, timeout_s)
     n = POINTS_2D
     if values.shape[1] < n * n:
-        raise SimulationError(f"ngspice's MOSFET sweep gave {values.shape[1]} points, not {n * n}")
+        raise SimulationError(f"ngspice's 2-D sweep gave {values.shape[1]} points, not {n * n}")
     values = values[:, :n * n]
     # the first source (vd) is the inner loop: index [vs, vd]
-    _grid_of(values[0, :n], grid, "drain")
-    _grid_of(values[1, ::n], grid, "source")
+    _grid_of(values[0, :n], grid, "first terminal")
+    _grid_of(values[1, ::n], grid, "second terminal")
     i_drain = values[2:2 + t].reshape(t, n, n).transpose(0, 2, 1).copy()
     i_source = values[2 + t:].reshape(t, n, n).transpose(0, 2, 1).copy()
     _save(path, i_drain=i_drain, i_source=i_source)
@@ -237,5 +260,5 @@ def tables_info(ir: CircuitIR) -> dict:
             for g in ir.devices if g.table is not None}
 
 
-__all__ = ["characterise", "needs_tables", "device_table", "mos_table", "tables_info",
+__all__ = ["characterise", "needs_tables", "device_table", "mos_table", "gated_table", "tables_info",
            "ApproximationWarning", "POINTS_1D", "POINTS_2D", "MAX_TABLES"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..circuit.devices import DeviceCell, osdi_path
+from ..circuit.devices import GATE_PORTS, DeviceCell, osdi_path
 from ..circuit.ir import ElementGroup
 from ..errors import SpecError
 from .cards import comment_text, read_card_file
@@ -78,10 +78,19 @@ def format_devices(g: ElementGroup, node_names: np.ndarray, value: np.ndarray) -
     cell: DeviceCell = g.model
     p = node_names[g.node_p].tolist()
     n = node_names[g.node_n].tolist()
+    if g.node_g is None:
+        nodes = [f"{a} {b}" for a, b in zip(p, n)]
+    else:  # the file's terminal order: the gate where it is declared, p and n in order
+        gate = node_names[g.node_g].tolist()
+        order = [("g" if q in GATE_PORTS else None) for q in cell.header.ports]
+        slots = iter("pn")
+        order = [o or next(slots) for o in order]
+        by = {"p": p, "n": n, "g": gate}
+        nodes = [" ".join(by[o][k] for o in order) for k in range(len(p))]
     if cell.is_va:
         _, where = _distinct(value)
-        return [f"{name} {a} {b} {_model_name(g, k)}"
-                for name, a, b, k in zip(g.names, p, n, where.tolist())]
+        return [f"{name} {x} {_model_name(g, k)}"
+                for name, x, k in zip(g.names, nodes, where.tolist())]
     fixed = _param_text(cell)
-    return [f"{name} {a} {b} {cell.name} {cell.cell_param}={v!r}{fixed}"
-            for name, a, b, v in zip(g.names, p, n, value.tolist())]
+    return [f"{name} {x} {cell.name} {cell.cell_param}={v!r}{fixed}"
+            for name, x, v in zip(g.names, nodes, value.tolist())]

@@ -84,7 +84,7 @@ class _System:
         # M-matrix): SuperLU may then keep the diagonal pivots (about 2x faster). MOSFETs
         # make it unsymmetric: keep partial pivoting.
         self.lu_options = dict(permc_spec="MMD_AT_PLUS_A")
-        if not self.nmos:
+        if not self.nmos and not any(g.node_g is not None for g in self.tabled):
             self.lu_options.update(diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
 
     def evaluate(self, v: np.ndarray, v_lim: list[np.ndarray] | None):
@@ -106,9 +106,9 @@ class _System:
             np.add.at(inj, g.node_n, i_s)
             rows.append(r); cols.append(c); vals.append(y)
         for g in self.tabled:
-            i, r, c, y = stamp_device(g, v[g.node_p] - v[g.node_n])
-            np.add.at(inj, g.node_p, i)
-            np.add.at(inj, g.node_n, -i)
+            i_p, i_n, r, c, y = stamp_device(g, v[g.node_p], v[g.node_n])
+            np.add.at(inj, g.node_p, i_p)
+            np.add.at(inj, g.node_n, i_n)
             rows.append(r); cols.append(c); vals.append(y)
         r = np.concatenate(rows[1:]) if len(rows) > 1 else np.zeros(0, int)
         c = np.concatenate(cols[1:]) if len(cols) > 1 else np.zeros(0, int)
@@ -132,7 +132,7 @@ class _System:
             i = stamp_nmos(g, v[g.node_p], v[g.node_g], v[g.node_n])[0]
             s = max(s, float(np.abs(i).max()))
         for g in self.tabled:
-            s = max(s, float(np.abs(stamp_device(g, v[g.node_p] - v[g.node_n])[0]).max()))
+            s = max(s, float(np.abs(stamp_device(g, v[g.node_p], v[g.node_n])[0]).max()))
         return max(s, np.finfo(float).tiny)
 
 
@@ -204,7 +204,7 @@ def _outside(g, v_all: np.ndarray) -> bool:
     """Whether a converged solution left the measured grid of ``g``'s table."""
     if isinstance(g.table, Table2D):
         return g.table.outside(v_all[:, g.node_p], v_all[:, g.node_n])
-    if g.kind == DEVICE:
+    if g.kind == DEVICE:  # a two-terminal table (gated ones are Table2D, above)
         return g.table.outside(v_all[:, g.node_p] - v_all[:, g.node_n])
     return False
 

@@ -73,9 +73,7 @@ def stamp_nmos(g: ElementGroup, vd, vg, vs):
     """
     d, gt, s = g.node_p, g.node_g, g.node_n
     if isinstance(g.table, Table2D):
-        i_d, dd_d, dd_s, i_s, ds_d, ds_s = g.table.evaluate(vd, vs)
-        return (i_d, i_s, np.concatenate([d, d, s, s]), np.concatenate([d, s, d, s]),
-                np.concatenate([dd_d, dd_s, ds_d, ds_s]))
+        return stamp_table2d(g, vd, vs)
     if isinstance(g.table, Level1StandIn):
         params = level1_params(g.table.card)
     elif mos_is_level1(g):
@@ -88,18 +86,32 @@ def stamp_nmos(g: ElementGroup, vd, vg, vs):
     return i, -i, rows, cols, np.concatenate([dd, dg, ds, -dd, -dg, -ds])
 
 
-def device_table(g: ElementGroup) -> Table1D:
+def stamp_table2d(g: ElementGroup, vp: np.ndarray, vn: np.ndarray):
+    """A gated device (gate held by a source) from its :class:`~.tables.Table2D`: currents
+    into its first and second terminal, COO Jacobian triplets over those two nodes."""
+    i_p, pp, pn, i_n, np_, nn = g.table.evaluate(vp, vn)
+    p, n = g.node_p, g.node_n
+    return (i_p, i_n, np.concatenate([p, p, n, n]), np.concatenate([p, n, p, n]),
+            np.concatenate([pp, pn, np_, nn]))
+
+
+def device_table(g: ElementGroup):
     """The table that stands for a user-device group (or the refusal)."""
-    if not isinstance(g.table, Table1D):
+    want = Table1D if g.node_g is None else Table2D
+    if not isinstance(g.table, want):
         raise _not_followed(g, f"the user device {g.model.name}")
     return g.table
 
 
-def stamp_device(g: ElementGroup, v: np.ndarray):
-    """Two-terminal user devices from their table: as :func:`stamp_sinh`."""
-    i, gd = device_table(g).evaluate(v)
+def stamp_device(g: ElementGroup, vp: np.ndarray, vn: np.ndarray):
+    """User devices from their table: currents into the first and second terminal and
+    COO Jacobian triplets (two terminals: as :func:`stamp_sinh`)."""
+    table = device_table(g)
+    if isinstance(table, Table2D):
+        return stamp_table2d(g, vp, vn)
+    i, gd = table.evaluate(vp - vn)
     p, n = g.node_p, g.node_n
-    return (i, np.concatenate([p, n, p, n]), np.concatenate([p, n, n, p]),
+    return (i, -i, np.concatenate([p, n, p, n]), np.concatenate([p, n, n, p]),
             np.concatenate([gd, gd, -gd, -gd]))
 
 

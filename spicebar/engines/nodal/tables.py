@@ -105,13 +105,15 @@ class Table1D:
 
 @dataclass(frozen=True, eq=False)
 class Table2D:
-    """MOSFET tables at fixed gate voltages: currents into drain and source over
+    """Tables of a device with a gate at a fixed voltage (a MOSFET, a user device with a
+    gate terminal): currents into its first (drain) and second (source) terminal over
     ``(V(d), V(s))``.
 
     Attributes:
         vd, vs: grids, shapes ``(nd,)``, ``(ns,)`` volts.
         i_drain, i_source: shape ``(T, nd, ns)`` amperes, the current INTO each terminal.
-        which: shape ``(n_elements,)`` int, the table of each element.
+        which: shape ``(n_elements,)`` int, the table of each element (the last axis of
+            the voltages :meth:`evaluate` takes).
         source: one line: what was measured, where.
     """
 
@@ -140,8 +142,9 @@ class Table2D:
         return int(self.i_drain.shape[0])
 
     def evaluate(self, vd: np.ndarray, vs: np.ndarray):
-        """Currents into drain and source and their derivatives, per element:
+        """Currents into drain and source and their derivatives, per element (last axis):
         ``(i_d, di_d/dvd, di_d/dvs, i_s, di_s/dvd, di_s/dvs)``; linear outside the grid."""
+        vd, vs = np.broadcast_arrays(np.asarray(vd, float), np.asarray(vs, float))
         cd = np.clip(vd, self.vd[0], self.vd[-1])
         cs = np.clip(vs, self.vs[0], self.vs[-1])
         out = [np.zeros(vd.shape) for _ in range(6)]
@@ -149,15 +152,20 @@ class Table2D:
             m = self.which == t
             if not np.any(m):
                 continue
+            x, y = cd[..., m], cs[..., m]
             for k, spl in enumerate(pair):
-                x, y = cd[m], cs[m]
                 val = spl.ev(x, y)
                 gx = spl.ev(x, y, dx=1)
                 gy = spl.ev(x, y, dy=1)
-                out[3 * k][m] = val + gx * (vd[m] - x) + gy * (vs[m] - y)
-                out[3 * k + 1][m] = gx
-                out[3 * k + 2][m] = gy
+                out[3 * k][..., m] = val + gx * (vd[..., m] - x) + gy * (vs[..., m] - y)
+                out[3 * k + 1][..., m] = gx
+                out[3 * k + 2][..., m] = gy
         return tuple(out)
+
+    def small_signal_conductance(self) -> np.ndarray:
+        """``d i_d / d V(d)`` at ``V(d) = V(s) = 0`` of every element, siemens."""
+        zero = np.zeros(self.which.shape)
+        return self.evaluate(zero, zero)[1]
 
     def error_rel(self) -> float:
         scale = np.maximum(np.abs(self.i_drain).max(axis=(1, 2)), np.finfo(float).tiny)
@@ -168,7 +176,8 @@ class Table2D:
                            | (vs > self.vs[-1])))
 
     def describe(self) -> dict:
-        return {"kind": "2-D bicubic spline of I_d, I_s over (V_d, V_s) at fixed gate voltage",
+        return {"kind": "2-D bicubic spline of the terminal currents over (V_p, V_n) at fixed "
+                        "gate voltage",
                 "tables": self.n_tables, "points": [int(self.vd.size), int(self.vs.size)],
                 "range_v": [float(self.vd[0]), float(self.vd[-1])],
                 "interpolation_error_a": float(self.error_abs.max()),
