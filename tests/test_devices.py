@@ -245,22 +245,11 @@ def test_cell_parameter_is_refused_in_params_of_the_cell_but_not_of_a_selector()
     CrossbarSpec([[1e-5]], cell=DeviceCell(DEVICES / "sinh_cell.va", selector=sel))
 
 
-#: A 1T1R cell as one three-terminal subcircuit: the memory element 1/g, then an NMOS with
-#: the parameters of models/nmos_level1.lib (the built-in 1T1R's card).
-GATED_1T1R = """.subckt t1r d g s params: g=1e-5
-r1 d x {1/g}
-m1 x g s 0 nl1 w=1e-6 l=0.18e-6
-.model nl1 nmos (level=1 vto=0.5 kp=387e-6 gamma=0.4 phi=0.8 lambda=0.1 tox=4e-9 ld=0 is=0 js=0)
-.ends t1r
-"""
-
-
 @pytest.mark.parametrize("op", [None, ReadOperation(row=1, col=3, v_read_volt=0.3, scheme="v3")])
 def test_a_gated_user_device_is_the_built_in_1t1r(ngspice_ready, rng, tmp_path, op):
     """A user device with a gate terminal on the row's gate line, followed by its 2-D
     tables, against the built-in level-1 1T1R whose equations spicebar has exactly."""
-    f = tmp_path / "t1r.sp"
-    f.write_text(GATED_1T1R)
+    f = DEVICES / "gated_1t1r.sp"
     g = random_conductances(rng, 6, 6)
     v = None if op is not None else rng.uniform(0.0, 0.6, (2, 6))
     spec = CrossbarSpec(g, r_wl=2.0, r_bl=2.0, cell=DeviceCell(f, vg_on_volt=1.8))
