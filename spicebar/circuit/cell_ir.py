@@ -35,6 +35,15 @@ def _grp(kind, prefix, labels, p, n, value, comment, **extra) -> ElementGroup:
                         **extra)
 
 
+def _gate_lines(nodes, gated_off: np.ndarray, vg_on: float, vg_off: float):
+    """The rows' gate-line nodes ``gl_i`` and their sources ``vg_i`` (``vg_off`` on gated-off rows)."""
+    rows = gated_off.shape[0]
+    gl = nodes.block("gl", (rows,))
+    vg = np.where(gated_off, vg_off, vg_on)
+    return gl, _grp(VSOURCE, "vg", np.arange(rows), gl, np.zeros(rows, int), vg,
+                    "gate lines (vg_on / vg_off per row)")
+
+
 def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.ndarray,
                gated_off: np.ndarray) -> CellParts:
     """Element groups of every cell.
@@ -60,10 +69,7 @@ def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.nda
     if isinstance(cell, DeviceCell):
         prefix = "ncell" if cell.is_va else "xcell"
         if cell.gated:
-            gl = nodes.block("gl", (rows,))
-            vg = np.where(gated_off, cell.vg_off_volt, cell.vg_on_volt)
-            gates = _grp(VSOURCE, "vg", np.arange(rows), gl, np.zeros(rows, int), vg,
-                         "gate lines (vg_on / vg_off per row)")
+            gl, gates = _gate_lines(nodes, gated_off, cell.vg_on_volt, cell.vg_off_volt)
             dev = _grp(DEVICE, prefix, labels, wl, bl, g, f"{cell.describe()} (value = "
                        f"{cell.cell_param})", model=cell, node_g=np.repeat(gl, cols))
             return CellParts([], [dev], gates=gates)
@@ -85,10 +91,7 @@ def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.nda
         res = _grp(RESISTOR, "rcell", labels, mid, bl, 1.0 / g, "memory elements (resistance = 1 / G)")
         return CellParts([res], [sel], mid=mid)
     if isinstance(cell, TransistorCell):
-        gl = nodes.block("gl", (rows,))
-        vg = np.where(gated_off, cell.vg_off_volt, cell.vg_on_volt)
-        gates = _grp(VSOURCE, "vg", np.arange(rows), gl, np.zeros(rows, int), vg,
-                     "gate lines (vg_on / vg_off per row)")
+        gl, gates = _gate_lines(nodes, gated_off, cell.vg_on_volt, cell.vg_off_volt)
         res = _grp(RESISTOR, "rcell", labels, wl, mid, 1.0 / g, "memory elements (resistance = 1 / G)")
         mos = _grp(NMOS, "macc", labels, mid, bl, np.full(g.size, cell.w_m),
                    f"access transistors: drain mid, gate gl_i, source bit line, bulk 0 ({cell.model_name})",
