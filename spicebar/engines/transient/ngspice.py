@@ -20,6 +20,8 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
                         keep_files: bool = False, settings: TranSettings = TranSettings()):
     """Run the transient; return ``(raw, info)`` with ``raw`` a :class:`~spicebar.engines.transient.result.RawTransient`."""
     own_dir = workdir is None
+    from ..ngspice.openvaf import compile_devices
+    compile_devices(ir)  # Verilog-A devices: their OSDI libraries (cached)
     with run_folder(workdir, keep_files) as wd:
         netlist = wd / "readout.cir"
         t0 = time.perf_counter()

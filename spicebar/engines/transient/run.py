@@ -102,6 +102,10 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     schedule = build_schedule(encoding, v, readout.t_int_s, readout.t_reset_s, readout.t_settle_s,
                               sample_flat_end=readout.kind == "tia")
     ir = elaborate(spec)
+    if engine == "nodal":  # cells with no closed form: their tables, over the pulse levels
+        from ..characterise import characterise
+        ir = characterise(ir, np.concatenate([np.ravel(x) for x in schedule.row_v]),
+                          timeout_s=timeout_s)
     if engine == "ngspice":
         from .ngspice import run_readout_ngspice
         raw, info = run_readout_ngspice(ir, readout, schedule, encoding.t_edge_s, workdir,
