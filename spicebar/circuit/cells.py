@@ -136,9 +136,14 @@ class TransistorCell:
             raise SpecError("vg_on_volt", "is missing: a 1T1R array needs its gate-on voltage",
                             "the gate-line voltage of selected rows in volts, e.g. 1.8")
         path = self.model_path
-        if not path.is_file():
+        if not path.exists():
             raise SpecError("model", f"is {str(self.model)!r}: no such card file",
                             f"{', '.join(MOS_MODELS)} or a path to a .model file")
+        from ..netlist.cards import read_card_file
+        card = read_card_file(path, "model").model()  # the card guard: refuses all but cards
+        if card.type != "nmos":
+            raise SpecError("model", f"card {card.name} in {path.name} is {card.type!r}",
+                            "an nmos .model card (the access transistor is an NMOS)")
         name, params = read_model_card(str(path))
         w = _range("w_m", self.w_m, 1e-8, 1e-4, "m")
         l_ = _range("l_m", self.l_m, 1e-8, 1e-4, "m")

@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..circuit.ir import CAPACITOR, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from .cards import comment_text
 
 #: Simulator options written into every netlist. reltol/abstol/vntol only decide
 #: when Newton stops; a linear network converges on the second iteration, so the
@@ -83,12 +84,14 @@ FORMATTERS: dict[str, Callable[[ElementGroup, np.ndarray, np.ndarray], list[str]
 
 
 def model_cards(ir: CircuitIR) -> list[str]:
-    """The model cards the devices use, copied in whole, so a netlist stands alone."""
+    """The model cards the devices use, so a netlist stands alone: parsed by the card guard
+    (:func:`spicebar.netlist.cards.read_card_file`) and written from what it parsed, never
+    copied from the file."""
+    from .cards import read_card_file
     paths = sorted({str(g.model) for g in ir.devices if g.model is not None})
     out = []
     for path in paths:
-        out.append(f"* model card copied from {Path(path).name}")
-        out.extend(ln for ln in Path(path).read_text().splitlines() if ln.strip())
+        out.extend(read_card_file(path, "model").netlist_lines())
     return out
 
 
@@ -106,7 +109,7 @@ def format_netlist(ir: CircuitIR, input_vector: np.ndarray | None = None,
     if input_vector is None:
         input_vector = np.zeros(ir.rows)
     driver_values = np.asarray(input_vector, dtype=float)[ir.driver_row] + 0.0  # no -0.0
-    lines = [f"* spicebar: {ir.title}",
+    lines = [f"* spicebar: {comment_text(ir.title)}",
              "* column current j = i(vsense_j) (+ i(vsenset_j)); node names: see spicebar.circuit.names",
              ".options klu " + " ".join(f"{k}={v}" for k, v in {
                  **NGSPICE_OPTIONS, **(NGSPICE_NONLINEAR_OPTIONS if ir.nonlinear else {})}.items())]
@@ -114,7 +117,7 @@ def format_netlist(ir: CircuitIR, input_vector: np.ndarray | None = None,
     node_names = ir.node_names.astype(object)  # indexing str objects: no new string each time
     for group in ir.groups:
         value = driver_values if group is ir.drivers else group.value
-        lines.append(f"* {group.comment}")
+        lines.append(f"* {comment_text(group.comment)}")
         lines.extend(FORMATTERS[group.kind](group, node_names, value))
     if extra_cards:
         lines += ["* extra cards", *extra_cards]
