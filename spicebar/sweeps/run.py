@@ -25,6 +25,7 @@ from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..io import write_text_atomic
 from ..errors import SimulationError, SimulationTimeout, SolverError, SpicebarError
 from .definition import Sweep, SweepOptions, build_point, point_key
 from .records import POINTS_DIR, load_record, write_json
@@ -166,7 +167,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
     out = Path(out_dir)
     (out / POINTS_DIR).mkdir(parents=True, exist_ok=True)
     if sweep.source:
-        (out / "sweep.toml").write_text(sweep.source)
+        write_text_atomic(out / "sweep.toml", sweep.source)
     ng = (ngspice_version().get("version") or "") if sweep.options.reference == "ngspice" else ""
     keys = tuple(point_key(p.params, sweep.options, ng) for p in sweep.points)
     write_json(out / "manifest.json", {"keys": list(keys), "swept": list(sweep.swept),

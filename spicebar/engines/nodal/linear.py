@@ -25,7 +25,15 @@ from ..cell_currents import deferred_cell_currents
 from ..memory import BASE_BYTES, MemoryGuard
 from .grid import grid_memory_bytes
 from .lines import line_structure, solve_lines
-from .stamps import conductance_matrix, fixed_voltages
+
+#: Largest net current the answer may leave at a node, relative to the largest output
+#: current (:func:`~.stamps.kcl_node_residual`). A float64 solve inside the bounds of
+#: ``spicebar/circuit/bounds.py`` leaves at most about 2e-5 (measured 1e-15..3e-6 over
+#: G = 1e-15..1e9 S and r = 1e-9..1e9 ohm at 32x32, the worst at the G * r corners, where
+#: the check's own rounding, eps V / r, is what it sees); the G = 1e30 S case leaves
+#: more than 1e10, and with it negative column currents.
+KCL_NODE_TOL = 1e-4
+from .stamps import conductance_matrix, fixed_voltages, kcl_node_residual
 
 SOLVERS = ("auto", "direct", "iterative")
 
@@ -110,6 +118,15 @@ def solve_linear(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct",
     np.add.at(currents, (slice(None), ir.sense_col), sen)
     driver_currents = np.zeros((batch, ir.rows))
     np.add.at(driver_currents, (slice(None), ir.driver_row), drv)
+    if unknown.size:
+        scale = np.maximum(np.abs(currents).max(axis=1), np.abs(driver_currents).max(axis=1))
+        kcl = kcl_node_residual(ir, v, unknown, scale)
+        if not kcl <= KCL_NODE_TOL:
+            raise SolverError(f"the nodal answer fails KCL: a node is left with a net current "
+                              f"of {kcl:.3g} of the largest output current (allowed "
+                              f"{KCL_NODE_TOL:g}); the conductances and wire resistances are "
+                              "too far apart for float64 (bounds: spicebar/circuit/bounds.py)")
+        extra = dict(extra, kcl_output_rel=kcl)
     v_wl = v[ir.wl_node].transpose(2, 0, 1)
     v_bl = v[ir.bl_node].transpose(2, 0, 1)
     info = {"solver": "scipy splu (SuperLU, MMD_AT_PLUS_A)", "unknowns": int(unknown.size),
