@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import __version__
@@ -286,10 +287,34 @@ COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_c
             "plot": cmd_plot}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, taken like Ctrl-C: every run folder, worker and pool is cleaned up."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` while a command runs (main thread only)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with _sigterm_as_interrupt():
+            return COMMANDS[args.command](args)
     except SpecError as exc:
         if args.debug:
             raise
@@ -300,9 +325,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"spicebar: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("spicebar: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("spicebar: terminated" if isinstance(exc, Terminated) else "spicebar: interrupted",
+              file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except OSError as exc:  # disk full, a folder that vanished: earlier outputs are kept
         if args.debug:
             raise

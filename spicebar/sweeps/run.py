@@ -22,12 +22,13 @@ import socket
 import threading
 import time
 from concurrent.futures import Executor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..io import write_text_atomic
-from ..errors import SimulationError, SimulationTimeout, SolverError, SpicebarError
-from .definition import Sweep, SweepOptions, build_point, point_key
+from ..errors import SimulationError, SimulationTimeout, SolverError, SpecError, SpicebarError
+from .definition import Sweep, SweepOptions, build_point, check_models, point_key
 from .records import POINTS_DIR, load_record, write_json
 
 WORK_DIR = "work"
@@ -39,6 +40,8 @@ def _cpu_seconds() -> float:
 
 
 _LOCAL = threading.local()
+#: Every session this process started (for the clean-up when the spicebar process dies).
+_SESSIONS: list = []
 
 
 def _session():
@@ -46,7 +49,32 @@ def _session():
     from ..engines.ngspice.session import NgspiceSession
     if getattr(_LOCAL, "session", None) is None:
         _LOCAL.session = NgspiceSession()
+        _SESSIONS.append(_LOCAL.session)
     return _LOCAL.session
+
+
+def _close_sessions() -> None:
+    for session in list(_SESSIONS):
+        try:
+            session.close()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _pool_worker_init(parent: int) -> None:
+    """Each local pool worker dies with the ``spicebar`` process that started it, whatever
+    ends that process (SIGKILL included): the kernel sends it SIGTERM
+    (``PR_SET_PDEATHSIG``, and a thread watches the parent too), which it takes like
+    Ctrl-C (the running point stops, its ngspice worker is killed); then it closes its
+    ngspice sessions (their folders are removed) and exits."""
+    import signal
+    from ..engines.ngspice.worker import exit_with_parent
+    signal.signal(signal.SIGTERM, _interrupt)
+    exit_with_parent(parent, signal.SIGTERM, on_exit=_close_sessions)
 
 
 def run_point(task: dict) -> dict:
@@ -144,7 +172,34 @@ def local_executor(workers: int | None = None) -> Executor:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     n = workers or os.cpu_count() or 1
-    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_pool_worker_init, initargs=(os.getpid(),))
+
+
+#: The lock file of a sweep's results folder: one sweep at a time writes there.
+LOCK_FILE = ".sweep.lock"
+
+
+@contextmanager
+def out_lock(out: Path):
+    """Hold ``out``'s lock for the block (``flock``, released by the kernel whatever ends
+    the process). A folder another sweep holds is refused: SpecError naming ``--out``."""
+    import fcntl
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise SpecError("--out", f"{str(out)!r} is in use by another sweep ({holder})",
+                            "a results folder no other sweep is writing (wait, or use another "
+                            "--out)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = None,
@@ -160,11 +215,19 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
         progress: show a tqdm bar (points done, failed, ETA) on stderr.
         log: where one-line messages go (None: nowhere).
     """
-    from .table import write_table
-    from ..engines.ngspice.toolchain import ngspice_version
     t_start = time.perf_counter()
     log = log or (lambda *a, **k: None)
     out = Path(out_dir)
+    if executor is None:  # local workers share this environment: check the models here once
+        check_models(sweep.options)
+    with out_lock(out):
+        return _run_locked(sweep, out, executor, workers, retry_failed, progress, log, t_start)
+
+
+def _run_locked(sweep: Sweep, out: Path, executor, workers, retry_failed, progress, log,
+                t_start) -> SweepRun:
+    from .table import write_table
+    from ..engines.ngspice.toolchain import ngspice_version
     (out / POINTS_DIR).mkdir(parents=True, exist_ok=True)
     if sweep.source:
         write_text_atomic(out / "sweep.toml", sweep.source)

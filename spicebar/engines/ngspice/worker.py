@@ -293,17 +293,37 @@ def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: s
             "warnings": [m for m in messages if classify(m) == "warning"][:50]}
 
 
-def _exit_with_parent() -> None:
-    """End this process if the caller dies, so no orphan ngspice is left running."""
-    parent = os.getppid()
+#: prctl option: the signal this process gets when its parent ends (Linux).
+PR_SET_PDEATHSIG = 1
+
+
+def exit_with_parent(parent: int | None = None, sig: int = 9, code: int = EXIT_SIM_ERROR,
+                     on_exit=None) -> None:
+    """End this process when its parent (``parent``, default the current one) ends, by
+    any signal, so nothing it started is orphaned: the kernel sends ``sig``
+    (``PR_SET_PDEATHSIG``; 9 = SIGKILL) the moment the parent goes, and a thread checks
+    the parent twice a second as well (for a parent that ended before the ``prctl``, and
+    for systems without it), ending the process with ``code`` after ``on_exit()`` (if
+    given) a moment after ``sig``."""
+    parent = os.getppid() if parent is None else parent
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
     def watch() -> None:
         while True:
-            time.sleep(0.5)
             if os.getppid() != parent:
-                os._exit(EXIT_SIM_ERROR)
+                if sig != 9:
+                    os.kill(os.getpid(), sig)
+                    time.sleep(2)  # the handler of sig unwinds what runs
+                if on_exit is not None:
+                    on_exit()
+                os._exit(code)
+            time.sleep(0.5)
 
-    threading.Thread(target=watch, daemon=True).start()
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 def _clean_messages(messages: list[str]) -> list[str]:
@@ -368,7 +388,7 @@ def serve(done_fd: int | None = None) -> int:
 def main(argv: list[str]) -> int:
     """``JOB.json``, ``--stdin`` (load ngspice first, then read one job's path from stdin,
     while the caller writes the netlist) or ``--serve`` (many jobs, see :func:`serve`)."""
-    _exit_with_parent()
+    exit_with_parent()
     if argv[0] == "--serve":
         return serve(int(argv[1]) if len(argv) > 1 else None)
     messages: list[str] = []
