@@ -37,6 +37,8 @@ class Bound:
     def allowed(self) -> str:
         if math.isinf(self.hi):
             return f">= {self.lo:g} {self.unit}".rstrip()
+        if self.lo == 0:
+            return f"|x| <= {self.hi:g} {self.unit}".rstrip()
         text = f"{self.lo:g} .. {self.hi:g} {self.unit}".rstrip()
         return f"0 or {text}" if self.zero_ok else text
 
