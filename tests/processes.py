@@ -51,3 +51,32 @@ def leaked_run_dirs(folder: Path, since: float = 0.0) -> list[Path]:
     """Run folders in ``folder`` that are neither removed nor marked as a kept failure."""
     return [p for p in Path(folder).glob(f"{RUN_DIR_PREFIX}*")
             if p.is_dir() and p.stat().st_mtime >= since and not (p / FAILED_MARKER).exists()]
+
+
+def descendants(pid: int) -> list[int]:
+    """PIDs of every live process below ``pid`` (children, grandchildren, ...)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != pid and _descends_from(int(entry.name), pid):
+            out.append(int(entry.name))
+    return out
+
+
+def alive(pids) -> list[int]:
+    """Those of ``pids`` still running (not gone, not a zombie)."""
+    out = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            out.append(pid)
+    return out
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
