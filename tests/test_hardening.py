@@ -342,3 +342,8 @@ def test_a_library_that_is_not_ngspice_is_a_setup_error(ngspice_ready, tmp_path)
     assert res.stderr.count("\n") == 1
     assert "cannot load the ngspice shared library" in res.stderr and "crashed" not in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_the_readme_states_the_bounds_table():
+    from spicebar.circuit.bounds import format_bounds_table
+    assert format_bounds_table() in (REPO / "README.md").read_text()

@@ -38,7 +38,7 @@ class Bound:
         if math.isinf(self.hi):
             return f">= {self.lo:g} {self.unit}".rstrip()
         if self.lo == 0:
-            return f"|x| <= {self.hi:g} {self.unit}".rstrip()
+            return f"magnitude <= {self.hi:g} {self.unit}".rstrip()
         text = f"{self.lo:g} .. {self.hi:g} {self.unit}".rstrip()
         return f"0 or {text}" if self.zero_ok else text
 
@@ -55,15 +55,15 @@ BOUNDS: dict[str, Bound] = {
     "G * r (largest cell conductance x smallest non-zero resistance)": Bound(
         1e-11, math.inf, "", "below it a wire's current, a difference of nearly equal node "
         "voltages, drowns in rounding next to the outputs (use r = 0 for an ideal wire)"),
-    "inputs": Bound(0.0, 1e3, "V", "|V| up to 1 kV", zero_ok=True),
+    "inputs": Bound(0.0, 1e3, "V", "1 kV covers every read and write scheme", zero_ok=True),
     "inputs / V_s (sinh cells)": Bound(0.0, 50.0, "", "sinh(50) = 2.6e21: Newton and ngspice "
                                       "agree below it; the sinh was clipped at 700", zero_ok=True),
     "readout.t_int_s, t_reset_s, t_settle_s, encoding.t_edge_s": Bound(
         1e-12, 1e-3, "s", "1 ps .. 1 ms per window (t_settle_s may be 0)", zero_ok=True),
     "readout.c_int_f, c_wl_f, c_bl_f": Bound(1e-18, 1e-6, "F", "1 aF .. 1 uF (wire "
                                              "capacitances may be 0)", zero_ok=True),
-    "adc.x_min, adc.x_max, dac.v_min, dac.v_max": Bound(0.0, 1e6, "V or A", "|x| up to 1e6, so "
-                                                        "the span and its LSB stay finite", zero_ok=True),
+    "adc.x_min, adc.x_max, dac.v_min, dac.v_max": Bound(0.0, 1e6, "V or A", "the span and its "
+                                                        "LSB stay finite (1e308 gave NaN)", zero_ok=True),
 }
 
 
