@@ -80,3 +80,30 @@ def cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def kill_workers_during(call, settle_s: float = 0.8) -> dict:
+    """Run ``call()`` in a thread; once an ngspice worker runs (and ``settle_s`` later, so
+    it has loaded the circuit), SIGKILL every worker. Returns ``{"result": ...}`` or
+    ``{"error": exception}``."""
+    import signal
+    import threading
+    import time
+    caught = {}
+
+    def run():
+        try:
+            caught["result"] = call()
+        except Exception as exc:  # noqa: BLE001 - handed to the test thread
+            caught["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not worker_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(settle_s)
+    for pid in worker_pids():
+        os.kill(pid, signal.SIGKILL)
+    thread.join(60)
+    return caught

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from spicebar import CrossbarSpec, SimulatorCrashed, simulate
 from spicebar.engines.ngspice.engine import read_status
 
-from .processes import worker_pids
+from .processes import kill_workers_during, worker_pids
 from .tolerances import ENGINE_AGREEMENT_REL
 
 pytestmark = pytest.mark.ngspice
@@ -81,24 +80,9 @@ def test_killed_worker_in_a_reused_workdir_gives_no_old_numbers(ngspice_ready, r
     simulate(spec, v, "ngspice", workdir=work, timeout_s=60)  # leaves status.json, result.npy
     assert (work / "status.json").exists() and (work / "result.npy").exists()
     big = CrossbarSpec(rng.uniform(1e-6, 1e-4, (96, 96)), r_wl=1.0, r_bl=1.0)
-    caught = {}
-
-    def run():
-        try:
-            caught["result"] = simulate(big, rng.uniform(0, 0.2, (60, 96)), "ngspice",
-                                        workdir=work, timeout_s=120)
-        except Exception as exc:  # noqa: BLE001 - handed to the test thread
-            caught["error"] = exc
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not worker_pids() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
-    for pid in worker_pids():
-        os.kill(pid, signal.SIGKILL)
-    thread.join(60)
+    v_big = rng.uniform(0, 0.2, (60, 96))
+    caught = kill_workers_during(lambda: simulate(big, v_big, "ngspice", workdir=work, timeout_s=120),
+                                 settle_s=0.5)
     assert "result" not in caught, "a killed run returned numbers"
     assert isinstance(caught.get("error"), SimulatorCrashed), repr(caught)
     assert worker_pids() == []
