@@ -74,7 +74,7 @@ def _pool_worker_init(parent: int) -> None:
     import signal
     from ..engines.ngspice.worker import exit_with_parent
     signal.signal(signal.SIGTERM, _interrupt)
-    exit_with_parent(parent, signal.SIGTERM, on_exit=_close_sessions)
+    exit_with_parent(parent, signal.SIGTERM, on_exit=_close_sessions, deathsig=True)
 
 
 def run_point(task: dict) -> dict:
@@ -105,9 +105,13 @@ def run_point(task: dict) -> dict:
             from ..circuit.elaboration import elaborate
             from ..engines.ngspice.engine import solve_ngspice
             timeout = params.get("timeout_s") or opts.timeout_s
-            ref = solve_ngspice(elaborate(spec), v, workdir=workdir, timeout_s=timeout,
-                                extra_cards=tuple(params.get("netlist_cards", ())),
-                                session=_session())
+            try:
+                ref = solve_ngspice(elaborate(spec), v, workdir=workdir, timeout_s=timeout,
+                                    extra_cards=tuple(params.get("netlist_cards", ())),
+                                    session=_session())
+            except KeyboardInterrupt:  # stopped (Ctrl-C, SIGTERM): no half-run folder left
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise
             record["ngspice_version"] = ref.info.get("ngspice_version", "")
             if opts.keep_netlists:
                 record["netlist"] = str(workdir / "crossbar.cir")

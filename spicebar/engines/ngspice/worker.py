@@ -298,19 +298,26 @@ PR_SET_PDEATHSIG = 1
 
 
 def exit_with_parent(parent: int | None = None, sig: int = 9, code: int = EXIT_SIM_ERROR,
-                     on_exit=None) -> None:
+                     on_exit=None, deathsig: bool = False) -> None:
     """End this process when its parent (``parent``, default the current one) ends, by
-    any signal, so nothing it started is orphaned: the kernel sends ``sig``
-    (``PR_SET_PDEATHSIG``; 9 = SIGKILL) the moment the parent goes, and a thread checks
-    the parent twice a second as well (for a parent that ended before the ``prctl``, and
-    for systems without it), ending the process with ``code`` after ``on_exit()`` (if
-    given) a moment after ``sig``."""
+    any signal, so nothing it started is orphaned: a thread checks the parent twice a
+    second and, once it has gone, sends ``sig`` to this process (unless it is 9, SIGKILL),
+    waits 2 s for its handler to unwind, calls ``on_exit()`` (if given) and ends the
+    process with ``code``.
+
+    ``deathsig``: also ask the kernel to send ``sig`` the moment the parent goes
+    (``PR_SET_PDEATHSIG``). The kernel sends it when the *thread* that started this
+    process ends, so only processes started by a thread that outlives them should ask
+    (the sweep's pool workers: started by the thread that runs the sweep). ngspice
+    workers of a session may be started by a short-lived thread and keep the watch only.
+    """
     parent = os.getppid() if parent is None else parent
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    if deathsig:
+        try:
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
 
     def watch() -> None:
         while True:

@@ -33,6 +33,10 @@ from .lines import line_structure, solve_lines
 #: the check's own rounding, eps V / r, is what it sees); the G = 1e30 S case leaves
 #: more than 1e10, and with it negative column currents.
 KCL_NODE_TOL = 1e-4
+#: Output currents below this are judged against it instead (amperes): near float64's
+#: smallest normal numbers (2e-308; a 5e-324 V input) relative precision is gone, and
+#: no physical current is within 200 orders of magnitude of it.
+CURRENT_FLOOR_A = 1e-250
 from .stamps import conductance_matrix, fixed_voltages, kcl_node_residual
 
 SOLVERS = ("auto", "direct", "iterative")
@@ -119,7 +123,8 @@ def solve_linear(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct",
     driver_currents = np.zeros((batch, ir.rows))
     np.add.at(driver_currents, (slice(None), ir.driver_row), drv)
     if unknown.size:
-        scale = np.maximum(np.abs(currents).max(axis=1), np.abs(driver_currents).max(axis=1))
+        scale = np.maximum(np.maximum(np.abs(currents).max(axis=1),
+                                      np.abs(driver_currents).max(axis=1)), CURRENT_FLOOR_A)
         kcl = kcl_node_residual(ir, v, unknown, scale)
         if not kcl <= KCL_NODE_TOL:
             raise SolverError(f"the nodal answer fails KCL: a node is left with a net current "
