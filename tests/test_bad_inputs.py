@@ -119,7 +119,8 @@ def _sweep(text: str):
 def _check_models(models: str):
     import tomllib
 
-    from spicebar.sweeps.definition import check_models, parse_sweep
+    from spicebar.sweeps.definition import parse_sweep
+    from spicebar.sweeps.run import check_models
     return check_models(parse_sweep(tomllib.loads(f"[sweep]\nmodels = {models}\n"
                                                    "reference = 'nodal'\n[fixed]\nsize = 2\n")).options)
 

@@ -151,13 +151,22 @@ def test_the_answer_check_sees_what_overflow_hides():
         simulate(spec, np.full(4, 0.1), "nodal", solver="direct")
 
 
-def test_the_answer_check_passes_sound_answers(rng):
+@pytest.mark.parametrize("g, r", [(1e-5, 1.0), (1e-7, 2e-5), (2e-12, 1.0), (1e2, 1e4), (1e-3, 5e8)])
+def test_the_answer_check_passes_sound_answers(rng, g, r):
+    """Inside the bounds (the G * r corners 1e-12 and 1e6 included, signed inputs, both
+    ends read) the check passes, and the answer is sound: the line solver agrees."""
     from spicebar.engines.nodal.linear import KCL_NODE_TOL
-    for r, g_lo, g_hi in ((1.0, 1e-6, 1e-4), (1e-3, 1e-9, 1e-7), (1e3, 1e-3, 1e-2)):
-        spec = CrossbarSpec(rng.uniform(g_lo, g_hi, (12, 12)), r_wl=r, r_bl=r)
-        res = simulate(spec, rng.uniform(0, 0.2, (3, 12)), "nodal", solver="direct")
-        # measured 1e-15..3e-6 inside the bounds (see linear.KCL_NODE_TOL)
-        assert res.info["kcl_output_rel"] <= KCL_NODE_TOL
+    cells = g * rng.uniform(0.2, 1.0, (7, 7))
+    cells[3, 3] = g  # the largest, so G * r sits at the corner
+    spec = CrossbarSpec(cells, r_wl=r, r_bl=r, sense="both")
+    v = rng.uniform(-0.5, 0.5, (3, 7))
+    res = simulate(spec, v, "nodal", solver="direct")
+    assert res.info["kcl_output_rel"] <= KCL_NODE_TOL
+    ref = simulate(spec, v, "nodal", solver="iterative")
+    scale = np.abs(ref.currents).max()
+    # two exact solvers of one system; at the G * r = 1e6 corner the LU keeps ~1e-9
+    # (measured 4e-10), the issue's agreement target (tolerances.ENGINE_AGREEMENT_REL)
+    assert np.abs(res.currents - ref.currents).max() <= 10 * ENGINE_AGREEMENT_REL * scale
 
 
 # ---- a locked --out, sweeps that fail whole ------------------------------------------------

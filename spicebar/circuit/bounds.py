@@ -53,7 +53,7 @@ BOUNDS: dict[str, Bound] = {
         0.0, 1e6, "", "beyond it a node's sum loses the wire's share to rounding (the G = 1e30 S "
         "case returned negative currents)", zero_ok=True),
     "G * r (largest cell conductance x smallest non-zero resistance)": Bound(
-        1e-11, math.inf, "", "below it a wire's current, a difference of nearly equal node "
+        1e-12, math.inf, "", "below it a wire's current, a difference of nearly equal node "
         "voltages, drowns in rounding next to the outputs (use r = 0 for an ideal wire)"),
     "inputs": Bound(0.0, 1e3, "V", "1 kV covers every read and write scheme", zero_ok=True),
     "inputs / V_s (sinh cells)": Bound(0.0, 50.0, "", "sinh(50) = 2.6e21: Newton and ngspice "

@@ -369,31 +369,6 @@ def build_point(params: dict) -> tuple[CrossbarSpec, np.ndarray]:
     return CrossbarSpec(g, **_spec_kwargs(params, p)), v
 
 
-def check_models(options: SweepOptions) -> None:
-    """Import every model of ``options`` (user models ``package.module:function`` too) and
-    call each once on a 2x2 array, before the first point runs: a model that cannot be
-    imported, or fails or answers in the wrong shape there, would fail every point.
-    SpecError naming ``sweep.models``."""
-    from ..analysis.models import resolve_model
-    spec = CrossbarSpec(np.full((2, 2), 1e-5), r_wl=1.0, r_bl=1.0)
-    v = np.full((1, 2), 0.1)
-    for name in options.models:
-        try:
-            fn = resolve_model(name)
-        except SpecError as exc:
-            raise SpecError("sweep.models", exc.problem, exc.allowed) from None
-        try:
-            out = np.asarray(fn(spec.conductances, v, spec), dtype=float)
-        except Exception as exc:  # noqa: BLE001 - the user's code, reported in one line
-            raise SpecError("sweep.models", f"{name!r} failed on a 2x2 array "
-                            f"({type(exc).__name__}: {exc})",
-                            "a function model(G, V, spec) -> I (batch, cols) A") from None
-        if out.shape != (1, 2) or not np.all(np.isfinite(out)):
-            raise SpecError("sweep.models", f"{name!r} answered {out.shape} "
-                            f"{'with non-finite values ' if out.shape == (1, 2) else ''}on a "
-                            "2x2 array with one vector", "finite currents of shape (batch, cols)")
-
-
 def point_key(params: dict, options: SweepOptions, ngspice_version: str = "") -> str:
     """Content address of a point's result: a hash of its netlist text, its inputs,
     how it is scored, and the spicebar (and, for ngspice references, ngspice) version.

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..io import write_text_atomic
 from ..errors import SimulationError, SimulationTimeout, SolverError, SpecError, SpicebarError
-from .definition import Sweep, SweepOptions, build_point, check_models, point_key
+from .definition import Sweep, SweepOptions, build_point, point_key
 from .records import POINTS_DIR, load_record, write_json
 
 WORK_DIR = "work"
@@ -72,7 +72,7 @@ def _pool_worker_init(parent: int) -> None:
     Ctrl-C (the running point stops, its ngspice worker is killed); then it closes its
     ngspice sessions (their folders are removed) and exits."""
     import signal
-    from ..engines.ngspice.worker import exit_with_parent
+    from ..engines.ngspice.lifeline import exit_with_parent
     signal.signal(signal.SIGTERM, _interrupt)
     exit_with_parent(parent, signal.SIGTERM, on_exit=_close_sessions, deathsig=True)
 
@@ -178,6 +178,34 @@ def local_executor(workers: int | None = None) -> Executor:
     n = workers or os.cpu_count() or 1
     return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_pool_worker_init, initargs=(os.getpid(),))
+
+
+def check_models(options: SweepOptions) -> None:
+    """Import every model of ``options`` (user models ``package.module:function`` too) and
+    call each once on a 2x2 array, before the first point runs: a model that cannot be
+    imported, or fails or answers in the wrong shape there, would fail every point.
+    SpecError naming ``sweep.models``."""
+    import numpy as np
+
+    from ..analysis.models import resolve_model
+    from ..circuit.spec import CrossbarSpec
+    spec = CrossbarSpec(np.full((2, 2), 1e-5), r_wl=1.0, r_bl=1.0)
+    v = np.full((1, 2), 0.1)
+    for name in options.models:
+        try:
+            fn = resolve_model(name)
+        except SpecError as exc:
+            raise SpecError("sweep.models", exc.problem, exc.allowed) from None
+        try:
+            out = np.asarray(fn(spec.conductances, v, spec), dtype=float)
+        except Exception as exc:  # noqa: BLE001 - the user's code, reported in one line
+            raise SpecError("sweep.models", f"{name!r} failed on a 2x2 array "
+                            f"({type(exc).__name__}: {exc})",
+                            "a function model(G, V, spec) -> I (batch, cols) A") from None
+        if out.shape != (1, 2) or not np.all(np.isfinite(out)):
+            raise SpecError("sweep.models", f"{name!r} answered {out.shape} "
+                            f"{'with non-finite values ' if out.shape == (1, 2) else ''}on a "
+                            "2x2 array with one vector", "finite currents of shape (batch, cols)")
 
 
 #: The lock file of a sweep's results folder: one sweep at a time writes there.
