@@ -21,6 +21,7 @@ import shutil
 import socket
 import threading
 import time
+import weakref
 from concurrent.futures import Executor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,8 +41,9 @@ def _cpu_seconds() -> float:
 
 
 _LOCAL = threading.local()
-#: Every session this process started (for the clean-up when the spicebar process dies).
-_SESSIONS: list = []
+#: Every live session this process started (for the clean-up when the spicebar process
+#: dies); weak, so a session whose thread has ended is still collected and closed.
+_SESSIONS: "weakref.WeakSet" = weakref.WeakSet()
 
 
 def _session():
@@ -49,7 +51,7 @@ def _session():
     from ..engines.ngspice.session import NgspiceSession
     if getattr(_LOCAL, "session", None) is None:
         _LOCAL.session = NgspiceSession()
-        _SESSIONS.append(_LOCAL.session)
+        _SESSIONS.add(_LOCAL.session)
     return _LOCAL.session
 
 
