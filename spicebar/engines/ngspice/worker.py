@@ -148,7 +148,9 @@ def _empty_folder():
     """
     import tempfile
     back = os.getcwd()
-    empty = tempfile.mkdtemp(prefix="spicebar-init-")
+    # inside the run folder (the working folder start_worker gives): a worker killed
+    # while ngspice starts leaves it where the run folder's own clean-up removes it
+    empty = tempfile.mkdtemp(prefix=".ngspice-init-", dir=back)
     os.chdir(empty)
     try:
         yield
