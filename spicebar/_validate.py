@@ -18,8 +18,9 @@ def real_array(name: str, value: Any, ndim: int | tuple[int, ...]) -> np.ndarray
         arr = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
         raise SpecError(name, f"cannot be read as an array ({exc})") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise SpecError(name, f"has dtype {arr.dtype}", "real numbers")
+    if arr.dtype == object or arr.dtype.kind not in "iufc":  # no bool, datetime, timedelta
+        raise SpecError(name, f"has dtype {arr.dtype}", "real numbers (not bool, dates or "
+                        "time spans)")
     if np.iscomplexobj(arr):
         raise SpecError(name, "is complex", "real numbers")
     if arr.ndim not in ndims:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 import numpy as np
 
@@ -69,6 +72,45 @@ def read_text_file(path: str | Path, parameter: str, max_bytes: int = MAX_TEXT_F
     except UnicodeDecodeError as exc:
         raise InputFileError(parameter, f"{str(p)!r} is not UTF-8 text (byte {exc.start})",
                              "a UTF-8 text file") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Mode bits of a new output file (what ``open`` would give under this process's umask).
+OUTPUT_MODE = 0o666 & ~_umask()
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to write ``path``'s new content into, atomically: it is a temporary
+    file in the same folder, flushed to disk and renamed over ``path`` only when the
+    block ends without error. A failure (disk full, a kill, an exception) leaves the
+    earlier ``path`` as it was and no temporary file behind. The name is used as given:
+    no suffix is added (``r.NPZ`` is written as ``r.NPZ``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        os.fchmod(fd, OUTPUT_MODE)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through :func:`atomic_output`; returns the path."""
+    with atomic_output(path) as f:
+        f.write(text.encode("utf-8"))
+    return Path(path)
 
 
 def _check_npy_header(p: Path, parameter: str) -> None:

@@ -102,14 +102,15 @@ class SimulationResult:
 
     def save(self, path: str | Path) -> Path:
         """Write an ``.npz`` with the arrays above plus ``engine`` and ``info`` (JSON)."""
+        from .io import atomic_output
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {k: getattr(self, k) for k in self.SAVED_ARRAYS}
         arrays.update({k: getattr(self, k) for k in self.OPTIONAL_ARRAYS
                        if getattr(self, k) is not None})
-        np.savez(path, **arrays, engine=np.array(self.engine),
-                 elapsed_s=np.array(self.elapsed_s),
-                 info=np.array(json.dumps(self.info, default=str)))
+        with atomic_output(path) as f:  # all or nothing; the name as given (no .npz added)
+            np.savez(f, **arrays, engine=np.array(self.engine),
+                     elapsed_s=np.array(self.elapsed_s),
+                     info=np.array(json.dumps(self.info, default=str)))
         return path
 
     @classmethod

@@ -51,3 +51,59 @@ def leaked_run_dirs(folder: Path, since: float = 0.0) -> list[Path]:
     """Run folders in ``folder`` that are neither removed nor marked as a kept failure."""
     return [p for p in Path(folder).glob(f"{RUN_DIR_PREFIX}*")
             if p.is_dir() and p.stat().st_mtime >= since and not (p / FAILED_MARKER).exists()]
+
+
+def descendants(pid: int) -> list[int]:
+    """PIDs of every live process below ``pid`` (children, grandchildren, ...)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != pid and _descends_from(int(entry.name), pid):
+            out.append(int(entry.name))
+    return out
+
+
+def alive(pids) -> list[int]:
+    """Those of ``pids`` still running (not gone, not a zombie)."""
+    out = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            out.append(pid)
+    return out
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def kill_workers_during(call, settle_s: float = 0.8) -> dict:
+    """Run ``call()`` in a thread; once an ngspice worker runs (and ``settle_s`` later, so
+    it has loaded the circuit), SIGKILL every worker. Returns ``{"result": ...}`` or
+    ``{"error": exception}``."""
+    import signal
+    import threading
+    import time
+    caught = {}
+
+    def run():
+        try:
+            caught["result"] = call()
+        except Exception as exc:  # noqa: BLE001 - handed to the test thread
+            caught["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not worker_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(settle_s)
+    for pid in worker_pids():
+        os.kill(pid, signal.SIGKILL)
+    thread.join(60)
+    return caught

@@ -95,13 +95,125 @@ API = [
     Bad("dac bits fractional", lambda: DACSpec(2.5, 0.0, 1.0), "dac.bits"),
 ]
 
+# Hardening II (issue 13): physical bounds, dtypes, model cards, sweeps; each named up front.
+HOSTILE_CARD = ".model m nmos (level=1 vto=0.5 kp=1e-4)\n.control\nshell touch /tmp/spicebar-pwned\n.endc\n"
+
+
+def _card(text: str) -> str:
+    """A card file with ``text`` in a private folder (for the API entries)."""
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="spicebar-card-")
+    path = f"{folder}/card.lib"
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def _sweep(text: str):
+    import tomllib
+
+    from spicebar.sweeps.definition import parse_sweep
+    return parse_sweep(tomllib.loads(text))
+
+
+def _check_models(models: str):
+    import tomllib
+
+    from spicebar.sweeps.definition import parse_sweep
+    from spicebar.sweeps.run import check_models
+    return check_models(parse_sweep(tomllib.loads(f"[sweep]\nmodels = {models}\n"
+                                                   "reference = 'nodal'\n[fixed]\nsize = 2\n")).options)
+
+
+def _nonlinear(v):
+    from spicebar.circuit.cells import NonlinearCell
+    return simulate(CrossbarSpec(np.full((2, 2), 1e-4), r_wl=1, r_bl=1, cell=NonlinearCell()), v, "nodal")
+
+
+def _selector(v):
+    from spicebar.circuit.cells import SelectorCell
+    return simulate(CrossbarSpec(np.full((2, 2), 1e-4), r_wl=1, r_bl=1, cell=SelectorCell()), v, "nodal")
+
+
+def _integrator(**kw):
+    from spicebar.circuit.readout import IntegratorSpec
+    return IntegratorSpec(**{"c_int_f": 1e-12, "t_int_s": 1e-7, **kw})
+
+
+def _transistor(model):
+    from spicebar.circuit.cells import TransistorCell
+    return TransistorCell(vg_on_volt=1.8, model=model)
+
+
+API += [
+    Bad("G bool", lambda: CrossbarSpec(np.ones((2, 2), dtype=bool)), "conductances"),
+    Bad("G timedelta", lambda: CrossbarSpec(np.ones((2, 2), dtype="m8[s]")), "conductances"),
+    Bad("G datetime", lambda: CrossbarSpec(np.ones((2, 2), dtype="M8[s]")), "conductances"),
+    Bad("G 1e30 S", lambda: CrossbarSpec(np.full((2, 2), 1e30), r_wl=1, r_bl=1), "conductances"),
+    Bad("G below 1e-15 S", lambda: CrossbarSpec(np.full((2, 2), 1e-20)), "conductances"),
+    Bad("G * r too large", lambda: CrossbarSpec(np.full((2, 2), 1e3), r_wl=1e4), "conductances"),
+    Bad("G * r too small", lambda: CrossbarSpec(np.full((2, 2), 1e-12), r_wl=1e-8), "conductances"),
+    Bad("r_wl above 1 GOhm", lambda: CrossbarSpec(G, r_wl=1e12), "r_wl"),
+    Bad("r_bl below 1 nOhm", lambda: CrossbarSpec(G, r_bl=1e-12), "r_bl"),
+    Bad("r_bl per-segment above 1 GOhm", lambda: CrossbarSpec(G, r_bl=np.full((4, 4), 1e10)), "r_bl"),
+    Bad("r_driver above 1 GOhm", lambda: CrossbarSpec(G, r_driver=1e10), "r_driver"),
+    Bad("inputs 10 kV", lambda: validate_inputs([1e4, 0, 0], 3), "inputs"),
+    Bad("inputs bool", lambda: validate_inputs(np.ones(3, dtype=bool), 3), "inputs"),
+    Bad("inputs timedelta", lambda: validate_inputs(np.ones(3, dtype="m8[ms]"), 3), "inputs"),
+    Bad("nonlinear cells at 180 V", lambda: _nonlinear([180.0, 180.0]), "inputs"),
+    Bad("1s1r cells at 100 V", lambda: _selector([100.0, 0.0]), "inputs"),
+    Bad("adc range 1e308", lambda: ADCSpec(8, -1e308, 1e308), "adc.x_min"),
+    Bad("dac range 1e9 V", lambda: DACSpec(8, 0.0, 1e9), "dac.v_max"),
+    Bad("t_int 1e6 s", lambda: _integrator(t_int_s=1e6), "readout.t_int_s"),
+    Bad("c_int 1 F", lambda: _integrator(c_int_f=1.0), "readout.c_int_f"),
+    Bad("t_settle 10 s", lambda: _integrator(t_settle_s=10.0), "readout.t_settle_s"),
+    Bad("model card with .control", lambda: _transistor(_card(HOSTILE_CARD)), "model"),
+    Bad("model card with .include", lambda: _transistor(_card(".include /etc/passwd\n")), "model"),
+    Bad("model card with an element", lambda: _transistor(
+        _card(".model m nmos (level=1)\nrx in_0 0 1\n")), "model"),
+    Bad("model card with .temp", lambda: _transistor(_card(".model m nmos (level=1)\n.temp 80\n")),
+        "model"),
+    Bad("model card pmos", lambda: _transistor(_card(".model m pmos (level=1 vto=-0.5)\n")), "model"),
+    Bad("model card /dev/zero", lambda: _transistor("/dev/zero"), "model"),
+    Bad("model card a folder", lambda: _transistor("/tmp"), "model"),
+    Bad("model card not UTF-8", lambda: _transistor(_binary_card()), "model"),
+    Bad("sweep size 10000", lambda: _sweep("[fixed]\nsize = 10000\n"), "size"),
+    Bad("sweep of a million points", lambda: _sweep(
+        "[grid]\nseed = " + str(list(range(1000))) + "\nbatch = " + str(list(range(1, 1001)))), "grid"),
+    Bad("sweep batch x rows too big", lambda: _sweep("[fixed]\nsize = 1024\nbatch = 100000\n"), "batch"),
+    Bad("sweep raw cards untrusted", lambda: _sweep("[fixed]\nnetlist_cards = ['.temp 80']\n"),
+        "netlist_cards"),
+    Bad("sweep keep_netlists not bool", lambda: _sweep("[sweep]\nkeep_netlists = 'yes'\n"),
+        "sweep.keep_netlists"),
+    Bad("sweep g_on 1e30", lambda: _sweep("[fixed]\ng_on = 1e30\nr_wire = 1.0\n"), "conductances"),
+    Bad("sweep v_max 1e4 V", lambda: _sweep("[fixed]\nv_max = 1e4\n"), "inputs"),
+    Bad("sweep model not importable", lambda: _check_models("['nosuchpkg.mod:fn']"), "sweep.models"),
+    Bad("sweep model not callable", lambda: _check_models("['tests.user_models:NOT_A_MODEL']"),
+        "sweep.models"),
+    Bad("sweep model raises", lambda: _check_models("['tests.user_models:raises']"), "sweep.models"),
+    Bad("sweep model wrong shape", lambda: _check_models("['tests.user_models:wrong_shape']"),
+        "sweep.models"),
+]
+
+
+def _binary_card() -> str:
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="spicebar-card-")
+    with open(f"{folder}/card.lib", "wb") as f:
+        f.write(b".model m nmos (level=1 vto=0.5\xff\xfe)\n")
+    return f"{folder}/card.lib"
+
+
 
 @pytest.mark.parametrize("bad", API, ids=[b.id for b in API])
 def test_api_bad_input(bad):
     with pytest.raises(SpecError) as err:
         bad.call()
-    assert err.value.parameter == bad.parameter, str(err.value)
-    assert str(err.value).startswith(f"{bad.parameter}: ")
+    # a sweep names the point too: "point 0 (size=10000): size"
+    assert (err.value.parameter == bad.parameter
+            or err.value.parameter.startswith("point ")
+            and err.value.parameter.endswith(f": {bad.parameter}")), str(err.value)
+    assert str(err.value).startswith(f"{err.value.parameter}: ")
     if bad.id == "memory beyond the limit":
         assert isinstance(err.value, ResourceError) and "GB" in str(err.value)
 
@@ -119,6 +231,39 @@ def _files(d):
     (d / "G.json").write_text("[[1e-4]]")
     np.save(d / "neg.npy", -G)
     (d / "adir.npy").mkdir()
+    _hostile_files(d)
+
+
+def _hostile_files(d):
+    """Inputs of the Hardening II catalogue (issue 13)."""
+    import os
+    os.mkfifo(d / "fifo.npy")
+    os.mkfifo(d / "fifo.toml")
+    os.mkfifo(d / "fifo.lib")
+    (d / "zero.csv").symlink_to("/dev/zero")
+    (d / "link.npz").symlink_to(d / "G.npy")
+    np.save(d / "bool.npy", np.ones((3, 4), dtype=bool))
+    np.save(d / "td.npy", np.ones((3, 4), dtype="m8[s]"))
+    # a .npy whose (format 2) header claims 1 GiB: refused before numpy parses it
+    (d / "header.npy").write_bytes(b"\x93NUMPY\x02\x00" + (1 << 30).to_bytes(4, "little") + b"{")
+    (d / "utf8.csv").write_bytes(b"1e-4,1e-4\n\xff\xfe,1\n")
+    card = ".model m nmos (level=1 vto=0.5 kp=1e-4)\n"
+    (d / "control.lib").write_text(card + ".control\nshell touch pwned\n.endc\n")
+    (d / "include.lib").write_text(card + ".include /etc/passwd\n")
+    (d / "element.lib").write_text(card + "rx in_0 0 1\n")
+    (d / "temp.lib").write_text(card + ".temp 80\n")
+    (d / "card.sp").write_text(card)
+    (d / "afile").write_text("")
+    np.save(d / "big.npy", np.full((3, 4), 1e30))
+    sweep = "[sweep]\nmodels = ['ideal']\nreference = 'nodal'\n[fixed]\nsize = 2\n"
+    (d / "utf8.toml").write_bytes(sweep.encode() + b"# \xff\n")
+    (d / "nested.toml").write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    (d / "ok.toml").write_text(sweep)
+    (d / "size.toml").write_text(sweep.replace("size = 2", "size = 10000"))
+    (d / "cards.toml").write_text(sweep + "netlist_cards = ['.control', 'shell touch pwned', '.endc']\n")
+    (d / "model.toml").write_text(sweep.replace("['ideal']", "['tests.user_models:raises']"))
+    (d / "grid.toml").write_text(sweep + "[grid]\nseed = " + str(list(range(200)))
+                                 + "\nbatch = " + str(list(range(1, 201))) + "\n")
 
 
 CLI = [  # (id, argv with {d} for the folder, parameter named in the message)
@@ -152,6 +297,50 @@ CLI = [  # (id, argv with {d} for the folder, parameter named in the message)
      "-o {d}/o.npz", "timeout_s"),
     ("demo size zero", "demo --size 0 --out {d}/demo", "--size"),
     ("unknown command", "frobnicate", "frobnicate"),
+]
+
+
+CLI += [  # Hardening II (issue 13)
+    ("G is a FIFO", "simulate -G {d}/fifo.npy -V {d}/V.npy -o {d}/o.npz", "conductances"),
+    ("G links to /dev/zero", "simulate -G {d}/zero.csv -V {d}/V.npy -o {d}/o.npz", "conductances"),
+    ("G bool npy", "simulate -G {d}/bool.npy -V {d}/V.npy -o {d}/o.npz", "conductances"),
+    ("G timedelta npy", "simulate -G {d}/td.npy -V {d}/V.npy -o {d}/o.npz", "conductances"),
+    ("G absurd npy header", "simulate -G {d}/header.npy -V {d}/V.npy -o {d}/o.npz", "conductances"),
+    ("V invalid UTF-8 csv", "simulate -G {d}/G.npy -V {d}/utf8.csv -o {d}/o.npz", "inputs"),
+    ("mos-model with .control", "simulate -G {d}/G.npy -V {d}/V.npy --cell 1t1r --vg-on 1.8 "
+     "--mos-model {d}/control.lib --engine ngspice -o {d}/o.npz", "control.lib line 2"),
+    ("mos-model with .include", "generate -G {d}/G.npy --cell 1t1r --vg-on 1.8 "
+     "--mos-model {d}/include.lib -o {d}/x.cir", "include.lib line 2"),
+    ("mos-model with an element", "generate -G {d}/G.npy --cell 1t1r --vg-on 1.8 "
+     "--mos-model {d}/element.lib -o {d}/x.cir", "outside a subcircuit"),
+    ("mos-model with .temp", "simulate -G {d}/G.npy -V {d}/V.npy --cell 1t1r --vg-on 1.8 "
+     "--mos-model {d}/temp.lib -o {d}/o.npz", ".temp"),
+    ("mos-model is a FIFO", "generate -G {d}/G.npy --cell 1t1r --vg-on 1.8 "
+     "--mos-model {d}/fifo.lib -o {d}/x.cir", "FIFO"),
+    ("generate over its own model", "generate -G {d}/G.npy --cell 1t1r --vg-on 1.8 "
+     "--mos-model {d}/card.sp -o {d}/card.sp", "--out"),
+    ("out links to an input", "simulate -G {d}/G.npy -V {d}/V.npy -o {d}/link.npz", "--out"),
+    ("out below a file", "simulate -G {d}/G.npy -V {d}/V.npy -o {d}/afile/o.npz", "--out"),
+    ("G of 1e30 S", "simulate -G {d}/big.npy -V {d}/V.npy --r-wl 1 -o {d}/o.npz", "conductances"),
+    ("r-wl 1e12 ohm", "simulate -G {d}/G.npy -V {d}/V.npy --r-wl 1e12 -o {d}/o.npz", "r_wl"),
+    ("t-int 1e6 s", "simulate -G {d}/G.npy -V {d}/V.npy --readout integrator --t-int 1e6 "
+     "--engine nodal -o {d}/o.npz", "readout.t_int_s"),
+    ("adc-range 1e308", "simulate -G {d}/G.npy -V {d}/V.npy --readout integrator --adc-bits 8 "
+     "--adc-range=-1e308,1e308 --engine nodal -o {d}/o.npz", "adc.x_min"),
+    ("demo seed negative", "demo --seed -1 --out {d}/demo", "--seed"),
+    ("demo r-wire absurd", "demo --r-wire 1e12 --out {d}/demo", "--r-wire"),
+    ("compare out is a file", "compare -G {d}/G.npy -V {d}/V.npy --engines ideal,nodal "
+     "--out {d}/afile", "--out"),
+    ("sweep file invalid UTF-8", "sweep {d}/utf8.toml --out {d}/so", "SWEEP.toml"),
+    ("sweep file deeply nested", "sweep {d}/nested.toml --out {d}/so", "SWEEP.toml"),
+    ("sweep file is a FIFO", "sweep {d}/fifo.toml --out {d}/so", "FIFO"),
+    ("cli sweep size 10000", "sweep {d}/size.toml --out {d}/so", "size"),
+    ("cli sweep raw cards untrusted", "sweep {d}/cards.toml --out {d}/so", "trust-netlist-cards"),
+    ("sweep model that raises", "sweep {d}/model.toml --out {d}/so", "sweep.models"),
+    ("sweep of 40000 points", "sweep {d}/grid.toml --out {d}/so", "grid"),
+    ("sweep out is a file", "sweep {d}/ok.toml --out {d}/afile", "--out"),
+    ("mvm out links to an input", "mvm --weights {d}/G.npy --inputs {d}/V.npy --array 4x4 "
+     "--out {d}/link.npz", "--out"),
 ]
 
 
@@ -199,6 +388,7 @@ def _g(d):
 
 
 def test_catalogue_size():
-    """The issue asks for at least 40 distinct bad inputs."""
-    assert len(API) + len(CLI) >= 40
+    """Issue 8 asked for at least 40 distinct bad inputs, issue 13 for 60 more entries
+    (here and in test_cards.py, test_hardening.py)."""
+    assert len(API) + len(CLI) >= 40 + 70
     assert len({b.id for b in API} | {c[0] for c in CLI}) == len(API) + len(CLI)

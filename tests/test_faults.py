@@ -3,12 +3,9 @@ and ngspice's own words, and leaves no process and no unmarked run folder behind
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from spicebar import SimulationError
 from spicebar.engines.ngspice.engine import FAILED_MARKER, run_netlist
 from spicebar.engines.ngspice.worker import classify
 
-from .processes import leaked_run_dirs, worker_pids
+from .processes import kill_workers_during, leaked_run_dirs, worker_pids
 
 pytestmark = pytest.mark.ngspice
 REPO = Path(__file__).resolve().parent.parent
@@ -46,23 +43,7 @@ def big_job(rng, n=96, batch=60):
 
 def test_killed_mid_run(ngspice_ready, rng, own_tmp):
     spec, v = big_job(rng)
-    caught = {}
-
-    def run():
-        try:
-            simulate(spec, v, "ngspice", timeout_s=120)
-        except Exception as exc:  # noqa: BLE001 - handed to the test thread
-            caught["error"] = exc
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not worker_pids() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.8)  # let it load the circuit and start solving
-    for pid in worker_pids():
-        os.kill(pid, signal.SIGKILL)
-    thread.join(60)
+    caught = kill_workers_during(lambda: simulate(spec, v, "ngspice", timeout_s=120))
     error = caught.get("error")
     assert isinstance(error, SimulatorCrashed), repr(error)
     assert "signal 9" in str(error) and error.netlist_path.endswith("crossbar.cir")

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _validate as v
 from ..errors import SpecError
+from . import bounds
 
 MAX_BITS = 24
 
@@ -33,6 +34,9 @@ def _bits(name: str, bits) -> int:
 def _range(lo_name: str, lo, hi_name: str, hi) -> tuple[float, float]:
     lo = float(v.real_array(lo_name, lo, 0)) if np.ndim(lo) == 0 else lo
     hi = float(v.real_array(hi_name, hi, 0)) if np.ndim(hi) == 0 else hi
+    key = "adc.x_min, adc.x_max, dac.v_min, dac.v_max"
+    bounds.check(lo_name, lo, key)
+    bounds.check(hi_name, hi, key)
     if not hi > lo:
         raise SpecError(hi_name, f"is {hi!r}, not above {lo_name}={lo!r}", f"> {lo!r}")
     return lo, hi

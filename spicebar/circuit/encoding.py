@@ -33,6 +33,7 @@ import numpy as np
 from .. import _validate as v
 from .converters import DACSpec, _bits
 from ..errors import SpecError
+from . import bounds
 
 ENCODINGS = ("amplitude", "pulse_width", "bit_serial")
 
@@ -62,7 +63,9 @@ class EncodingSpec:
             raise SpecError("encoding.bits", f"is {b}", "an integer 1..16")
         object.__setattr__(self, "bits", b)
         object.__setattr__(self, "v_read", v.positive_scalar("encoding.v_read", self.v_read, "V"))
-        object.__setattr__(self, "t_edge_s", v.positive_scalar("encoding.t_edge_s", self.t_edge_s, "s"))
+        object.__setattr__(self, "t_edge_s", bounds.check("encoding.t_edge_s", v.positive_scalar(
+            "encoding.t_edge_s", self.t_edge_s, "s"), "readout.t_int_s, t_reset_s, t_settle_s, "
+            "encoding.t_edge_s"))
         if not isinstance(self.signed, (bool, np.bool_)):
             raise SpecError("encoding.signed", f"is {self.signed!r}", "True or False")
 

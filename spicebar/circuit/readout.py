@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from .. import _validate as v
 from .converters import ADCSpec
 from ..errors import SpecError
+from . import bounds
 from .iv_models import MODELS_DIR
 
 OPAMP_KINDS = ("ideal", "macro")
@@ -92,11 +93,16 @@ def _common(spec) -> None:
     if spec.adc is not None and not isinstance(spec.adc, ADCSpec):
         raise SpecError("readout.adc", f"is {type(spec.adc).__name__}", "an ADCSpec or None")
     object.__setattr__(spec, "v_ref", float(v.real_array("readout.v_ref", spec.v_ref, 0)))
+    caps, times = "readout.c_int_f, c_wl_f, c_bl_f", "readout.t_int_s, t_reset_s, t_settle_s, encoding.t_edge_s"
     for name in ("c_wl_f", "c_bl_f"):
-        object.__setattr__(spec, name, v.nonnegative_scalar(f"readout.{name}", getattr(spec, name), "F"))
-    object.__setattr__(spec, "t_int_s", v.positive_scalar("readout.t_int_s", spec.t_int_s, "s"))
-    object.__setattr__(spec, "t_reset_s", v.positive_scalar("readout.t_reset_s", spec.t_reset_s, "s"))
-    object.__setattr__(spec, "t_settle_s", v.nonnegative_scalar("readout.t_settle_s", spec.t_settle_s, "s"))
+        object.__setattr__(spec, name, bounds.check(f"readout.{name}", v.nonnegative_scalar(
+            f"readout.{name}", getattr(spec, name), "F"), caps))
+    object.__setattr__(spec, "t_int_s", bounds.check("readout.t_int_s", v.positive_scalar(
+        "readout.t_int_s", spec.t_int_s, "s"), times))
+    object.__setattr__(spec, "t_reset_s", bounds.check("readout.t_reset_s", v.positive_scalar(
+        "readout.t_reset_s", spec.t_reset_s, "s"), times))
+    object.__setattr__(spec, "t_settle_s", bounds.check("readout.t_settle_s", v.nonnegative_scalar(
+        "readout.t_settle_s", spec.t_settle_s, "s"), times))
     if spec.opamp.has_rails and not spec.opamp.v_lo < spec.v_ref < spec.opamp.v_hi:
         raise SpecError("readout.v_ref", f"is {spec.v_ref!r} V, outside the op-amp rails "
                         f"({spec.opamp.v_lo!r}, {spec.opamp.v_hi!r})", "between the rails")
@@ -133,7 +139,8 @@ class IntegratorSpec:
     kind = "integrator"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "c_int_f", v.positive_scalar("readout.c_int_f", self.c_int_f, "F"))
+        object.__setattr__(self, "c_int_f", bounds.check("readout.c_int_f", v.positive_scalar(
+            "readout.c_int_f", self.c_int_f, "F"), "readout.c_int_f, c_wl_f, c_bl_f"))
         object.__setattr__(self, "r_reset_ohm",
                            v.positive_scalar("readout.r_reset_ohm", self.r_reset_ohm, "ohm"))
         _common(self)

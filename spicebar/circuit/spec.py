@@ -26,6 +26,7 @@ import numpy as np
 from .. import _validate as v
 from .cells import Cell, PassiveCell, validate_cell
 from ..errors import SpecError
+from . import bounds
 from .readout import validate_readout
 
 DRIVE_SIDES = ("left", "right", "both")
@@ -38,9 +39,12 @@ MAX_CELLS = 2048 * 2048
 Resistance = Union[float, np.ndarray]
 
 
+WIRES = "r_wl, r_bl, r_driver, r_sense"
+
+
 def _wire(name: str, value, shape: tuple[int, int]) -> float | np.ndarray:
     if np.ndim(value) == 0:
-        return v.nonnegative_scalar(name, value, "ohm")
+        return bounds.check(name, v.nonnegative_scalar(name, value, "ohm"), WIRES)
     arr = v.real_array(name, value, 2)
     if arr.shape != shape:
         raise SpecError(name, f"has shape {arr.shape}",
@@ -48,6 +52,7 @@ def _wire(name: str, value, shape: tuple[int, int]) -> float | np.ndarray:
     if np.any(arr < 0):
         bad = tuple(int(b) for b in np.argwhere(arr < 0)[0])
         raise SpecError(name, f"has {float(arr[bad])!r} ohm at index {bad}", ">= 0 ohm")
+    bounds.check_array(name, arr, WIRES)
     return v.frozen(arr)
 
 
@@ -82,16 +87,24 @@ class CrossbarSpec:
     readout: object = None
 
     def __post_init__(self) -> None:
+        shape = np.shape(self.conductances) if isinstance(self.conductances, np.ndarray) else ()
+        if len(shape) == 2 and shape[0] * shape[1] > MAX_CELLS:  # before any copy is made
+            raise SpecError("conductances", f"has {shape[0]}x{shape[1]} = {shape[0] * shape[1]} "
+                            "cells", f"at most {MAX_CELLS} cells")
         g = v.positive_array("conductances", self.conductances, 2, "S")
         if g.size > MAX_CELLS:
             raise SpecError("conductances", f"has {g.shape[0]}x{g.shape[1]} = {g.size} cells",
                             f"at most {MAX_CELLS} cells")
+        bounds.check_array("conductances", g, "conductances")
         rows, cols = g.shape
         object.__setattr__(self, "conductances", v.frozen(g))
         object.__setattr__(self, "r_wl", _wire("r_wl", self.r_wl, (rows, cols + 1)))
         object.__setattr__(self, "r_bl", _wire("r_bl", self.r_bl, (rows + 1, cols)))
-        object.__setattr__(self, "r_driver", v.nonnegative_scalar("r_driver", self.r_driver, "ohm"))
-        object.__setattr__(self, "r_sense", v.nonnegative_scalar("r_sense", self.r_sense, "ohm"))
+        object.__setattr__(self, "r_driver", bounds.check(
+            "r_driver", v.nonnegative_scalar("r_driver", self.r_driver, "ohm"), WIRES))
+        object.__setattr__(self, "r_sense", bounds.check(
+            "r_sense", v.nonnegative_scalar("r_sense", self.r_sense, "ohm"), WIRES))
+        bounds.check_g_times_r(float(g.max()), (self.r_wl, self.r_bl, self.r_driver, self.r_sense))
         v.choice("drive", self.drive, DRIVE_SIDES)
         v.choice("sense", self.sense, SENSE_SIDES)
         validate_cell(self.cell)
@@ -141,4 +154,19 @@ def validate_inputs(inputs, rows: int, name: str = "inputs") -> np.ndarray:
     if arr.shape[1] != rows:
         raise SpecError(name, f"has shape {arr.shape}: {arr.shape[1]} values per vector "
                         f"but the array has {rows} rows", f"shape (batch, {rows}) or ({rows},)")
+    bounds.check_array(name, arr, "inputs")
     return arr
+
+
+def check_cell_voltages(spec: "CrossbarSpec", volts: np.ndarray, name: str = "inputs") -> None:
+    """For sinh cells (nonlinear, 1S1R): ``max|V| / V_s`` within its bound, since no cell in
+    a passive network sees more than the largest driver voltage."""
+    scale = getattr(spec.cell, "v0_volt", None) or getattr(spec.cell, "v_s_volt", None)
+    if scale is None or np.size(volts) == 0:
+        return
+    worst = float(np.abs(volts).max())
+    key = "inputs / V_s (sinh cells)"
+    if worst / scale > bounds.BOUNDS[key].hi:
+        raise SpecError(name, f"reach {worst:g} V, {worst / scale:.3g} times the cells' voltage "
+                        f"scale V_s = {scale:g} V", f"|V| <= {bounds.BOUNDS[key].hi:g} V_s = "
+                        f"{bounds.BOUNDS[key].hi * scale:g} V ({bounds.BOUNDS[key].why})")

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import __version__
 from .cells import add_cell_flags, cell_and_operation
+from .paths import out_folder, out_path
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
 from .sweep import PLOT_KINDS, add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
@@ -153,27 +154,13 @@ def _spec_from_args(args):
     return spec, inputs
 
 
-def _out_path(path: str, suffixes: tuple[str, ...], parameter: str) -> Path:
-    p = Path(path)
-    if p.suffix.lower() not in suffixes:
-        raise SpecError(parameter, f"{path!r} has suffix {p.suffix!r}", ", ".join(suffixes))
-    if p.exists() and p.is_dir():
-        raise SpecError(parameter, f"{path!r} is a directory", "a file path")
-    existing = next((q for q in (p.parent, *p.parent.parents) if q.exists()), Path("."))
-    try:  # probe with a file that vanishes: nothing is left if a later check fails
-        if not existing.is_dir():
-            raise OSError(f"{existing} is not a folder")
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as exc:
-        raise SpecError(parameter, f"cannot write {path!r} ({exc})",
-                        "a path in a writable folder") from None
-    return p
+def _out_path(path: str, suffixes: tuple[str, ...], parameter: str, args=None) -> Path:
+    return out_path(path, suffixes, parameter, args)
 
 
 def cmd_simulate(args) -> int:
     from ..engines.simulation import simulate
-    out = _out_path(args.out, (".npz",), "--out")
+    out = _out_path(args.out, (".npz",), "--out", args)
     spec, inputs = _spec_from_args(args)
     if args.readout != "ideal":
         return run_simulate_readout(args, spec, inputs, out)
@@ -191,7 +178,7 @@ def cmd_generate(args) -> int:
 
     from ..circuit.elaboration import elaborate
     from ..netlist.writer import write_netlist
-    out = _out_path(args.out, (".cir", ".sp", ".spice", ".net"), "--out")
+    out = _out_path(args.out, (".cir", ".sp", ".spice", ".net"), "--out", args)
     spec, inputs = _spec_from_args(args)
     vector = None
     if inputs is not None:
@@ -220,6 +207,8 @@ def cmd_compare(args) -> int:
     if len(engines) < 2:
         raise SpecError("--engines", f"has {len(engines)} engine(s)", "at least two")
     from ..engines.simulation import operation_inputs
+    if args.out:
+        out_folder(args.out, "--out")
     spec, inputs = _spec_from_args(args)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
                            timeout_s=args.timeout, solver=args.solver,
@@ -233,12 +222,13 @@ def cmd_compare(args) -> int:
         from ..analysis.sneak import decompose, format_decomposition
         decomposition = decompose(spec, exact, args.operation)
     if args.out:
+        from ..io import write_text_atomic
         from ..plots.maps import plot_column_error, plot_voltage_maps, save_figure
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         for name, r in results.items():
             r.save(out / f"result_{name}.npz")
-        (out / "comparison.json").write_text(comparison.to_json())
+        write_text_atomic(out / "comparison.json", comparison.to_json())
         exact = results.get("ngspice") or results.get("nodal") or next(iter(results.values()))
         save_figure(plot_voltage_maps(exact), out / "voltage_maps.png")
         save_figure(plot_column_error(comparison), out / "column_error.png")
@@ -267,6 +257,11 @@ def cmd_demo(args) -> int:
     from .demo import run_demo
     if args.size < 1 or args.size > 512:
         raise SpecError("--size", f"is {args.size}", "1..512")
+    if args.seed < 0:
+        raise SpecError("--seed", f"is {args.seed}", "an integer >= 0")
+    from ..circuit.bounds import check
+    check("--r-wire", args.r_wire, "r_wl, r_bl, r_driver, r_sense")
+    out_folder(args.out, "--out")
     run_demo(args.out, rows=args.size, cols=args.size, r_wire_ohm=args.r_wire, seed=args.seed)
     return 0
 
@@ -302,10 +297,34 @@ COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_c
             "plot": cmd_plot}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, taken like Ctrl-C: every run folder, worker and pool is cleaned up."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` while a command runs (main thread only)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with _sigterm_as_interrupt():
+            return COMMANDS[args.command](args)
     except SpecError as exc:
         if args.debug:
             raise
@@ -316,9 +335,16 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"spicebar: error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("spicebar: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("spicebar: terminated" if isinstance(exc, Terminated) else "spicebar: interrupted",
+              file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    except OSError as exc:  # disk full, a folder that vanished: earlier outputs are kept
+        if args.debug:
+            raise
+        print(f"spicebar: error: {exc.strerror or type(exc).__name__}: "
+              f"{exc.filename or exc} (nothing was replaced)", file=sys.stderr)
+        return EXIT_FAILED
     except Exception as exc:  # a bug or an environment problem: one line, traceback on --debug
         if args.debug:
             raise

@@ -95,6 +95,8 @@ def cmd_mvm(args) -> int:
             raise SpecError(f"--{flag}", "is missing", "a file path (or use --demo)")
     if Path(args.out).suffix.lower() != ".npz":
         raise SpecError("--out", f"{args.out!r} is not a .npz file", "a path ending in .npz")
+    from .paths import out_path
+    out_path(args.out, (".npz",), "--out", args)
     from ..analysis.budget import format_budget
     from ..io import load_array
     from ..hardware.mvm import run_mvm

@@ -48,8 +48,8 @@ def cmd_sweep(args) -> int:
     if args.workers is not None and args.workers < 1:
         raise SpecError("--workers", f"is {args.workers}", "an integer >= 1")
     out = Path(args.out) if args.out else Path("sweep_out") / Path(args.sweep_file).stem
-    if out.exists() and not out.is_dir():
-        raise SpecError("--out", f"{str(out)!r} is a file", "a folder")
+    from .paths import out_folder
+    out_folder(str(out), "--out")
     client = executor = None
     if args.scheduler:
         try:
@@ -71,7 +71,24 @@ def cmd_sweep(args) -> int:
             client.close()
     from ..sweeps.table import format_summary, read_table
     print(format_summary(read_table(run.out_dir)))
+    if run.keys and run.failed + run.lost >= len(run.keys):
+        import sys
+        print(f"spicebar: error: every point of the sweep failed; {_first_failure(run)}",
+              file=sys.stderr)
+        return 1
     return 0 if run.lost == 0 else 1
+
+
+def _first_failure(run) -> str:
+    """The first failed point's reason and message, in one line."""
+    from ..sweeps.records import load_record
+    for index, key in enumerate(run.keys):
+        rec = load_record(run.out_dir, key)
+        if rec is not None and rec.get("status") != "ok":
+            message = (rec.get("message") or "").strip().splitlines()
+            return (f"point {index}: {rec.get('reason', 'failed')}"
+                    + (f": {message[0]}" if message else ""))
+    return "the worker processes were lost (rerun the sweep)"
 
 
 def cmd_plot_sweep(args) -> int:

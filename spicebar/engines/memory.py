@@ -42,23 +42,109 @@ def estimate_bytes(rows: int, cols: int, batch: int, engine: str) -> int:
                + BYTES_PER_CELL_PER_VECTOR * cells * batch)
 
 
+#: Where the kernel shows this process's control groups (tests point these elsewhere).
+CGROUP_ROOT = "/sys/fs/cgroup"
+PROC_CGROUP = "/proc/self/cgroup"
+#: cgroup limits at or above this mean "no limit" (v1 writes 2**63 rounded to a page).
+UNLIMITED = 1 << 60
+
+
+def _read_int(path) -> int | None:
+    try:
+        text = open(path).read().strip()
+    except OSError:
+        return None
+    if text == "max":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return None if value >= UNLIMITED else value
+
+
+def _inactive_file(stat_path, key: str) -> int:
+    """Reclaimable page cache of a group (``inactive_file``), bytes; 0 if unknown."""
+    try:
+        for line in open(stat_path):
+            name, _, value = line.partition(" ")
+            if name == key:
+                return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _group_paths(kind: str) -> list:
+    """Folders of this process's cgroup (``kind`` ``v2`` or ``v1``) and of its ancestors,
+    innermost first; the root of the mount last (inside a container, where
+    ``/proc/self/cgroup`` names a path of the host, the root is the container's group)."""
+    from pathlib import Path
+    try:
+        lines = open(PROC_CGROUP).read().splitlines()
+    except OSError:
+        return []
+    base = Path(CGROUP_ROOT) if kind == "v2" else Path(CGROUP_ROOT) / "memory"
+    if kind == "v2" and not (base / "cgroup.controllers").exists():
+        base = Path(CGROUP_ROOT) / "unified"
+    rel = None
+    for line in lines:
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        if (kind == "v2" and controllers == "") or (kind == "v1" and "memory" in controllers.split(",")):
+            rel = path.strip("/")
+    if rel is None:
+        return []
+    out, parts = [], [p for p in rel.split("/") if p]
+    for k in range(len(parts), -1, -1):
+        folder = base.joinpath(*parts[:k])
+        if folder.is_dir():
+            out.append(folder)
+    return out
+
+
+def cgroup_available_bytes() -> int | None:
+    """Memory this process may still take under its control group's limit (cgroup v2
+    ``memory.max`` - ``memory.current`` + reclaimable cache, or v1 ``memory.limit_in_bytes``
+    - ``memory.usage_in_bytes`` + cache), the tightest over the group and its ancestors;
+    None when no limit is set or none can be read."""
+    best = None
+    for kind, limit_name, usage_name, cache_key in (
+            ("v2", "memory.max", "memory.current", "inactive_file"),
+            ("v1", "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")):
+        for folder in _group_paths(kind):
+            limit = _read_int(folder / limit_name)
+            if limit is None:
+                continue
+            usage = _read_int(folder / usage_name) or 0
+            free = max(0, limit - usage + _inactive_file(folder / "memory.stat", cache_key))
+            best = free if best is None else min(best, free)
+    return best
+
+
 def available_bytes() -> int:
-    """Memory available to a new allocation now (MemAvailable), bytes."""
+    """Memory available to a new allocation now, bytes: ``MemAvailable`` of the machine,
+    or less when the process's control group (v1 or v2) holds it to a smaller limit."""
+    machine = None
     try:
         with open("/proc/meminfo") as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    machine = int(line.split()[1]) * 1024
+                    break
     except OSError:
         pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    if machine is None:
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    group = cgroup_available_bytes()
+    return machine if group is None else min(machine, group)
 
 
 def memory_limit(limit_bytes: int | None = None) -> tuple[int, str]:
     """The byte limit to hold a run to, and why: the caller's, else 80 % of what is
     available now. Raises SpecError naming ``memory_limit_bytes`` for a bad limit."""
     if limit_bytes is None:
-        return int(HEADROOM * available_bytes()), "80% of the memory available now"
+        return int(HEADROOM * available_bytes()), ("80% of the memory available now (the "
+                                                    "machine's or the control group's)")
     return int(positive_scalar("memory_limit_bytes", limit_bytes, "bytes")), "the limit you set"
 
 

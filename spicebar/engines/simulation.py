@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..circuit.ir import CircuitIR
 from .memory import MemoryGuard, check_memory
 from ..results import SimulationResult
-from ..circuit.spec import CrossbarSpec, validate_inputs
+from ..circuit.spec import CrossbarSpec, check_cell_voltages, validate_inputs
 
 ENGINES = ("ideal", "nodal", "ngspice")
 
@@ -150,10 +150,14 @@ def operation_inputs(spec: CrossbarSpec, inputs, operation) -> np.ndarray:
             raise SpecError("inputs", "were given for a read", "none: the read operation sets "
                             "the word-line voltages (v_read_volt and the scheme)")
         operation.check(spec.rows, spec.cols, spec.cell.kind)
-        return operation.row_voltages(spec.rows)
+        v = operation.row_voltages(spec.rows)
+        check_cell_voltages(spec, v, "v_read_volt")
+        return v
     if inputs is None:
         raise SpecError("inputs", "are missing", f"shape (batch, {spec.rows}) or ({spec.rows},) volts")
-    return validate_inputs(inputs, spec.rows)
+    v = validate_inputs(inputs, spec.rows)
+    check_cell_voltages(spec, v)
+    return v
 
 
 def _ideal_for(spec: CrossbarSpec, v: np.ndarray, operation) -> SimulationResult:

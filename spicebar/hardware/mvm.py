@@ -322,14 +322,15 @@ class MVMResult:
         from pathlib import Path
 
         from ..analysis.budget import budget_dicts
+        from ..io import atomic_output
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"y_ideal": self.y_ideal, "y_ideal_quantised": self.y_ideal_quantised}
         for eng, key in (("nodal", "y_nodal"), ("ngspice", "y_spice"), ("ideal", "y_ideal_circuit")):
             if eng in self.y:
                 arrays[key] = self.y[eng]
-        np.savez(path, **arrays, budget=np.array(json.dumps(budget_dicts(self.budget))),
-                 info=np.array(json.dumps(self.info, default=str)))
+        with atomic_output(path) as f:
+            np.savez(f, **arrays, budget=np.array(json.dumps(budget_dicts(self.budget))),
+                     info=np.array(json.dumps(self.info, default=str)))
         return path
 
 

@@ -1,5 +1,7 @@
 """SPICE text from the circuit IR: the writer (one formatter per element kind), the
-readout transient netlist, and a reader that parses a netlist back for tests.
+readout transient netlist, a reader that parses a netlist back for tests, and
+:mod:`.cards`, the one guard for user SPICE text (model files parsed against an
+allow-list, comment text escaped; it imports only the base, so specs use it too).
 
 May import: ``spicebar.circuit`` and the base. Used by the ngspice engines, sweeps
 (netlist hashes) and the CLI (``generate``).

@@ -142,7 +142,5 @@ def format_netlist(ir: CircuitIR, input_vector: np.ndarray | None = None,
 def write_netlist(path: str | Path, ir: CircuitIR, input_vector: np.ndarray | None = None,
                   extra_cards: Sequence[str] = ()) -> Path:
     """Write :func:`format_netlist` to ``path``; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(format_netlist(ir, input_vector, extra_cards=extra_cards))
-    return path
+    from ..io import write_text_atomic
+    return write_text_atomic(path, format_netlist(ir, input_vector, extra_cards=extra_cards))

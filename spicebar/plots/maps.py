@@ -93,8 +93,11 @@ def save_figure(axes, path: str | Path) -> Path:
     """Save the figure that holds ``axes`` as PNG and close it."""
     plt = _pyplot()
     ax0 = np.ravel(axes)[0]
+    from ..io import atomic_output
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ax0.figure.savefig(path, dpi=110)
-    plt.close(ax0.figure)
+    try:
+        with atomic_output(path) as f:
+            ax0.figure.savefig(f, dpi=110, format="png")
+    finally:
+        plt.close(ax0.figure)
     return path

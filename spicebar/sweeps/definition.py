@@ -33,6 +33,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,12 @@ def _cell_from_toml(value: Any):
 FIELD_CONVERTERS: dict[str, Callable[[Any], Any]] = {"cell": _cell_from_toml}
 #: Bumped when the meaning of a stored point changes: old results are then not reused.
 FORMAT_VERSION = 1
+#: Most points a sweep file may expand into (counted before anything is expanded): each
+#: point is hashed from its netlist text before the first one runs.
+MAX_POINTS = 20_000
+#: Most cells of one point (as CrossbarSpec), and most input values (batch x rows).
+MAX_POINT_CELLS = 2048 * 2048
+MAX_POINT_INPUTS = 1 << 24
 
 
 def spec_fields() -> tuple[str, ...]:
@@ -214,6 +221,10 @@ def parse_sweep(data: dict, here: str | Path = ".", source: str = "",
     for k, vals in axes:
         if not vals:
             raise SpecError(f"grid.{k}", "is an empty list", "at least one value")
+    count = len(extra) + (math.prod(len(vals) for _, vals in axes) if axes else 0)
+    if count > MAX_POINTS:  # counted, not expanded
+        raise SpecError("grid", f"expands into {count} points", f"at most {MAX_POINTS} points "
+                        "per sweep file (split it, or sweep fewer values)")
     combos = [dict(zip([a for a, _ in axes], c)) for c in itertools.product(*[v for _, v in axes])]
     if not axes and not extra:
         combos = [{}]
@@ -222,9 +233,16 @@ def parse_sweep(data: dict, here: str | Path = ".", source: str = "",
         params_list = [dict(fixed)]
     points = tuple(Point(i, {k: _expand_here(v, here) for k, v in p.items()})
                    for i, p in enumerate(params_list))
-    for p in points:  # validate every point before anything runs
+    checked = set()
+    for p in points:  # validate every point before anything runs (once per distinct spec)
+        key = json.dumps({k: v for k, v in p.params.items() if k != "seed"}, sort_keys=True,
+                         default=str)
         try:
-            build_point(p.params)
+            if "seed" in p.params:
+                _check_seed(p.params["seed"])
+            if key not in checked:
+                check_point(p.params)
+                checked.add(key)
         except SpecError as exc:
             raise SpecError(f"point {p.index} ({_short(p.params)}): {exc.parameter}", exc.problem,
                             exc.allowed) from None
@@ -258,16 +276,26 @@ def _short(params: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items() if k != "netlist_cards")
 
 
-def build_point(params: dict) -> tuple[CrossbarSpec, np.ndarray]:
-    """The spec and inputs ``(batch, rows)`` V of one point (deterministic in its seed)."""
-    p = {**{k: v for k, v in POINT_PARAMS.items()}, **params}
-    rows, cols = shape_of(params)
-    seed = p["seed"]
+def _check_seed(seed) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecError("seed", f"is {seed!r}", "an integer >= 0")
+
+
+def _check_params(params: dict) -> dict:
+    """Every point parameter but the spec fields checked, cheaply (nothing drawn);
+    returns the parameters with their defaults."""
+    p = {**{k: v for k, v in POINT_PARAMS.items()}, **params}
+    rows, cols = shape_of(params)
+    if rows * cols > MAX_POINT_CELLS:
+        raise SpecError("size", f"is {rows}x{cols} = {rows * cols} cells",
+                        f"at most {MAX_POINT_CELLS} cells")
+    _check_seed(p["seed"])
     batch = p["batch"]
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError("batch", f"is {batch!r}", "an integer >= 1")
+    if batch * rows > MAX_POINT_INPUTS:
+        raise SpecError("batch", f"is {batch} vectors of {rows} rows",
+                        f"batch x rows <= {MAX_POINT_INPUTS}")
     for name in ("g_on", "on_off", "v_max"):
         if isinstance(p[name], bool) or not isinstance(p[name], (int, float)) or not p[name] > 0:
             raise SpecError(name, f"is {p[name]!r}", "a number > 0")
@@ -282,6 +310,45 @@ def build_point(params: dict) -> tuple[CrossbarSpec, np.ndarray]:
     if p["timeout_s"] is not None and not (isinstance(p["timeout_s"], (int, float))
                                            and p["timeout_s"] > 0):
         raise SpecError("timeout_s", f"is {p['timeout_s']!r}", "a number > 0 s")
+    for name in ("g_on", "v_max"):
+        if not math.isfinite(float(p[name])):
+            raise SpecError(name, f"is {p[name]!r}", "a finite number > 0")
+    return p
+
+
+def _spec_kwargs(params: dict, p: dict) -> dict:
+    kwargs = {}
+    for f in spec_fields():
+        if f in params:
+            value = params[f]
+            kwargs[f] = FIELD_CONVERTERS[f](value) if f in FIELD_CONVERTERS else value
+    if p["r_wire"] is not None:
+        kwargs.setdefault("r_wl", p["r_wire"])
+        kwargs.setdefault("r_bl", p["r_wire"])
+    return kwargs
+
+
+def check_point(params: dict) -> None:
+    """Validate one point without drawing its random arrays: the parameters, and the
+    spec on conductances at the point's extremes (``g_on`` and ``g_on / on_off``) with
+    inputs of ``v_max`` (SpecError naming the parameter)."""
+    from ..circuit.spec import validate_inputs
+    p = _check_params(params)
+    rows, cols = shape_of(params)
+    g = np.full((rows, cols), float(p["g_on"]))
+    g[0, 0] = float(p["g_on"]) / float(p["on_off"])
+    spec = CrossbarSpec(g, **_spec_kwargs(params, p))
+    v = np.full((1, rows), float(p["v_max"]))
+    validate_inputs(v, rows)
+    from ..circuit.spec import check_cell_voltages
+    check_cell_voltages(spec, v, "v_max")
+
+
+def build_point(params: dict) -> tuple[CrossbarSpec, np.ndarray]:
+    """The spec and inputs ``(batch, rows)`` V of one point (deterministic in its seed)."""
+    p = _check_params(params)
+    rows, cols = shape_of(params)
+    seed, batch = p["seed"], p["batch"]
 
     rng = np.random.default_rng(seed)
     g_on, g_off = float(p["g_on"]), float(p["g_on"]) / float(p["on_off"])
@@ -299,15 +366,7 @@ def build_point(params: dict) -> tuple[CrossbarSpec, np.ndarray]:
     else:
         v = np.full((batch, rows), v_max)
 
-    kwargs = {}
-    for f in spec_fields():
-        if f in params:
-            value = params[f]
-            kwargs[f] = FIELD_CONVERTERS[f](value) if f in FIELD_CONVERTERS else value
-    if p["r_wire"] is not None:
-        kwargs.setdefault("r_wl", p["r_wire"])
-        kwargs.setdefault("r_bl", p["r_wire"])
-    return CrossbarSpec(g, **kwargs), v
+    return CrossbarSpec(g, **_spec_kwargs(params, p)), v
 
 
 def point_key(params: dict, options: SweepOptions, ngspice_version: str = "") -> str:

@@ -21,11 +21,14 @@ import shutil
 import socket
 import threading
 import time
+import weakref
 from concurrent.futures import Executor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SimulationError, SimulationTimeout, SolverError, SpicebarError
+from ..io import write_text_atomic
+from ..errors import SimulationError, SimulationTimeout, SolverError, SpecError, SpicebarError
 from .definition import Sweep, SweepOptions, build_point, point_key
 from .records import POINTS_DIR, load_record, write_json
 
@@ -38,6 +41,9 @@ def _cpu_seconds() -> float:
 
 
 _LOCAL = threading.local()
+#: Every live session this process started (for the clean-up when the spicebar process
+#: dies); weak, so a session whose thread has ended is still collected and closed.
+_SESSIONS: "weakref.WeakSet" = weakref.WeakSet()
 
 
 def _session():
@@ -45,7 +51,32 @@ def _session():
     from ..engines.ngspice.session import NgspiceSession
     if getattr(_LOCAL, "session", None) is None:
         _LOCAL.session = NgspiceSession()
+        _SESSIONS.add(_LOCAL.session)
     return _LOCAL.session
+
+
+def _close_sessions() -> None:
+    for session in list(_SESSIONS):
+        try:
+            session.close()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _pool_worker_init(parent: int) -> None:
+    """Each local pool worker dies with the ``spicebar`` process that started it, whatever
+    ends that process (SIGKILL included): the kernel sends it SIGTERM
+    (``PR_SET_PDEATHSIG``, and a thread watches the parent too), which it takes like
+    Ctrl-C (the running point stops, its ngspice worker is killed); then it closes its
+    ngspice sessions (their folders are removed) and exits."""
+    import signal
+    from ..engines.ngspice.lifeline import exit_with_parent
+    signal.signal(signal.SIGTERM, _interrupt)
+    exit_with_parent(parent, signal.SIGTERM, on_exit=_close_sessions, deathsig=True)
 
 
 def run_point(task: dict) -> dict:
@@ -76,9 +107,13 @@ def run_point(task: dict) -> dict:
             from ..circuit.elaboration import elaborate
             from ..engines.ngspice.engine import solve_ngspice
             timeout = params.get("timeout_s") or opts.timeout_s
-            ref = solve_ngspice(elaborate(spec), v, workdir=workdir, timeout_s=timeout,
-                                extra_cards=tuple(params.get("netlist_cards", ())),
-                                session=_session())
+            try:
+                ref = solve_ngspice(elaborate(spec), v, workdir=workdir, timeout_s=timeout,
+                                    extra_cards=tuple(params.get("netlist_cards", ())),
+                                    session=_session())
+            except KeyboardInterrupt:  # stopped (Ctrl-C, SIGTERM): no half-run folder left
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise
             record["ngspice_version"] = ref.info.get("ngspice_version", "")
             if opts.keep_netlists:
                 record["netlist"] = str(workdir / "crossbar.cir")
@@ -143,7 +178,62 @@ def local_executor(workers: int | None = None) -> Executor:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     n = workers or os.cpu_count() or 1
-    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_pool_worker_init, initargs=(os.getpid(),))
+
+
+def check_models(options: SweepOptions) -> None:
+    """Import every model of ``options`` (user models ``package.module:function`` too) and
+    call each once on a 2x2 array, before the first point runs: a model that cannot be
+    imported, or fails or answers in the wrong shape there, would fail every point.
+    SpecError naming ``sweep.models``."""
+    import numpy as np
+
+    from ..analysis.models import resolve_model
+    from ..circuit.spec import CrossbarSpec
+    spec = CrossbarSpec(np.full((2, 2), 1e-5), r_wl=1.0, r_bl=1.0)
+    v = np.full((1, 2), 0.1)
+    for name in options.models:
+        try:
+            fn = resolve_model(name)
+        except SpecError as exc:
+            raise SpecError("sweep.models", exc.problem, exc.allowed) from None
+        try:
+            out = np.asarray(fn(spec.conductances, v, spec), dtype=float)
+        except Exception as exc:  # noqa: BLE001 - the user's code, reported in one line
+            raise SpecError("sweep.models", f"{name!r} failed on a 2x2 array "
+                            f"({type(exc).__name__}: {exc})",
+                            "a function model(G, V, spec) -> I (batch, cols) A") from None
+        if out.shape != (1, 2) or not np.all(np.isfinite(out)):
+            raise SpecError("sweep.models", f"{name!r} answered {out.shape} "
+                            f"{'with non-finite values ' if out.shape == (1, 2) else ''}on a "
+                            "2x2 array with one vector", "finite currents of shape (batch, cols)")
+
+
+#: The lock file of a sweep's results folder: one sweep at a time writes there.
+LOCK_FILE = ".sweep.lock"
+
+
+@contextmanager
+def out_lock(out: Path):
+    """Hold ``out``'s lock for the block (``flock``, released by the kernel whatever ends
+    the process). A folder another sweep holds is refused: SpecError naming ``--out``."""
+    import fcntl
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            raise SpecError("--out", f"{str(out)!r} is in use by another sweep ({holder})",
+                            "a results folder no other sweep is writing (wait, or use another "
+                            "--out)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = None,
@@ -159,14 +249,22 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
         progress: show a tqdm bar (points done, failed, ETA) on stderr.
         log: where one-line messages go (None: nowhere).
     """
-    from .table import write_table
-    from ..engines.ngspice.toolchain import ngspice_version
     t_start = time.perf_counter()
     log = log or (lambda *a, **k: None)
     out = Path(out_dir)
+    if executor is None:  # local workers share this environment: check the models here once
+        check_models(sweep.options)
+    with out_lock(out):
+        return _run_locked(sweep, out, executor, workers, retry_failed, progress, log, t_start)
+
+
+def _run_locked(sweep: Sweep, out: Path, executor, workers, retry_failed, progress, log,
+                t_start) -> SweepRun:
+    from .table import write_table
+    from ..engines.ngspice.toolchain import ngspice_version
     (out / POINTS_DIR).mkdir(parents=True, exist_ok=True)
     if sweep.source:
-        (out / "sweep.toml").write_text(sweep.source)
+        write_text_atomic(out / "sweep.toml", sweep.source)
     ng = (ngspice_version().get("version") or "") if sweep.options.reference == "ngspice" else ""
     keys = tuple(point_key(p.params, sweep.options, ng) for p in sweep.points)
     write_json(out / "manifest.json", {"keys": list(keys), "swept": list(sweep.swept),

@@ -80,7 +80,9 @@ def write_table(out_dir: str | Path, sweep, keys) -> Path:
     for c in cols:
         values = [r.get(c, "") for r in rows]
         arrays[c] = _column_array(c, values)
-    np.savez(out / TABLE_NPZ, **arrays)
+    from ..io import atomic_output
+    with atomic_output(out / TABLE_NPZ) as f:
+        np.savez(f, **arrays)
     return path
 
 

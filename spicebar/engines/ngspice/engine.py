@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,9 @@ DEFAULT_TIMEOUT_S = 600.0
 #: Temporary run folders are named so; a failed run's folder is kept with this marker file.
 RUN_DIR_PREFIX = "spicebar-ngspice-"
 FAILED_MARKER = "FAILED.txt"
+#: Environment variables that would let ngspice read ``spinit`` from a folder of the
+#: user's choosing; the worker starts without them (see ``worker._empty_folder``).
+NGSPICE_INIT_VARIABLES = ("SPICE_LIB_DIR", "SPICE_SCRIPTS")
 
 
 @contextmanager
@@ -44,6 +48,7 @@ def run_folder(workdir: str | Path | None, keep_files: bool = False):
     own = workdir is None
     wd = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)) if own else Path(workdir)
     wd.mkdir(parents=True, exist_ok=True)
+    wd = wd.resolve()  # the worker runs inside it: every path it is given is absolute
     try:
         yield wd
     except SpicebarError as exc:
@@ -73,14 +78,18 @@ def start_worker(workdir: Path, mode: str = "--stdin", done_fd: int | None = Non
     netlist, then waits for job paths on its stdin: one (``--stdin``, see
     :func:`run_worker`) or many (``--serve``, see ``NgspiceSession``, which passes the
     write end of a pipe as ``done_fd``: the worker writes a line there after each job).
-    Its output is appended to ``workdir/worker.log``; it runs in its own process group."""
-    env = dict(os.environ)
+    Its output is appended to ``workdir/worker.log``; it runs in its own process group,
+    with ``workdir`` (a run folder, not the caller's) as its working folder."""
+    env = {k: v for k, v in os.environ.items() if k not in NGSPICE_INIT_VARIABLES}
     env.setdefault("PYTHONUNBUFFERED", "1")
     args = [mode] if done_fd is None else [mode, str(done_fd)]
     with open(workdir / "worker.log", "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "spicebar.engines.ngspice.worker", *args],
+        # -P: the run folder (its working folder) is not put on sys.path
+        safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+        return subprocess.Popen([sys.executable, *safe_path, "-m", "spicebar.engines.ngspice.worker",
+                                 *args],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
-                                start_new_session=True, env=env,
+                                start_new_session=True, env=env, cwd=workdir,
                                 pass_fds=() if done_fd is None else (done_fd,))
 
 
@@ -105,6 +114,10 @@ def run_worker(job: dict, workdir: Path, timeout_s: float,
     """Run one job in a child process (``proc`` from :func:`start_worker`, a new one, or
     a reused :class:`~spicebar.engines.ngspice.session.NgspiceSession`); return
     (values read, status) or raise."""
+    job = dict(job, nonce=secrets.token_hex(8))
+    for key in ("result", "status"):  # a previous run's outputs can never pass for this one's
+        Path(job[key]).unlink(missing_ok=True)
+        Path(f"{job[key]}.part").unlink(missing_ok=True)
     job_path = workdir / "job.json"
     job_path.write_text(json.dumps(job))
     if session is not None:
@@ -134,7 +147,13 @@ def run_worker(job: dict, workdir: Path, timeout_s: float,
 
 
 def read_status(job: dict, status: dict) -> tuple[np.ndarray, dict]:
-    """The values of a finished job, or the specific error its status reports."""
+    """The values of a finished job, or the specific error its status reports.
+
+    A status whose nonce is not the job's belongs to another run (a stale file in a
+    reused folder): SimulatorCrashed, never that run's numbers."""
+    if status.get("nonce") != job.get("nonce"):
+        raise SimulatorCrashed("ngspice ended without reporting this job (the status file "
+                               "found belongs to another run)", job["netlist"])
     if status["status"] != "ok":
         if status.get("code") == EXIT_SETUP_ERROR:
             raise SimulatorSetupError(status["summary"])

@@ -24,10 +24,12 @@ import re
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from .lifeline import exit_with_parent
 from .toolchain import configure_library_path
 
 #: ngspice lines that mean the run failed. Everything else it prints (banners,
@@ -123,12 +125,39 @@ def _open_ngspice(messages: list[str]):
 
     CapturingNgSpice._logger.setLevel(logging.CRITICAL)
     try:
-        ng = CapturingNgSpice(ngspice_id=0, send_data=True)
-    except OSError as exc:
-        raise _Failure(f"cannot load the ngspice shared library ({exc}); install libngspice0 "
-                       "(Debian: apt-get install libngspice0-dev) or set NGSPICE_LIBRARY_PATH "
-                       "to libngspice.so.0", EXIT_SETUP_ERROR) from None
+        with _empty_folder():
+            ng = CapturingNgSpice(ngspice_id=0, send_data=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to load is a set-up problem
+        lib = os.environ.get("NGSPICE_LIBRARY_PATH") or "libngspice"
+        raise _Failure(f"cannot load the ngspice shared library {lib} ({type(exc).__name__}: "
+                       f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); install "
+                       "libngspice0 (Debian: apt-get install libngspice0-dev) or set "
+                       "NGSPICE_LIBRARY_PATH to libngspice.so.0", EXIT_SETUP_ERROR) from None
     return ng, ffi
+
+
+@contextmanager
+def _empty_folder():
+    """Run the block in a new, empty, private working folder (then come back).
+
+    ngspice reads ``.spiceinit`` from its working folder when it starts (``ngSpice_Init``),
+    and a user's init file could run ``shell`` commands or change options (``rshunt``)
+    behind spicebar's back. The library's own switch (``ngSpice_nospiceinit``) crashes
+    ngspice 46 when called before ``ngSpice_Init`` (measured: SIGSEGV), so the start-up
+    happens where no such file can be. ``spinit`` comes from the installation only: the
+    caller removes ``SPICE_LIB_DIR`` and ``SPICE_SCRIPTS`` from this process's environment.
+    """
+    import tempfile
+    back = os.getcwd()
+    # inside the run folder (the working folder start_worker gives): a worker killed
+    # while ngspice starts leaves it where the run folder's own clean-up removes it
+    empty = tempfile.mkdtemp(prefix=".ngspice-init-", dir=back)
+    os.chdir(empty)
+    try:
+        yield
+    finally:
+        os.chdir(back)
+        os.rmdir(empty)
 
 
 def _command(ng, messages: list[str], command: str) -> list[str]:
@@ -269,19 +298,6 @@ def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: s
             "warnings": [m for m in messages if classify(m) == "warning"][:50]}
 
 
-def _exit_with_parent() -> None:
-    """End this process if the caller dies, so no orphan ngspice is left running."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(EXIT_SIM_ERROR)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
 def _clean_messages(messages: list[str]) -> list[str]:
     return [m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m for m in messages]
 
@@ -311,6 +327,7 @@ def _finish(job: dict, messages: list[str], opened, timings: dict | None = None)
     except _Failure as exc:
         status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
         code = exc.code
+    status["nonce"] = job.get("nonce")  # binds this status to the job that asked for it
     status["messages"] = _clean_messages(messages)
     write_status(job["status"], status)
     return code
@@ -343,7 +360,7 @@ def serve(done_fd: int | None = None) -> int:
 def main(argv: list[str]) -> int:
     """``JOB.json``, ``--stdin`` (load ngspice first, then read one job's path from stdin,
     while the caller writes the netlist) or ``--serve`` (many jobs, see :func:`serve`)."""
-    _exit_with_parent()
+    exit_with_parent()
     if argv[0] == "--serve":
         return serve(int(argv[1]) if len(argv) > 1 else None)
     messages: list[str] = []

@@ -25,7 +25,20 @@ from ..cell_currents import deferred_cell_currents
 from ..memory import BASE_BYTES, MemoryGuard
 from .grid import grid_memory_bytes
 from .lines import line_structure, solve_lines
-from .stamps import conductance_matrix, fixed_voltages
+from .stamps import conductance_matrix, fixed_voltages, kcl_node_residual
+
+#: Largest net current the answer may leave at a node, relative to the largest output or
+#: driver current (:func:`~.stamps.kcl_node_residual`). A float64 solve inside the bounds
+#: of ``spicebar/circuit/bounds.py`` leaves 1e-15 in the middle and up to about 3e-4 at
+#: the G * r = 1e-12 corner (measured over 1x1..32x32, signed inputs, every drive and
+#: sense; there the check sees its own rounding, eps V / r, while the outputs agree with
+#: the line solver to 1e-14), about 4e-6 at G * r = 1e6; the G = 1e30 S case leaves more
+#: than 1e10 (with negative column currents). 1e-2 sits between with margin both ways.
+KCL_NODE_TOL = 1e-2
+#: Output currents below this are judged against it instead (amperes): near float64's
+#: smallest normal numbers (2e-308; a 5e-324 V input) relative precision is gone, and
+#: no physical current is within 200 orders of magnitude of it.
+CURRENT_FLOOR_A = 1e-250
 
 SOLVERS = ("auto", "direct", "iterative")
 
@@ -110,6 +123,16 @@ def solve_linear(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct",
     np.add.at(currents, (slice(None), ir.sense_col), sen)
     driver_currents = np.zeros((batch, ir.rows))
     np.add.at(driver_currents, (slice(None), ir.driver_row), drv)
+    if unknown.size:
+        scale = np.maximum(np.maximum(np.abs(currents).max(axis=1),
+                                      np.abs(driver_currents).max(axis=1)), CURRENT_FLOOR_A)
+        kcl = kcl_node_residual(ir, v, unknown, scale)
+        if not kcl <= KCL_NODE_TOL:
+            raise SolverError(f"the nodal answer fails KCL: a node is left with a net current "
+                              f"of {kcl:.3g} of the largest output current (allowed "
+                              f"{KCL_NODE_TOL:g}); the conductances and wire resistances are "
+                              "too far apart for float64 (bounds: spicebar/circuit/bounds.py)")
+        extra = dict(extra, kcl_output_rel=kcl)
     v_wl = v[ir.wl_node].transpose(2, 0, 1)
     v_bl = v[ir.bl_node].transpose(2, 0, 1)
     info = {"solver": "scipy splu (SuperLU, MMD_AT_PLUS_A)", "unknowns": int(unknown.size),

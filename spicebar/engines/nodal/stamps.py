@@ -130,6 +130,35 @@ def conductance_matrix(ir: CircuitIR) -> sp.csr_matrix:
     return sp.coo_matrix((vals, (rows, cols)), shape=(ir.n_nodes, ir.n_nodes)).tocsr()
 
 
+def kcl_node_residual(ir: CircuitIR, v: np.ndarray, nodes: np.ndarray,
+                      scale: np.ndarray) -> float:
+    """The answer's KCL check: the largest net current its resistors leave at any of
+    ``nodes``, relative to ``scale`` (per input vector: the largest readout or driver
+    current, the currents that matter), largest over the batch.
+
+    ``v``: node voltages ``(n_nodes, batch)``; ``scale``: ``(batch,)`` amperes. Each
+    resistor current is ``(v_p - v_n) / r``, from a voltage difference, so the check sees
+    the currents that flow: a conductance so large that the wires' share is lost to
+    rounding (G = 1e30 S) leaves a net current far above the outputs, where a backward
+    error scaled by ``||L|| ||v||`` (1e30) would call the answer exact.
+    """
+    if not ir.resistors or nodes.size == 0:
+        return 0.0
+    p = np.concatenate([g.node_p for g in ir.resistors])
+    n = np.concatenate([g.node_n for g in ir.resistors])
+    r = np.concatenate([g.value for g in ir.resistors])
+    i = (v[p] - v[n]) / r[:, None]  # (elements, batch) A, out of p into n
+    e = np.arange(p.size)
+    incidence = sp.coo_matrix((np.concatenate([np.ones(p.size), -np.ones(p.size)]),
+                               (np.concatenate([p, n]), np.concatenate([e, e]))),
+                              shape=(ir.n_nodes, p.size)).tocsr()[nodes]
+    net = np.abs(incidence @ i).max(axis=0)  # (batch,)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(net > 0, net / scale, 0.0)
+    worst = float(rel.max(initial=0.0))
+    return worst if np.isfinite(worst) else float("inf")
+
+
 def fixed_voltages(ir: CircuitIR, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nodes held by sources (ground first) and their voltages, shape ``(n_fixed, batch)``."""
     batch = inputs.shape[0]

@@ -36,7 +36,7 @@ from ...errors import SpecError
 from ...circuit.readout import IntegratorSpec, TIASpec
 from ...netlist.readout import TranSettings
 from .result import TRANSIENT_ARRAYS, RawTransient, TransientResult  # noqa: F401 (re-exported)
-from ...circuit.spec import CrossbarSpec, validate_inputs
+from ...circuit.spec import CrossbarSpec, check_cell_voltages, validate_inputs
 
 TRANSIENT_ENGINES = ("ngspice", "nodal")
 #: An output within this many clamp widths (``opamp.v_smooth``) of a rail is saturated:
@@ -98,6 +98,7 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     if not isinstance(encoding, EncodingSpec):
         raise SpecError("encoding", f"is {type(encoding).__name__}", "an EncodingSpec")
     v = validate_inputs(inputs, spec.rows)
+    check_cell_voltages(spec, v)
     t0 = time.perf_counter()
     schedule = build_schedule(encoding, v, readout.t_int_s, readout.t_reset_s, readout.t_settle_s,
                               sample_flat_end=readout.kind == "tia")
