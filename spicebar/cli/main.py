@@ -6,6 +6,7 @@
     spicebar demo [--out DIR]
     spicebar mvm --weights W.npy --inputs X.npy --array 128x128 --out Y.npz   (see cli_mvm)
     spicebar doctor
+    spicebar array --rows 64 --cols 64 --batch 4 -G G.npy -V V.npy   (see cli.array)
     spicebar simulate ... --readout integrator [--encoding bit_serial --adc-bits 8 ...]
         spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
     spicebar plot sweep DIR -o FILE.png
@@ -23,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 from .. import __version__
+from .array import add_array_parser, cmd_array
 from .cells import add_cell_flags, cell_and_operation
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
@@ -123,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_mvm_parser(sub)
     add_sweep_parser(sub)
     add_plot_parser(sub)
+    add_array_parser(sub)
     return parser
 
 
@@ -289,7 +292,7 @@ def cmd_doctor(args) -> int:
 
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
-            "plot": cmd_plot}
+            "plot": cmd_plot, "array": cmd_array}
 
 
 def main(argv: list[str] | None = None) -> int:
