@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from .array import add_array_parser, cmd_array
-from .cells import add_cell_flags, cell_and_operation
+from .cells import add_cell_flags, cell_and_operation, warn_underdriven_selector
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
 from .sweep import PLOT_KINDS, add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="run one engine and write its result (.npz)")
     _array_flags(p, inputs_required=False)
     p.set_defaults(inputs_needed=True)
-    p.add_argument("--engine", choices=("ideal", "nodal", "ngspice"), default="nodal")
+    p.add_argument("--engine", choices=("ideal", "nodal", "ngspice"), default="nodal",
+                   help="ideal (V @ G), nodal (exact nodal solver) or ngspice (default nodal)")
     p.add_argument("--out", "-o", required=True, metavar="RESULT.npz",
                    help="result file: currents (batch, cols) A, v_wl and v_bl (batch, rows, cols) "
                         "V, driver_currents (batch, rows) A, inputs")
@@ -178,6 +179,7 @@ def cmd_simulate(args) -> int:
     from ..engines.simulation import simulate
     out = _out_path(args.out, (".npz",), "--out")
     spec, inputs = _spec_from_args(args)
+    warn_underdriven_selector(spec, inputs)
     if args.readout != "ideal":
         return run_simulate_readout(args, spec, inputs, out)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout,
@@ -204,6 +206,9 @@ def cmd_generate(args) -> int:
         raise SpecError("--vector", "needs --inputs")
     if args.operation is not None and args.operation.mode == "read":
         vector = args.operation.row_voltages(spec.rows)[0]
+    elif vector is None:
+        print("spicebar: note: no --inputs, so every word-line driver is at 0 V; pass --inputs "
+              "V.npy [--vector K] to set them", file=sys.stderr)
     path = write_netlist(out, elaborate(spec, args.operation),
                          vector if vector is not None else np.zeros(spec.rows))
     print(f"wrote {path} ({spec.describe()})")
@@ -221,6 +226,7 @@ def cmd_compare(args) -> int:
         raise SpecError("--engines", f"has {len(engines)} engine(s)", "at least two")
     from ..engines.simulation import operation_inputs
     spec, inputs = _spec_from_args(args)
+    warn_underdriven_selector(spec, inputs)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
                            timeout_s=args.timeout, solver=args.solver)
     comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs,
