@@ -217,8 +217,9 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
                 point_s += rec.get("elapsed_s", 0.0)
                 if rec["status"] != "ok":
                     failed += 1
-                    log(f"sweep: point {p.index} failed ({rec['reason']}); netlist: "
-                        f"{rec['netlist'] or '-'}")
+                    why = (rec.get("message") or "").strip().splitlines()
+                    log(f"sweep: point {p.index} failed ({rec['reason']}"
+                        f"{': ' + why[0] if why else ''}); netlist: {rec['netlist'] or '-'}")
                 bar.set_postfix(failed=failed)
                 bar.update(1)
     except BaseException:
