@@ -3,7 +3,9 @@
 The convention (also at the top of README.md, which is where writers see it):
 
 * Fenced blocks tagged ``python``, ``sh``, ``bash`` or ``shell`` **run**, top to bottom,
-  in one scratch folder per markdown file. Python blocks share one namespace (like a
+  in one scratch folder per markdown file (the repository's ``notebooks``, ``benchmarks``,
+  ``models``, ``docs`` and ``tools`` folders are linked into it, so paths read as from a
+  clone's root). Python blocks share one namespace (like a
   notebook); shell blocks run in ``bash -eu -o pipefail`` with this environment's
   ``spicebar`` and ``python`` first on ``PATH``. Keep each to seconds (small arrays).
 * A block whose first line is ``# not run: REASON`` is an illustration only; the reason
@@ -41,6 +43,7 @@ class Block:
     line: int
     lang: str
     text: str
+    name: str = ""  # how the document is named in ids (default: its file name)
 
     @property
     def first_line(self) -> str:
@@ -69,11 +72,12 @@ class Block:
 
     @property
     def id(self) -> str:
-        return f"{self.doc.name}:{self.line}:{self.kind}"
+        return f"{self.name or self.doc.name}:{self.line}:{self.kind}"
 
 
-def read_blocks(doc: Path) -> list[Block]:
-    """Every fenced block of ``doc`` in order. An unclosed fence is an error."""
+def read_blocks(doc: Path, name: str = "") -> list[Block]:
+    """Every fenced block of ``doc`` in order (``name``: the document in ids). An unclosed
+    fence is an error."""
     blocks, lines = [], doc.read_text().splitlines()
     i = 0
     while i < len(lines):
@@ -88,7 +92,7 @@ def read_blocks(doc: Path) -> list[Block]:
             i += 1
         if i == len(lines):
             raise ValueError(f"{doc}:{start + 1}: unclosed code fence")
-        blocks.append(Block(doc, start + 1, m.group(1).lower(), "\n".join(body) + "\n"))
+        blocks.append(Block(doc, start + 1, m.group(1).lower(), "\n".join(body) + "\n", name))
         i += 1
     return blocks
 
@@ -141,7 +145,7 @@ class DocRun:
         os.chdir(self.cwd)
         sys.path.insert(0, str(self.cwd))  # modules written by `# file:` blocks import
         try:
-            exec(compile(block.text, f"{block.doc.name}:{block.line}", "exec"), self.namespace)
+            exec(compile(block.text, block.id, "exec"), self.namespace)
         except BaseException:  # noqa: BLE001 - any failure of the example is the test's answer
             return traceback.format_exc(limit=-4)
         finally:
