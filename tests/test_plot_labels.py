@@ -140,7 +140,7 @@ def test_sweep_plot_says_the_wire_unit_and_refuses_to_pool(tmp_path):
     with pytest.raises(SpecError, match="varies cell .* --where cell=VALUE or --facet cell"):
         plot_sweep(table)
     axes = plot_sweep(table, where={"cell": "1s1r"})
-    assert axes[0].get_title().startswith("max relative error")
+    assert axes[0].get_title().startswith("cell = 1s1r\nmax relative error")
     grid = plot_sweep(table, facet="cell")
     assert grid.shape == (2, 2)
     assert grid[0, 0].get_title().startswith("cell = passive")

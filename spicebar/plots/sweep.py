@@ -259,7 +259,10 @@ def plot_sweep(table: dict, metric: str = "max_rel", model: str = "ideal", model
         plot_error_vs_size(part, metric, models=models, ax=axes[row, 0])
         if pair and axes.shape[1] > 1:
             plot_heatmap(part, pair[0], pair[1], metric, model, ax=axes[row, 1])
+        fixed = [f"{k} = {_fmt(x)}{_unit(k)}" for k, x in (where or {}).items()]
         if facet is not None:
+            fixed.insert(0, f"{facet} = {_fmt(v)}{_unit(facet)}")
+        if fixed:
             for ax in axes[row]:
-                ax.set_title(f"{facet} = {_fmt(v)}{_unit(facet)}\n{ax.get_title()}", fontsize=10)
+                ax.set_title(f"{', '.join(fixed)}\n{ax.get_title()}", fontsize=10)
     return axes if facet is not None else axes[0]
