@@ -9,7 +9,7 @@
     spicebar array --rows 64 --cols 64 --batch 4 -G G.npy -V V.npy   (see cli.array)
     spicebar simulate ... --readout integrator [--encoding bit_serial --adc-bits 8 ...]
         spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
-    spicebar plot sweep DIR -o FILE.png
+    spicebar plot sweep DIR -o FILE.png [--where KEY=VALUE] [--facet KEY]
     spicebar plot transient RESULT.npz -o FILE.png
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
