@@ -52,7 +52,9 @@ def plot_transient(result, columns=None, ax=None):
     ax.set_ylabel("readout output v_out [V]")
     ax.set_title(f"{result.info.get('readout', 'readout')}; {result.info.get('encoding', '')} "
                  f"encoding ({result.engine})", fontsize=10)
-    ax.legend(fontsize=8, loc="best")
+    handles, labels = ax.get_legend_handles_labels()  # the columns first, then the markers
+    order = sorted(range(len(labels)), key=lambda k: (not labels[k].startswith("column"), k))
+    ax.legend([handles[k] for k in order], [labels[k] for k in order], fontsize=8, loc="best")
     return ax
 
 
