@@ -128,6 +128,18 @@ def test_compare_and_score_models_share_one_relative_error(ngspice_ready):
     assert c.relative_to == "ngspice"
 
 
+def test_the_old_module_path_does_not_hide_the_read_margin_function():
+    """Found by the README tests: `import spicebar.read_margin` (an old path, e.g. in the
+    layer test) made `sb.read_margin` a module for the rest of the process."""
+    import importlib
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old = importlib.import_module("spicebar.read_margin")
+    assert old is importlib.import_module("spicebar.analysis.read_margin")
+    assert callable(sb.read_margin) and sb.read_margin is old.read_margin
+
+
 def test_read_margin_shows_its_margin():
     m = sb.read_margin(4, 4)
     assert f"margin={m.margin!r}" in repr(m)

@@ -38,7 +38,7 @@ def add_plot_sweep_parser(kinds) -> None:
                    help="comma-separated models of the size plot (default: all)")
     p.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
                    help="keep only the points with KEY == VALUE (repeatable; a cell matches its "
-                        "kind, e.g. cell=1s1r)")
+                        "kind, e.g. cell=1s1r; VALUE default: the points that do not set KEY)")
     p.add_argument("--facet", default=None, metavar="KEY",
                    help="one row of panels per value of KEY (a parameter that varies)")
 

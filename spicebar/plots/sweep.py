@@ -53,11 +53,19 @@ def swept_parameters(table: dict) -> list[str]:
     return out
 
 
+#: How a parameter a point does not set (an empty table cell) is shown and selected.
+DEFAULT = "default"
+
+
 def _fmt(v) -> str:
+    if v is None or (isinstance(v, str) and v == ""):
+        return DEFAULT
     try:
-        return f"{float(v):g}"
+        x = float(v)
     except (TypeError, ValueError):
         pass
+    else:
+        return DEFAULT if np.isnan(x) else f"{x:g}"
     try:  # a table value such as a cell: {"kind": "1s1r", "nonlinearity": 10} -> 1s1r(nonlinearity=10)
         d = json.loads(str(v))
     except ValueError:
@@ -70,15 +78,18 @@ def _fmt(v) -> str:
 
 def _matches(column: np.ndarray, value: str) -> np.ndarray:
     """Rows of ``column`` equal to the text ``value`` (numbers compared as numbers; a
-    table value such as ``{"kind": "1s1r", ...}`` also matches its kind, ``1s1r``)."""
+    table value such as ``{"kind": "1s1r", ...}`` also matches its kind, ``1s1r``;
+    ``default`` matches the points that do not set the parameter)."""
     if column.dtype.kind == "f":
+        if value == DEFAULT:
+            return np.isnan(column)
         try:
             x = float(value)
         except ValueError:
             return np.zeros(column.shape, bool)
         return np.isclose(column, x, rtol=1e-12, atol=0.0)
     text = column.astype(str)
-    out = text == value
+    out = (text == value) | ((text == "") & (value == DEFAULT))
     for k, t in enumerate(text):
         if not out[k] and t.startswith("{"):
             try:
