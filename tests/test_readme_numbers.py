@@ -64,18 +64,24 @@ def test_demo_table_and_worst_cell():
 
 
 def test_design_questions_ir_drop_and_both_end_drive():
+    from spicebar.analysis.comparison import compare
     from spicebar.circuit.random_arrays import RandomArraySpec, draw_random_array
     m = _find(r"The worst error drops from (\S+) % to (\S+) %")
-    one = _find(r"the ideal model is off by up to (\S+) % of the true column current")
+    one = _find(r"the ideal model is off by up to (\S+) % of the true column current, on\s+the "
+                r"columns far from the drivers \(the table's `where` column names the worst, "
+                r"column (\d+)\),\s+and the worst cell loses (\S+) % of the largest input")
     g, v = draw_random_array(RandomArraySpec(rows=128, cols=128))  # `spicebar array` defaults
-    ideal = g.T @ v.T
     worst = []
     for ends in ({}, {"drive": "both", "sense": "both"}):
-        i = sb.simulate(sb.CrossbarSpec(g, r_wl=1.0, r_bl=1.0, **ends), v, "nodal").currents
-        worst.append(100 * np.max(np.abs(i - ideal.T) / np.abs(i)))
-    assert_quoted(worst[0], one.group(1))
-    assert_quoted(worst[0], m.group(1))
-    assert_quoted(worst[1], m.group(2))
+        spec = sb.CrossbarSpec(g, r_wl=1.0, r_bl=1.0, **ends)
+        res = {e: sb.simulate(spec, v, e) for e in ("ideal", "nodal")}
+        worst.append(compare(res, sb.full_scale_current(spec, v)))
+    p = worst[0].pair("nodal", "ideal")
+    assert_quoted(100 * p.max_rel, one.group(1))
+    assert p.worst_column == int(one.group(2))
+    assert_quoted(100 * worst[0].worst_cell["voltage_loss_rel"], one.group(3))
+    assert_quoted(100 * p.max_rel, m.group(1))
+    assert_quoted(100 * worst[1].pair("nodal", "ideal").max_rel, m.group(2))
 
 
 def test_design_questions_read_margins():
