@@ -10,7 +10,7 @@ setup:
 
 # The main job (64x64 array, three engines, table, voltage maps), then the same array
 # with a capacitor integrator on every column in an ngspice transient, then a small
-# neural-network layer (256x64 weights on 64x64 tiles) with its error budget.
+# neural-network layer (64x256 weights: 64 outputs, 256 inputs, on 64x64 tiles) with its error budget.
 demo: setup
 	$(VENV)/bin/spicebar demo --out demo_out
 	$(VENV)/bin/spicebar simulate -G demo_out/conductances.npy -V demo_out/inputs.npy \

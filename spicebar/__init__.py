@@ -60,3 +60,4 @@ __all__ = ["SpicebarError", "SpecError", "InputFileError",
 
 __getattr__ = lazy_exports(__name__, _LAZY)
 _moved.install()  # old module paths (spicebar.readout, spicebar.mvm, ...) for one release
+_moved.keep_exports(__name__, _LAZY)  # spicebar.read_margin stays the function

@@ -72,3 +72,27 @@ def install() -> None:
     """Put the finder last on ``sys.meta_path`` (real modules are always found first)."""
     if not any(isinstance(f, _MovedFinder) for f in sys.meta_path):
         sys.meta_path.append(_MovedFinder())
+
+
+def keep_exports(package: str, exports) -> None:
+    """Keep ``package``'s exported names when an old module path of the same name is imported.
+
+    Importing a submodule sets it as an attribute of its package, so ``import
+    spicebar.read_margin`` (the old path of ``spicebar.analysis.read_margin``) would
+    replace the function ``spicebar.read_margin`` by that module for the rest of the
+    process. The package's class refuses exactly that assignment; the old path still
+    imports (``sys.modules`` holds it, ``importlib.import_module`` returns it).
+    """
+    import types
+    module = sys.modules[package]
+    shadowing = {name for name in exports if f"{package}.{name}" in MOVED}
+    if not shadowing:
+        return
+
+    class _Package(types.ModuleType):
+        def __setattr__(self, name, value):
+            if name in shadowing and isinstance(value, types.ModuleType):
+                return
+            super().__setattr__(name, value)
+
+    module.__class__ = _Package

@@ -218,8 +218,12 @@ def test_killed_sweep_resumes_with_only_the_missing_points(ngspice_ready, tmp_pa
 def test_cli_sweep_plot_and_errors(local_run, tmp_path, capsys):
     sweep, run, _ = local_run
     png = tmp_path / "sweep.png"
-    assert main(["plot", "sweep", str(run.out_dir), "-o", str(png)]) == 0
+    # one point drives both ends: the plot names it instead of pooling it (issue 16)
+    assert main(["plot", "sweep", str(run.out_dir), "-o", str(png)]) == 2
+    assert "varies drive (default, both)" in capsys.readouterr().err
+    assert main(["plot", "sweep", str(run.out_dir), "-o", str(png), "--where", "drive=default"]) == 0
     assert png.stat().st_size > 10_000
+    assert main(["plot", "sweep", str(run.out_dir), "-o", str(png), "--facet", "drive"]) == 0
     assert main(["plot", "sweep", str(run.out_dir), "-o", str(png), "--metric", "nope"]) == 2
     assert main(["plot", "sweep", str(tmp_path), "-o", str(png)]) == 2
     assert main(["sweep", str(tmp_path / "missing.toml")]) == 2

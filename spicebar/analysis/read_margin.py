@@ -15,7 +15,7 @@ the best an isolated cell gives, and 0 means the states cannot be told apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,10 +35,11 @@ class ReadMargin:
     scheme: str
     i_lrs: float
     i_hrs: float
+    #: ``(i_lrs - i_hrs) / i_lrs``, derived (shown in the repr, not an argument).
+    margin: float = field(init=False)
 
-    @property
-    def margin(self) -> float:
-        return (self.i_lrs - self.i_hrs) / self.i_lrs
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "margin", (self.i_lrs - self.i_hrs) / self.i_lrs)
 
 
 def read_margin(rows: int, cols: int, *, cell=PassiveCell(), scheme: str = "floating",

@@ -3,7 +3,9 @@
 Owns the frozen, validated specs (``CrossbarSpec``, cells, readout circuits,
 converters, input encodings, operation modes), the cells' I-V laws, the node and
 element names, and the circuit IR (element tables as numpy arrays) that
-:func:`~spicebar.circuit.elaboration.elaborate` builds: the one truth about topology.
+:func:`~spicebar.circuit.elaboration.elaborate` builds: the one truth about topology; and
+the random test arrays and inputs (``random_arrays``) that ``spicebar array`` and sweep
+points draw.
 
 May import: the base (``spicebar.errors``, ``spicebar._validate``) and the card guard
 ``spicebar.netlist.cards`` (which imports only the base), so a model file is parsed and

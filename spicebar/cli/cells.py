@@ -72,3 +72,33 @@ def cell_and_operation(args):
         op = VmmOperation(floating_rows=_index_list(args.floating_rows, "--floating-rows"),
                           gated_off_rows=_index_list(args.gated_off_rows, "--gated-off-rows"))
     return cell, (None if op == VmmOperation() else op)
+
+
+#: Inputs below this share of the selector's stated read voltage draw a warning: at half of
+#: it a selector of nonlinearity K passes 1/K of its read current (the definition of K).
+UNDERDRIVEN_SHARE = 0.5
+
+
+def warn_underdriven_selector(spec, inputs, echo=None) -> str:
+    """Warn (stderr) when a 1S1R array's inputs stay far below the selector's read voltage.
+
+    A selector stated at ``--sel-v-read`` passes ``1/K`` of its read current at half that
+    voltage, so inputs of a fraction of it read almost nothing and the ideal model looks
+    ~100 % wrong. Returns the warning text ("" when there is nothing to say).
+    """
+    import sys
+
+    import numpy as np
+    v_read = getattr(spec.cell, "v_read_volt", None)
+    if spec.cell.kind != "1s1r" or inputs is None or v_read is None:
+        return ""
+    v_max = float(np.abs(inputs).max())
+    if v_max >= UNDERDRIVEN_SHARE * v_read:
+        return ""
+    text = (f"spicebar: warning: the inputs reach {v_max:g} V, below half the selector's read "
+            f"voltage --sel-v-read {v_read:g} V, where a selector of nonlinearity "
+            f"{spec.cell.nonlinearity:g} passes under 1/{spec.cell.nonlinearity:g} of its read "
+            f"current: the cells barely conduct; state the selector at your read voltage "
+            f"(--sel-v-read {v_max:.3g})")
+    (echo or (lambda t: print(t, file=sys.stderr)))(text)
+    return text

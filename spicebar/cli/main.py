@@ -6,9 +6,10 @@
     spicebar demo [--out DIR]
     spicebar mvm --weights W.npy --inputs X.npy --array 128x128 --out Y.npz   (see cli_mvm)
     spicebar doctor
+    spicebar array --rows 64 --cols 64 --batch 4 -G G.npy -V V.npy   (see cli.array)
     spicebar simulate ... --readout integrator [--encoding bit_serial --adc-bits 8 ...]
         spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
-    spicebar plot sweep DIR -o FILE.png
+    spicebar plot sweep DIR -o FILE.png [--where KEY=VALUE] [--facet KEY]
     spicebar plot transient RESULT.npz -o FILE.png
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
@@ -23,7 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import __version__
-from .cells import add_cell_flags, cell_and_operation
+from .array import add_array_parser, cmd_array
+from .cells import add_cell_flags, cell_and_operation, warn_underdriven_selector
 from .paths import out_folder, out_path
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
@@ -88,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="run one engine and write its result (.npz)")
     _array_flags(p, inputs_required=False)
     p.set_defaults(inputs_needed=True)
-    p.add_argument("--engine", choices=("ideal", "nodal", "ngspice"), default="nodal")
+    p.add_argument("--engine", choices=("ideal", "nodal", "ngspice"), default="nodal",
+                   help="ideal (V @ G), nodal (exact nodal solver) or ngspice (default nodal)")
     p.add_argument("--out", "-o", required=True, metavar="RESULT.npz",
                    help="result file: currents (batch, cols) A, v_wl and v_bl (batch, rows, cols) "
                         "V, driver_currents (batch, rows) A, inputs")
@@ -124,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_mvm_parser(sub)
     add_sweep_parser(sub)
     add_plot_parser(sub)
+    add_array_parser(sub)
     return parser
 
 
@@ -162,6 +166,7 @@ def cmd_simulate(args) -> int:
     from ..engines.simulation import simulate
     out = _out_path(args.out, (".npz",), "--out", args)
     spec, inputs = _spec_from_args(args)
+    warn_underdriven_selector(spec, inputs)
     if args.readout != "ideal":
         return run_simulate_readout(args, spec, inputs, out)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout,
@@ -189,6 +194,9 @@ def cmd_generate(args) -> int:
         raise SpecError("--vector", "needs --inputs")
     if args.operation is not None and args.operation.mode == "read":
         vector = args.operation.row_voltages(spec.rows)[0]
+    elif vector is None:
+        print("spicebar: note: no --inputs, so every word-line driver is at 0 V; pass --inputs "
+              "V.npy [--vector K] to set them", file=sys.stderr)
     ir = elaborate(spec, args.operation)
     from ..engines.ngspice.openvaf import compile_devices
     compile_devices(ir)  # a Verilog-A device's OSDI library, so the netlist runs as written
@@ -210,6 +218,7 @@ def cmd_compare(args) -> int:
     if args.out:
         out_folder(args.out, "--out")
     spec, inputs = _spec_from_args(args)
+    warn_underdriven_selector(spec, inputs)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
                            timeout_s=args.timeout, solver=args.solver,
                            allow_approximate_cells=args.allow_approximate_cells)
@@ -294,7 +303,7 @@ def cmd_doctor(args) -> int:
 
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
-            "plot": cmd_plot}
+            "plot": cmd_plot, "array": cmd_array}
 
 
 class Terminated(KeyboardInterrupt):

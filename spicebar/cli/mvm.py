@@ -25,7 +25,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", metavar="Y.npz", help="result file (y_ideal, y_ideal_quantised, "
                    "y_nodal, y_spice, budget, info)")
     p.add_argument("--demo", action="store_true",
-                   help="run the built-in layer demo (256x64 weights on 64x64 arrays) instead")
+                   help="run the built-in layer demo (64x256 weights: 64 outputs, 256 inputs, on 64x64 arrays) instead")
     p.add_argument("--out-dir", default="demo_out/mvm", metavar="DIR", help="demo output folder")
     g = p.add_argument_group("mapping")
     g.add_argument("--array", default="128x128", metavar="RxC", help="array rows x columns (default 128x128)")

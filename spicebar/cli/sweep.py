@@ -1,7 +1,7 @@
 """``spicebar sweep`` and ``spicebar plot sweep`` (registered by :mod:`spicebar.cli.main`).
 
     spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR] [--retry-failed]
-    spicebar plot sweep DIR -o FILE.png [--metric max_rel] [--model ideal] [--x P --y P]
+    spicebar plot sweep DIR -o FILE.png [--metric max_rel] [--model ideal] [--where K=V] [--facet K]
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ def add_plot_sweep_parser(kinds) -> None:
     p.add_argument("--model", default="ideal", help="model of the heatmap (default ideal)")
     p.add_argument("--models", default=None,
                    help="comma-separated models of the size plot (default: all)")
+    p.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
+                   help="keep only the points with KEY == VALUE (repeatable; a cell matches its "
+                        "kind, e.g. cell=1s1r; VALUE default: the points that do not set KEY)")
+    p.add_argument("--facet", default=None, metavar="KEY",
+                   help="one row of panels per value of KEY (a parameter that varies)")
 
 
 def cmd_sweep(args) -> int:
@@ -105,13 +110,20 @@ def cmd_plot_sweep(args) -> int:
                         "`spicebar sweep`")
     if args.metric not in STATS:
         raise SpecError("--metric", f"is {args.metric!r}", ", ".join(STATS))
+    where = {}
+    for item in args.where:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise SpecError("--where", f"is {item!r}", "KEY=VALUE, e.g. cell=passive or r_wire=1")
+        where[key.strip()] = value.strip()
     table = read_table(src)
     models = [m.strip() for m in args.models.split(",")] if args.models else None
     known = set(table["model"].tolist())
     for m in (models or []) + [args.model]:
         if m not in known:
             raise SpecError("--model(s)", f"has {m!r}", ", ".join(sorted(known)))
-    save_figure(plot_sweep(table, args.metric, args.model, models), out)
+    save_figure(plot_sweep(table, args.metric, args.model, models, where=where,
+                           facet=args.facet), out)
     print(f"wrote {out}")
     return 0
 

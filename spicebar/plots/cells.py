@@ -22,12 +22,20 @@ def _signed_map(ax, data, title, label):
     return ax
 
 
+#: Decades of the log current map below its largest current. Three decades keep the
+#: spread of the driven cells (an on/off window of 10-100 times a spread of inputs) in
+#: distinct colours; smaller currents (sneak paths, 0 V rows) share the floor colour, and
+#: the colour bar's arrow says so. A floor at 1e-9 of the maximum made the map one colour.
+CURRENT_MAP_DECADES = 3.0
+
+
 def plot_cell_maps(result: SimulationResult, vector: int = 0, axes=None, log: bool = True):
     """Cell currents and voltages across cells for one input vector. Returns the 2 axes.
 
-    Left: ``|I_cell|`` on a log scale (``log=True``), or the signed current in uA; sneak
-    paths show as current in cells whose row is not driven. Right: the voltage across
-    each whole cell ``V_wl - V_bl`` in mV (red forward, blue reverse-biased).
+    Left: ``|I_cell|`` on a log scale (``log=True``) over the :data:`CURRENT_MAP_DECADES`
+    below the largest current (smaller ones at the floor colour), or the signed current
+    in uA; sneak paths show as current in cells whose row is not driven. Right: the
+    voltage across each whole cell ``V_wl - V_bl`` in mV (red forward, blue reverse-biased).
     """
     plt = _pyplot()
     if axes is None:
@@ -38,13 +46,15 @@ def plot_cell_maps(result: SimulationResult, vector: int = 0, axes=None, log: bo
     if log:
         from matplotlib.colors import LogNorm
         mag = np.abs(i)
-        floor = max(mag.max() * 1e-9, np.finfo(float).tiny)
-        im = axes[0].imshow(np.maximum(mag, floor), norm=LogNorm(vmin=floor, vmax=max(mag.max(), floor * 10)),
+        top = max(float(mag.max()), np.finfo(float).tiny * 10 ** CURRENT_MAP_DECADES)
+        floor = top * 10 ** -CURRENT_MAP_DECADES
+        im = axes[0].imshow(np.maximum(mag, floor), norm=LogNorm(vmin=floor, vmax=top),
                             cmap="viridis", aspect="auto", interpolation="nearest")
         axes[0].set_title(f"|cell current| ({result.engine}, vector {vector})", fontsize=10)
         axes[0].set_xlabel("bit line (column) j")
         axes[0].set_ylabel("word line (row) i")
-        axes[0].figure.colorbar(im, ax=axes[0], label="A")
+        axes[0].figure.colorbar(im, ax=axes[0], extend="min",
+                                label=f"|I_cell| [A] (below {floor:.2g} A: floor colour)")
     else:
         _signed_map(axes[0], 1e6 * i, f"cell current ({result.engine}, vector {vector})", "uA")
     u = 1e3 * (result.v_wl[vector] - result.v_bl[vector])
@@ -67,13 +77,22 @@ def plot_decomposition(d: SneakDecomposition, vector: int = 0, ax=None):
         ax.bar(cols, val, bottom=base, color=color, label=term.replace("_", "-"), width=0.85)
         bottom_pos += np.where(val >= 0, val, 0)
         bottom_neg += np.where(val < 0, val, 0)
-    ax.plot(cols, 100 * d.error[vector] / scale, "k.", ms=5, label="total - ideal")
+    err = 100 * d.error[vector] / scale
+    ax.plot(cols, err, "k.", ms=5, label="total - ideal")
     ax.axhline(0, color="0.5", lw=0.8)
-    ax.margins(y=0.08)
+    # Every bar end and dot inside the axes, with room; the legend sits above the axes, so
+    # it never hides the worst columns (at the far end of wide arrays).
+    ends = np.concatenate([bottom_pos, bottom_neg, err, [0.0]])
+    ends = ends[np.isfinite(ends)]
+    lo, hi = float(ends.min()), float(ends.max())
+    pad = 0.08 * max(hi - lo, 1e-12)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlim(-1, cols.size)
     ax.set_xlabel("bit line (column) j")
     ax.set_ylabel("% of the largest ideal column current")
-    ax.set_title(f"column current error by cause ({d.engine}, vector {vector})", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_title(f"column current error by cause ({d.engine}, vector {vector})", fontsize=10,
+                 pad=24)
+    ax.legend(fontsize=8, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return ax
 
 

@@ -78,7 +78,7 @@ def plot_column_error(comparison: Comparison, axes=None):
             axes[1].semilogy(cols, np.maximum(rel, 1e-17), "s", ms=4,
                              label=f"|{p.engine} - {p.reference}| / |{p.reference}|")
     axes[0].axhline(0, color="0.6", lw=0.8)
-    axes[0].set_ylabel("(I - V@G) / V@G  [%]\nmean over vectors")
+    axes[0].set_ylabel("(I - V@G) / I  [%]\nmean over vectors (I: exact)")
     axes[0].set_title("column current error of the ideal model (IR drop)", fontsize=10)
     axes[0].legend(fontsize=8)
     axes[1].axhline(1e-9, color="C3", ls="--", lw=1, label="1e-9 agreement target")

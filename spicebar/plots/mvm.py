@@ -11,9 +11,10 @@ from ..circuit.spec import CrossbarSpec
 def plot_transpose_geometry(spec: CrossbarSpec, axes=None):
     """Forward against backward (transpose) reads of one array with wire resistance.
 
-    Panel 1: per-cell effective conductance error ``(M - G) / G`` in percent, with
-    ``M[i, j] = dI_j / dV_i`` from unit inputs (by reciprocity the same matrix serves
-    both directions). Panel 2: forward outputs (bit lines) against the column index
+    Panel 1: per-cell effective conductance error ``(G_eff - G) / G`` in percent, with
+    ``G_eff[i, j] = dI_j / dV_i`` the weight the readout sees through the wires, from unit
+    inputs (by reciprocity the same matrix serves both directions); 0 is the brightest
+    colour, the largest loss the darkest. Panel 2: forward outputs (bit lines) against the column index
     for all word lines at 1 V. Panel 3: backward outputs (word lines) against the row
     index for all bit lines at 1 V. Returns the 3 axes.
     """
@@ -25,8 +26,12 @@ def plot_transpose_geometry(spec: CrossbarSpec, axes=None):
     g = spec.conductances
     bwd = transpose_spec(spec)
     m = simulate(spec, np.eye(spec.rows), "nodal").currents
-    im = axes[0].imshow(100 * (m - g) / g, cmap="viridis_r", aspect="auto", interpolation="nearest")
-    axes[0].figure.colorbar(im, ax=axes[0], label="(M - G) / G  [%]")
+    err = 100 * (m - g) / g
+    im = axes[0].imshow(err, cmap="viridis", aspect="auto", interpolation="nearest",
+                        vmin=float(err.min()), vmax=max(float(err.max()), 0.0))
+    axes[0].figure.colorbar(im, ax=axes[0],
+                            label="effective weight error (G_eff - G) / G  [%]\n"
+                                  "G_eff[i, j] = dI_j / dV_i through the wires")
     axes[0].set_title("cell weight seen through the wires\n(same in both directions: reciprocity)",
                       fontsize=10)
     axes[0].plot([0], [spec.rows - 1], "r*", ms=12, clip_on=False)

@@ -30,24 +30,31 @@ def plot_transient(result, columns=None, ax=None):
         ax.axvspan(t_ns[a], t_ns[min(b, t_ns.size - 1)], color="C1", alpha=0.3, lw=0,
                    label="reset closed" if k == 0 else None)
     v_ref = float(result.info.get("v_ref", 0.0))
-    for j in cols:
+    sat_label = "saturated window (reached a rail)"
+    for k, j in enumerate(cols):
         line, = ax.plot(t_ns, result.vout[j], lw=1.3, label=f"column {j}")
-        ax.plot(1e9 * result.t_sample, v_ref - result.samples[:, j], "o", ms=5, color=line.get_color())
+        ax.plot(1e9 * result.t_sample, v_ref - result.samples[:, j], "o", ms=5,
+                color=line.get_color(), label="sampled value" if k == 0 else None)
         sat = result.saturated[:, j]
         if sat.any():
             ax.plot(1e9 * result.t_sample[sat], v_ref - result.samples[sat, j], "x", ms=11,
-                    mew=2, color="C3")
+                    mew=2, color="C3", label=sat_label)
+            sat_label = None  # one legend entry for all saturated windows
     for k, ts in enumerate(result.t_sample):
         ax.axvline(1e9 * ts, color="k", ls="--", lw=0.7, label="sample" if k == 0 else None)
     rails = result.info.get("rails")
     if rails:
-        for r in rails:
-            ax.axhline(r, color="C3", ls=":", lw=1)
+        for k, r in enumerate(rails):
+            ax.axhline(r, color="C3", ls=":", lw=1,
+                       label=f"op-amp rails ({', '.join(f'{x:g}' for x in rails)} V)"
+                       if k == 0 else None)
     ax.set_xlabel("time [ns]")
     ax.set_ylabel("readout output v_out [V]")
     ax.set_title(f"{result.info.get('readout', 'readout')}; {result.info.get('encoding', '')} "
                  f"encoding ({result.engine})", fontsize=10)
-    ax.legend(fontsize=8, loc="best")
+    handles, labels = ax.get_legend_handles_labels()  # the columns first, then the markers
+    order = sorted(range(len(labels)), key=lambda k: (not labels[k].startswith("column"), k))
+    ax.legend([handles[k] for k in order], [labels[k] for k in order], fontsize=8, loc="best")
     return ax
 
 

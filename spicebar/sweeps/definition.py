@@ -44,6 +44,7 @@ import numpy as np
 from .. import __version__
 from .._validate import choice
 from ..errors import InputFileError, SpecError
+from ..circuit.random_arrays import G_DISTS, INPUT_DISTS, draw_conductances, draw_inputs
 from ..circuit.spec import CrossbarSpec
 from ..netlist.cards import trusted_card_lines
 
@@ -65,8 +66,6 @@ POINT_PARAMS: dict[str, Any] = {
     "netlist_cards": [],      # raw netlist lines before .op: trusted code, needs
                               # trust_netlist_cards = true (or --trust-netlist-cards)
 }
-G_DISTS = ("loguniform", "uniform", "binary")
-INPUT_DISTS = ("uniform", "binary", "full")
 SWEEP_KEYS = ("models", "reference", "ngspice_max_cells", "timeout_s", "adc_bits",
               "keep_netlists", "name", "trust_netlist_cards")
 #: Converters for spec fields whose TOML value is not the Python value (field -> fn).
@@ -352,19 +351,8 @@ def build_point(params: dict) -> tuple[CrossbarSpec, np.ndarray]:
 
     rng = np.random.default_rng(seed)
     g_on, g_off = float(p["g_on"]), float(p["g_on"]) / float(p["on_off"])
-    if p["g_dist"] == "loguniform":
-        g = np.exp(rng.uniform(np.log(g_off), np.log(g_on), (rows, cols)))
-    elif p["g_dist"] == "uniform":
-        g = rng.uniform(g_off, g_on, (rows, cols))
-    else:
-        g = np.where(rng.random((rows, cols)) < p["g_density"], g_on, g_off)
-    v_max = float(p["v_max"])
-    if p["input_dist"] == "uniform":
-        v = rng.uniform(0.0, v_max, (batch, rows))
-    elif p["input_dist"] == "binary":
-        v = np.where(rng.random((batch, rows)) < p["input_density"], v_max, 0.0)
-    else:
-        v = np.full((batch, rows), v_max)
+    g = draw_conductances(rng, rows, cols, g_off, g_on, p["g_dist"], p["g_density"])
+    v = draw_inputs(rng, batch, rows, float(p["v_max"]), p["input_dist"], p["input_density"])
 
     return CrossbarSpec(g, **_spec_kwargs(params, p)), v
 

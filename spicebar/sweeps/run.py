@@ -315,8 +315,9 @@ def _run_locked(sweep: Sweep, out: Path, executor, workers, retry_failed, progre
                 point_s += rec.get("elapsed_s", 0.0)
                 if rec["status"] != "ok":
                     failed += 1
-                    log(f"sweep: point {p.index} failed ({rec['reason']}); netlist: "
-                        f"{rec['netlist'] or '-'}")
+                    why = (rec.get("message") or "").strip().splitlines()
+                    log(f"sweep: point {p.index} failed ({rec['reason']}"
+                        f"{': ' + why[0] if why else ''}); netlist: {rec['netlist'] or '-'}")
                 bar.set_postfix(failed=failed)
                 bar.update(1)
     except BaseException:
