@@ -108,7 +108,7 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
                                         timeout_s, keep_files, settings)
     else:
         from .nodal import run_readout_nodal
-        raw, info = run_readout_nodal(ir, readout, schedule)
+        raw, info = run_readout_nodal(ir, readout, schedule, encoding.t_edge_s, settings)
     batch = v.shape[0]
     v_eq = encoding.equivalent_voltages(v)
     signal, combine, currents, driver_currents, saturated = _windows(raw, schedule, readout, batch)

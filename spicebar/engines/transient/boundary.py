@@ -1,0 +1,218 @@
+"""The array as the readout sees it: currents and admittances at the bit-line ends.
+
+Every sense source of the IR is a *boundary node* held by its column's virtual ground
+``vg_j = v0 + e_j`` (``v0 = v_ref + v_os``, where the op-amp holds it; ``e_j`` is the
+loop's error). Without capacitance the array is algebraic, so for an input vector ``V``
+its column currents are exactly, to first order in ``e``::
+
+    J(V, e) = J0(V) - Y(V) e          (cols,) A, into the readouts
+    I_drv(V, e) = I0(V) + Z(V) e      (rows,) A, delivered by the word-line drivers
+
+``J0``/``I0`` come from the existing nodal solvers with every sense at ``v0``; ``Y``
+(cols x cols, S) and ``Z`` (rows x cols, S) are the Schur complement of the array's
+(Jacobian) conductance matrix onto the sense nodes: one sparse LU of the inner nodes
+and one solve per sense. For linear cells the relation is exact for any ``e``; for
+nonlinear cells it is the linearisation at ``v0``, whose error is second order in
+``e`` (checked after the run, see :mod:`.nodal`).
+
+:class:`CapacitiveArray` is the same reduction for an array with wire capacitance at
+one implicit integration stage: ``K = L + C / (d h)`` replaces ``L`` (one LU per step
+size), and ``J0`` comes from one solve per stage.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ...circuit.ir import CircuitIR
+from ...circuit.iv_models import NGSPICE_GMIN
+from ...errors import SolverError
+from ..nodal.linear import check_direct_memory
+from ..nodal.stamps import conductance_matrix, fixed_voltages, stamp_nmos, stamp_sinh
+
+
+def sense_map(ir: CircuitIR) -> np.ndarray:
+    """One-hot ``(n_senses, cols)``: which column's virtual ground each sense node sits on."""
+    p = np.zeros((len(ir.senses), ir.cols))
+    p[np.arange(len(ir.senses)), ir.sense_col] = 1.0
+    return p
+
+
+def driver_map(ir: CircuitIR) -> np.ndarray:
+    """One-hot ``(n_drivers, rows)``: the input row each driver applies."""
+    p = np.zeros((len(ir.drivers), ir.rows))
+    p[np.arange(len(ir.drivers)), ir.driver_row] = 1.0
+    return p
+
+
+class Partition:
+    """Node sets of the reduction: fixed (ground, drivers, gates), sense, inner."""
+
+    def __init__(self, ir: CircuitIR):
+        nodes, _ = fixed_voltages(ir, np.zeros((1, ir.rows)))
+        self.sense = ir.senses.node_p
+        self.driver = ir.drivers.node_p
+        fixed = np.setdiff1d(nodes, self.sense)
+        inner = np.ones(ir.n_nodes, bool)
+        inner[fixed] = False
+        inner[self.sense] = False
+        self.fixed = fixed
+        self.inner = np.flatnonzero(inner)
+        self.n = ir.n_nodes
+
+    def fixed_values(self, ir: CircuitIR, v_rows: np.ndarray) -> np.ndarray:
+        """Voltages of the fixed nodes for input rows ``v_rows`` ``(n, rows)``: ``(n_fixed, n)``."""
+        out = np.zeros((self.n, v_rows.shape[0]))
+        out[self.driver] = ir.driver_voltages(v_rows).T
+        if ir.gates is not None:
+            out[ir.gates.node_p] = ir.gates.value[:, None]
+        return out[self.fixed]
+
+
+def schur(matrix: sp.csr_matrix, part: Partition, memory=None):
+    """``(Y, Z)``: sense-to-sense and driver-from-sense blocks of the Schur complement
+    of ``matrix`` (S, injected currents per volt at the sense nodes) onto the sense nodes."""
+    s, o, d = part.sense, part.inner, part.driver
+    m = matrix.tocsr()
+    y = m[s][:, s].toarray()
+    z = m[d][:, s].toarray()
+    if o.size:
+        check_direct_memory(o.size, s.size, memory, what="the bit-line admittance (LU of the "
+                            "array's inner nodes)", advice="use a smaller array or tiles")
+        try:
+            lu = spla.splu(m[o][:, o].tocsc(), permc_spec="MMD_AT_PLUS_A")
+        except RuntimeError as exc:
+            raise SolverError(f"array matrix is singular ({exc}): some node has no DC path "
+                              "to a driver or readout") from None
+        x = lu.solve(m[o][:, s].toarray())
+        y -= m[s][:, o] @ x
+        z -= m[d][:, o] @ x
+    return y, z
+
+
+def full_jacobian(ir: CircuitIR, v: np.ndarray, lap: sp.csr_matrix) -> sp.csr_matrix:
+    """Conductance matrix of the array linearised at node voltages ``v`` ``(n_nodes,)``,
+    as Newton (:mod:`spicebar.engines.nodal.newton`) builds it, on every node."""
+    rows, cols, vals = [], [], []
+    gmin = np.zeros(ir.n_nodes)
+    for g in ir.devices:
+        if g.kind == "sinh":
+            _, r, c, y = stamp_sinh(g, v[g.node_p] - v[g.node_n])
+        else:
+            _, r, c, y = stamp_nmos(g, v[g.node_p], v[g.node_g], v[g.node_n])
+            np.add.at(gmin, g.node_p, NGSPICE_GMIN)
+            np.add.at(gmin, g.node_n, NGSPICE_GMIN)
+        rows.append(r); cols.append(c); vals.append(y)
+    dev = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                        shape=lap.shape) if rows else 0
+    return (lap + sp.diags(gmin) + dev).tocsr()
+
+
+class AlgebraicArray:
+    """The array without capacitance, reduced at a set of input vectors.
+
+    Attributes (``n`` input vectors):
+        j0: ``(n, cols)`` A, column currents with every virtual ground at ``v0``.
+        i0: ``(n, rows)`` A, driver currents there.
+        y: ``(n_y, cols, cols)`` S and z: ``(n_y, rows, cols)`` S, with ``level[k]`` the
+            index into them for vector ``k`` (one for a linear array).
+    """
+
+    def __init__(self, ir: CircuitIR, v_rows: np.ndarray, v0: float, memory=None):
+        from dataclasses import replace
+
+        from ..nodal.newton import _System, newton_solve
+        from ..nodal.solvers import solve_nodal
+        ps, pd = sense_map(ir), driver_map(ir)
+        ir0 = replace(ir, senses=replace(ir.senses, value=np.full(len(ir.senses), float(v0))))
+        lap = conductance_matrix(ir)
+        part = Partition(ir)
+        n = v_rows.shape[0]
+        if not ir.nonlinear:
+            dc = solve_nodal(ir0, v_rows, solver="auto", memory=memory)
+            self.j0, self.i0 = dc.currents, dc.driver_currents
+            y, z = schur(lap, part, memory)
+            self.y = (ps.T @ y @ ps)[None]
+            self.z = (pd.T @ z @ ps)[None]
+            self.level = np.zeros(n, int)
+            self.solver = dc.info.get("solver", "")
+            return
+        fixed, v_fixed = fixed_voltages(ir0, v_rows)
+        system = _System(ir0, lap, fixed)
+        v = np.zeros(ir.n_nodes)
+        self.j0, self.i0 = np.zeros((n, ir.cols)), np.zeros((n, ir.rows))
+        ys, zs = [], []
+        for k in range(n):
+            v[fixed] = v_fixed[:, k]
+            v, _ = newton_solve(system, v, k)
+            inj, _ = system.evaluate(v, None)
+            self.j0[k] = -inj[ir.senses.node_p] @ ps
+            self.i0[k] = inj[ir.drivers.node_p] @ pd
+            y, z = schur(full_jacobian(ir, v, lap), part, memory)
+            ys.append(ps.T @ y @ ps)
+            zs.append(pd.T @ z @ ps)
+        self.y, self.z = np.stack(ys), np.stack(zs)
+        self.level = np.arange(n)
+        self.solver = "Newton-Raphson per input vector, Schur complement of its Jacobian"
+
+
+class CapacitiveArray:
+    """A linear array with capacitance to ground at its nodes, one implicit stage at a time.
+
+    A stage with coefficient ``dh`` solves ``K v = rhs / dh`` on the inner nodes,
+    ``K = L + C / dh``, with the fixed nodes at their sources and the sense nodes at
+    their virtual grounds; ``rhs`` (``(n_nodes,)``, C) is the history term of the
+    integration formula. The current a held node injects is ``(K v)_k - rhs_k / dh``.
+    """
+
+    def __init__(self, ir: CircuitIR, memory=None):
+        if ir.nonlinear:
+            raise SolverError("CapacitiveArray takes linear arrays only")
+        self.ir = ir
+        self.lap = conductance_matrix(ir)
+        self.c = np.zeros(ir.n_nodes)
+        for g in ir.capacitors:
+            np.add.at(self.c, g.node_p, g.value)
+            np.add.at(self.c, g.node_n, g.value)
+        self.c[0] = 0.0
+        self.part = Partition(ir)
+        self.ps, self.pd = sense_map(ir), driver_map(ir)
+        self.memory = memory
+        self._cache: dict[float, tuple] = {}
+
+    def _factors(self, dh: float):
+        if dh not in self._cache:
+            if len(self._cache) > 16:
+                self._cache.clear()
+            k = (self.lap + sp.diags(self.c / dh)).tocsr()
+            o = self.part.inner
+            lu = spla.splu(k[o][:, o].tocsc(), permc_spec="MMD_AT_PLUS_A") if o.size else None
+            y, z = schur(k, self.part, self.memory)
+            y_col = self.ps.T @ y @ self.ps
+            self._cache[dh] = (k, lu, y_col, k[o][:, self.part.fixed], k[o][:, self.part.sense])
+        return self._cache[dh]
+
+    def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray):
+        """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages."""
+        k, lu, _, k_of, k_os = self._factors(dh)
+        p = self.part
+        v = np.zeros(p.n)
+        v[p.fixed] = v_fixed
+        v[p.sense] = v_sense
+        if lu is not None:
+            v[p.inner] = lu.solve(rhs[p.inner] / dh - k_of @ v_fixed - k_os @ v_sense)
+        return v
+
+    def admittance(self, dh: float) -> np.ndarray:
+        """``(cols, cols)`` S: column currents fall by ``Y e`` when the virtual grounds rise by ``e``."""
+        return self._factors(dh)[2]
+
+    def injected(self, dh: float, rhs: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(J (cols,), I_drv (rows,))``: column currents into the readouts, driver currents."""
+        k = self._factors(dh)[0]
+        s, d = self.part.sense, self.part.driver
+        inj_s = k[s] @ v - rhs[s] / dh
+        inj_d = k[d] @ v - rhs[d] / dh
+        return -inj_s @ self.ps, inj_d @ self.pd
