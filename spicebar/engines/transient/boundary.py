@@ -110,6 +110,27 @@ def full_jacobian(ir: CircuitIR, v: np.ndarray, lap: sp.csr_matrix) -> sp.csr_ma
     return (lap + sp.diags(gmin) + dev).tocsr()
 
 
+#: The KCL residual float64 can reach at a node: a few rounding units of the largest
+#: conductance times the largest voltage (a 1 ohm wire at 0.5 V leaves ~1e-16 A x 64).
+KCL_ROUNDING_UNITS = 64.0
+
+
+def _rounding_aware(system_class):
+    """Newton's system with its KCL scale floored at float64's rounding of ``L v``.
+
+    Near 0 V (the edges of a pulse) selector cells carry ~1e-15 A while a 1 ohm wire
+    still rounds to ~1e-16 A x its voltage: Newton's relative KCL test (1e-9 of the
+    largest current) cannot be met there, though the solution is as exact as float64 allows.
+    """
+    class System(system_class):
+        def current_scale(self, v):
+            g_max = float(np.abs(self.lap).max()) if self.lap.nnz else 0.0
+            from ..nodal.newton import KCL_TOL_REL
+            floor = KCL_ROUNDING_UNITS * np.finfo(float).eps * g_max * float(np.abs(v).max())
+            return max(super().current_scale(v), floor / KCL_TOL_REL)
+    return System
+
+
 class AlgebraicArray:
     """The array without capacitance, reduced at a set of input vectors.
 
@@ -120,10 +141,14 @@ class AlgebraicArray:
             index into them for vector ``k`` (one for a linear array).
     """
 
-    def __init__(self, ir: CircuitIR, v_rows: np.ndarray, v0: float, memory=None):
+    def __init__(self, ir: CircuitIR, v_rows: np.ndarray, v0: float, memory=None,
+                 offsets: np.ndarray | None = None):
+        """``offsets``: ``(n, cols)`` V, linearise vector ``k`` at ``v0 + offsets[k]`` instead
+        of ``v0`` (nonlinear cells); ``j0``/``i0`` are then extrapolated to ``e = 0`` along
+        the tangent, so ``J = j0 - Y e`` holds near the offset."""
         from dataclasses import replace
 
-        from ..nodal.newton import _System, newton_solve
+        from ..nodal.newton import KCL_TOL_REL, _System, newton_solve  # noqa: F401
         from ..nodal.solvers import solve_nodal
         ps, pd = sense_map(ir), driver_map(ir)
         ir0 = replace(ir, senses=replace(ir.senses, value=np.full(len(ir.senses), float(v0))))
@@ -140,19 +165,30 @@ class AlgebraicArray:
             self.solver = dc.info.get("solver", "")
             return
         fixed, v_fixed = fixed_voltages(ir0, v_rows)
-        system = _System(ir0, lap, fixed)
+        system = _rounding_aware(_System)(ir0, lap, fixed)
         v = np.zeros(ir.n_nodes)
         self.j0, self.i0 = np.zeros((n, ir.cols)), np.zeros((n, ir.rows))
         ys, zs = [], []
+        s_rows = 1 + len(ir.drivers) + np.arange(len(ir.senses))  # fixed_voltages' order
         for k in range(n):
+            if offsets is not None:
+                v_fixed[s_rows, k] = v0 + offsets[k][ir.sense_col]
             v[fixed] = v_fixed[:, k]
-            v, _ = newton_solve(system, v, k)
+            try:
+                v, _ = newton_solve(system, v, k)
+            except SolverError:  # a warm start can stagnate near 0 V: start cold once
+                v = np.zeros(ir.n_nodes)
+                v[fixed] = v_fixed[:, k]
+                v, _ = newton_solve(system, v, k)
             inj, _ = system.evaluate(v, None)
             self.j0[k] = -inj[ir.senses.node_p] @ ps
             self.i0[k] = inj[ir.drivers.node_p] @ pd
             y, z = schur(full_jacobian(ir, v, lap), part, memory)
             ys.append(ps.T @ y @ ps)
             zs.append(pd.T @ z @ ps)
+            if offsets is not None:
+                self.j0[k] += ys[-1] @ offsets[k]
+                self.i0[k] -= zs[-1] @ offsets[k]
         self.y, self.z = np.stack(ys), np.stack(zs)
         self.level = np.arange(n)
         self.solver = "Newton-Raphson per input vector, Schur complement of its Jacobian"
@@ -216,3 +252,27 @@ class CapacitiveArray:
         inj_s = k[s] @ v - rhs[s] / dh
         inj_d = k[d] @ v - rhs[d] / dh
         return -inj_s @ self.ps, inj_d @ self.pd
+
+
+def exact_column_currents(ir: CircuitIR, v_rows: np.ndarray, v_sense: np.ndarray,
+                          memory=None) -> np.ndarray:
+    """Column currents ``(cols,)`` A with the sense nodes held at ``v_sense`` ``(n_senses,)``
+    V and the rows at ``v_rows`` ``(rows,)`` V: the senses become drivers of extra rows and
+    the nodal solver (Newton for nonlinear cells) solves the array without linearising."""
+    from dataclasses import replace
+
+    from ...circuit.elaboration import _concat
+    from ..nodal.newton import _System, newton_solve
+    n_s = len(ir.senses)
+    none = np.zeros(0, dtype=np.int64)
+    aug = replace(ir, rows=ir.rows + n_s, drivers=_concat([ir.drivers, ir.senses]),
+                  driver_row=np.concatenate([ir.driver_row, ir.rows + np.arange(n_s)]),
+                  senses=ir.senses.subset(none), sense_col=none)
+    fixed, v_fixed = fixed_voltages(aug, np.concatenate([v_rows, v_sense])[None])
+    check_direct_memory(aug.n_nodes, 1, memory, what="Newton's LU")
+    system = _rounding_aware(_System)(aug, conductance_matrix(aug), fixed)
+    v = np.zeros(aug.n_nodes)
+    v[fixed] = v_fixed[:, 0]
+    v, _ = newton_solve(system, v)
+    inj, _ = system.evaluate(v, None)
+    return -inj[ir.senses.node_p] @ sense_map(ir)

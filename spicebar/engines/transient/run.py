@@ -171,3 +171,29 @@ def error_budget(result: TransientResult, spec: CrossbarSpec) -> dict[str, float
         parts["total"] = result.readout_currents - ideal
         parts.pop("adc")
     return {k: float(np.abs(x).max() / fs) for k, x in parts.items()}
+
+
+def output_full_scale(result: TransientResult, spec: CrossbarSpec) -> float:
+    """The readout's output full scale, V: the ideal signal of the largest input on the
+    largest column (``max|V_eq| * max column conductance sum * gain``), capped at the
+    op-amp's rail span where it has rails."""
+    v_fs = max(float(np.abs(result.equivalent_inputs).max()), np.finfo(float).tiny)
+    fs = v_fs * float(spec.conductances.sum(axis=0).max()) * spec.readout.gain()
+    op = spec.readout.opamp
+    return min(fs, op.v_hi - op.v_lo) if op.has_rails else fs
+
+
+def compare_readouts(a: TransientResult, b: TransientResult, spec: CrossbarSpec) -> dict:
+    """How far two runs of one readout are apart, as fractions of the output full scale.
+
+    ``sample_deviation_fs``: the largest difference of the samples (every window, every
+    column). ``waveform_deviation_fs``: the largest difference of the output waveforms,
+    ``a`` interpolated linearly onto ``b``'s time points (so it includes the interpolation
+    error across fast edges, an upper bound on the engines' disagreement).
+    """
+    fs = output_full_scale(b, spec)
+    va = np.stack([np.interp(b.time, a.time, row) for row in a.vout])
+    return {"full_scale_v": fs,
+            "sample_deviation_fs": float(np.abs(a.samples - b.samples).max() / fs),
+            "waveform_deviation_fs": float(np.abs(va - b.vout).max() / fs),
+            "code_deviation_max": int(np.abs(a.codes - b.codes).max(initial=0))}
