@@ -117,3 +117,8 @@ READOUT_AGREEMENT_FS = 1e-4
 #: The nodal transient on a finer grid (twice the steps) against itself: TR-BDF2's error
 #: on the readout's exponentials between breakpoints; well below READOUT_AGREEMENT_FS.
 NODAL_GRID_FS = 1e-6
+
+#: The "ideal" op-amp (a VCVS of gain 1e9) as the nodal transient now models it: the
+#: virtual ground drifts by v_out / 1e9 (3 nV at 3 V), which cuts the cells' current by
+#: up to 3e-9 / 0.2 V = 1.5e-8 of itself; 1e-7 covers that and the grid's truncation.
+IDEAL_OPAMP_REL = 1e-7

@@ -32,7 +32,7 @@ from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
 from .result import RawTransient
-from .timegrid import FIRST_STEP_FRACTION, GAMMA, step_grid
+from .timegrid import FIRST_STEP_FRACTION, GAMMA, RESET_STEP_TAUS, step_grid
 
 #: With nonlinear cells the array is linearised at the virtual ground ``v0``; the error
 #: is second order in the departure ``e``, bounded after the run (see
@@ -71,6 +71,18 @@ def first_step(readout, t_edge: float) -> float:
     if readout.opamp.kind == "macro":
         taus.append(1.0 / (2 * np.pi * readout.opamp.gbw_hz))
     return FIRST_STEP_FRACTION * min(taus)
+
+
+def reset_cap(readout, schedule: Schedule):
+    """The step cap while an integrator's reset switch conducts (None for a TIA)."""
+    if readout.kind != "integrator":
+        return None
+    cap = RESET_STEP_TAUS * readout.r_reset_ohm * readout.c_int_f
+
+    def h_cap(t0: float, t1: float) -> float:
+        closed = np.interp(0.5 * (t0 + t1), schedule.reset_t, schedule.reset_v) > 0.0
+        return cap if closed else np.inf
+    return h_cap
 
 
 def rows_at(schedule: Schedule, t: np.ndarray) -> np.ndarray:
@@ -131,7 +143,7 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     check_supported(ir)
     cols = Columns(readout, ir.cols)
     t_grid = step_grid(schedule.breakpoints(), settings.max_step(schedule.t_int),
-                       first_step(readout, t_edge))
+                       first_step(readout, t_edge), reset_cap(readout, schedule))
     t_stage = t_grid[:-1] + GAMMA * np.diff(t_grid)
     g_of = (lambda t: float(np.interp(t, schedule.reset_t, schedule.reset_v)) / readout.r_reset_ohm) \
         if readout.kind == "integrator" else (lambda t: 0.0)

@@ -20,10 +20,21 @@ GAMMA = 2.0 - np.sqrt(2.0)
 FIRST_STEP_FRACTION = 1.0 / 8.0
 
 
-def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float) -> np.ndarray:
-    """Time points ``(n,)`` s from ``breakpoints[0]`` to ``breakpoints[-1]`` (sorted, unique)."""
+#: While the reset switch is closed the step stays below this many ``r_reset C`` (the
+#: capacitor's discharge is then followed: TR-BDF2 damps it by ~0.15 per step, near
+#: the true exp(-2), instead of by whatever a long L-stable step leaves).
+RESET_STEP_TAUS = 2.0
+
+
+def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float,
+              h_cap=None) -> np.ndarray:
+    """Time points ``(n,)`` s from ``breakpoints[0]`` to ``breakpoints[-1]`` (sorted, unique).
+
+    ``h_cap(t0, t1)``: an optional smaller maximum step for the interval ``[t0, t1]``."""
     out = [np.asarray([breakpoints[0]])]
+    h_top = h_max
     for t0, t1 in zip(breakpoints[:-1], breakpoints[1:]):
+        h_max = h_top if h_cap is None else min(h_top, h_cap(t0, t1))
         length = t1 - t0
         steps = []
         h, s = min(h_first, h_max), 0.0
