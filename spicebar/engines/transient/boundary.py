@@ -33,6 +33,12 @@ from ..nodal.linear import check_direct_memory
 from ..nodal.stamps import conductance_matrix, fixed_voltages, stamp_nmos, stamp_sinh
 
 
+#: SuperLU on the array's symmetric, diagonally dominant matrices (Laplacians, their
+#: Jacobians with sinh cells, ``L + C / dh``): keep the diagonal pivots (~2x faster), as
+#: Newton does. MOSFET Jacobians are unsymmetric: partial pivoting there.
+SPD_LU = dict(permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
+
+
 def sense_map(ir: CircuitIR) -> np.ndarray:
     """One-hot ``(n_senses, cols)``: which column's virtual ground each sense node sits on."""
     p = np.zeros((len(ir.senses), ir.cols))
@@ -71,7 +77,7 @@ class Partition:
         return out[self.fixed]
 
 
-def schur(matrix: sp.csr_matrix, part: Partition, memory=None):
+def schur(matrix: sp.csr_matrix, part: Partition, memory=None, symmetric: bool = True):
     """``(Y, Z)``: sense-to-sense and driver-from-sense blocks of the Schur complement
     of ``matrix`` (S, injected currents per volt at the sense nodes) onto the sense nodes."""
     s, o, d = part.sense, part.inner, part.driver
@@ -82,11 +88,15 @@ def schur(matrix: sp.csr_matrix, part: Partition, memory=None):
         check_direct_memory(o.size, s.size, memory, what="the bit-line admittance (LU of the "
                             "array's inner nodes)", advice="use a smaller array or tiles")
         try:
-            lu = spla.splu(m[o][:, o].tocsc(), permc_spec="MMD_AT_PLUS_A")
+            lu = spla.splu(m[o][:, o].tocsc(),
+                           **(SPD_LU if symmetric else dict(permc_spec="MMD_AT_PLUS_A")))
         except RuntimeError as exc:
             raise SolverError(f"array matrix is singular ({exc}): some node has no DC path "
                               "to a driver or readout") from None
-        x = lu.solve(m[o][:, s].toarray())
+        rhs = m[o][:, s].tocsc()
+        x = np.empty((o.size, s.size))
+        for k in range(s.size):  # one right-hand side at a time: SuperLU is ~6x slower on a block
+            x[:, k] = lu.solve(rhs[:, [k]].toarray()[:, 0])
         y -= m[s][:, o] @ x
         z -= m[d][:, o] @ x
     return y, z
@@ -183,7 +193,8 @@ class AlgebraicArray:
             inj, _ = system.evaluate(v, None)
             self.j0[k] = -inj[ir.senses.node_p] @ ps
             self.i0[k] = inj[ir.drivers.node_p] @ pd
-            y, z = schur(full_jacobian(ir, v, lap), part, memory)
+            y, z = schur(full_jacobian(ir, v, lap), part, memory,
+                         symmetric=all(g.kind == "sinh" for g in ir.devices))
             ys.append(ps.T @ y @ ps)
             zs.append(pd.T @ z @ ps)
             if offsets is not None:
@@ -217,22 +228,29 @@ class CapacitiveArray:
         self.ps, self.pd = sense_map(ir), driver_map(ir)
         self.memory = memory
         self._cache: dict[float, tuple] = {}
+        y_dc, _ = schur(self.lap, self.part, memory)
+        self.y_dc = self.ps.T @ y_dc @ self.ps
 
     def _factors(self, dh: float):
         if dh not in self._cache:
-            if len(self._cache) > 16:
+            if len(self._cache) > 32:
                 self._cache.clear()
+            p = self.part
             k = (self.lap + sp.diags(self.c / dh)).tocsr()
-            o = self.part.inner
-            lu = spla.splu(k[o][:, o].tocsc(), permc_spec="MMD_AT_PLUS_A") if o.size else None
-            y, z = schur(k, self.part, self.memory)
-            y_col = self.ps.T @ y @ self.ps
-            self._cache[dh] = (k, lu, y_col, k[o][:, self.part.fixed], k[o][:, self.part.sense])
+            o = p.inner
+            lu = spla.splu(k[o][:, o].tocsc(), **SPD_LU) if o.size else None
+            self._cache[dh] = (k, lu, k[o][:, p.fixed].tocsr(), k[o][:, p.sense].tocsr(),
+                               k[p.sense].tocsr(), k[p.driver].tocsr(), None)
+            # the capacitance's share of each column's admittance: one solve, all ends at 1 V
+            v = self.solve(dh, np.zeros(p.n), np.zeros(p.fixed.size), np.ones(p.sense.size))
+            y1 = (self._cache[dh][4] @ v) @ self.ps
+            y = self.y_dc + np.diag(y1 - self.y_dc.sum(axis=1))
+            self._cache[dh] = self._cache[dh][:6] + (y,)
         return self._cache[dh]
 
     def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray):
         """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages."""
-        k, lu, _, k_of, k_os = self._factors(dh)
+        _, lu, k_of, k_os = self._factors(dh)[:4]
         p = self.part
         v = np.zeros(p.n)
         v[p.fixed] = v_fixed
@@ -242,15 +260,18 @@ class CapacitiveArray:
         return v
 
     def admittance(self, dh: float) -> np.ndarray:
-        """``(cols, cols)`` S: column currents fall by ``Y e`` when the virtual grounds rise by ``e``."""
-        return self._factors(dh)[2]
+        """``(cols, cols)`` S, the admittance the readout iterates with: the DC one (exact
+        Schur complement of ``L``) plus, on the diagonal, each column's share of ``C / dh``
+        (from one solve). The stage is iterated until the array's own currents agree
+        (:mod:`.nodal`), so this need only be close."""
+        return self._factors(dh)[6]
 
     def injected(self, dh: float, rhs: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(J (cols,), I_drv (rows,))``: column currents into the readouts, driver currents."""
-        k = self._factors(dh)[0]
+        _, _, _, _, k_s, k_d, _ = self._factors(dh)
         s, d = self.part.sense, self.part.driver
-        inj_s = k[s] @ v - rhs[s] / dh
-        inj_d = k[d] @ v - rhs[d] / dh
+        inj_s = k_s @ v - rhs[s] / dh
+        inj_d = k_d @ v - rhs[d] / dh
         return -inj_s @ self.ps, inj_d @ self.pd
 
 

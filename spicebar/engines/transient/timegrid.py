@@ -20,10 +20,12 @@ GAMMA = 2.0 - np.sqrt(2.0)
 FIRST_STEP_FRACTION = 1.0 / 8.0
 
 
-#: While the reset switch is closed the step stays below this many ``r_reset C`` (the
-#: capacitor's discharge is then followed: TR-BDF2 damps it by ~0.15 per step, near
-#: the true exp(-2), instead of by whatever a long L-stable step leaves).
-RESET_STEP_TAUS = 2.0
+#: While the reset switch is closed the step stays below this many ``r_reset C``: the
+#: capacitor's discharge is then followed to ~1e-4 of itself per step (TR-BDF2's local
+#: error at h = tau / 4), so what a short reset leaves of the previous window (its
+#: exp(-t_reset / (r C))) is computed to a few per cent of itself, not damped to zero
+#: by long L-stable steps.
+RESET_STEP_TAUS = 0.25
 
 
 def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float,
