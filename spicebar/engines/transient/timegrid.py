@@ -2,7 +2,7 @@
 
 Every stimulus corner (PWL pulse edges, reset edges) and every sampling instant is a
 breakpoint the grid lands on exactly, as in ngspice. After each breakpoint the steps start
-at ``h_first`` and double until they reach ``h_max`` (``t_int / steps_per_window``, the
+at ``h_first`` and grow by :data:`STEP_GROWTH` until they reach ``h_max`` (``t_int / steps_per_window``, the
 same maximum step ngspice gets), so the fast modes a corner excites (the op-amp loop, the
 reset's ``r C``, the wires' ``r C``) are followed while they matter; the rest of the
 interval is cut into equal steps. The integration rule (:mod:`.nodal`) is L-stable, so
@@ -18,6 +18,10 @@ import numpy as np
 GAMMA = 2.0 - np.sqrt(2.0)
 #: First step after a breakpoint, as a fraction of the fastest time constant in play.
 FIRST_STEP_FRACTION = 1.0 / 8.0
+#: Each step after a breakpoint is this many times the one before, up to ``h_max`` (few
+#: step lengths, so few factorisations with wire capacitance; the L-stable rule damps
+#: what a longer step no longer follows).
+STEP_GROWTH = 4.0
 
 
 #: While the reset switch is closed the step stays below this many ``r_reset C``: the
@@ -43,7 +47,7 @@ def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float,
         while h < h_max and s + 2 * h <= length:
             steps.append(h)
             s += h
-            h *= 2.0
+            h *= STEP_GROWTH
         rest = length - s
         n = max(1, int(np.ceil(rest / h_max - 1e-9)))
         steps += [rest / n] * n
