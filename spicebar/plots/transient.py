@@ -17,7 +17,8 @@ def plot_transient(result, columns=None, ax=None):
     """Readout output ``v_out(t)`` of chosen columns, ns on the x axis.
 
     Shaded: reset switch closed. Dashed lines and dots: the sampling instants and samples.
-    Rails are drawn for a macromodel op-amp; saturated windows are marked with an x.
+    Rails are drawn for a macromodel op-amp; saturated samples are marked with an x; both
+    are named in the legend (with the count of saturated samples over all columns).
     """
     plt = _pyplot()
     if ax is None:
@@ -30,19 +31,25 @@ def plot_transient(result, columns=None, ax=None):
         ax.axvspan(t_ns[a], t_ns[min(b, t_ns.size - 1)], color="C1", alpha=0.3, lw=0,
                    label="reset closed" if k == 0 else None)
     v_ref = float(result.info.get("v_ref", 0.0))
+    n_sat_total = int(result.saturated.sum())
+    first_sat = True
     for j in cols:
         line, = ax.plot(t_ns, result.vout[j], lw=1.3, label=f"column {j}")
         ax.plot(1e9 * result.t_sample, v_ref - result.samples[:, j], "o", ms=5, color=line.get_color())
         sat = result.saturated[:, j]
         if sat.any():
             ax.plot(1e9 * result.t_sample[sat], v_ref - result.samples[sat, j], "x", ms=11,
-                    mew=2, color="C3")
+                    mew=2, color="C3",
+                    label=(f"saturated sample ({n_sat_total} of {result.saturated.size} in all "
+                           "columns)") if first_sat else None)
+            first_sat = False
     for k, ts in enumerate(result.t_sample):
         ax.axvline(1e9 * ts, color="k", ls="--", lw=0.7, label="sample" if k == 0 else None)
     rails = result.info.get("rails")
     if rails:
-        for r in rails:
-            ax.axhline(r, color="C3", ls=":", lw=1)
+        for k, r in enumerate(rails):
+            ax.axhline(r, color="C3", ls=":", lw=1,
+                       label=f"op-amp rails ({rails[0]:g} V, {rails[1]:g} V)" if k == 0 else None)
     ax.set_xlabel("time [ns]")
     ax.set_ylabel("readout output v_out [V]")
     ax.set_title(f"{result.info.get('readout', 'readout')}; {result.info.get('encoding', '')} "
