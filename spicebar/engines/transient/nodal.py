@@ -32,7 +32,7 @@ from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
 from .result import RawTransient
-from .timegrid import FIRST_STEP_FRACTION, GAMMA, RESET_STEP_TAUS, step_grid
+from .timegrid import FIRST_STEP_FRACTION, GAMMA, reset_step, step_grid
 
 #: With nonlinear cells the array is linearised at the virtual ground ``v0``; the error
 #: is second order in the departure ``e``, bounded after the run (see
@@ -84,11 +84,11 @@ def first_step(readout, t_edge: float) -> float:
     return FIRST_STEP_FRACTION * min(taus)
 
 
-def reset_cap(readout, schedule: Schedule):
+def reset_cap(readout, schedule: Schedule, t_edge: float):
     """The step cap while an integrator's reset switch conducts (None for a TIA)."""
     if readout.kind != "integrator":
         return None
-    cap = RESET_STEP_TAUS * readout.r_reset_ohm * readout.c_int_f
+    cap = reset_step(readout.r_reset_ohm * readout.c_int_f, readout.t_reset_s + t_edge)
 
     def h_cap(t0: float, t1: float) -> float:
         closed = np.interp(0.5 * (t0 + t1), schedule.reset_t, schedule.reset_v) > 0.0
@@ -155,7 +155,7 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     cols = Columns(readout, ir.cols)
     h_max = settings.max_step(schedule.t_int) * NODAL_STEP_SCALE
     t_grid = step_grid(schedule.breakpoints(), h_max, first_step(readout, t_edge),
-                       reset_cap(readout, schedule))
+                       reset_cap(readout, schedule, t_edge))
     t_stage = t_grid[:-1] + GAMMA * np.diff(t_grid)
     g_of = (lambda t: float(np.interp(t, schedule.reset_t, schedule.reset_v)) / readout.r_reset_ohm) \
         if readout.kind == "integrator" else (lambda t: 0.0)

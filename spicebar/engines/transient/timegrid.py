@@ -24,12 +24,26 @@ FIRST_STEP_FRACTION = 1.0 / 8.0
 STEP_GROWTH = 4.0
 
 
-#: While the reset switch is closed the step stays below this many ``r_reset C``: the
-#: capacitor's discharge is then followed to ~1e-4 of itself per step (TR-BDF2's local
-#: error at h = tau / 4), so what a short reset leaves of the previous window (its
-#: exp(-t_reset / (r C))) is computed to a few per cent of itself, not damped to zero
-#: by long L-stable steps.
-RESET_STEP_TAUS = 0.25
+#: TR-BDF2's local error constant: one step of ``x' = -x / tau`` is off by
+#: ``TRBDF2_LTE * (h / tau)**3`` of ``x`` (``(-3 g^2 + 4 g - 2) / (12 (2 - g))``, g = GAMMA).
+TRBDF2_LTE = abs((-3 * GAMMA ** 2 + 4 * GAMMA - 2) / (12 * (2 - GAMMA)))
+#: What the reset leaves of a window (``exp(-t / (r C))``) is computed to this fraction of
+#: the window's output: the steps while the switch is closed are at most
+#: ``tau * sqrt(RESET_TOL / (TRBDF2_LTE * leftover * t / tau))`` (the error of ``n`` steps
+#: of ``h / tau = z`` on a decay that ends at ``leftover`` is ``leftover * n * LTE z^3``),
+#: and never above ``RESET_MAX_TAUS`` time constants. A reset long enough to leave nothing
+#: takes long L-stable steps; a short one (warned about) is followed closely.
+RESET_TOL = 1e-7
+RESET_MAX_TAUS = 2.0
+
+
+def reset_step(tau: float, t_closed: float) -> float:
+    """Longest step while a reset of time constant ``tau`` is closed for ``t_closed``, s."""
+    periods = t_closed / tau
+    leftover = np.exp(-periods)
+    if leftover * periods == 0.0:
+        return RESET_MAX_TAUS * tau
+    return tau * min(RESET_MAX_TAUS, np.sqrt(RESET_TOL / (TRBDF2_LTE * leftover * periods)))
 
 
 def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float,
