@@ -36,6 +36,8 @@ OPAMP_GCL = 1.0
 NEWTON_VTOL = 1e-10
 NEWTON_RTOL = 1e-10
 NEWTON_MAX_ITER = 60
+#: Updates with the per-column Jacobian blocks before Newton takes the dense Jacobian.
+BLOCK_ITER = 12
 
 
 def softplus(u: np.ndarray, w: float) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +77,8 @@ class Columns:
         if key != self._ctx_key:
             a = self.alpha * np.eye(self.cols) + self.r * y
             ainv = np.linalg.inv(a)
-            self._ctx = (y, ainv, y @ ainv)
+            yainv = y @ ainv
+            self._ctx = (y, ainv, yainv, np.diag(ainv).copy(), np.diag(yainv).copy())
             self._ctx_key = key
             self._lu = None
         return self._ctx
@@ -87,11 +90,12 @@ class Columns:
         return q, p
 
     def evaluate(self, x, a, g_rst, ctx):
-        """``f (n_x,)``, ``df/dx (n_x, n_x)`` and the node values ``(e, J, v_out)``."""
-        y, ainv, yainv = ctx
+        """``f (n_x,)``, the slopes of the clamp ``(dclamp, dsc)`` (or None) and the node
+        values ``(e, J, v_out)``."""
+        y, ainv = ctx[0], ctx[1]
         q, p = self._split(x)
-        c = self.cols
         s = -self.v0 + self.r * a
+        slopes = None
         if q is not None:
             s = s + q
         if p is not None:
@@ -102,22 +106,51 @@ class Columns:
         if p is None:
             o1 = -self.op.a0 * e
         vout = o1 + self.op.r_out * j
-        f, blocks = [], []
+        f = []
         if q is not None:
             f.append(j - g_rst * q)
-            row = [-yainv - g_rst * np.eye(c)]
-            if p is not None:
-                row.append(-yainv * dclamp[None, :])
-            blocks.append(row)
         if p is not None:
             sc, dsc = self._clamp_current(p)
             f.append(-e - p / self.op.a0 - OPAMP_GCL * sc)
-            row = [-ainv] if q is not None else []
-            row.append(-ainv * dclamp[None, :] - np.diag(1.0 / self.op.a0 + OPAMP_GCL * dsc))
+            slopes = (dclamp, dsc)
+        return (np.concatenate(f) if f else np.zeros(0)), slopes, (e, j, vout)
+
+    def jacobian(self, g_rst, ctx, slopes) -> np.ndarray:
+        """``df/dx``, dense ``(n_x, n_x)``."""
+        _, ainv, yainv = ctx[:3]
+        c = self.cols
+        blocks = []
+        if self.integrator:
+            row = [-yainv - g_rst * np.eye(c)]
+            if self.macro:
+                row.append(-yainv * slopes[0][None, :])
             blocks.append(row)
-        if not f:
-            return np.zeros(0), np.zeros((0, 0)), (e, j, vout)
-        return np.concatenate(f), np.block(blocks), (e, j, vout)
+        if self.macro:
+            row = [-ainv] if self.integrator else []
+            row.append(-ainv * slopes[0][None, :]
+                       - np.diag(1.0 / self.op.a0 + OPAMP_GCL * slopes[1]))
+            blocks.append(row)
+        return np.block(blocks)
+
+    def _block_solve(self, res, dh, g_rst, ctx, slopes):
+        """``-B^-1 res`` with ``B`` the per-column (1x1 or 2x2) diagonal blocks of
+        ``M - dh df/dx``: the columns' own dynamics, without the array's coupling."""
+        da, dya = ctx[3], ctx[4]
+        c = self.cols
+        if self.integrator and self.macro:
+            m_q, m_p = self.mass[:c], self.mass[c:]
+            dcl, dsc = slopes
+            b11 = m_q + dh * (dya + g_rst)
+            b12 = dh * dya * dcl
+            b21 = dh * da
+            b22 = m_p + dh * (da * dcl + 1.0 / self.op.a0 + OPAMP_GCL * dsc)
+            r1, r2 = res[:c], res[c:]
+            det = b11 * b22 - b12 * b21
+            return -np.concatenate([(b22 * r1 - b12 * r2) / det, (b11 * r2 - b21 * r1) / det])
+        if self.integrator:
+            return -res / (self.mass + dh * (dya + g_rst))
+        dcl, dsc = slopes
+        return -res / (self.mass + dh * (da * dcl + 1.0 / self.op.a0 + OPAMP_GCL * dsc))
 
     def _clamp(self, p):
         op = self.op
@@ -133,23 +166,29 @@ class Columns:
 
     # -- one implicit stage -----------------------------------------------------------
     def stage(self, x0, a, g_rst, dh, rhs, ctx, where: str = ""):
-        """Solve ``M x - dh f(x) = rhs`` from the guess ``x0``; returns ``(x, f, (e, J, v_out))``."""
+        """Solve ``M x - dh f(x) = rhs`` from the guess ``x0``; returns ``(x, f, (e, J, v_out))``.
+
+        Newton with the per-column blocks of the Jacobian first (the array couples the
+        columns only weakly through an integrator's ``r_out Y``): cheap, and converging
+        linearly at the coupling's ratio; if that has not converged after
+        :data:`BLOCK_ITER` updates, Newton with the dense Jacobian (one LU, reused while the
+        clamp's slopes stay put), which a TIA's ``r_f Y`` coupling needs.
+        """
         x = x0.copy()
         if self.n_states == 0:
             f, _, nodes = self.evaluate(x, a, g_rst, ctx)
             return x, f, nodes
         m = self.mass
+        dense = not self.integrator
         for it in range(NEWTON_MAX_ITER):
-            f, jac, nodes = self.evaluate(x, a, g_rst, ctx)
+            f, slopes, nodes = self.evaluate(x, a, g_rst, ctx)
             res = m * x - dh * f - rhs
-            key = (dh, g_rst)
-            fresh = self._lu is None or self._lu[0] != key or it >= 3
-            if not fresh and self.macro:
-                fresh = not np.allclose(np.diag(jac), self._lu[2], rtol=1e-6, atol=0.0)
-            if fresh:
-                mat = np.diag(m) - dh * jac
-                self._lu = (key, sla.lu_factor(mat, check_finite=False), np.diag(jac).copy())
-            dx = -sla.lu_solve(self._lu[1], res, check_finite=False)
+            if not dense:
+                dx = self._block_solve(res, dh, g_rst, ctx, slopes)
+                if it + 1 >= BLOCK_ITER:
+                    dense = True
+            else:
+                dx = self._dense_step(res, dh, g_rst, ctx, slopes, it)
             if self.macro and it < 8:  # keep early updates within a few rail spans
                 span = 2 * (self.op.v_hi - self.op.v_lo) + 1.0
                 dx = np.clip(dx, -span, span)
@@ -159,3 +198,14 @@ class Columns:
                 return x, f, nodes
         raise SolverError(f"the readout's Newton iteration did not converge {where} "
                           f"(last update {np.abs(dx).max():.3g} V)")
+
+    def _dense_step(self, res, dh, g_rst, ctx, slopes, it):
+        key = (dh, g_rst)
+        diag = None if slopes is None else np.concatenate(slopes)
+        fresh = self._lu is None or self._lu[0] != key or it >= BLOCK_ITER + 3
+        if not fresh and diag is not None:
+            fresh = not np.allclose(diag, self._lu[2], rtol=1e-6, atol=1e-12)
+        if fresh:
+            mat = np.diag(self.mass) - dh * self.jacobian(g_rst, ctx, slopes)
+            self._lu = (key, sla.lu_factor(mat, check_finite=False), diag)
+        return -sla.lu_solve(self._lu[1], res, check_finite=False)
