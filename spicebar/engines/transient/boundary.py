@@ -39,6 +39,18 @@ from ..nodal.stamps import conductance_matrix, fixed_voltages, stamp_nmos, stamp
 SPD_LU = dict(permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
 
 
+#: Iterative refinement of a stage solve on another step length's LU: at most this many
+#: corrections, until a correction is below this fraction of the solution (float64's level;
+#: each correction shrinks by about the ratio of the two ``C / dh`` differences to the
+#: array's conductances: 1e-4 for fF wires at ns steps, 0.05 at ps steps); a step length
+#: whose corrections shrink by less than REFINE_RATE gets its own LU.
+REFINE_ITER = 30
+REFINE_RTOL = 1e-13
+REFINE_RATE = 0.3
+#: A step length used more often than this gets its own LU (refinement costs ~4 solves).
+REFINE_USES = 6
+
+
 def sense_map(ir: CircuitIR) -> np.ndarray:
     """One-hot ``(n_senses, cols)``: which column's virtual ground each sense node sits on."""
     p = np.zeros((len(ir.senses), ir.cols))
@@ -159,14 +171,14 @@ class AlgebraicArray:
         from dataclasses import replace
 
         from ..nodal.newton import KCL_TOL_REL, _System, newton_solve  # noqa: F401
-        from ..nodal.solvers import solve_nodal
+        from ..nodal.linear import solve_linear
         ps, pd = sense_map(ir), driver_map(ir)
         ir0 = replace(ir, senses=replace(ir.senses, value=np.full(len(ir.senses), float(v0))))
         lap = conductance_matrix(ir)
         part = Partition(ir)
         n = v_rows.shape[0]
         if not ir.nonlinear:
-            dc = solve_nodal(ir0, v_rows, solver="auto", memory=memory)
+            dc = solve_linear(ir0, v_rows, solver="auto", memory=memory)
             self.j0, self.i0 = dc.currents, dc.driver_currents
             y, z = schur(lap, part, memory)
             self.y = (ps.T @ y @ ps)[None]
@@ -227,7 +239,8 @@ class CapacitiveArray:
         self.part = Partition(ir)
         self.ps, self.pd = sense_map(ir), driver_map(ir)
         self.memory = memory
-        self._cache: dict[float, tuple] = {}
+        self._cache: dict[float, list] = {}
+        self._lu = None
         y_dc, _ = schur(self.lap, self.part, memory)
         self.y_dc = self.ps.T @ y_dc @ self.ps
 
@@ -238,25 +251,53 @@ class CapacitiveArray:
             p = self.part
             k = (self.lap + sp.diags(self.c / dh)).tocsr()
             o = p.inner
-            lu = spla.splu(k[o][:, o].tocsc(), **SPD_LU) if o.size else None
-            self._cache[dh] = (k, lu, k[o][:, p.fixed].tocsr(), k[o][:, p.sense].tocsr(),
-                               k[p.sense].tocsr(), k[p.driver].tocsr(), None)
+            k_oo = k[o][:, o].tocsr()
+            if self._lu is None and o.size:
+                self._lu = (dh, spla.splu(k_oo.tocsc(), **SPD_LU))
+            self._cache[dh] = [k_oo, None, k[o][:, p.fixed].tocsr(), k[o][:, p.sense].tocsr(),
+                               k[p.sense].tocsr(), k[p.driver].tocsr(), None, 0]
             # the capacitance's share of each column's admittance: one solve, all ends at 1 V
             v = self.solve(dh, np.zeros(p.n), np.zeros(p.fixed.size), np.ones(p.sense.size))
             y1 = (self._cache[dh][4] @ v) @ self.ps
-            y = self.y_dc + np.diag(y1 - self.y_dc.sum(axis=1))
-            self._cache[dh] = self._cache[dh][:6] + (y,)
+            self._cache[dh][6] = self.y_dc + np.diag(y1 - self.y_dc.sum(axis=1))
         return self._cache[dh]
+
+    def _inner_solve(self, dh: float, b: np.ndarray) -> np.ndarray:
+        """``K_oo(dh) x = b``: one LU (of the first step length's matrix) with iterative
+        refinement; ``C / dh`` is small beside the wires' conductances, so a step length's
+        own LU is made only where refinement does not converge in :data:`REFINE_ITER`."""
+        f = self._cache[dh]
+        f[7] += 1
+        if f[1] is None and f[7] > REFINE_USES and self._lu[0] != dh:
+            f[1] = spla.splu(f[0].tocsc(), **SPD_LU)   # a step length in steady use
+        lu = f[1] if f[1] is not None else self._lu[1]
+        x = lu.solve(b)
+        if f[1] is not None or self._lu[0] == dh:
+            return x
+        last = np.inf
+        for _ in range(REFINE_ITER):
+            r = b - f[0] @ x
+            dx = lu.solve(r)
+            x += dx
+            step = np.abs(dx).max(initial=0.0)
+            # converged when the correction is at float64's level of the solution
+            if step <= REFINE_RTOL * np.abs(x).max(initial=0.0):
+                return x
+            if step > REFINE_RATE * last:   # converging too slowly: not worth it
+                break
+            last = step
+        f[1] = spla.splu(f[0].tocsc(), **SPD_LU)   # refinement too slow: this dh's own LU
+        return f[1].solve(b)
 
     def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray):
         """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages."""
-        _, lu, k_of, k_os = self._factors(dh)[:4]
+        _, _, k_of, k_os = self._factors(dh)[:4]
         p = self.part
         v = np.zeros(p.n)
         v[p.fixed] = v_fixed
         v[p.sense] = v_sense
-        if lu is not None:
-            v[p.inner] = lu.solve(rhs[p.inner] / dh - k_of @ v_fixed - k_os @ v_sense)
+        if p.inner.size:
+            v[p.inner] = self._inner_solve(dh, rhs[p.inner] / dh - k_of @ v_fixed - k_os @ v_sense)
         return v
 
     def admittance(self, dh: float) -> np.ndarray:
@@ -268,7 +309,7 @@ class CapacitiveArray:
 
     def injected(self, dh: float, rhs: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(J (cols,), I_drv (rows,))``: column currents into the readouts, driver currents."""
-        _, _, _, _, k_s, k_d, _ = self._factors(dh)
+        k_s, k_d = self._factors(dh)[4:6]
         s, d = self.part.sense, self.part.driver
         inj_s = k_s @ v - rhs[s] / dh
         inj_d = k_d @ v - rhs[d] / dh

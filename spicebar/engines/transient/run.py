@@ -161,8 +161,11 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         v_eq = operation.intended_inputs(v_eq)
         info["operation"] = operation.describe()
     if engine == "nodal":
-        from ..nodal.solvers import solve_nodal
-        dc = solve_nodal(ir, v_eq)
+        if ir.nonlinear:
+            from ..nodal.newton import solve_newton as solve_dc
+        else:  # (not solvers.solve_nodal: the grid solver's numba loads only where it runs)
+            from ..nodal.linear import solve_linear as solve_dc
+        dc = solve_dc(ir, v_eq)
         v_wl, v_bl = dc.v_wl, dc.v_bl
     else:
         v_wl = v_bl = np.full((batch, spec.rows, spec.cols), np.nan)
