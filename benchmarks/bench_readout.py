@@ -56,17 +56,25 @@ def run_one(n: int, windows: int, c_wire: float, engine: str, out: str) -> None:
     r.save(out)
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of every finished child process and their children."""
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(n: int, windows: int, c_wire: float, engine: str, folder: Path):
+    """``(wall s, cpu s, result)`` of one whole-process run (ngspice's worker included)."""
     out = folder / f"{engine}_{n}_{windows}.npz"
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     p = subprocess.run([sys.executable, str(HERE / "bench_readout.py"), "--one",
                         json.dumps([n, windows, c_wire, engine, str(out)])],
                        capture_output=True, text=True)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
     if p.returncode != 0:
         raise RuntimeError(f"{engine} {n}x{n} failed: {p.stderr[-2000:]}")
     from spicebar.engines.transient.run import TransientResult
-    return wall, TransientResult.load(out)
+    return wall, cpu, TransientResult.load(out)
 
 
 def main() -> None:
@@ -85,34 +93,37 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     big = [int(s) for s in args.nodal_sizes.split(",") if s]
     print(f"integrator + macro op-amp on every column, c_wire = {args.c_wire:g} F; whole process")
-    print(f"{'n':>5} {'win':>4} {'ngspice s':>10} {'(its run)':>10} {'points':>7} "
-          f"{'nodal s':>8} {'points':>7} {'speed-up':>9} {'samples/FS':>11} {'waves/FS':>9}")
+    print("wall = elapsed seconds, cpu = user + system seconds of the whole process tree "
+          "(on a shared machine the fair measure)")
+    print(f"{'n':>5} {'win':>4} {'ngspice wall':>13} {'cpu':>7} {'points':>7} "
+          f"{'nodal wall':>11} {'cpu':>6} {'points':>7} {'speed-up wall':>14} {'cpu':>6} "
+          f"{'samples/FS':>11} {'waves/FS':>9}")
     series = {"ngspice, 1 window": ([], []), "nodal, 1 window": ([], []),
               f"nodal, {args.windows} windows": ([], [])}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for n in sizes:
-            w_ng, ng = timed(n, 1, args.c_wire, "ngspice", folder)
-            w_nd, nd = timed(n, 1, args.c_wire, "nodal", folder)
+            w_ng, c_ng, ng = timed(n, 1, args.c_wire, "ngspice", folder)
+            w_nd, c_nd, nd = timed(n, 1, args.c_wire, "nodal", folder)
             spec = case(n, 1, args.c_wire)[0]
             cmp = compare_readouts(nd, ng, spec)
-            print(f"{n:>5} {1:>4} {w_ng:>10.2f} {ng.info['timings']['run_s']:>10.2f} "
-                  f"{ng.time.size:>7} {w_nd:>8.2f} {nd.time.size:>7} {w_ng / w_nd:>8.1f}x "
+            print(f"{n:>5} {1:>4} {w_ng:>13.2f} {c_ng:>7.2f} {ng.time.size:>7} {w_nd:>11.2f} "
+                  f"{c_nd:>6.2f} {nd.time.size:>7} {w_ng / w_nd:>13.1f}x {c_ng / c_nd:>5.1f}x "
                   f"{cmp['sample_deviation_fs']:>11.2e} {cmp['waveform_deviation_fs']:>9.2e}")
-            for key, w in (("ngspice, 1 window", w_ng), ("nodal, 1 window", w_nd)):
+            for key, c in (("ngspice, 1 window", c_ng), ("nodal, 1 window", c_nd)):
                 series[key][0].append(n * n)
-                series[key][1].append(w)
+                series[key][1].append(c)
         for n in big:
-            w_nd, nd = timed(n, args.windows, args.c_wire, "nodal", folder)
-            print(f"{n:>5} {args.windows:>4} {'-':>10} {'-':>10} {'-':>7} {w_nd:>8.2f} "
-                  f"{nd.time.size:>7} {'-':>9} {'-':>11} {'-':>9}")
+            w_nd, c_nd, nd = timed(n, args.windows, args.c_wire, "nodal", folder)
+            print(f"{n:>5} {args.windows:>4} {'-':>13} {'-':>7} {'-':>7} {w_nd:>11.2f} "
+                  f"{c_nd:>6.2f} {nd.time.size:>7} {'-':>14} {'-':>6} {'-':>11} {'-':>9}")
             series[f"nodal, {args.windows} windows"][0].append(n * n)
-            series[f"nodal, {args.windows} windows"][1].append(w_nd)
+            series[f"nodal, {args.windows} windows"][1].append(c_nd)
     for key, (cells, times) in series.items():
         if len(cells) >= 2:
-            print(f"growth exponent ({key}): time ~ cells^{growth_exponent(cells, times):.2f}")
+            print(f"growth exponent ({key}): cpu time ~ cells^{growth_exponent(cells, times):.2f}")
     path = loglog_figure(series, "readout transient: nodal engine vs ngspice (whole process)",
-                         OUT / "readout_scale.png")
+                         OUT / "readout_scale.png", ylabel="cpu time (user + system), s")
     print(f"wrote {path}")
     if args.docs:
         import shutil

@@ -55,6 +55,10 @@ def test_saturating_run_warns_and_strict_refuses():
     assert -1.0 - 1e-6 < r.vout.min() < -1.0 + 5 * MACRO.v_smooth
     budget = error_budget(r, spec)
     assert budget["readout saturation"] > 0.5 and budget["array"] == 0.0
+    from spicebar.plots.transient import plot_transient
+    labels = [t.get_text() for t in plot_transient(r).get_legend().get_texts()]
+    assert "op-amp rails (-1 V, 1 V)" in labels
+    assert "saturated sample (1 of 1 in all columns)" in labels
     with pytest.raises(SpecError) as err:
         simulate_readout(spec, [0.2, 0.2], enc, "nodal", strict=True)
     assert err.value.parameter == "readout.c_int_f"

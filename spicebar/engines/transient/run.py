@@ -18,8 +18,11 @@ encoding.equivalent_voltages(inputs)``:
 * ``digital_currents``: the same from the ADC's value of each sample (NaN without ADC);
   its difference from ``readout_currents`` is the ADC error.
 
-Saturation: a window whose output came within ``RAIL_MARGIN_SMOOTH * v_smooth`` of a
-rail is flagged in ``saturated`` and listed in ``info["readout_errors"]``, never hidden.
+Saturation: before the run each window's ideal swing is checked against the rails
+(:mod:`.saturation`: a ``ReadoutWarning`` naming the ``c_int``/``t_int`` that would fit, or
+with ``strict`` a ``SpecError``); after it, a window whose output came within
+``RAIL_MARGIN_SMOOTH * v_smooth`` of a rail is flagged in ``saturated`` and listed in
+``info["readout_errors"]``, never hidden, and :func:`error_budget` books it on its own line.
 """
 
 from __future__ import annotations
