@@ -47,8 +47,9 @@ SPD_LU = dict(permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=dict(Sy
 REFINE_ITER = 30
 REFINE_RTOL = 1e-13
 REFINE_RATE = 0.3
-#: A step length used more often than this gets its own LU (refinement costs ~4 solves).
-REFINE_USES = 6
+#: A step length with at least this many stages gets its own LU (an LU costs ~30-40
+#: solves, refining on a neighbour's ~3 extra solves a stage).
+REFINE_USES = 12
 
 
 def sense_map(ir: CircuitIR) -> np.ndarray:
@@ -240,7 +241,7 @@ class CapacitiveArray:
         self.ps, self.pd = sense_map(ir), driver_map(ir)
         self.memory = memory
         self._cache: dict[float, list] = {}
-        self._lu = None
+        self._own: list[float] = []
         y_dc, _ = schur(self.lap, self.part, memory)
         self.y_dc = self.ps.T @ y_dc @ self.ps
 
@@ -252,8 +253,6 @@ class CapacitiveArray:
             k = (self.lap + sp.diags(self.c / dh)).tocsr()
             o = p.inner
             k_oo = k[o][:, o].tocsr()
-            if self._lu is None and o.size:
-                self._lu = (dh, spla.splu(k_oo.tocsc(), **SPD_LU))
             self._cache[dh] = [k_oo, None, k[o][:, p.fixed].tocsr(), k[o][:, p.sense].tocsr(),
                                k[p.sense].tocsr(), k[p.driver].tocsr(), None, 0]
             # the capacitance's share of each column's admittance: one solve, all ends at 1 V
@@ -262,18 +261,30 @@ class CapacitiveArray:
             self._cache[dh][6] = self.y_dc + np.diag(y1 - self.y_dc.sum(axis=1))
         return self._cache[dh]
 
+    def plan(self, uses: dict) -> None:
+        """Which step lengths get their own LU: those with at least :data:`REFINE_USES`
+        stages (``uses``: step-length coefficient ``dh`` -> stages), or else the most used;
+        the others are solved on the nearest of those (in ``log dh``) with refinement."""
+        own = [dh for dh, n in uses.items() if n >= REFINE_USES]
+        self._own = own or [max(uses, key=uses.get)]
+
+    def _lu_of(self, dh: float):
+        f = self._factors(dh)
+        if f[1] is None:
+            f[1] = spla.splu(f[0].tocsc(), **SPD_LU)
+        return f[1]
+
     def _inner_solve(self, dh: float, b: np.ndarray) -> np.ndarray:
-        """``K_oo(dh) x = b``: one LU (of the first step length's matrix) with iterative
-        refinement; ``C / dh`` is small beside the wires' conductances, so a step length's
-        own LU is made only where refinement does not converge in :data:`REFINE_ITER`."""
+        """``K_oo(dh) x = b``: on this step length's own LU, or on the nearest planned one
+        with iterative refinement (``C / dh`` is small beside the array's conductances);
+        a step length whose refinement does not converge gets its own LU."""
         f = self._cache[dh]
-        f[7] += 1
-        if f[1] is None and f[7] > REFINE_USES and self._lu[0] != dh:
-            f[1] = spla.splu(f[0].tocsc(), **SPD_LU)   # a step length in steady use
-        lu = f[1] if f[1] is not None else self._lu[1]
+        own = getattr(self, "_own", None) or [dh]
+        if f[1] is not None or dh in own:
+            return self._lu_of(dh).solve(b)
+        ref = min(own, key=lambda d: abs(np.log(d / dh)))
+        lu = self._lu_of(ref)
         x = lu.solve(b)
-        if f[1] is not None or self._lu[0] == dh:
-            return x
         last = np.inf
         for _ in range(REFINE_ITER):
             r = b - f[0] @ x
@@ -286,8 +297,7 @@ class CapacitiveArray:
             if step > REFINE_RATE * last:   # converging too slowly: not worth it
                 break
             last = step
-        f[1] = spla.splu(f[0].tocsc(), **SPD_LU)   # refinement too slow: this dh's own LU
-        return f[1].solve(b)
+        return self._lu_of(dh).solve(b)   # refinement too slow: this dh's own LU
 
     def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray):
         """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages."""

@@ -36,6 +36,8 @@ OPAMP_GCL = 1.0
 NEWTON_VTOL = 1e-10
 NEWTON_RTOL = 1e-10
 NEWTON_MAX_ITER = 60
+#: Admittance contexts kept (each holds two dense cols x cols matrices).
+CONTEXT_CACHE = 24
 #: Updates with the per-column Jacobian blocks before Newton takes the dense Jacobian.
 BLOCK_ITER = 12
 
@@ -65,6 +67,7 @@ class Columns:
                ([np.full(cols, self.c_p)] if self.macro else [])
         self.mass = np.concatenate(mass) if mass else np.zeros(0)
         self._ctx_key = None
+        self._contexts: dict = {}
         self._lu = None
 
     @property
@@ -73,12 +76,17 @@ class Columns:
 
     # -- the algebra -------------------------------------------------------------------
     def context(self, key, y: np.ndarray):
-        """Precompute ``A^-1`` and ``Y A^-1`` for an admittance ``y`` (cached by ``key``)."""
+        """Precompute ``A^-1`` and ``Y A^-1`` for an admittance ``y`` (cached by ``key``:
+        a few step lengths, or one per input vector with nonlinear cells)."""
         if key != self._ctx_key:
-            a = self.alpha * np.eye(self.cols) + self.r * y
-            ainv = np.linalg.inv(a)
-            yainv = y @ ainv
-            self._ctx = (y, ainv, yainv, np.diag(ainv).copy(), np.diag(yainv).copy())
+            if key not in self._contexts:
+                if len(self._contexts) >= CONTEXT_CACHE:
+                    self._contexts.clear()
+                a = self.alpha * np.eye(self.cols) + self.r * y
+                ainv = np.linalg.inv(a)
+                yainv = y @ ainv
+                self._contexts[key] = (y, ainv, yainv, np.diag(ainv).copy(), np.diag(yainv).copy())
+            self._ctx = self._contexts[key]
             self._ctx_key = key
             self._lu = None
         return self._ctx

@@ -163,7 +163,10 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
             "first_step_s": float(np.diff(t_grid).min()), "timepoints": int(t_grid.size),
             "kcl_residual_rel": 0.0, "not_modelled": not_modelled(readout, ir)}
     if ir.capacitors:
-        stepper = _WiredStepper(ir, CapacitiveArray(ir, memory), cols, schedule)
+        array = CapacitiveArray(ir, memory)
+        dhs, counts = np.unique([_dh(h) for h in np.diff(t_grid)], return_counts=True)
+        array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())))
+        stepper = _WiredStepper(ir, array, cols, schedule)
         info["solver"] = "TR-BDF2; array with wire capacitance: sparse LU of L + C/(d h) per step size"
         traces, worst = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
     else:
@@ -185,6 +188,12 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     return RawTransient(t_grid, vout, vg, i_col, i_drv), info
 
 
+def _dh(h: float) -> float:
+    """A step's stage coefficient ``d h``; steps of one length share one factorisation, so
+    the length is taken to 10 digits (an interval's last step differs by rounding only)."""
+    return _D * float(f"{h:.9e}")
+
+
 def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
     """Step the whole grid; returns ``((vout, vg, i_col, i_drv), worst)``, ``worst`` the
     largest departure from the linearisation point with the reset open: ``(d, t, nodes)``."""
@@ -198,9 +207,7 @@ def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
     _record(0, nodes, extra["i_drv"], cols, vout, vg, i_col, i_drv)
     worst = (0.0, t_grid[0], nodes)
     for k in range(n - 1):
-        # steps of one length share one factorisation: the length is taken to 10 digits
-        # (the grid's last step in an interval differs from the others by rounding only)
-        dh = _D * float(f"{h[k]:.9e}")
+        dh = _dh(h[k])
         tg, t1 = t_stage[k], t_grid[k + 1]
         xg, fg, nodes_g, ex_g = stepper.stage(x, tg, g_of(tg), dh, m * x + dh * f, extra, 1,
                                               f"at t={tg:.6g} s")
