@@ -60,3 +60,17 @@ def no_strays_after_the_suite():
         shutil.rmtree(private, ignore_errors=True)
     assert not strays, f"ngspice worker processes left running: {strays}"
     assert not leaked, f"temporary run folders left behind: {leaked}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_device_cache(tmp_path_factory):
+    """Compiled OSDI libraries and device tables go to a folder of this session, not the
+    user's cache (``SPICEBAR_CACHE_DIR``, see spicebar.circuit.devices.cache_dir)."""
+    import os
+    saved = os.environ.get("SPICEBAR_CACHE_DIR")
+    os.environ["SPICEBAR_CACHE_DIR"] = str(tmp_path_factory.mktemp("spicebar-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("SPICEBAR_CACHE_DIR", None)
+    else:
+        os.environ["SPICEBAR_CACHE_DIR"] = saved

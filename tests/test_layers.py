@@ -24,6 +24,7 @@ PACKAGE = Path(spicebar.__file__).resolve().parent
 LAYERS = (
     ("base", ("spicebar", "spicebar._lazy", "spicebar._moved", "spicebar._validate",
               "spicebar.errors", "spicebar.results", "spicebar.io")),
+    ("netlist cards", ("spicebar.netlist.cards",)),  # the card guard: specs parse model files
     ("circuit", ("spicebar.circuit",)),
     ("netlist", ("spicebar.netlist",)),
     ("engine parts", ("spicebar.engines.memory", "spicebar.engines.cell_currents",

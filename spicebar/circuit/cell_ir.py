@@ -2,7 +2,8 @@
 
 Called by :func:`spicebar.circuit.elaboration.elaborate`; see :mod:`spicebar.circuit.cells` for the kinds.
 Element names: ``rcell_i_j`` (linear element), ``bcell_i_j`` (nonlinear element, a
-SPICE B-source), ``bsel_i_j`` (selector), ``macc_i_j`` (access transistor); nodes
+SPICE B-source), ``bsel_i_j`` (selector), ``macc_i_j`` (access transistor),
+``xcell_i_j`` / ``ncell_i_j`` (a user device: subcircuit / Verilog-A instance); nodes
 ``mid_i_j`` (between the two parts of a cell) and ``gl_i`` (gate line of row ``i``,
 driven by ``vg_i``).
 """
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell
-from .ir import NMOS, RESISTOR, SINH, VSOURCE, ElementGroup
+from .devices import DeviceCell
+from .ir import DEVICE, NMOS, RESISTOR, SINH, VSOURCE, ElementGroup
 
 
 @dataclass
@@ -31,6 +33,15 @@ def _grp(kind, prefix, labels, p, n, value, comment, **extra) -> ElementGroup:
     return ElementGroup(kind, prefix, np.asarray(labels), np.asarray(p).ravel(),
                         np.asarray(n).ravel(), np.asarray(value, dtype=float).ravel(), comment,
                         **extra)
+
+
+def _gate_lines(nodes, gated_off: np.ndarray, vg_on: float, vg_off: float):
+    """The rows' gate-line nodes ``gl_i`` and their sources ``vg_i`` (``vg_off`` on gated-off rows)."""
+    rows = gated_off.shape[0]
+    gl = nodes.block("gl", (rows,))
+    vg = np.where(gated_off, vg_off, vg_on)
+    return gl, _grp(VSOURCE, "vg", np.arange(rows), gl, np.zeros(rows, int), vg,
+                    "gate lines (vg_on / vg_off per row)")
 
 
 def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.ndarray,
@@ -55,6 +66,23 @@ def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.nda
         return CellParts([], [_grp(SINH, "bcell", labels, wl, bl, g * v0, "nonlinear cells: "
                                    f"I = G*V0*sinh(V/V0), V0 = {v0!r} V",
                                    param=np.full(g.size, v0))])
+    if isinstance(cell, DeviceCell):
+        prefix = "ncell" if cell.is_va else "xcell"
+        if cell.gated:
+            gl, gates = _gate_lines(nodes, gated_off, cell.vg_on_volt, cell.vg_off_volt)
+            dev = _grp(DEVICE, prefix, labels, wl, bl, g, f"{cell.describe()} (value = "
+                       f"{cell.cell_param})", model=cell, node_g=np.repeat(gl, cols))
+            return CellParts([], [dev], gates=gates)
+        if cell.selector is None:
+            return CellParts([], [_grp(DEVICE, prefix, labels, wl, bl, g,
+                                       f"{cell.describe()} (value = {cell.cell_param})", model=cell)])
+        mid = nodes.block("mid", (rows, cols))
+        s = cell.selector
+        sel = _grp(DEVICE, "nsel" if s.is_va else "xsel", labels, wl, mid,
+                   np.full(g.size, s.fixed_value()), f"selectors: {s.describe_fixed()}", model=s)
+        mem = _grp(DEVICE, prefix, labels, mid, bl, g,
+                   f"memory devices: {cell.name}, {cell.cell_param} = G[i, j]", model=cell)
+        return CellParts([], [sel, mem], mid=mid)
     mid = nodes.block("mid", (rows, cols))
     if isinstance(cell, SelectorCell):
         sel = _grp(SINH, "bsel", labels, wl, mid, np.full(g.size, cell.i_s_amp),
@@ -63,10 +91,7 @@ def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.nda
         res = _grp(RESISTOR, "rcell", labels, mid, bl, 1.0 / g, "memory elements (resistance = 1 / G)")
         return CellParts([res], [sel], mid=mid)
     if isinstance(cell, TransistorCell):
-        gl = nodes.block("gl", (rows,))
-        vg = np.where(gated_off, cell.vg_off_volt, cell.vg_on_volt)
-        gates = _grp(VSOURCE, "vg", np.arange(rows), gl, np.zeros(rows, int), vg,
-                     "gate lines (vg_on / vg_off per row)")
+        gl, gates = _gate_lines(nodes, gated_off, cell.vg_on_volt, cell.vg_off_volt)
         res = _grp(RESISTOR, "rcell", labels, wl, mid, 1.0 / g, "memory elements (resistance = 1 / G)")
         mos = _grp(NMOS, "macc", labels, mid, bl, np.full(g.size, cell.w_m),
                    f"access transistors: drain mid, gate gl_i, source bit line, bulk 0 ({cell.model_name})",

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Optional, Union
 
 from .. import _validate as v
+from .devices import DeviceCell
 from .iv_models import MODELS_DIR, level1_params, read_model_card
 from ..errors import SpecError
 
-CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r")
+CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r", "device")
 
 #: Model cards shipped in ``models/``: name -> file.
 MOS_MODELS = {"level1": "nmos_level1.lib", "bsim4": "nmos_bsim4.lib"}
@@ -136,9 +137,14 @@ class TransistorCell:
             raise SpecError("vg_on_volt", "is missing: a 1T1R array needs its gate-on voltage",
                             "the gate-line voltage of selected rows in volts, e.g. 1.8")
         path = self.model_path
-        if not path.is_file():
+        if not path.exists():
             raise SpecError("model", f"is {str(self.model)!r}: no such card file",
                             f"{', '.join(MOS_MODELS)} or a path to a .model file")
+        from ..netlist.cards import read_card_file
+        card = read_card_file(path, "model").model()  # the card guard: refuses all but cards
+        if card.type != "nmos":
+            raise SpecError("model", f"card {card.name} in {path.name} is {card.type!r}",
+                            "an nmos .model card (the access transistor is an NMOS)")
         name, params = read_model_card(str(path))
         w = _range("w_m", self.w_m, 1e-8, 1e-4, "m")
         l_ = _range("l_m", self.l_m, 1e-8, 1e-4, "m")
@@ -184,23 +190,25 @@ class TransistorCell:
                 f"VG on {self.vg_on_volt:g} V / off {self.vg_off_volt:g} V")
 
 
-Cell = Union[PassiveCell, NonlinearCell, SelectorCell, TransistorCell]
+Cell = Union[PassiveCell, NonlinearCell, SelectorCell, TransistorCell, DeviceCell]
 
 
 def validate_cell(value) -> Cell:
     """The ``cell`` field of a CrossbarSpec: one of the cell specs above."""
-    if not isinstance(value, (PassiveCell, NonlinearCell, SelectorCell, TransistorCell)):
-        raise SpecError("cell", f"is {value!r}",
-                        "PassiveCell(), NonlinearCell(...), SelectorCell(...) or TransistorCell(...)")
+    if not isinstance(value, (PassiveCell, NonlinearCell, SelectorCell, TransistorCell, DeviceCell)):
+        raise SpecError("cell", f"is {value!r}", "PassiveCell(), NonlinearCell(...), "
+                        "SelectorCell(...), TransistorCell(...) or DeviceCell(...)")
+    if isinstance(value, DeviceCell):
+        value.check_as_cell()
     return value
 
 
 def make_cell(kind: str, **params) -> Cell:
-    """A cell spec from its kind name (``passive``, ``nonlinear``, ``1s1r``, ``1t1r``).
+    """A cell spec from its kind name (``passive``, ``nonlinear``, ``1s1r``, ``1t1r``, ``device``).
 
     ``params`` holds that kind's fields; None values are dropped (defaults apply).
     """
     v.choice("cell", kind, CELL_KINDS)
     cls = {"passive": PassiveCell, "nonlinear": NonlinearCell, "1s1r": SelectorCell,
-           "1t1r": TransistorCell}[kind]
+           "1t1r": TransistorCell, "device": DeviceCell}[kind]
     return cls(**{k: x for k, x in params.items() if x is not None})

@@ -20,7 +20,10 @@ VSOURCE = "vsource"
 SINH = "sinh"  # two-terminal I = value * sinh(V / param): nonlinear element, selector
 NMOS = "nmos"  # MOSFET: node_p drain, node_g gate, node_n source, bulk ground; W = value, L = param
 CAPACITOR = "capacitor"  # value in farad; open at DC (wire capacitance for transients)
-ELEMENT_KINDS = (RESISTOR, VSOURCE, SINH, NMOS, CAPACITOR)
+#: A user device (circuit/devices.py): node_p first terminal, node_n second; value is the
+#: device parameter ``model.cell_param`` (G[i, j]); ``model`` the DeviceCell.
+DEVICE = "device"
+ELEMENT_KINDS = (RESISTOR, VSOURCE, SINH, NMOS, CAPACITOR, DEVICE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,7 +42,12 @@ class ElementGroup:
         param: shape ``(n,)`` float, the second parameter: volts for sinh elements,
             channel length in metres for MOSFETs; None otherwise.
         node_g: shape ``(n,)`` int, gate nodes of MOSFETs; None otherwise.
-        model: path of the model card of MOSFETs; None otherwise.
+        model: path of the model card of MOSFETs, the ``DeviceCell`` of user devices;
+            None otherwise.
+        table: how the nodal engine follows a device with no closed form in spicebar
+            (user devices, MOSFETs of other levels than 1): a characterised table
+            (:mod:`spicebar.engines.nodal.tables`), attached by
+            :func:`spicebar.engines.characterise.characterise`; None until then.
     """
 
     kind: str
@@ -52,6 +60,7 @@ class ElementGroup:
     param: np.ndarray | None = None
     node_g: np.ndarray | None = None
     model: Any = None
+    table: Any = None
 
     def __len__(self) -> int:
         return int(self.node_p.shape[0])

@@ -14,9 +14,7 @@ shape) and returns currents and their derivatives of the same shape.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -105,29 +103,16 @@ def mos1_ids(vd, vg, vs, vb, w: np.ndarray, l: np.ndarray, p: Level1Params):
     return mode * cd, di_dvd, di_dvg, di_dvs
 
 
-_PARAM = re.compile(r"([a-z0-9_]+)\s*=\s*([-+0-9.eE]+)")
-
-
-@lru_cache(maxsize=None)
 def read_model_card(path: str) -> tuple[str, dict]:
-    """``(model name, {parameter: value})`` of the first ``.model`` card in ``path``."""
-    text = Path(path).read_text().lower()
-    lines, cur = [], None
-    for ln in text.splitlines():
-        s = ln.strip()
-        if s.startswith(".model"):
-            cur = [s]
-            lines.append(cur)
-        elif s.startswith("+") and cur is not None:
-            cur.append(s[1:])
-        elif s and not s.startswith("*"):
-            cur = None
-    if not lines:
-        raise SpecError("model", f"{path} has no .model card")
-    card = " ".join(lines[0]).replace("(", " ").replace(")", " ")
-    name = card.split()[1]
-    params = {k: float(v) for k, v in _PARAM.findall(card)}
-    return name, params
+    """``(model name, {parameter: value})`` of the first ``.model`` card in ``path``.
+
+    The file is parsed by the one card guard (:func:`spicebar.netlist.cards.read_card_file`):
+    a file with anything but ``.model``/``.param`` cards and comments is refused here,
+    when the spec is built, before any netlist is written.
+    """
+    from ..netlist.cards import read_card_file
+    card = read_card_file(path, "model").model()
+    return card.name, card.numbers()
 
 
 def nodal_card(path: str) -> str:

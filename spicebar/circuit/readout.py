@@ -194,4 +194,6 @@ def opamp_library_text() -> str:
     if not OPAMP_LIBRARY.exists():
         raise SpecError("readout.opamp", f"model library {OPAMP_LIBRARY} is missing",
                         "a spicebar installation with its model files (models/opamp.lib)")
-    return OPAMP_LIBRARY.read_text()
+    from ..netlist.cards import read_card_file
+    return "\n".join(read_card_file(OPAMP_LIBRARY, "readout.opamp", allow_subckt=True)
+                     .netlist_lines())

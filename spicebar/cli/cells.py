@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from ..errors import SpecError
+from .devices import add_device_flags, check_device_flags, device_cell_params
 
 
 def add_cell_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("cells (see spicebar/circuit/cells.py)")
-    g.add_argument("--cell", choices=("passive", "nonlinear", "1s1r", "1t1r"), default="passive",
+    g.add_argument("--cell", choices=("passive", "nonlinear", "1s1r", "1t1r", "device"), default="passive",
                    help="cell kind (default passive linear)")
     g.add_argument("--v0", type=float, default=None, metavar="V",
                    help="nonlinear: I = G*V0*sinh(V/V0) voltage scale (default 0.25)")
@@ -20,13 +21,14 @@ def add_cell_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sel-i-read", type=float, default=None, metavar="A",
                    help="1s1r: selector current at --sel-v-read (default 1e-4)")
     g.add_argument("--vg-on", type=float, default=None, metavar="V",
-                   help="1t1r: gate-line voltage of selected rows (required for 1t1r)")
+                   help="1t1r, gated device: gate-line voltage of selected rows (required there)")
     g.add_argument("--vg-off", type=float, default=None, metavar="V",
-                   help="1t1r: gate-line voltage of gated-off rows (default 0)")
+                   help="1t1r, gated device: gate-line voltage of gated-off rows (default 0)")
     g.add_argument("--mos-model", default=None, metavar="CARD",
                    help="1t1r: level1, bsim4 (models/) or a .model file (default level1)")
     g.add_argument("--w", type=float, default=None, metavar="M", help="1t1r: channel width (default 1e-6)")
     g.add_argument("--l", type=float, default=None, metavar="M", help="1t1r: channel length (default 0.18e-6)")
+    add_device_flags(g)
     g = p.add_argument_group("operating mode (see spicebar/circuit/operation.py)")
     g.add_argument("--mode", choices=("vmm", "read"), default="vmm",
                    help="vmm: inputs on the word lines (default); read: one cell (no --inputs)")
@@ -53,12 +55,16 @@ def _index_list(text, parameter):
 def cell_and_operation(args):
     from ..circuit.cells import make_cell
     from ..circuit.operation import ReadOperation, VmmOperation
-    cell = make_cell(args.cell, **{
-        "passive": {}, "nonlinear": {"v0_volt": args.v0},
-        "1s1r": {"nonlinearity": args.nonlinearity, "v_read_volt": args.sel_v_read,
-                 "i_read_a": args.sel_i_read},
-        "1t1r": {"vg_on_volt": args.vg_on, "vg_off_volt": args.vg_off, "model": args.mos_model,
-                 "w_m": args.w, "l_m": args.l}}[args.cell])
+    check_device_flags(args)
+    if args.cell == "device":
+        cell = make_cell("device", **device_cell_params(args))
+    else:
+        cell = make_cell(args.cell, **{
+            "passive": {}, "nonlinear": {"v0_volt": args.v0},
+            "1s1r": {"nonlinearity": args.nonlinearity, "v_read_volt": args.sel_v_read,
+                     "i_read_a": args.sel_i_read},
+            "1t1r": {"vg_on_volt": args.vg_on, "vg_off_volt": args.vg_off, "model": args.mos_model,
+                     "w_m": args.w, "l_m": args.l}}[args.cell])
     if args.mode == "read":
         op = ReadOperation(row=args.read_row, col=args.read_col, v_read_volt=args.v_read,
                            scheme=args.scheme)

@@ -179,7 +179,8 @@ def cmd_simulate(args) -> int:
     if args.readout != "ideal":
         return run_simulate_readout(args, spec, inputs, out)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout or 600.0,
-                      operation=args.operation, solver=args.solver)
+                      operation=args.operation, solver=args.solver,
+                      allow_approximate_cells=args.allow_approximate_cells)
     result.save(out)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
           f"-> {out}")
@@ -202,8 +203,10 @@ def cmd_generate(args) -> int:
         raise SpecError("--vector", "needs --inputs")
     if args.operation is not None and args.operation.mode == "read":
         vector = args.operation.row_voltages(spec.rows)[0]
-    path = write_netlist(out, elaborate(spec, args.operation),
-                         vector if vector is not None else np.zeros(spec.rows))
+    ir = elaborate(spec, args.operation)
+    from ..engines.ngspice.openvaf import compile_devices
+    compile_devices(ir)  # a Verilog-A device's OSDI library, so the netlist runs as written
+    path = write_netlist(out, ir, vector if vector is not None else np.zeros(spec.rows))
     print(f"wrote {path} ({spec.describe()})")
     return 0
 
@@ -220,7 +223,8 @@ def cmd_compare(args) -> int:
     from ..engines.simulation import operation_inputs
     spec, inputs = _spec_from_args(args)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
-                           timeout_s=args.timeout or 600.0, solver=args.solver)
+                           timeout_s=args.timeout or 600.0, solver=args.solver,
+                           allow_approximate_cells=args.allow_approximate_cells)
     comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs,
                                                                             args.operation)),
                          ideal_model_error(spec, args.operation))
@@ -285,6 +289,12 @@ def cmd_doctor(args) -> int:
     from ..circuit.spec import CrossbarSpec
     r = simulate(CrossbarSpec([[1e-4]], r_wl=1.0, r_bl=1.0), [1.0], "ngspice", timeout_s=60)
     print(f"  1x1 run: {r.currents[0, 0]:.9e} A (expected {1 / 10002:.9e} A)")
+    from .devices import doctor_devices
+    lines, va_ok = doctor_devices()
+    print("\n".join(lines))
+    if not va_ok:
+        print("note: Verilog-A devices (--cell device --device FILE.va) need the compiler above; "
+              "everything else works without it")
     return 0
 
 

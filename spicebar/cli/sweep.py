@@ -25,6 +25,9 @@ def add_sweep_parser(sub) -> None:
                         "needs the 'dask' extra here and spicebar + ngspice on every worker")
     p.add_argument("--retry-failed", action="store_true", help="rerun points recorded as failed")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--trust-netlist-cards", action="store_true",
+                   help="allow the sweep file's raw netlist_cards: they reach ngspice as "
+                        "written and can run any ngspice command (trusted code only)")
 
 
 def add_plot_sweep_parser(kinds) -> None:
@@ -41,7 +44,7 @@ def add_plot_sweep_parser(kinds) -> None:
 def cmd_sweep(args) -> int:
     from ..sweeps.definition import load_sweep
     from ..sweeps.run import run_sweep
-    sweep = load_sweep(args.sweep_file)
+    sweep = load_sweep(args.sweep_file, trust_netlist_cards=args.trust_netlist_cards)
     if args.workers is not None and args.workers < 1:
         raise SpecError("--workers", f"is {args.workers}", "an integer >= 1")
     out = Path(args.out) if args.out else Path("sweep_out") / Path(args.sweep_file).stem

@@ -5,6 +5,8 @@ The current of cell ``(i, j)`` is the current it delivers into its bit-line node
 * passive / 1S1R: the current through the linear element ``rcell_i_j`` (for 1S1R the
   element sits between ``mid_i_j`` and the bit line);
 * nonlinear: ``G V0 sinh((V_wl - V_bl) / V0)``;
+* user devices: the device's measured table at ``V_wl - V_bl`` (see
+  :mod:`spicebar.engines.characterise`; an IR without its table has no cell currents);
 * 1T1R: the channel current of ``macc_i_j`` (for a level-1 card, ngspice's level-1
   equations; for other cards the ``rcell_i_j`` current, i.e. the drain current)
   plus its bulk-source junction current ``gmin * (0 - V_bl)``.
@@ -20,6 +22,7 @@ import numpy as np
 
 from ..circuit.iv_models import NGSPICE_GMIN, level1_params, mos1_ids, read_model_card, sinh_iv
 from ..circuit.ir import CircuitIR
+from ..errors import SpecError
 
 
 def _group(ir: CircuitIR, prefix: str):
@@ -47,6 +50,17 @@ def cell_currents(ir: CircuitIR, v: np.ndarray) -> np.ndarray:
             r = _group(ir, "rcell")
             i = (v[:, r.node_p] - v[:, r.node_n]) / r.value
         return _scatter(ir, mos, i - NGSPICE_GMIN * v[:, mos.node_n])
+    for prefix in ("xcell", "ncell"):
+        d = _group(ir, prefix)
+        if d is not None:
+            if d.table is None:
+                raise SpecError("cell", f"{d.model.name} device cells have no measured table, "
+                                "so their currents are unknown here",
+                                "results of simulate(...), which measures it")
+            if d.node_g is not None:  # gated: minus the current into the second terminal
+                return _scatter(ir, d, -d.table.evaluate(v[:, d.node_p], v[:, d.node_n])[3])
+            return _scatter(ir, d, d.table.evaluate(v[:, d.node_p] - v[:, d.node_n],
+                                                    np.broadcast_to(d.table.which, (v.shape[0], len(d))))[0])
     b = _group(ir, "bcell")
     if b is not None:
         return _scatter(ir, b, sinh_iv(v[:, b.node_p] - v[:, b.node_n], b.value, b.param)[0])

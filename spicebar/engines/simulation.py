@@ -21,7 +21,8 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
              ir: CircuitIR | None = None, workdir: str | Path | None = None,
              timeout_s: float = 600.0, keep_files: bool = False,
              memory_limit_bytes: int | None = None, operation=None,
-             solver: str = "auto", session=None) -> SimulationResult:
+             solver: str = "auto", session=None,
+             allow_approximate_cells: bool = False) -> SimulationResult:
     """Simulate ``spec`` for ``inputs`` (``(batch, rows)`` or ``(rows,)`` volts).
 
     Args:
@@ -41,6 +42,13 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         solver: nodal only: ``auto`` (the line solver from 128x128 cells on), ``direct``
             (sparse LU) or ``iterative`` (line-preconditioned conjugate gradients); see
             :mod:`spicebar.engines.nodal.solvers`.
+        allow_approximate_cells: where a cell cannot be followed exactly nor by a table
+            measured in ngspice, permit a stand-in (with a warning naming it); default: refuse.
+
+    Cells with no closed form in spicebar (user devices, MOSFET cards other than level 1)
+    are measured in ngspice first (:mod:`spicebar.engines.characterise`, cached); the nodal
+    engine follows their tables, and ``info["device_tables"]`` reports the interpolation
+    error. The ideal engine uses the measured small-signal conductance of user devices.
     """
     choice("engine", engine, ENGINES)
     choice("solver", solver, ("auto", "direct", "iterative"))
@@ -53,6 +61,12 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
     v = operation_inputs(spec, inputs, operation)
     if engine != "nodal":  # the nodal solver that runs checks its own estimate
         check_memory(spec.rows, spec.cols, v.shape[0], engine, memory)
+    if _measured_cells(spec, engine):
+        from .characterise import characterise
+        ir = characterise(ir if ir is not None else elaborate(spec, operation), v,
+                          allow_approximate_cells=allow_approximate_cells, timeout_s=timeout_s)
+        if engine == "ideal":
+            return _ideal_measured(spec, v, operation, ir)
     if engine == "ideal":
         from .ideal import solve_ideal
         if operation is None:
@@ -63,8 +77,52 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         return solve_nodal_spec(spec, v, solver, ir=ir, operation=operation, memory=memory)
     ir = ir if ir is not None else elaborate(spec, operation)
     from .ngspice.engine import solve_ngspice
-    return solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files,
-                         session=session)
+    result = solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files,
+                           session=session)
+    if any(g.table is not None for g in ir.devices):
+        from .characterise import tables_info
+        result.info["device_tables"] = tables_info(ir)  # the cell currents' I-V
+    return result
+
+
+def _measured_cells(spec: CrossbarSpec, engine: str) -> bool:
+    """Whether ``engine`` needs the cells measured: user devices (every engine: the cell
+    currents and the ideal reference use the table), other MOSFET cards (nodal)."""
+    from ..circuit.cells import DeviceCell, TransistorCell
+    if isinstance(spec.cell, DeviceCell):
+        return True
+    return engine == "nodal" and isinstance(spec.cell, TransistorCell) and spec.cell.level != 1
+
+
+def _ideal_measured(spec: CrossbarSpec, v: np.ndarray, operation, ir: CircuitIR) -> SimulationResult:
+    """The ideal engine for user devices: ``V @ G_ss``, ``G_ss`` each cell's small-signal
+    conductance at 0 V, measured (the device parameter ``G[i, j]`` need not be one); a
+    selector and a memory device in series combine as ``1 / (1/g_sel + 1/g_mem)``."""
+    from dataclasses import replace
+
+    from ..circuit.ir import DEVICE
+    resistance = np.zeros((spec.rows, spec.cols))
+    for g in ir.devices:
+        if g.kind == DEVICE:
+            with np.errstate(divide="ignore"):
+                resistance[g.labels[:, 0], g.labels[:, 1]] += 1.0 / g.table.small_signal_conductance()
+    with np.errstate(divide="ignore"):
+        gss = 1.0 / resistance
+    if not np.all(gss > 0):
+        raise SpecError("cell", "has a cell whose measured small-signal conductance at 0 V is "
+                        f"{gss.min():g} S", "devices that conduct at 0 V (the ideal reference "
+                        "is V @ G_ss)")
+    linear = replace(spec, conductances=gss)
+    r = solve_ideal_for(linear, v, operation)
+    r.info["model"] = ("I = V @ G_ss, G_ss the small-signal conductance at 0 V of each cell, "
+                       "measured in ngspice (device table)")
+    return r
+
+
+def solve_ideal_for(spec: CrossbarSpec, v: np.ndarray, operation) -> SimulationResult:
+    """The ideal engine on ``spec`` under ``operation`` (None: plain VMM)."""
+    from .ideal import solve_ideal
+    return solve_ideal(spec, v) if operation is None else _ideal_for(spec, v, operation)
 
 
 def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, operation=None, **ngspice_options
@@ -74,6 +132,13 @@ def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, operation=None, **
         choice("engine", e, ENGINES)
     # the nodal line solver works from the spec itself: elaborate only where needed
     ir = elaborate(spec, operation) if "ngspice" in engines or operation is not None else None
+    if any(_measured_cells(spec, e) for e in engines):  # measure once for every engine
+        from .characterise import characterise
+        ir = characterise(ir if ir is not None else elaborate(spec, operation),
+                          operation_inputs(spec, inputs, operation),
+                          allow_approximate_cells=ngspice_options.get("allow_approximate_cells",
+                                                                      False),
+                          timeout_s=ngspice_options.get("timeout_s", 600.0))
     return {e: simulate(spec, inputs, e, ir=ir, operation=operation, **ngspice_options)
             for e in engines}
 

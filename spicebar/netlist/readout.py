@@ -31,6 +31,7 @@ import numpy as np
 from ..circuit.encoding import Schedule
 from ..circuit.ir import CircuitIR
 from ..circuit.names import branch_name
+from .cards import comment_text
 from .writer import FORMATTERS, model_cards
 
 #: Transient options. reltol 1e-6 keeps the integrated charge within ~5e-6 of exact (the
@@ -82,7 +83,8 @@ def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: f
                            opamp_library: str, settings: TranSettings = TranSettings()) -> str:
     """The whole transient netlist as text (see the module docstring for the topology)."""
     names = ir.node_names
-    lines = [f"* spicebar readout transient: {ir.title}; {readout.describe()}",
+    lines = [f"* spicebar readout transient: {comment_text(ir.title)}; "
+             f"{comment_text(readout.describe())}",
              "* column j: output rdo_j, virtual ground vgnd_j, current i(vsense_j); see "
              "spicebar.netlist.readout",
              ".options klu " + " ".join(f"{k}={v}" for k, v in TRAN_OPTIONS.items()),
@@ -95,13 +97,13 @@ def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: f
         lines += _pwl(name, p, n, schedule.row_t[row], schedule.row_v[row])
     gates = () if getattr(ir, "gates", None) is None else (ir.gates,)
     for group in (*gates, *ir.resistors, *getattr(ir, "devices", ()), *ir.capacitors):
-        lines.append(f"* {group.comment}")
+        lines.append(f"* {comment_text(group.comment)}")
         lines.extend(FORMATTERS[group.kind](group, names, group.value))
     lines.append("* readout: ammeters into the op-amp virtual grounds")
     s = ir.senses
     for name, p, col in zip(s.names, names[s.node_p].tolist(), ir.sense_col.tolist()):
         lines.append(f"{name} {p} vgnd_{col} dc 0")
-    lines.append(f"* readout per column: {readout.describe()}")
+    lines.append(f"* readout per column: {comment_text(readout.describe())}")
     op = readout.opamp
     for j in range(ir.cols):
         lines.append(f"xop_{j} vref vgnd_{j} rdo_{j} {op.subckt} {op.instance_params()}")

@@ -8,7 +8,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..circuit.ir import CAPACITOR, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from ..circuit.ir import CAPACITOR, DEVICE, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from .cards import comment_text
+from .device_cards import device_card_parts, format_devices
 
 #: Simulator options written into every netlist. reltol/abstol/vntol only decide
 #: when Newton stops; a linear network converges on the second iteration, so the
@@ -79,16 +81,31 @@ FORMATTERS: dict[str, Callable[[ElementGroup, np.ndarray, np.ndarray], list[str]
     SINH: _format_sinh,
     NMOS: _format_nmos,
     CAPACITOR: _format_resistors,  # same card shape: name node node value (farad)
+    DEVICE: format_devices,  # user devices: X (subcircuit) or N (Verilog-A via OSDI) lines
 }
 
 
 def model_cards(ir: CircuitIR) -> list[str]:
-    """The model cards the devices use, copied in whole, so a netlist stands alone."""
-    paths = sorted({str(g.model) for g in ir.devices if g.model is not None})
-    out = []
+    """The model cards the devices use, so a netlist stands alone: parsed by the card guard
+    (:func:`spicebar.netlist.cards.read_card_file`) and written from what it parsed, never
+    copied from the file (user devices: see :mod:`spicebar.netlist.device_cards`)."""
+    return group_model_cards(ir.devices)
+
+
+def group_model_cards(devices: Sequence[ElementGroup]) -> list[str]:
+    """:func:`model_cards` of the device groups ``devices`` (also for circuits other than
+    an array: the device characterisation of :mod:`spicebar.engines.characterise`)."""
+    from .cards import read_card_file
+    paths = sorted({str(g.model) for g in devices if g.model is not None and g.kind != DEVICE})
+    out, loaded = [], set()
+    for g in devices:  # a definition used by two groups (selector and memory device): once
+        if g.kind == DEVICE:
+            key, load, models = device_card_parts(g)
+            out.extend(load if key not in loaded else [])
+            out.extend(models)
+            loaded.add(key)
     for path in paths:
-        out.append(f"* model card copied from {Path(path).name}")
-        out.extend(ln for ln in Path(path).read_text().splitlines() if ln.strip())
+        out.extend(read_card_file(path, "model").netlist_lines())
     return out
 
 
@@ -106,7 +123,7 @@ def format_netlist(ir: CircuitIR, input_vector: np.ndarray | None = None,
     if input_vector is None:
         input_vector = np.zeros(ir.rows)
     driver_values = np.asarray(input_vector, dtype=float)[ir.driver_row] + 0.0  # no -0.0
-    lines = [f"* spicebar: {ir.title}",
+    lines = [f"* spicebar: {comment_text(ir.title)}",
              "* column current j = i(vsense_j) (+ i(vsenset_j)); node names: see spicebar.circuit.names",
              ".options klu " + " ".join(f"{k}={v}" for k, v in {
                  **NGSPICE_OPTIONS, **(NGSPICE_NONLINEAR_OPTIONS if ir.nonlinear else {})}.items())]
@@ -114,7 +131,7 @@ def format_netlist(ir: CircuitIR, input_vector: np.ndarray | None = None,
     node_names = ir.node_names.astype(object)  # indexing str objects: no new string each time
     for group in ir.groups:
         value = driver_values if group is ir.drivers else group.value
-        lines.append(f"* {group.comment}")
+        lines.append(f"* {comment_text(group.comment)}")
         lines.extend(FORMATTERS[group.kind](group, node_names, value))
     if extra_cards:
         lines += ["* extra cards", *extra_cards]

@@ -7,6 +7,7 @@
     timeout_s = 120               # ngspice wall-time limit per point, seconds
     adc_bits = 8                  # the ADC that defines an output LSB
     keep_netlists = false         # keep netlists of points that succeeded (failed ones always)
+    trust_netlist_cards = false   # allow raw netlist_cards (they run as code in ngspice)
 
     [fixed]                       # parameters shared by every point
     g_on = 1e-4
@@ -43,6 +44,7 @@ from .. import __version__
 from .._validate import choice
 from ..errors import InputFileError, SpecError
 from ..circuit.spec import CrossbarSpec
+from ..netlist.cards import trusted_card_lines
 
 #: Sweep-only parameters and their defaults (units in the comments).
 POINT_PARAMS: dict[str, Any] = {
@@ -59,12 +61,13 @@ POINT_PARAMS: dict[str, Any] = {
     "batch": 4,               # input vectors per point
     "seed": 0,                # draws conductances, then inputs
     "timeout_s": None,        # per-point override of [sweep] timeout_s
-    "netlist_cards": [],      # extra netlist lines (.include, .options), before .op
+    "netlist_cards": [],      # raw netlist lines before .op: trusted code, needs
+                              # trust_netlist_cards = true (or --trust-netlist-cards)
 }
 G_DISTS = ("loguniform", "uniform", "binary")
 INPUT_DISTS = ("uniform", "binary", "full")
 SWEEP_KEYS = ("models", "reference", "ngspice_max_cells", "timeout_s", "adc_bits",
-              "keep_netlists", "name")
+              "keep_netlists", "name", "trust_netlist_cards")
 #: Converters for spec fields whose TOML value is not the Python value (field -> fn).
 def _cell_from_toml(value: Any):
     """``cell = "1s1r"`` or ``cell = {kind = "1s1r", nonlinearity = 100}`` -> a cell spec."""
@@ -103,6 +106,7 @@ class SweepOptions:
     adc_bits: int = 8
     keep_netlists: bool = False
     name: str = "sweep"
+    trust_netlist_cards: bool = False  # raw netlist_cards allowed: they run as code in ngspice
 
     def __post_init__(self) -> None:
         from ..circuit.converters import ADCSpec
@@ -120,6 +124,9 @@ class SweepOptions:
         if not isinstance(self.timeout_s, (int, float)) or not self.timeout_s > 0:
             raise SpecError("sweep.timeout_s", f"is {self.timeout_s!r}", "a number > 0 s")
         ADCSpec(self.adc_bits, 0.0, 1.0)  # validates the bits
+        for name in ("keep_netlists", "trust_netlist_cards"):
+            if not isinstance(getattr(self, name), bool):
+                raise SpecError(f"sweep.{name}", f"is {getattr(self, name)!r}", "true or false")
 
 
 @dataclass(frozen=True)
@@ -168,11 +175,19 @@ def _expand_here(value, here: str):
         return value.replace("{here}", here)
     if isinstance(value, list):
         return [_expand_here(v, here) for v in value]
+    if isinstance(value, dict):  # e.g. cell = {kind = "1t1r", model = "{here}/card.lib"}
+        return {k: _expand_here(v, here) for k, v in value.items()}
     return value
 
 
-def parse_sweep(data: dict, here: str | Path = ".", source: str = "") -> Sweep:
-    """A :class:`Sweep` from a parsed TOML mapping; every point is validated."""
+def parse_sweep(data: dict, here: str | Path = ".", source: str = "",
+                trust_netlist_cards: bool = False) -> Sweep:
+    """A :class:`Sweep` from a parsed TOML mapping; every point is validated.
+
+    ``netlist_cards`` reach ngspice as written (they may run any ngspice command), so a
+    point that has them is refused unless the file says ``trust_netlist_cards = true``
+    or the caller passes ``trust_netlist_cards=True`` (``--trust-netlist-cards``).
+    """
     unknown = set(data) - {"sweep", "fixed", "grid", "points"}
     if unknown:
         raise SpecError(sorted(unknown)[0], "is not a sweep table", "sweep, fixed, grid, points")
@@ -182,6 +197,8 @@ def parse_sweep(data: dict, here: str | Path = ".", source: str = "") -> Sweep:
             raise SpecError(f"sweep.{k}", "is not a sweep option", ", ".join(SWEEP_KEYS))
     if "models" in opts and isinstance(opts["models"], list):
         opts["models"] = tuple(opts["models"])
+    if trust_netlist_cards:
+        opts["trust_netlist_cards"] = True
     options = SweepOptions(**opts)
     here = str(Path(here).resolve())
     fixed = dict(data.get("fixed", {}))
@@ -211,23 +228,30 @@ def parse_sweep(data: dict, here: str | Path = ".", source: str = "") -> Sweep:
         except SpecError as exc:
             raise SpecError(f"point {p.index} ({_short(p.params)}): {exc.parameter}", exc.problem,
                             exc.allowed) from None
+    if not options.trust_netlist_cards:
+        raw = next((p for p in points if p.params.get("netlist_cards")), None)
+        if raw is not None:
+            raise SpecError(f"point {raw.index}: netlist_cards", "are raw netlist lines, which "
+                            "run as code in ngspice, and this sweep does not trust them",
+                            "trust_netlist_cards = true in [sweep], or --trust-netlist-cards")
     keys = list(dict.fromkeys(k for p in points for k in p.params))
     swept = tuple(k for k in keys
                   if len({json.dumps(p.params.get(k), sort_keys=True) for p in points}) > 1)
     return Sweep(options, points, swept, source)
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file."""
+def load_sweep(path: str | Path, trust_netlist_cards: bool = False) -> Sweep:
+    """Read and validate a sweep file (a regular UTF-8 file of at most
+    :data:`~spicebar.io.MAX_TEXT_FILE_BYTES`; see :func:`parse_sweep`)."""
+    from ..io import read_text_file
     p = Path(path)
-    if not p.is_file():
-        raise InputFileError("SWEEP.toml", f"file {str(p)!r} does not exist")
-    text = p.read_text()
+    text = read_text_file(p, "SWEEP.toml")
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError("SWEEP.toml", f"{str(p)!r} is not valid TOML ({exc})") from None
-    return parse_sweep(data, p.parent, text)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise InputFileError("SWEEP.toml", f"{str(p)!r} is not valid TOML "
+                             f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    return parse_sweep(data, p.parent, text, trust_netlist_cards)
 
 
 def _short(params: dict) -> str:
@@ -254,9 +278,7 @@ def build_point(params: dict) -> tuple[CrossbarSpec, np.ndarray]:
             raise SpecError(name, f"is {p[name]!r}", "a fraction 0..1")
     choice("g_dist", p["g_dist"], G_DISTS)
     choice("input_dist", p["input_dist"], INPUT_DISTS)
-    cards = p["netlist_cards"]
-    if not isinstance(cards, list) or not all(isinstance(c, str) for c in cards):
-        raise SpecError("netlist_cards", f"is {cards!r}", "a list of netlist lines (strings)")
+    trusted_card_lines("netlist_cards", p["netlist_cards"])
     if p["timeout_s"] is not None and not (isinstance(p["timeout_s"], (int, float))
                                            and p["timeout_s"] > 0):
         raise SpecError("timeout_s", f"is {p['timeout_s']!r}", "a number > 0 s")

@@ -215,6 +215,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     t_start = time.perf_counter()
     own_dir = workdir is None
     proc = None
+    from .openvaf import compile_devices
+    compile_devices(ir)  # Verilog-A devices: OSDI libraries (cached) before the netlist runs
     with run_folder(workdir, keep_files) as wd:
         netlist_path = wd / "crossbar.cir"
         try:

@@ -10,8 +10,9 @@ and ``vsense_0#branch``) or ``read_file`` (the same, one a line). Vector 0 uses
 the netlist's own source values; each further vector is applied with ``alter``
 before another ``op``.
 
-With ``"analysis": "tran"`` the netlist's own ``.tran`` runs once instead and every
-``read`` vector is saved whole over time: result shape ``(len(read), n_timepoints)``.
+With ``"analysis": "tran"`` (or ``"dc"``) the netlist's own ``.tran`` (``.dc`` sweep) runs
+once instead and every ``read`` vector is saved whole over time (over the sweep): result
+shape ``(len(read), n_points)``.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
     if rc != 0 or errors:
         raise _Failure("ngspice rejected the netlist", kind="rejected")
     timings["load_s"] = time.perf_counter() - t0
-    if job.get("analysis") == "tran":
+    if job.get("analysis") in ("tran", "dc"):
         return _run_tran(ng, ffi, job, messages, timings, version)
 
     with np.load(job["values"]) as data:
@@ -261,7 +262,7 @@ def _positions(vector_names: list[bytes], read: list[str]) -> np.ndarray | str:
 
 
 def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: str) -> dict:
-    """Run the netlist's transient once; save each ``read`` vector over time."""
+    """Run the netlist's transient (or DC sweep) once; save each ``read`` vector whole."""
     t0 = time.perf_counter()
     type(ng).progress_path = job.get("progress")
     try:
@@ -269,8 +270,9 @@ def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: s
     finally:
         type(ng).progress_path = None
     plot = _current_plot(ng, ffi)
-    if errors or not plot.startswith("tran"):
-        raise _Failure("ngspice transient analysis failed")
+    kind = job["analysis"]
+    if errors or not plot.startswith(kind):
+        raise _Failure(f"ngspice {'transient analysis' if kind == 'tran' else 'DC sweep'} failed")
     timings["run_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     columns = []

@@ -24,11 +24,13 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ...circuit.iv_models import NGSPICE_GMIN, level1_params, mos1_ids, sinh_iv
+from ...circuit.iv_models import NGSPICE_GMIN, sinh_iv
 from ...errors import SolverError
-from ...circuit.ir import NMOS, SINH, CircuitIR
+from ...circuit.ir import DEVICE, NMOS, SINH, CircuitIR
 from ...results import SimulationResult
-from .stamps import conductance_matrix, fixed_voltages, stamp_nmos, stamp_sinh
+from .stamps import (conductance_matrix, device_table, fixed_voltages, stamp_device, stamp_nmos,
+                     stamp_sinh)
+from .tables import Level1StandIn, Table2D
 
 MAX_ITER = 200
 MAX_STEP_V = 1.0
@@ -40,6 +42,8 @@ KCL_TOL_REL = 1e-9  # KCL residual at every node, relative to the largest elemen
 #: no longer halves, below this, with KCL met, is accepted (the currents are then exact to
 #: KCL_TOL_REL; the floating node voltages to about the step).
 STAGNATION_V = 1e-6
+#: Step halvings of the damped Newton for tabled devices (see ``_damped``).
+MAX_HALVINGS = 12
 
 
 def _limit_sinh(v_new: np.ndarray, v_old: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -58,7 +62,7 @@ class _System:
         n = ir.n_nodes
         gmin = np.zeros(n)
         for g in ir.devices:
-            if g.kind == NMOS:
+            if g.kind == NMOS and not isinstance(g.table, Table2D):  # tables hold gmin
                 np.add.at(gmin, g.node_p, NGSPICE_GMIN)
                 np.add.at(gmin, g.node_n, NGSPICE_GMIN)
         self.lap = (lap + sp.diags(gmin)).tocsr()
@@ -73,11 +77,14 @@ class _System:
         self.l_vals = coo.data[keep]
         self.sinh = [g for g in ir.devices if g.kind == SINH]
         self.nmos = [g for g in ir.devices if g.kind == NMOS]
+        self.tabled = [g for g in ir.devices if g.kind == DEVICE]
+        for g in self.tabled:
+            device_table(g)  # refuse a user device without its table before any work
         # Resistors and sinh devices give a symmetric, diagonally dominant Jacobian (an
         # M-matrix): SuperLU may then keep the diagonal pivots (about 2x faster). MOSFETs
         # make it unsymmetric: keep partial pivoting.
         self.lu_options = dict(permc_spec="MMD_AT_PLUS_A")
-        if not self.nmos:
+        if not self.nmos and not any(g.node_g is not None for g in self.tabled):
             self.lu_options.update(diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
 
     def evaluate(self, v: np.ndarray, v_lim: list[np.ndarray] | None):
@@ -94,9 +101,14 @@ class _System:
             np.add.at(inj, g.node_n, -i_lin)
             rows.append(r); cols.append(c); vals.append(y)
         for g in self.nmos:
-            i, r, c, y = stamp_nmos(g, v[g.node_p], v[g.node_g], v[g.node_n])
-            np.add.at(inj, g.node_p, i)
-            np.add.at(inj, g.node_n, -i)
+            i_d, i_s, r, c, y = stamp_nmos(g, v[g.node_p], v[g.node_g], v[g.node_n])
+            np.add.at(inj, g.node_p, i_d)
+            np.add.at(inj, g.node_n, i_s)
+            rows.append(r); cols.append(c); vals.append(y)
+        for g in self.tabled:
+            i_p, i_n, r, c, y = stamp_device(g, v[g.node_p], v[g.node_n])
+            np.add.at(inj, g.node_p, i_p)
+            np.add.at(inj, g.node_n, i_n)
             rows.append(r); cols.append(c); vals.append(y)
         r = np.concatenate(rows[1:]) if len(rows) > 1 else np.zeros(0, int)
         c = np.concatenate(cols[1:]) if len(cols) > 1 else np.zeros(0, int)
@@ -117,10 +129,28 @@ class _System:
         for g in self.sinh:
             s = max(s, float(np.abs(sinh_iv(v[g.node_p] - v[g.node_n], g.value, g.param)[0]).max()))
         for g in self.nmos:
-            i = mos1_ids(v[g.node_p], v[g.node_g], v[g.node_n], 0.0, g.value, g.param,
-                         level1_params(str(g.model)))[0]
+            i = stamp_nmos(g, v[g.node_p], v[g.node_g], v[g.node_n])[0]
             s = max(s, float(np.abs(i).max()))
+        for g in self.tabled:
+            s = max(s, float(np.abs(stamp_device(g, v[g.node_p], v[g.node_n])[0]).max()))
         return max(s, np.finfo(float).tiny)
+
+
+def _damped(system: _System, v: np.ndarray, dv: np.ndarray, alpha: float, r0: float) -> float:
+    """Backtracking on the KCL residual for tabled devices (which have no voltage limiting,
+    unlike sinh devices): halve the step until the residual's 2-norm falls (Armijo, 1e-4),
+    at most :data:`MAX_HALVINGS` times. A full step that reduces it is kept as it is; where
+    no step lowers it (the residual is at rounding level) the full step is taken too."""
+    u = system.unknown
+    full = alpha
+    for _ in range(MAX_HALVINGS):
+        trial = v.copy()
+        trial[u] += alpha * dv
+        r1 = float(np.linalg.norm(system.evaluate(trial, None)[0][u]))
+        if r1 <= (1.0 - 1e-4 * alpha) * r0:
+            return alpha
+        alpha *= 0.5
+    return full
 
 
 def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.ndarray, dict]:
@@ -143,6 +173,8 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.n
             raise SolverError(f"Newton step is not finite at iteration {it} of input vector {vector}")
         big = float(np.abs(dv).max(initial=0.0))
         alpha = min(1.0, MAX_STEP_V / big) if big > 0 else 1.0
+        if system.tabled and not system.sinh:
+            alpha = _damped(system, v, dv, alpha, float(np.linalg.norm(inj[u])))
         v[u] += alpha * dv
         prev_step, step = step, alpha * big
         limited = False
@@ -166,6 +198,15 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.n
                       f"last step {step:.3g} V, KCL residual {kcl:.3g} of the largest current "
                       "(strongly nonlinear cells at large voltages? lower the inputs or the "
                       "nonlinearity, or use the ngspice engine)")
+
+
+def _outside(g, v_all: np.ndarray) -> bool:
+    """Whether a converged solution left the measured grid of ``g``'s table."""
+    if isinstance(g.table, Table2D):
+        return g.table.outside(v_all[:, g.node_p], v_all[:, g.node_n])
+    if g.kind == DEVICE:  # a two-terminal table (gated ones are Table2D, above)
+        return g.table.outside(v_all[:, g.node_p] - v_all[:, g.node_n])
+    return False
 
 
 def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
@@ -201,9 +242,22 @@ def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
             "iterations": its, "max_iterations": int(max(its)),
             "kcl_residual_rel": float(max(r["kcl_residual_rel"] for r in reports)),
             "last_step_v": float(max(r["last_step_v"] for r in reports))}
-    if mos:
-        info["mos_model"] = ("ngspice level-1 (Shichman-Hodges) equations with the level-1 "
-                             f"parameters of {mos[0].model}")
+    for g in mos:
+        if isinstance(g.table, Table2D):
+            info["mos_model"] = f"the card {g.model} itself, through a table measured in ngspice"
+        elif isinstance(g.table, Level1StandIn):
+            info["mos_model"] = (f"APPROXIMATE: the card {g.model} replaced by the level-1 card "
+                                 f"{g.table.card} (allow_approximate_cells)")
+        else:
+            info["mos_model"] = ("ngspice level-1 (Shichman-Hodges) equations with the "
+                                 f"parameters of {g.model}")
+    tabled = [(g.prefix if isinstance(g.prefix, str) else g.kind, g) for g in ir.devices
+              if g.table is not None]
+    if tabled:
+        info["device_tables"] = {name: g.table.describe() for name, g in tabled}
+        outside = [name for name, g in tabled if _outside(g, v_all)]
+        if outside:
+            info["outside_grid"] = outside
     return SimulationResult("nodal", inputs, currents, v_all[:, ir.wl_node], v_all[:, ir.bl_node],
                             driver_currents, time.perf_counter() - t0, info,
                             cell_currents=deferred_cell_currents(ir, v_all))

@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ...circuit.ir import CAPACITOR, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
-from ...circuit.iv_models import level1_params, mos1_ids, sinh_iv
+from ...circuit.ir import CAPACITOR, DEVICE, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from ...circuit.iv_models import level1_params, mos1_ids, read_model_card, sinh_iv
+from ...errors import SpecError
+from .tables import Level1StandIn, Table1D, Table2D
 
 
 def _stamp_resistors(g: ElementGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,19 +51,74 @@ def stamp_sinh(g: ElementGroup, v: np.ndarray):
             np.concatenate([gd, gd, -gd, -gd]))
 
 
+def _not_followed(g: ElementGroup, what: str) -> SpecError:
+    return SpecError("cell", f"{what}: the nodal engine follows it only through a table measured "
+                     "in ngspice, and this IR has none",
+                     "simulate(spec, inputs, 'nodal') (it measures the table, cached), or "
+                     "allow_approximate_cells=True / --allow-approximate-cells for a printed "
+                     "stand-in where one exists, or the ngspice engine")
+
+
+def mos_is_level1(g: ElementGroup) -> bool:
+    """True where spicebar has the card's own equations (a level-1 card)."""
+    return int(read_model_card(str(g.model))[1].get("level", 1)) == 1
+
+
 def stamp_nmos(g: ElementGroup, vd, vg, vs):
-    """Drain currents (drain to source) and COO Jacobian triplets of level-1 NMOS devices."""
-    i, dd, dg, ds = mos1_ids(vd, vg, vs, 0.0, g.value, g.param, level1_params(str(g.model)))
+    """Currents into drain and into source of NMOS devices, and COO Jacobian triplets.
+
+    A level-1 card: ngspice's level-1 equations (the bulk junctions' ``gmin`` is stamped
+    by Newton). Any other card: the group's :class:`~.tables.Table2D` (measured in ngspice,
+    junctions included), or the level-1 stand-in where the caller allowed it.
+    """
     d, gt, s = g.node_p, g.node_g, g.node_n
+    if isinstance(g.table, Table2D):
+        return stamp_table2d(g, vd, vs)
+    if isinstance(g.table, Level1StandIn):
+        params = level1_params(g.table.card)
+    elif mos_is_level1(g):
+        params = level1_params(str(g.model))
+    else:
+        raise _not_followed(g, f"the MOSFET card {g.model} is not level 1")
+    i, dd, dg, ds = mos1_ids(vd, vg, vs, 0.0, g.value, g.param, params)
     rows = np.concatenate([d, d, d, s, s, s])
     cols = np.concatenate([d, gt, s, d, gt, s])
-    return i, rows, cols, np.concatenate([dd, dg, ds, -dd, -dg, -ds])
+    return i, -i, rows, cols, np.concatenate([dd, dg, ds, -dd, -dg, -ds])
+
+
+def stamp_table2d(g: ElementGroup, vp: np.ndarray, vn: np.ndarray):
+    """A gated device (gate held by a source) from its :class:`~.tables.Table2D`: currents
+    into its first and second terminal, COO Jacobian triplets over those two nodes."""
+    i_p, pp, pn, i_n, np_, nn = g.table.evaluate(vp, vn)
+    p, n = g.node_p, g.node_n
+    return (i_p, i_n, np.concatenate([p, p, n, n]), np.concatenate([p, n, p, n]),
+            np.concatenate([pp, pn, np_, nn]))
+
+
+def device_table(g: ElementGroup):
+    """The table that stands for a user-device group (or the refusal)."""
+    want = Table1D if g.node_g is None else Table2D
+    if not isinstance(g.table, want):
+        raise _not_followed(g, f"the user device {g.model.name}")
+    return g.table
+
+
+def stamp_device(g: ElementGroup, vp: np.ndarray, vn: np.ndarray):
+    """User devices from their table: currents into the first and second terminal and
+    COO Jacobian triplets (two terminals: as :func:`stamp_sinh`)."""
+    table = device_table(g)
+    if isinstance(table, Table2D):
+        return stamp_table2d(g, vp, vn)
+    i, gd = table.evaluate(vp - vn)
+    p, n = g.node_p, g.node_n
+    return (i, -i, np.concatenate([p, n, p, n]), np.concatenate([p, n, n, p]),
+            np.concatenate([gd, gd, -gd, -gd]))
 
 
 #: How the nodal engine takes each IR element kind (a test checks every kind is here).
 #: Nonlinear kinds are stamped per Newton iteration (:mod:`.newton`).
 STAMPED_KINDS = {RESISTOR: _stamp_resistors, VSOURCE: _fix_sources, CAPACITOR: _open_at_dc,
-                 SINH: stamp_sinh, NMOS: stamp_nmos}
+                 SINH: stamp_sinh, NMOS: stamp_nmos, DEVICE: stamp_device}
 
 
 def conductance_matrix(ir: CircuitIR) -> sp.csr_matrix:

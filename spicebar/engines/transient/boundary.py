@@ -27,10 +27,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ...circuit.ir import CircuitIR
-from ...circuit.iv_models import NGSPICE_GMIN
 from ...errors import SolverError
 from ..nodal.linear import check_direct_memory
-from ..nodal.stamps import conductance_matrix, fixed_voltages, stamp_nmos, stamp_sinh
+from ..nodal.stamps import conductance_matrix, fixed_voltages
 
 
 #: SuperLU on the array's symmetric, diagonally dominant matrices (Laplacians, their
@@ -116,21 +115,15 @@ def schur(matrix: sp.csr_matrix, part: Partition, memory=None, symmetric: bool =
 
 
 def full_jacobian(ir: CircuitIR, v: np.ndarray, lap: sp.csr_matrix) -> sp.csr_matrix:
-    """Conductance matrix of the array linearised at node voltages ``v`` ``(n_nodes,)``,
-    as Newton (:mod:`spicebar.engines.nodal.newton`) builds it, on every node."""
-    rows, cols, vals = [], [], []
-    gmin = np.zeros(ir.n_nodes)
-    for g in ir.devices:
-        if g.kind == "sinh":
-            _, r, c, y = stamp_sinh(g, v[g.node_p] - v[g.node_n])
-        else:
-            _, r, c, y = stamp_nmos(g, v[g.node_p], v[g.node_g], v[g.node_n])
-            np.add.at(gmin, g.node_p, NGSPICE_GMIN)
-            np.add.at(gmin, g.node_n, NGSPICE_GMIN)
-        rows.append(r); cols.append(c); vals.append(y)
-    dev = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                        shape=lap.shape) if rows else 0
-    return (lap + sp.diags(gmin) + dev).tocsr()
+    """Conductance matrix of the array linearised at node voltages ``v`` ``(n_nodes,)``, on
+    every node, exactly as Newton (:mod:`spicebar.engines.nodal.newton`) stamps every
+    device kind (its system with only ground held)."""
+    from ..nodal.newton import _System
+    system = _System(ir, lap, np.array([0]))
+    _, jac = system.evaluate(v, None)
+    u = system.unknown
+    coo = jac.tocoo()
+    return sp.csr_matrix((coo.data, (u[coo.row], u[coo.col])), shape=lap.shape)
 
 
 #: The KCL residual float64 can reach at a node: a few rounding units of the largest

@@ -24,6 +24,8 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
     ``progress``: draw a bar of simulated time over the stop time on stderr (ngspice
     reports its percent through the shared library's status callback)."""
     own_dir = workdir is None
+    from ..ngspice.openvaf import compile_devices
+    compile_devices(ir)  # Verilog-A devices: their OSDI libraries (cached)
     with run_folder(workdir, keep_files) as wd:
         netlist = wd / "readout.cir"
         t0 = time.perf_counter()
