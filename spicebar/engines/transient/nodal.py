@@ -11,6 +11,9 @@ and reset switch ``rst(t) / r_reset``) or TIA. Nothing is left out:
   and only the readout states (:mod:`.columns`, vectorised over columns) are stepped.
   Linear cells need the DC solve only at the stimulus breakpoints (the currents are
   linear in between); nonlinear cells are solved at every time point inside an edge.
+* User devices (``DeviceCell``) are followed through their DC table (their I-V); a
+  device with internal charge storage needs the ngspice engine. A MOSFET card other
+  than level 1 (BSIM4) is refused: ngspice's transient integrates its charges.
 * With wire capacitance (linear cells) every stage is one solve of the array with
   ``C / (d h)`` added, one LU per step size (:class:`.boundary.CapacitiveArray`).
 
@@ -26,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...circuit.encoding import Schedule
-from ...circuit.ir import CircuitIR
+from ...circuit.ir import NMOS, CircuitIR
 from ...errors import SolverError, SpecError
 from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
@@ -67,7 +70,15 @@ def not_modelled(readout, ir: CircuitIR) -> list[str]:
 
 
 def check_supported(ir: CircuitIR) -> None:
-    """Refuse the one combination the nodal transient does not reach, before any work."""
+    """Refuse the combinations the nodal transient does not reach, before any work."""
+    from ..nodal.stamps import mos_is_level1
+    for g in ir.devices:
+        if g.kind == NMOS and not mos_is_level1(g):
+            raise SpecError("cell", f"has the MOSFET card {g.model} (not level 1): the nodal "
+                            "engine follows it through a DC table, but in a transient ngspice "
+                            "also integrates the card's charges (gate and junction "
+                            "capacitances), which a table does not hold",
+                            "a level-1 card (TransistorCell(model='level1')), or engine='ngspice'")
     if ir.capacitors and ir.nonlinear:
         raise SpecError("readout.c_wl_f/c_bl_f", "is set with nonlinear cells: the nodal "
                         "transient engine steps wire capacitance for linear (passive) arrays "

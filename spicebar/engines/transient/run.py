@@ -134,6 +134,8 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     ir = elaborate(spec, operation)
     if engine == "nodal":  # cells with no closed form: their tables, over the pulse levels
         from ..characterise import characterise
+        from .nodal import check_supported
+        check_supported(ir)  # before any table is measured
         ir = characterise(ir, np.concatenate([np.ravel(x) for x in schedule.row_v]),
                           timeout_s=timeout_s if timeout_s is not None else TIMEOUT_MIN_S)
     if engine == "ngspice":
