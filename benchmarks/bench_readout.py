@@ -1,70 +1,134 @@
-"""Time the readout transient: an n x n array with an integrator on every column.
+"""The readout transient at scale: the nodal engine beside ngspice, whole process each.
 
-    python benchmarks/bench_readout.py [--sizes 16,32,64] [--opamps ideal,macro]
+    python benchmarks/bench_readout.py [--sizes 16,32,64] [--nodal-sizes 128,256]
+                                       [--windows 4] [--c-wire 2e-15] [--docs]
 
-Arrays: conductances log-uniform in [1 uS, 10 uS], 1 ohm segments, one input vector
-uniform in [0, 0.2] V (8-bit amplitude encoding), C_int = 2 pF, one 100 ns window,
-macro op-amp A0 = 1e5, 1 GHz, rails +-2 V. Prints wall time, ngspice's own run time,
-time points and the ngspice-vs-nodal difference of the sampled outputs, and writes
-benchmarks/out/readout_time.png and benchmarks/out/readout_waveforms.png (64x64).
+Every run is a fresh ``python`` process (start-up, imports, elaboration, the transient,
+sampling), timed from outside, so the two engines are compared as a user meets them.
+The case: n x n array, conductances log-uniform in [1 uS, 10 uS], 1 ohm segments, wire
+capacitance ``--c-wire`` per segment, an integrator with the macro op-amp (A0 = 1e5,
+1 GHz, rails +-1 V) on every column, ``c_int`` sized for 0.6 V at full input, a reset of
+``r C = t_reset / 20`` (what a designer picks: nothing of a window survives), 8-bit
+amplitude encoding, 100 ns windows, one window for ``--sizes`` (both engines) and
+``--windows`` windows for ``--nodal-sizes`` (the nodal engine; ngspice there takes
+10-60 minutes, see the README). Prints wall times, ngspice's own run time, time points,
+the agreement at every sample (fraction of output full scale) and the growth exponents,
+and writes ``benchmarks/out/readout_scale.png`` (``--docs``: also ``docs/``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-from common import OUT, R_WIRE, loglog_figure, passive_case
-from spicebar import CrossbarSpec
-from spicebar.circuit.encoding import EncodingSpec
-from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec
-from spicebar.engines.transient.run import simulate_readout
+from common import OUT, growth_exponent, loglog_figure
 
-def case(n: int, opamp: str, seed: int = 0):
-    g, v = passive_case(n, 1, seed, g_hi=1e-5)
-    op = OpAmpSpec("ideal") if opamp == "ideal" else OpAmpSpec("macro", a0=1e5, gbw_hz=1e9,
-                                                               v_lo=-2.0, v_hi=2.0)
-    ro = IntegratorSpec(c_int_f=2e-12, t_int_s=100e-9, opamp=op, t_settle_s=2e-9)
-    return CrossbarSpec(g, r_wl=R_WIRE, r_bl=R_WIRE, readout=ro), v
+HERE = Path(__file__).resolve().parent
+
+
+def case(n: int, windows: int, c_wire: float, seed: int = 0):
+    from spicebar import CrossbarSpec
+    from spicebar.circuit.encoding import EncodingSpec
+    from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec
+    rng = np.random.default_rng(seed)
+    g = np.exp(rng.uniform(np.log(1e-6), np.log(1e-5), (n, n)))
+    v = rng.uniform(0, 0.2, (windows, n))
+    c_int = 0.2 * g.sum(axis=0).max() * 100e-9 / 0.6
+    op = OpAmpSpec("macro", a0=1e5, gbw_hz=1e9, v_lo=-1.0, v_hi=1.0)
+    ro = IntegratorSpec(c_int_f=c_int, t_int_s=100e-9, opamp=op, r_reset_ohm=0.1e-9 / c_int,
+                        c_wl_f=c_wire, c_bl_f=c_wire)
+    return CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro), v, EncodingSpec("amplitude", bits=8,
+                                                                             v_read=0.2)
+
+
+def run_one(n: int, windows: int, c_wire: float, engine: str, out: str) -> None:
+    """The child process: one simulation, its result saved to ``out``."""
+    from spicebar.engines.transient.run import simulate_readout
+    spec, v, enc = case(n, windows, c_wire)
+    r = simulate_readout(spec, v, enc, engine, timeout_s=3600)
+    r.save(out)
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of every finished child process and their children."""
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(n: int, windows: int, c_wire: float, engine: str, folder: Path):
+    """``(wall s, cpu s, result)`` of one whole-process run (ngspice's worker included)."""
+    out = folder / f"{engine}_{n}_{windows}.npz"
+    t0, c0 = time.perf_counter(), _cpu()
+    p = subprocess.run([sys.executable, str(HERE / "bench_readout.py"), "--one",
+                        json.dumps([n, windows, c_wire, engine, str(out)])],
+                       capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
+    if p.returncode != 0:
+        raise RuntimeError(f"{engine} {n}x{n} failed: {p.stderr[-2000:]}")
+    from spicebar.engines.transient.run import TransientResult
+    return wall, cpu, TransientResult.load(out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="16,32,64")
-    ap.add_argument("--opamps", default="ideal,macro")
+    ap.add_argument("--nodal-sizes", default="128,256")
+    ap.add_argument("--windows", type=int, default=4)
+    ap.add_argument("--c-wire", type=float, default=2e-15)
+    ap.add_argument("--docs", action="store_true")
+    ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    opamps = args.opamps.split(",")
-    enc = EncodingSpec("amplitude", bits=8, v_read=0.2)
-    print(f"{'n':>4} {'opamp':>6} {'wall s':>8} {'ngspice s':>10} {'points':>7} "
-          f"{'nodal s':>8} {'max|ng-nodal|/FS':>17}")
-    times = {op: [] for op in opamps}
-    keep = None
-    for n in sizes:
-        for op in opamps:
-            spec, v = case(n, op)
-            t0 = time.perf_counter()
-            r = simulate_readout(spec, v, enc, "ngspice")
-            wall = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            nod = simulate_readout(spec, v, enc, "nodal")
-            t_nod = time.perf_counter() - t0
-            diff = np.abs(r.samples - nod.samples).max() / np.abs(nod.samples).max()
-            print(f"{n:>4} {op:>6} {wall:>8.2f} {r.info['timings']['run_s']:>10.2f} "
-                  f"{r.time.size:>7} {t_nod:>8.3f} {diff:>17.2e}")
-            times[op].append(wall)
-            if n == max(sizes) and op == opamps[-1]:
-                keep = r
-    from spicebar.plots.maps import save_figure
-    from spicebar.plots.transient import plot_transient
-    cells = np.asarray(sizes) ** 2
-    loglog_figure({f"ngspice, {op} op-amp": (cells, times[op]) for op in opamps},
-                  "readout transient: integrator on every column, 100 ns",
-                  OUT / "readout_time.png")
-    save_figure(plot_transient(keep), OUT / "readout_waveforms.png")
-    print(f"wrote {OUT / 'readout_time.png'} and {OUT / 'readout_waveforms.png'}")
+    if args.one:
+        run_one(*json.loads(args.one))
+        return
+    from spicebar.engines.transient.run import compare_readouts
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    big = [int(s) for s in args.nodal_sizes.split(",") if s]
+    print(f"integrator + macro op-amp on every column, c_wire = {args.c_wire:g} F; whole process")
+    print("wall = elapsed seconds, cpu = user + system seconds of the whole process tree "
+          "(on a shared machine the fair measure)")
+    print(f"{'n':>5} {'win':>4} {'ngspice wall':>13} {'cpu':>7} {'points':>7} "
+          f"{'nodal wall':>11} {'cpu':>6} {'points':>7} {'speed-up wall':>14} {'cpu':>6} "
+          f"{'samples/FS':>11} {'waves/FS':>9}")
+    series = {"ngspice, 1 window": ([], []), "nodal, 1 window": ([], []),
+              f"nodal, {args.windows} windows": ([], [])}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for n in sizes:
+            w_ng, c_ng, ng = timed(n, 1, args.c_wire, "ngspice", folder)
+            w_nd, c_nd, nd = timed(n, 1, args.c_wire, "nodal", folder)
+            spec = case(n, 1, args.c_wire)[0]
+            cmp = compare_readouts(nd, ng, spec)
+            print(f"{n:>5} {1:>4} {w_ng:>13.2f} {c_ng:>7.2f} {ng.time.size:>7} {w_nd:>11.2f} "
+                  f"{c_nd:>6.2f} {nd.time.size:>7} {w_ng / w_nd:>13.1f}x {c_ng / c_nd:>5.1f}x "
+                  f"{cmp['sample_deviation_fs']:>11.2e} {cmp['waveform_deviation_fs']:>9.2e}")
+            for key, c in (("ngspice, 1 window", c_ng), ("nodal, 1 window", c_nd)):
+                series[key][0].append(n * n)
+                series[key][1].append(c)
+        for n in big:
+            w_nd, c_nd, nd = timed(n, args.windows, args.c_wire, "nodal", folder)
+            print(f"{n:>5} {args.windows:>4} {'-':>13} {'-':>7} {'-':>7} {w_nd:>11.2f} "
+                  f"{c_nd:>6.2f} {nd.time.size:>7} {'-':>14} {'-':>6} {'-':>11} {'-':>9}")
+            series[f"nodal, {args.windows} windows"][0].append(n * n)
+            series[f"nodal, {args.windows} windows"][1].append(c_nd)
+    for key, (cells, times) in series.items():
+        if len(cells) >= 2:
+            print(f"growth exponent ({key}): cpu time ~ cells^{growth_exponent(cells, times):.2f}")
+    path = loglog_figure(series, "readout transient: nodal engine vs ngspice (whole process)",
+                         OUT / "readout_scale.png", ylabel="cpu time (user + system), s")
+    print(f"wrote {path}")
+    if args.docs:
+        import shutil
+        shutil.copy(path, HERE.parent / "docs" / "readout_scale.png")
+        print(f"wrote {HERE.parent / 'docs' / 'readout_scale.png'}")
 
 
 if __name__ == "__main__":

@@ -68,3 +68,7 @@ class ConvergenceError(SimulationError):
 
 class SolverError(SpicebarError):
     """The nodal solver could not solve the system (singular or not converged)."""
+
+
+class ReadoutWarning(UserWarning):
+    """A readout that will run but not as designed (saturating windows, a short reset)."""

@@ -72,8 +72,9 @@ def _ngspice_flags(p: argparse.ArgumentParser) -> None:
                    help="nodal engine's linear solver: direct LU, iterative line solver "
                         "(exact to a 1e-13 residual), or auto (iterative from 128x128 on)")
     g = p.add_argument_group("ngspice")
-    g.add_argument("--timeout", type=float, default=600.0, metavar="S",
-                   help="wall-time limit of one ngspice run, seconds (default 600)")
+    g.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="wall-time limit of one ngspice run, seconds (default 600; a readout "
+                        "transient's grows with cells x windows)")
     g.add_argument("--workdir", default=None, metavar="DIR",
                    help="keep the netlist and run files here (default: a temporary "
                         "directory, removed after success, kept after a failure)")
@@ -169,7 +170,7 @@ def cmd_simulate(args) -> int:
     warn_underdriven_selector(spec, inputs)
     if args.readout != "ideal":
         return run_simulate_readout(args, spec, inputs, out)
-    result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout,
+    result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout or 600.0,
                       operation=args.operation, solver=args.solver,
                       allow_approximate_cells=args.allow_approximate_cells)
     result.save(out)
@@ -220,7 +221,7 @@ def cmd_compare(args) -> int:
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
-                           timeout_s=args.timeout, solver=args.solver,
+                           timeout_s=args.timeout or 600.0, solver=args.solver,
                            allow_approximate_cells=args.allow_approximate_cells)
     comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs,
                                                                             args.operation)),

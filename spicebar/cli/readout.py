@@ -48,6 +48,15 @@ def add_readout_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--adc-bits", type=int, default=None, help="ADC bits (default: no ADC)")
     g.add_argument("--adc-range", default=None, metavar="LO,HI",
                    help="ADC range of the signal v_ref - v_out, V (default: the ideal full scale)")
+    g.add_argument("--r-reset", type=float, default=100.0, metavar="OHM",
+                   help="integrator reset switch on-resistance (100)")
+    g.add_argument("--t-reset", type=float, default=None, metavar="S",
+                   help="reset pulse before each window (2e-9 integrator, 1e-9 TIA)")
+    g.add_argument("--strict", action="store_true",
+                   help="refuse a run whose windows will hit a rail, or whose reset leaves more "
+                        "than half an ADC LSB (default: warn and run)")
+    g.add_argument("--progress", action="store_true",
+                   help="show ngspice's progress over simulated time (default: on a terminal)")
 
 
 def readout_spec_from_args(args, spec, inputs):
@@ -66,8 +75,11 @@ def readout_spec_from_args(args, spec, inputs):
     v_read = args.v_fs if args.v_fs is not None else float(np.abs(inputs).max()) or 1.0
     enc = EncodingSpec(args.encoding, bits=args.bits, v_read=v_read, signed=signed)
     common = dict(opamp=op, t_settle_s=args.t_settle, c_wl_f=args.c_wire, c_bl_f=args.c_wire)
+    if args.t_reset is not None:
+        common["t_reset_s"] = args.t_reset
     if args.readout == "integrator":
-        ro = IntegratorSpec(c_int_f=args.c_int, t_int_s=args.t_int or 100e-9, **common)
+        ro = IntegratorSpec(c_int_f=args.c_int, t_int_s=args.t_int or 100e-9,
+                            r_reset_ohm=args.r_reset, **common)
     else:
         ro = TIASpec(r_f_ohm=args.r_f, t_int_s=args.t_int or 20e-9, **common)
     if args.adc_bits is not None:
@@ -81,10 +93,25 @@ def readout_spec_from_args(args, spec, inputs):
 
 
 def run_simulate_readout(args, spec, inputs, out) -> int:
+    import warnings
+
     from ..engines.transient.run import error_budget, simulate_readout
+    from ..errors import ReadoutWarning
+    op = getattr(args, "operation", None)
+    if op is not None and op.mode == "read":
+        raise SpecError("--readout", f"is {args.readout!r} with --mode read (a single-cell read "
+                        "has no inputs to encode)", "ideal with --mode read, or --mode vmm")
     spec, enc = readout_spec_from_args(args, spec, inputs)
-    result = simulate_readout(spec, inputs, enc, args.engine, workdir=args.workdir,
-                              timeout_s=args.timeout)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ReadoutWarning)
+        result = simulate_readout(spec, inputs, enc, args.engine, workdir=args.workdir,
+                                  timeout_s=args.timeout, operation=op, strict=args.strict,
+                                  progress=args.progress or sys.stderr.isatty())
+    for w in caught:
+        if issubclass(w.category, ReadoutWarning):
+            print(f"spicebar: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     result.save(out)
     budget = ", ".join(f"{k} {v:.2e}" for k, v in error_budget(result, spec).items())
     print(f"{args.engine}: {spec.describe()}; {spec.readout.describe()}; {enc.kind} encoding, "

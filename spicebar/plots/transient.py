@@ -17,7 +17,8 @@ def plot_transient(result, columns=None, ax=None):
     """Readout output ``v_out(t)`` of chosen columns, ns on the x axis.
 
     Shaded: reset switch closed. Dashed lines and dots: the sampling instants and samples.
-    Rails are drawn for a macromodel op-amp; saturated windows are marked with an x.
+    Rails are drawn for a macromodel op-amp; saturated samples are marked with an x; both
+    are named in the legend (with the count of saturated samples over all columns).
     """
     plt = _pyplot()
     if ax is None:
@@ -30,7 +31,8 @@ def plot_transient(result, columns=None, ax=None):
         ax.axvspan(t_ns[a], t_ns[min(b, t_ns.size - 1)], color="C1", alpha=0.3, lw=0,
                    label="reset closed" if k == 0 else None)
     v_ref = float(result.info.get("v_ref", 0.0))
-    sat_label = "saturated window (reached a rail)"
+    sat_label = (f"saturated window (reached a rail; {int(result.saturated.sum())} of "
+                 f"{result.saturated.size} in all columns)")
     for k, j in enumerate(cols):
         line, = ax.plot(t_ns, result.vout[j], lw=1.3, label=f"column {j}")
         ax.plot(1e9 * result.t_sample, v_ref - result.samples[:, j], "o", ms=5,

@@ -109,11 +109,35 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
         kill_group(proc)
 
 
+def read_progress(job: dict) -> float | None:
+    """A transient job's progress, percent of its stop time, or None (not reported yet)."""
+    path = job.get("progress")
+    try:
+        return float(Path(path).read_text()) if path else None
+    except (OSError, ValueError):
+        return None
+
+
+def _timeout_message(job: dict, timeout_s: float) -> str:
+    pct = read_progress(job)
+    if pct is None:
+        return f"ngspice did not finish within {timeout_s:g} s and was killed"
+    t_stop = job.get("t_stop")
+    where = f" (t = {pct / 100 * t_stop:.4g} s of {t_stop:.4g} s)" if t_stop else ""
+    need = timeout_s * 100 / max(pct, 1.0) * 1.2
+    return (f"ngspice did not finish within {timeout_s:g} s and was killed after simulating "
+            f"{pct:.1f} % of the transient{where}; raise the limit (--timeout / timeout_s) to "
+            f"about {need:.3g} s at this rate, or use --engine nodal")
+
+
 def run_worker(job: dict, workdir: Path, timeout_s: float,
-               proc: subprocess.Popen | None = None, session=None) -> tuple[np.ndarray, dict]:
+               proc: subprocess.Popen | None = None, session=None,
+               on_progress=None) -> tuple[np.ndarray, dict]:
     """Run one job in a child process (``proc`` from :func:`start_worker`, a new one, or
     a reused :class:`~spicebar.engines.ngspice.session.NgspiceSession`); return
-    (values read, status) or raise."""
+    (values read, status) or raise. A transient job with a ``progress`` file reports
+    its percent of simulated time there: ``on_progress(percent)`` is called with it
+    while the job runs, and a timeout says how far it got."""
     job = dict(job, nonce=secrets.token_hex(8))
     for key in ("result", "status"):  # a previous run's outputs can never pass for this one's
         Path(job[key]).unlink(missing_ok=True)
@@ -132,11 +156,21 @@ def run_worker(job: dict, workdir: Path, timeout_s: float,
             proc.stdin.close()
         except BrokenPipeError:
             pass  # the worker died early: its exit code and log tell why, below
-        rc = proc.wait(timeout=timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                rc = proc.wait(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
+                break
+            except subprocess.TimeoutExpired:
+                if on_progress is not None:
+                    pct = read_progress(job)
+                    if pct is not None:
+                        on_progress(pct)
+                if time.monotonic() >= deadline:
+                    raise
     except subprocess.TimeoutExpired:
         kill_group(proc)
-        raise SimulationTimeout(f"ngspice did not finish within {timeout_s:g} s and was "
-                                "killed", job["netlist"]) from None
+        raise SimulationTimeout(_timeout_message(job, timeout_s), job["netlist"]) from None
     except BaseException:
         kill_group(proc)
         raise

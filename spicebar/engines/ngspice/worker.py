@@ -53,6 +53,8 @@ def classify(message: str) -> str:
 
 
 #: Lines that say Newton (and its fall-backs) gave up, rather than that the input was bad.
+#: A transient writes its progress (ngspice's percent of the stop time) at most this often.
+PROGRESS_EVERY_S = 0.25
 CONVERGENCE_PATTERN = re.compile(
     r"timestep too small|iteration limit|could not be simulated|no convergence|"
     r"gmin stepping failed|source stepping failed", re.IGNORECASE)
@@ -91,6 +93,22 @@ def _open_ngspice(messages: list[str]):
         """
 
         capture: dict | None = None
+        #: where a transient reports its progress (percent of the stop time), or None
+        progress_path: str | None = None
+        progress_written = 0.0
+
+        def send_stat(self, message, ngspice_id):
+            path = CapturingNgSpice.progress_path
+            now = time.monotonic()
+            if path is not None and now - CapturingNgSpice.progress_written >= PROGRESS_EVERY_S:
+                match = re.search(r"(\d+(?:\.\d+)?)\s*%", message)
+                if match:
+                    CapturingNgSpice.progress_written = now
+                    tmp = f"{path}.tmp"
+                    with open(tmp, "w") as f:
+                        f.write(match.group(1))
+                    os.replace(tmp, path)
+            return 0
 
         @staticmethod
         def _send_char(message_c, ngspice_id, user_data):
@@ -275,7 +293,11 @@ def _positions(vector_names: list[bytes], read: list[str]) -> np.ndarray | str:
 def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: str) -> dict:
     """Run the netlist's transient (or DC sweep) once; save each ``read`` vector whole."""
     t0 = time.perf_counter()
-    errors = _command(ng, messages, "run")
+    type(ng).progress_path = job.get("progress")
+    try:
+        errors = _command(ng, messages, "run")
+    finally:
+        type(ng).progress_path = None
     plot = _current_plot(ng, ffi)
     kind = job["analysis"]
     if errors or not plot.startswith(kind):

@@ -23,8 +23,6 @@ from ...errors import SolverError
 from ...results import SimulationResult
 from ..cell_currents import deferred_cell_currents
 from ..memory import BASE_BYTES, MemoryGuard
-from .grid import grid_memory_bytes
-from .lines import line_structure, solve_lines
 from .stamps import conductance_matrix, fixed_voltages, kcl_node_residual
 
 #: Largest net current the answer may leave at a node, relative to the largest output or
@@ -158,6 +156,9 @@ def solve_iterative_ir(ir: CircuitIR, unknown: np.ndarray, rhs: np.ndarray,
     if solver == "direct" or (solver == "auto" and unknown.size < AUTO_ITERATIVE_UNKNOWNS):
         check_direct_memory(unknown.size, batch, memory)
         return None, {}
+    # the line and grid solvers pull in numba: imported only where they run
+    from .grid import grid_memory_bytes
+    from .lines import line_structure, solve_lines
     system = line_structure(ir, unknown)
     if isinstance(system, str):
         check_direct_memory(unknown.size, batch, memory)

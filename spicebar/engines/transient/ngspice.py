@@ -17,8 +17,12 @@ from .result import RawTransient
 
 def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
                         workdir: str | Path | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-                        keep_files: bool = False, settings: TranSettings = TranSettings()):
-    """Run the transient; return ``(raw, info)`` with ``raw`` a :class:`~spicebar.engines.transient.result.RawTransient`."""
+                        keep_files: bool = False, settings: TranSettings = TranSettings(),
+                        progress: bool = False):
+    """Run the transient; return ``(raw, info)`` with ``raw`` a :class:`~spicebar.engines.transient.result.RawTransient`.
+
+    ``progress``: draw a bar of simulated time over the stop time on stderr (ngspice
+    reports its percent through the shared library's status callback)."""
     own_dir = workdir is None
     from ..ngspice.openvaf import compile_devices
     compile_devices(ir)  # Verilog-A devices: their OSDI libraries (cached)
@@ -30,8 +34,22 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
         read = ["time"] + readout_vectors(ir)
         t_emit = time.perf_counter() - t0
         job = {"analysis": "tran", "netlist": str(netlist), "read": read,
-               "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
-        values, status = run_worker(job, wd, timeout_s)
+               "result": str(wd / "result.npy"), "status": str(wd / "status.json"),
+               "progress": str(wd / "progress.txt"), "t_stop": float(schedule.t_stop)}
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=100.0, desc="ngspice transient", unit="%", leave=False,
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed")
+
+        def report(pct: float) -> None:
+            bar.update(max(0.0, pct - bar.n))
+
+        try:
+            values, status = run_worker(job, wd, timeout_s, on_progress=report if bar else None)
+        finally:
+            if bar is not None:
+                bar.close()
     cols, n_s, n_d = ir.cols, len(ir.senses), len(ir.drivers)
     t = values[0]
     vout = values[1:1 + cols]

@@ -18,8 +18,11 @@ encoding.equivalent_voltages(inputs)``:
 * ``digital_currents``: the same from the ADC's value of each sample (NaN without ADC);
   its difference from ``readout_currents`` is the ADC error.
 
-Saturation: a window whose output came within ``RAIL_MARGIN_SMOOTH * v_smooth`` of a
-rail is flagged in ``saturated`` and listed in ``info["readout_errors"]``, never hidden.
+Saturation: before the run each window's ideal swing is checked against the rails
+(:mod:`.saturation`: a ``ReadoutWarning`` naming the ``c_int``/``t_int`` that would fit, or
+with ``strict`` a ``SpecError``); after it, a window whose output came within
+``RAIL_MARGIN_SMOOTH * v_smooth`` of a rail is flagged in ``saturated`` and listed in
+``info["readout_errors"]``, never hidden, and :func:`error_budget` books it on its own line.
 """
 
 from __future__ import annotations
@@ -38,10 +41,14 @@ from ...netlist.readout import TranSettings
 from .result import TRANSIENT_ARRAYS, RawTransient, TransientResult  # noqa: F401 (re-exported)
 from ...circuit.spec import CrossbarSpec, check_cell_voltages, validate_inputs
 
+from .saturation import RAIL_MARGIN_SMOOTH, check_readout  # noqa: F401 (the margin is re-exported)
+
 TRANSIENT_ENGINES = ("ngspice", "nodal")
-#: An output within this many clamp widths (``opamp.v_smooth``) of a rail is saturated:
-#: the soft clamp is still linear to exp(-5) = 0.7 % there.
-RAIL_MARGIN_SMOOTH = 5.0
+#: ngspice's default time limit grows with the circuit: this many seconds per cell and
+#: window (measured: 128x128 with the macro op-amp, 2 windows, 635 s = 0.02 s per
+#: cell-window on a loaded 2-core machine; 5x margin), never below the DC engines' 600 s.
+TIMEOUT_S_PER_CELL_WINDOW = 0.1
+TIMEOUT_MIN_S = 600.0
 
 def _windows(raw: RawTransient, schedule: Schedule, readout, batch: int):
     """Per-window samples, charges and saturation; per-vector equivalent currents."""
@@ -76,21 +83,39 @@ def _windows(raw: RawTransient, schedule: Schedule, readout, batch: int):
     return signal, combine, combine @ x_col, combine @ x_drv, saturated
 
 
+def default_timeout_s(spec: CrossbarSpec, n_windows: int) -> float:
+    """ngspice's time limit for a readout transient when the caller sets none, s."""
+    wired = 2.0 if (spec.readout.c_wl_f or spec.readout.c_bl_f) else 1.0
+    return max(TIMEOUT_MIN_S, TIMEOUT_S_PER_CELL_WINDOW * spec.rows * spec.cols * n_windows * wired)
+
+
 def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = EncodingSpec(),
                      engine: str = "ngspice", *, workdir: str | Path | None = None,
-                     timeout_s: float = 600.0, keep_files: bool = False,
-                     settings: TranSettings = TranSettings()) -> TransientResult:
+                     timeout_s: float | None = None, keep_files: bool = False,
+                     settings: TranSettings = TranSettings(), operation=None,
+                     strict: bool = False, progress: bool = False) -> TransientResult:
     """Encode ``inputs`` (``(batch, rows)`` or ``(rows,)`` V), run the readout, sample, quantise.
 
     Args:
         spec: the array; ``spec.readout`` must be an ``IntegratorSpec`` or ``TIASpec``.
         encoding: how inputs become pulses (:class:`spicebar.circuit.encoding.EncodingSpec`).
-        engine: ``ngspice`` (the full circuit, ``.tran`` with KLU) or ``nodal``
-            (charge = integral of the DC current: ideal op-amp, no wire capacitance).
-        settings: ngspice timestep control.
+        engine: ``ngspice`` (the full circuit, ``.tran`` with KLU) or ``nodal`` (the same
+            circuit, integrated by :mod:`.nodal`).
+        timeout_s: ngspice's time limit, s (default :func:`default_timeout_s`).
+        settings: timestep control (ngspice's maximum step; the nodal grid's scales with it).
+        operation: a :class:`~spicebar.circuit.operation.VmmOperation` (floating or gated-off
+            rows); read mode is refused (a single-cell read needs no readout transient).
+        strict: refuse (SpecError) a run whose windows will hit a rail or whose reset leaves
+            more than half an ADC LSB, instead of warning (:mod:`.saturation`).
+        progress: show ngspice's progress over simulated time (stderr).
     """
     choice("engine", engine, TRANSIENT_ENGINES)
-    timeout_s = positive_scalar("timeout_s", timeout_s, "s")
+    if timeout_s is not None:
+        timeout_s = positive_scalar("timeout_s", timeout_s, "s")
+    if operation is not None and operation.mode == "read":
+        raise SpecError("operation", "is a read of one cell with a time-domain readout",
+                        "a VMM operation (floating/gated-off rows) with a readout, or the ideal "
+                        "virtual ground (readout=None) for a read")
     readout = spec.readout
     if not isinstance(readout, (IntegratorSpec, TIASpec)):
         raise SpecError("readout", f"is {type(readout).__name__}", "IntegratorSpec or TIASpec "
@@ -102,18 +127,27 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     t0 = time.perf_counter()
     schedule = build_schedule(encoding, v, readout.t_int_s, readout.t_reset_s, readout.t_settle_s,
                               sample_flat_end=readout.kind == "tia")
-    ir = elaborate(spec)
+    if operation is not None:
+        operation.check(spec.rows, spec.cols, spec.cell.kind)
+    meant = np.ones(spec.rows) if operation is None else operation.intended_inputs(np.ones((1, spec.rows)))[0]
+    forecast = check_readout(readout, schedule, spec.conductances * meant[:, None],
+                             encoding.t_edge_s, strict)
+    ir = elaborate(spec, operation)
     if engine == "nodal":  # cells with no closed form: their tables, over the pulse levels
         from ..characterise import characterise
+        from .nodal import check_supported
+        check_supported(ir)  # before any table is measured
         ir = characterise(ir, np.concatenate([np.ravel(x) for x in schedule.row_v]),
-                          timeout_s=timeout_s)
+                          timeout_s=timeout_s if timeout_s is not None else TIMEOUT_MIN_S)
     if engine == "ngspice":
         from .ngspice import run_readout_ngspice
+        if timeout_s is None:
+            timeout_s = default_timeout_s(spec, schedule.n_windows)
         raw, info = run_readout_ngspice(ir, readout, schedule, encoding.t_edge_s, workdir,
-                                        timeout_s, keep_files, settings)
+                                        timeout_s, keep_files, settings, progress)
     else:
         from .nodal import run_readout_nodal
-        raw, info = run_readout_nodal(ir, readout, schedule)
+        raw, info = run_readout_nodal(ir, readout, schedule, encoding.t_edge_s, settings)
     batch = v.shape[0]
     v_eq = encoding.equivalent_voltages(v)
     signal, combine, currents, driver_currents, saturated = _windows(raw, schedule, readout, batch)
@@ -132,9 +166,16 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
               f"op-amp rail (clipped; the sample is wrong)" for w, j in np.argwhere(saturated)]
     errors += [f"vector {schedule.vector[w]}, window {w}, column {j}: the sample lies outside "
                f"the ADC range (clipped)" for w, j in np.argwhere(adc_clipped)]
+    info.update(forecast)
+    if operation is not None:
+        v_eq = operation.intended_inputs(v_eq)
+        info["operation"] = operation.describe()
     if engine == "nodal":
-        from ..nodal.solvers import solve_nodal
-        dc = solve_nodal(ir, v_eq)
+        if ir.nonlinear:
+            from ..nodal.newton import solve_newton as solve_dc
+        else:  # (not solvers.solve_nodal: the grid solver's numba loads only where it runs)
+            from ..nodal.linear import solve_linear as solve_dc
+        dc = solve_dc(ir, v_eq)
         v_wl, v_bl = dc.v_wl, dc.v_bl
     else:
         v_wl = v_bl = np.full((batch, spec.rows, spec.cols), np.nan)
@@ -162,17 +203,54 @@ def error_budget(result: TransientResult, spec: CrossbarSpec) -> dict[str, float
 
     ``array`` (wires, virtual-ground error: ``currents - ideal``), ``readout`` (amplifier:
     ``readout_currents - currents``), ``adc`` (quantisation and clipping:
-    ``digital_currents - readout_currents``) and ``total``. Full scale: ``v_read`` times the
-    largest column conductance sum.
+    ``digital_currents - readout_currents``) and ``total``, over the vectors whose windows
+    stayed inside the rails; ``readout saturation``: the whole analog error
+    (``readout_currents - ideal``) of the vectors with a saturated window (a clipped
+    integrator also loses its virtual ground, so its array share is the readout's doing).
+    Full scale: ``v_read`` times the largest column conductance sum.
     """
     ideal = result.ideal_currents
     v_fs = max(float(np.abs(result.equivalent_inputs).max()), np.finfo(float).tiny)
     fs = v_fs * float(spec.conductances.sum(axis=0).max())
-    parts = {"array": result.currents - ideal,
-             "readout": result.readout_currents - result.currents,
-             "adc": result.digital_currents - result.readout_currents,
-             "total": result.digital_currents - ideal}
-    if not np.all(np.isfinite(result.digital_currents)):
-        parts["total"] = result.readout_currents - ideal
-        parts.pop("adc")
-    return {k: float(np.abs(x).max() / fs) for k, x in parts.items()}
+    sat = np.zeros(ideal.shape[0], bool)
+    np.logical_or.at(sat, result.window_vector, result.saturated.any(axis=1))
+    ok = ~sat
+
+    def worst(x, rows):
+        return float(np.abs(x[rows]).max(initial=0.0) / fs)
+
+    parts = {"array": worst(result.currents - ideal, ok),
+             "readout": worst(result.readout_currents - result.currents, ok),
+             "readout saturation": worst(result.readout_currents - ideal, sat)}
+    if np.all(np.isfinite(result.digital_currents)):
+        parts["adc"] = worst(result.digital_currents - result.readout_currents, slice(None))
+        parts["total"] = worst(result.digital_currents - ideal, slice(None))
+    else:
+        parts["total"] = worst(result.readout_currents - ideal, slice(None))
+    return parts
+
+
+def output_full_scale(result: TransientResult, spec: CrossbarSpec) -> float:
+    """The readout's output full scale, V: the ideal signal of the largest input on the
+    largest column (``max|V_eq| * max column conductance sum * gain``), capped at the
+    op-amp's rail span where it has rails."""
+    v_fs = max(float(np.abs(result.equivalent_inputs).max()), np.finfo(float).tiny)
+    fs = v_fs * float(spec.conductances.sum(axis=0).max()) * spec.readout.gain()
+    op = spec.readout.opamp
+    return min(fs, op.v_hi - op.v_lo) if op.has_rails else fs
+
+
+def compare_readouts(a: TransientResult, b: TransientResult, spec: CrossbarSpec) -> dict:
+    """How far two runs of one readout are apart, as fractions of the output full scale.
+
+    ``sample_deviation_fs``: the largest difference of the samples (every window, every
+    column). ``waveform_deviation_fs``: the largest difference of the output waveforms,
+    ``a`` interpolated linearly onto ``b``'s time points (so it includes the interpolation
+    error across fast edges, an upper bound on the engines' disagreement).
+    """
+    fs = output_full_scale(b, spec)
+    va = np.stack([np.interp(b.time, a.time, row) for row in a.vout])
+    return {"full_scale_v": fs,
+            "sample_deviation_fs": float(np.abs(a.samples - b.samples).max() / fs),
+            "waveform_deviation_fs": float(np.abs(va - b.vout).max() / fs),
+            "code_deviation_max": int(np.abs(a.codes - b.codes).max(initial=0))}

@@ -1,0 +1,343 @@
+"""The array as the readout sees it: currents and admittances at the bit-line ends.
+
+Every sense source of the IR is a *boundary node* held by its column's virtual ground
+``vg_j = v0 + e_j`` (``v0 = v_ref + v_os``, where the op-amp holds it; ``e_j`` is the
+loop's error). Without capacitance the array is algebraic, so for an input vector ``V``
+its column currents are exactly, to first order in ``e``::
+
+    J(V, e) = J0(V) - Y(V) e          (cols,) A, into the readouts
+    I_drv(V, e) = I0(V) + Z(V) e      (rows,) A, delivered by the word-line drivers
+
+``J0``/``I0`` come from the existing nodal solvers with every sense at ``v0``; ``Y``
+(cols x cols, S) and ``Z`` (rows x cols, S) are the Schur complement of the array's
+(Jacobian) conductance matrix onto the sense nodes: one sparse LU of the inner nodes
+and one solve per sense. For linear cells the relation is exact for any ``e``; for
+nonlinear cells it is the linearisation at ``v0``, whose error is second order in
+``e`` (checked after the run, see :mod:`.nodal`).
+
+:class:`CapacitiveArray` is the same reduction for an array with wire capacitance at
+one implicit integration stage: ``K = L + C / (d h)`` replaces ``L`` (one LU per step
+size), and ``J0`` comes from one solve per stage.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ...circuit.ir import CircuitIR
+from ...errors import SolverError
+from ..nodal.linear import check_direct_memory
+from ..nodal.stamps import conductance_matrix, fixed_voltages
+
+
+#: SuperLU on the array's symmetric, diagonally dominant matrices (Laplacians, their
+#: Jacobians with sinh cells, ``L + C / dh``): keep the diagonal pivots (~2x faster), as
+#: Newton does. MOSFET Jacobians are unsymmetric: partial pivoting there.
+SPD_LU = dict(permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
+
+
+#: Iterative refinement of a stage solve on another step length's LU: at most this many
+#: corrections, until a correction is below this fraction of the solution (float64's level;
+#: each correction shrinks by about the ratio of the two ``C / dh`` differences to the
+#: array's conductances: 1e-4 for fF wires at ns steps, 0.05 at ps steps); a step length
+#: whose corrections shrink by less than REFINE_RATE gets its own LU.
+REFINE_ITER = 30
+REFINE_RTOL = 1e-13
+REFINE_RATE = 0.3
+#: A step length with at least this many stages gets its own LU (an LU costs ~30-40
+#: solves, refining on a neighbour's ~3 extra solves a stage).
+REFINE_USES = 12
+
+
+def sense_map(ir: CircuitIR) -> np.ndarray:
+    """One-hot ``(n_senses, cols)``: which column's virtual ground each sense node sits on."""
+    p = np.zeros((len(ir.senses), ir.cols))
+    p[np.arange(len(ir.senses)), ir.sense_col] = 1.0
+    return p
+
+
+def driver_map(ir: CircuitIR) -> np.ndarray:
+    """One-hot ``(n_drivers, rows)``: the input row each driver applies."""
+    p = np.zeros((len(ir.drivers), ir.rows))
+    p[np.arange(len(ir.drivers)), ir.driver_row] = 1.0
+    return p
+
+
+class Partition:
+    """Node sets of the reduction: fixed (ground, drivers, gates), sense, inner."""
+
+    def __init__(self, ir: CircuitIR):
+        nodes, _ = fixed_voltages(ir, np.zeros((1, ir.rows)))
+        self.sense = ir.senses.node_p
+        self.driver = ir.drivers.node_p
+        fixed = np.setdiff1d(nodes, self.sense)
+        inner = np.ones(ir.n_nodes, bool)
+        inner[fixed] = False
+        inner[self.sense] = False
+        self.fixed = fixed
+        self.inner = np.flatnonzero(inner)
+        self.n = ir.n_nodes
+
+    def fixed_values(self, ir: CircuitIR, v_rows: np.ndarray) -> np.ndarray:
+        """Voltages of the fixed nodes for input rows ``v_rows`` ``(n, rows)``: ``(n_fixed, n)``."""
+        out = np.zeros((self.n, v_rows.shape[0]))
+        out[self.driver] = ir.driver_voltages(v_rows).T
+        if ir.gates is not None:
+            out[ir.gates.node_p] = ir.gates.value[:, None]
+        return out[self.fixed]
+
+
+def schur(matrix: sp.csr_matrix, part: Partition, memory=None, symmetric: bool = True):
+    """``(Y, Z)``: sense-to-sense and driver-from-sense blocks of the Schur complement
+    of ``matrix`` (S, injected currents per volt at the sense nodes) onto the sense nodes."""
+    s, o, d = part.sense, part.inner, part.driver
+    m = matrix.tocsr()
+    y = m[s][:, s].toarray()
+    z = m[d][:, s].toarray()
+    if o.size:
+        check_direct_memory(o.size, s.size, memory, what="the bit-line admittance (LU of the "
+                            "array's inner nodes)", advice="use a smaller array or tiles")
+        try:
+            lu = spla.splu(m[o][:, o].tocsc(),
+                           **(SPD_LU if symmetric else dict(permc_spec="MMD_AT_PLUS_A")))
+        except RuntimeError as exc:
+            raise SolverError(f"array matrix is singular ({exc}): some node has no DC path "
+                              "to a driver or readout") from None
+        rhs = m[o][:, s].tocsc()
+        x = np.empty((o.size, s.size))
+        for k in range(s.size):  # one right-hand side at a time: SuperLU is ~6x slower on a block
+            x[:, k] = lu.solve(rhs[:, [k]].toarray()[:, 0])
+        y -= m[s][:, o] @ x
+        z -= m[d][:, o] @ x
+    return y, z
+
+
+def full_jacobian(ir: CircuitIR, v: np.ndarray, lap: sp.csr_matrix) -> sp.csr_matrix:
+    """Conductance matrix of the array linearised at node voltages ``v`` ``(n_nodes,)``, on
+    every node, exactly as Newton (:mod:`spicebar.engines.nodal.newton`) stamps every
+    device kind (its system with only ground held)."""
+    from ..nodal.newton import _System
+    system = _System(ir, lap, np.array([0]))
+    _, jac = system.evaluate(v, None)
+    u = system.unknown
+    coo = jac.tocoo()
+    return sp.csr_matrix((coo.data, (u[coo.row], u[coo.col])), shape=lap.shape)
+
+
+#: The KCL residual float64 can reach at a node: a few rounding units of the largest
+#: conductance times the largest voltage (a 1 ohm wire at 0.5 V leaves ~1e-16 A x 64).
+KCL_ROUNDING_UNITS = 64.0
+
+
+def _rounding_aware(system_class):
+    """Newton's system with its KCL scale floored at float64's rounding of ``L v``.
+
+    Near 0 V (the edges of a pulse) selector cells carry ~1e-15 A while a 1 ohm wire
+    still rounds to ~1e-16 A x its voltage: Newton's relative KCL test (1e-9 of the
+    largest current) cannot be met there, though the solution is as exact as float64 allows.
+    """
+    class System(system_class):
+        def current_scale(self, v):
+            g_max = float(np.abs(self.lap).max()) if self.lap.nnz else 0.0
+            from ..nodal.newton import KCL_TOL_REL
+            floor = KCL_ROUNDING_UNITS * np.finfo(float).eps * g_max * float(np.abs(v).max())
+            return max(super().current_scale(v), floor / KCL_TOL_REL)
+    return System
+
+
+class AlgebraicArray:
+    """The array without capacitance, reduced at a set of input vectors.
+
+    Attributes (``n`` input vectors):
+        j0: ``(n, cols)`` A, column currents with every virtual ground at ``v0``.
+        i0: ``(n, rows)`` A, driver currents there.
+        y: ``(n_y, cols, cols)`` S and z: ``(n_y, rows, cols)`` S, with ``level[k]`` the
+            index into them for vector ``k`` (one for a linear array).
+    """
+
+    def __init__(self, ir: CircuitIR, v_rows: np.ndarray, v0: float, memory=None,
+                 offsets: np.ndarray | None = None):
+        """``offsets``: ``(n, cols)`` V, linearise vector ``k`` at ``v0 + offsets[k]`` instead
+        of ``v0`` (nonlinear cells); ``j0``/``i0`` are then extrapolated to ``e = 0`` along
+        the tangent, so ``J = j0 - Y e`` holds near the offset."""
+        from dataclasses import replace
+
+        from ..nodal.newton import KCL_TOL_REL, _System, newton_solve  # noqa: F401
+        from ..nodal.linear import solve_linear
+        ps, pd = sense_map(ir), driver_map(ir)
+        ir0 = replace(ir, senses=replace(ir.senses, value=np.full(len(ir.senses), float(v0))))
+        lap = conductance_matrix(ir)
+        part = Partition(ir)
+        n = v_rows.shape[0]
+        if not ir.nonlinear:
+            dc = solve_linear(ir0, v_rows, solver="auto", memory=memory)
+            self.j0, self.i0 = dc.currents, dc.driver_currents
+            y, z = schur(lap, part, memory)
+            self.y = (ps.T @ y @ ps)[None]
+            self.z = (pd.T @ z @ ps)[None]
+            self.level = np.zeros(n, int)
+            self.solver = dc.info.get("solver", "")
+            return
+        fixed, v_fixed = fixed_voltages(ir0, v_rows)
+        system = _rounding_aware(_System)(ir0, lap, fixed)
+        v = np.zeros(ir.n_nodes)
+        self.j0, self.i0 = np.zeros((n, ir.cols)), np.zeros((n, ir.rows))
+        ys, zs = [], []
+        s_rows = 1 + len(ir.drivers) + np.arange(len(ir.senses))  # fixed_voltages' order
+        for k in range(n):
+            if offsets is not None:
+                v_fixed[s_rows, k] = v0 + offsets[k][ir.sense_col]
+            v[fixed] = v_fixed[:, k]
+            try:
+                v, _ = newton_solve(system, v, k)
+            except SolverError:  # a warm start can stagnate near 0 V: start cold once
+                v = np.zeros(ir.n_nodes)
+                v[fixed] = v_fixed[:, k]
+                v, _ = newton_solve(system, v, k)
+            inj, _ = system.evaluate(v, None)
+            self.j0[k] = -inj[ir.senses.node_p] @ ps
+            self.i0[k] = inj[ir.drivers.node_p] @ pd
+            y, z = schur(full_jacobian(ir, v, lap), part, memory,
+                         symmetric=all(g.kind == "sinh" for g in ir.devices))
+            ys.append(ps.T @ y @ ps)
+            zs.append(pd.T @ z @ ps)
+            if offsets is not None:
+                self.j0[k] += ys[-1] @ offsets[k]
+                self.i0[k] -= zs[-1] @ offsets[k]
+        self.y, self.z = np.stack(ys), np.stack(zs)
+        self.level = np.arange(n)
+        self.solver = "Newton-Raphson per input vector, Schur complement of its Jacobian"
+
+
+class CapacitiveArray:
+    """A linear array with capacitance to ground at its nodes, one implicit stage at a time.
+
+    A stage with coefficient ``dh`` solves ``K v = rhs / dh`` on the inner nodes,
+    ``K = L + C / dh``, with the fixed nodes at their sources and the sense nodes at
+    their virtual grounds; ``rhs`` (``(n_nodes,)``, C) is the history term of the
+    integration formula. The current a held node injects is ``(K v)_k - rhs_k / dh``.
+    """
+
+    def __init__(self, ir: CircuitIR, memory=None):
+        if ir.nonlinear:
+            raise SolverError("CapacitiveArray takes linear arrays only")
+        self.ir = ir
+        self.lap = conductance_matrix(ir)
+        self.c = np.zeros(ir.n_nodes)
+        for g in ir.capacitors:
+            np.add.at(self.c, g.node_p, g.value)
+            np.add.at(self.c, g.node_n, g.value)
+        self.c[0] = 0.0
+        self.part = Partition(ir)
+        self.ps, self.pd = sense_map(ir), driver_map(ir)
+        self.memory = memory
+        self._cache: dict[float, list] = {}
+        self._own: list[float] = []
+        y_dc, _ = schur(self.lap, self.part, memory)
+        self.y_dc = self.ps.T @ y_dc @ self.ps
+
+    def _factors(self, dh: float):
+        if dh not in self._cache:
+            if len(self._cache) > 32:
+                self._cache.clear()
+            p = self.part
+            k = (self.lap + sp.diags(self.c / dh)).tocsr()
+            o = p.inner
+            k_oo = k[o][:, o].tocsr()
+            self._cache[dh] = [k_oo, None, k[o][:, p.fixed].tocsr(), k[o][:, p.sense].tocsr(),
+                               k[p.sense].tocsr(), k[p.driver].tocsr(), None, 0]
+            # the capacitance's share of each column's admittance: one solve, all ends at 1 V
+            v = self.solve(dh, np.zeros(p.n), np.zeros(p.fixed.size), np.ones(p.sense.size))
+            y1 = (self._cache[dh][4] @ v) @ self.ps
+            self._cache[dh][6] = self.y_dc + np.diag(y1 - self.y_dc.sum(axis=1))
+        return self._cache[dh]
+
+    def plan(self, uses: dict) -> None:
+        """Which step lengths get their own LU: those with at least :data:`REFINE_USES`
+        stages (``uses``: step-length coefficient ``dh`` -> stages), or else the most used;
+        the others are solved on the nearest of those (in ``log dh``) with refinement."""
+        own = [dh for dh, n in uses.items() if n >= REFINE_USES]
+        self._own = own or [max(uses, key=uses.get)]
+
+    def _lu_of(self, dh: float):
+        f = self._factors(dh)
+        if f[1] is None:
+            f[1] = spla.splu(f[0].tocsc(), **SPD_LU)
+        return f[1]
+
+    def _inner_solve(self, dh: float, b: np.ndarray) -> np.ndarray:
+        """``K_oo(dh) x = b``: on this step length's own LU, or on the nearest planned one
+        with iterative refinement (``C / dh`` is small beside the array's conductances);
+        a step length whose refinement does not converge gets its own LU."""
+        f = self._cache[dh]
+        own = getattr(self, "_own", None) or [dh]
+        if f[1] is not None or dh in own:
+            return self._lu_of(dh).solve(b)
+        ref = min(own, key=lambda d: abs(np.log(d / dh)))
+        lu = self._lu_of(ref)
+        x = lu.solve(b)
+        last = np.inf
+        for _ in range(REFINE_ITER):
+            r = b - f[0] @ x
+            dx = lu.solve(r)
+            x += dx
+            step = np.abs(dx).max(initial=0.0)
+            # converged when the correction is at float64's level of the solution
+            if step <= REFINE_RTOL * np.abs(x).max(initial=0.0):
+                return x
+            if step > REFINE_RATE * last:   # converging too slowly: not worth it
+                break
+            last = step
+        return self._lu_of(dh).solve(b)   # refinement too slow: this dh's own LU
+
+    def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray):
+        """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages."""
+        _, _, k_of, k_os = self._factors(dh)[:4]
+        p = self.part
+        v = np.zeros(p.n)
+        v[p.fixed] = v_fixed
+        v[p.sense] = v_sense
+        if p.inner.size:
+            v[p.inner] = self._inner_solve(dh, rhs[p.inner] / dh - k_of @ v_fixed - k_os @ v_sense)
+        return v
+
+    def admittance(self, dh: float) -> np.ndarray:
+        """``(cols, cols)`` S, the admittance the readout iterates with: the DC one (exact
+        Schur complement of ``L``) plus, on the diagonal, each column's share of ``C / dh``
+        (from one solve). The stage is iterated until the array's own currents agree
+        (:mod:`.nodal`), so this need only be close."""
+        return self._factors(dh)[6]
+
+    def injected(self, dh: float, rhs: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(J (cols,), I_drv (rows,))``: column currents into the readouts, driver currents."""
+        k_s, k_d = self._factors(dh)[4:6]
+        s, d = self.part.sense, self.part.driver
+        inj_s = k_s @ v - rhs[s] / dh
+        inj_d = k_d @ v - rhs[d] / dh
+        return -inj_s @ self.ps, inj_d @ self.pd
+
+
+def exact_column_currents(ir: CircuitIR, v_rows: np.ndarray, v_sense: np.ndarray,
+                          memory=None) -> np.ndarray:
+    """Column currents ``(cols,)`` A with the sense nodes held at ``v_sense`` ``(n_senses,)``
+    V and the rows at ``v_rows`` ``(rows,)`` V: the senses become drivers of extra rows and
+    the nodal solver (Newton for nonlinear cells) solves the array without linearising."""
+    from dataclasses import replace
+
+    from ...circuit.elaboration import _concat
+    from ..nodal.newton import _System, newton_solve
+    n_s = len(ir.senses)
+    none = np.zeros(0, dtype=np.int64)
+    aug = replace(ir, rows=ir.rows + n_s, drivers=_concat([ir.drivers, ir.senses]),
+                  driver_row=np.concatenate([ir.driver_row, ir.rows + np.arange(n_s)]),
+                  senses=ir.senses.subset(none), sense_col=none)
+    fixed, v_fixed = fixed_voltages(aug, np.concatenate([v_rows, v_sense])[None])
+    check_direct_memory(aug.n_nodes, 1, memory, what="Newton's LU")
+    system = _rounding_aware(_System)(aug, conductance_matrix(aug), fixed)
+    v = np.zeros(aug.n_nodes)
+    v[fixed] = v_fixed[:, 0]
+    v, _ = newton_solve(system, v)
+    inj, _ = system.evaluate(v, None)
+    return -inj[ir.senses.node_p] @ sense_map(ir)

@@ -1,0 +1,73 @@
+"""The nodal transient's time points: every breakpoint, small steps after each, at most ``h_max``.
+
+Every stimulus corner (PWL pulse edges, reset edges) and every sampling instant is a
+breakpoint the grid lands on exactly, as in ngspice. After each breakpoint the steps start
+at ``h_first`` and grow by :data:`STEP_GROWTH` until they reach ``h_max`` (``t_int / steps_per_window``, the
+same maximum step ngspice gets), so the fast modes a corner excites (the op-amp loop, the
+reset's ``r C``, the wires' ``r C``) are followed while they matter; the rest of the
+interval is cut into equal steps. The integration rule (:mod:`.nodal`) is L-stable, so
+steps longer than a mode's time constant damp it instead of ringing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: TR-BDF2's split point: the trapezoidal stage ends at ``t + GAMMA h``. With this value
+#: both stages have the same coefficient ``d = GAMMA / 2`` on ``f`` (one LU per step size).
+GAMMA = 2.0 - np.sqrt(2.0)
+#: First step after a breakpoint, as a fraction of the fastest time constant in play.
+FIRST_STEP_FRACTION = 1.0 / 8.0
+#: Each step after a breakpoint is this many times the one before, up to ``h_max`` (few
+#: step lengths, so few factorisations with wire capacitance; the L-stable rule damps
+#: what a longer step no longer follows).
+STEP_GROWTH = 4.0
+
+
+#: TR-BDF2's local error constant: one step of ``x' = -x / tau`` is off by
+#: ``TRBDF2_LTE * (h / tau)**3`` of ``x`` (``(-3 g^2 + 4 g - 2) / (12 (2 - g))``, g = GAMMA).
+TRBDF2_LTE = abs((-3 * GAMMA ** 2 + 4 * GAMMA - 2) / (12 * (2 - GAMMA)))
+#: What the reset leaves of a window (``exp(-t / (r C))``) is computed to this fraction of
+#: the window's output: the steps while the switch is closed are at most
+#: ``tau * sqrt(RESET_TOL / (TRBDF2_LTE * leftover * t / tau))`` (the error of ``n`` steps
+#: of ``h / tau = z`` on a decay that ends at ``leftover`` is ``leftover * n * LTE z^3``),
+#: and never above ``RESET_MAX_TAUS`` time constants. A reset long enough to leave nothing
+#: takes long L-stable steps; a short one (warned about) is followed closely.
+RESET_TOL = 1e-7
+RESET_MAX_TAUS = 2.0
+
+
+def reset_step(tau: float, t_closed: float) -> float:
+    """Longest step while a reset of time constant ``tau`` is closed for ``t_closed``, s."""
+    periods = t_closed / tau
+    leftover = np.exp(-periods)
+    if leftover * periods == 0.0:
+        return RESET_MAX_TAUS * tau
+    return tau * min(RESET_MAX_TAUS, np.sqrt(RESET_TOL / (TRBDF2_LTE * leftover * periods)))
+
+
+def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float,
+              h_cap=None) -> np.ndarray:
+    """Time points ``(n,)`` s from ``breakpoints[0]`` to ``breakpoints[-1]`` (sorted, unique).
+
+    ``h_cap(t0, t1)``: an optional smaller maximum step for the interval ``[t0, t1]``."""
+    out = [np.asarray([breakpoints[0]])]
+    h_top = h_max
+    for t0, t1 in zip(breakpoints[:-1], breakpoints[1:]):
+        h_max = h_top if h_cap is None else min(h_top, h_cap(t0, t1))
+        length = t1 - t0
+        steps = []
+        h, s = min(h_first, h_max), 0.0
+        while h < h_max and s + 2 * h <= length:
+            steps.append(h)
+            s += h
+            h *= STEP_GROWTH
+        rest = length - s
+        n = max(1, int(np.ceil(rest / h_max - 1e-9)))
+        steps += [rest / n] * n
+        pts = t0 + np.cumsum(steps)
+        pts[-1] = t1
+        out.append(pts)
+    t = np.concatenate(out)
+    keep = np.concatenate([[True], np.diff(t) > 0])
+    return t[keep]
