@@ -89,8 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(inputs_needed=True)
     p.add_argument("--engine", choices=("ideal", "nodal", "ngspice"), default="nodal")
     p.add_argument("--out", "-o", required=True, metavar="RESULT.npz",
-                   help="result file: currents (batch, cols) A, v_wl and v_bl (batch, rows, cols) "
-                        "V, driver_currents (batch, rows) A, inputs")
+                   help="result file: currents (batch, cols) A, driver_currents (batch, rows) A, "
+                        "inputs, info; with --maps also v_wl and v_bl (batch, rows, cols) V and "
+                        "cell_currents (batch, rows, cols) A")
+    p.add_argument("--maps", action="store_true",
+                   help="also write the per-cell maps (v_wl, v_bl, cell_currents): "
+                        "8 bytes x batch x rows x cols each")
     _ngspice_flags(p)
     add_readout_flags(p)
 
@@ -179,7 +183,7 @@ def cmd_simulate(args) -> int:
         return run_simulate_readout(args, spec, inputs, out)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout,
                       operation=args.operation, solver=args.solver)
-    result.save(out)
+    result.save(out, maps=args.maps)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
           f"-> {out}")
     return 0

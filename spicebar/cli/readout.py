@@ -85,7 +85,7 @@ def run_simulate_readout(args, spec, inputs, out) -> int:
     spec, enc = readout_spec_from_args(args, spec, inputs)
     result = simulate_readout(spec, inputs, enc, args.engine, workdir=args.workdir,
                               timeout_s=args.timeout)
-    result.save(out)
+    result.save(out, maps=getattr(args, "maps", True))
     budget = ", ".join(f"{k} {v:.2e}" for k, v in error_budget(result, spec).items())
     print(f"{args.engine}: {spec.describe()}; {spec.readout.describe()}; {enc.kind} encoding, "
           f"{result.info['n_windows']} window(s), {result.time.size} time points in "
