@@ -14,8 +14,8 @@ from .tolerances import FLOAT_REL
 
 pytestmark = pytest.mark.skipif(not k.HAVE_NUMBA, reason="numba is not installed: only numpy runs")
 
-#: (batch, rows, cols): below and above the thread-pool threshold.
-SHAPES = [(2, 5, 7), (4, 160, 512)]
+#: (batch, rows, cols): below and above the thread-pool threshold (PARALLEL_MIN_ELEMENTS).
+SHAPES = [(2, 5, 7), (4, 256, 1024)]
 
 
 def _data(rng, shape):
@@ -83,8 +83,11 @@ def test_pointwise_kernels_match(rng, shape):
     np.testing.assert_allclose(dots_got, dots, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(dots).max())
 
 
-@pytest.mark.parametrize("name", ["along_cols", "along_rows", "schur_finish", "cg_step", "xpby",
-                                  "cell_currents", "kcl_word", "kcl_bit"])
+def test_shapes_cover_both_variants():
+    assert np.prod(SHAPES[0]) < k.PARALLEL_MIN_ELEMENTS <= np.prod(SHAPES[1])
+
+
+@pytest.mark.parametrize("name", ["along_cols", "along_rows"])
 def test_the_parallel_variant_is_cached_apart_from_the_serial_one(name):
     """numba files cached machine code by function name and line: under one name the
     parallel variant loaded the serial code and ran on one core. They must differ."""
@@ -92,6 +95,20 @@ def test_the_parallel_variant_is_cached_apart_from_the_serial_one(name):
     assert kernel.parallel.targetoptions.get("parallel")
     assert not kernel.serial.targetoptions.get("parallel")
     assert kernel.parallel.py_func.__qualname__ != kernel.serial.py_func.__qualname__
+
+
+@pytest.mark.parametrize("name", ["schur_finish", "cg_step", "xpby", "cell_currents",
+                                  "kcl_word", "kcl_bit"])
+def test_bandwidth_bound_kernels_are_compiled_once(name):
+    """Measured to gain nothing from a second thread (see spicebar.engines.nodal.threads)."""
+    kernel = getattr(k, name)
+    assert kernel.serial is kernel and not kernel.targetoptions.get("parallel")
+
+
+def test_warm_compiles_every_variant():
+    names = k.warm()
+    assert set(names) == {"along_cols", "along_cols_parallel", "along_rows", "along_rows_parallel",
+                          "schur_finish", "cg_step", "xpby", "cell_currents", "kcl_word", "kcl_bit"}
 
 
 def test_a_line_without_a_dc_path_is_refused_by_the_factorisation():

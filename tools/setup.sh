@@ -39,3 +39,7 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
     touch "$STAMP"
 fi
+
+# Compile the nodal line solver's kernels now (numba caches them), so no first call
+# waits for the compiler; seconds the first time, under one when already cached.
+"$VENV/bin/python" -m spicebar.engines.nodal.warm >&2

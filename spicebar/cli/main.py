@@ -26,6 +26,7 @@ from .. import __version__
 from .cells import add_cell_flags, cell_and_operation
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
+from .speed import add_threads_flag, apply_threads
 from .sweep import PLOT_KINDS, add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
 from ..errors import SpecError, SpicebarError
 
@@ -68,6 +69,7 @@ def _ngspice_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--solver", choices=("auto", "direct", "iterative"), default="auto",
                    help="nodal engine's linear solver: direct LU, iterative line solver "
                         "(exact to a 1e-13 residual), or auto (iterative from 128x128 on)")
+    add_threads_flag(p, argparse.SUPPRESS)
     g = p.add_argument_group("ngspice")
     g.add_argument("--timeout", type=float, default=600.0, metavar="S",
                    help="wall-time limit of one ngspice run, seconds (default 600)")
@@ -82,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         "exact nodal solver, checked against the ideal V @ G."))
     parser.add_argument("--version", action="version", version=f"spicebar {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    add_threads_flag(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("simulate", help="run one engine and write its result (.npz)")
@@ -299,6 +302,7 @@ COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_c
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        apply_threads(args)
         return COMMANDS[args.command](args)
     except SpecError as exc:
         if args.debug:

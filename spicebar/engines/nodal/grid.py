@@ -29,6 +29,7 @@ from ._kernels import (HAVE_NUMBA, along_cols, along_rows, cell_currents, cg_ste
 from ..memory import BASE_BYTES, MemoryGuard
 from .grid_topology import grid_topology, ideal_line
 from .lines import DEFAULT_RTOL, schur_cg
+from .threads import threads
 
 #: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
 #: at once (x, r, z, p, q, right-hand sides, temporaries, outputs), per input vector.
@@ -240,6 +241,7 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
         raise SolverError(f"the grid line solver cannot take this array: {reason}")
     rows, cols = spec.shape
     batch = inputs.shape[0]
+    threads()  # a bad SPICEBAR_THREADS is named before any work
     MemoryGuard.resolve(memory).require(
         grid_memory_bytes(rows, cols, batch),
         f"the line solver on {rows}x{cols} cells with {batch} input vector(s)", "split the batch")
