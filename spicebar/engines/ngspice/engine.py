@@ -25,6 +25,7 @@ from ...errors import (ConvergenceError, NetlistRejected, SimulationError, Simul
                        SimulatorCrashed, SimulatorSetupError, SpicebarError)
 from ...circuit.ir import CircuitIR
 from ...circuit.names import branch_name
+from ...netlist.batch import format_batch_netlist
 from ...netlist.writer import write_netlist
 from ...results import SimulationResult
 from .worker import EXIT_SETUP_ERROR
@@ -147,8 +148,10 @@ def read_status(job: dict, status: dict) -> tuple[np.ndarray, dict]:
 def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
                 timeout_s: float = DEFAULT_TIMEOUT_S, driver_names: list[str] = (),
                 driver_values: np.ndarray | None = None,
-                proc: subprocess.Popen | None = None, session=None) -> tuple[np.ndarray, dict]:
-    """Run an existing netlist's ``.op`` once per row of ``driver_values``.
+                proc: subprocess.Popen | None = None, session=None,
+                analysis: str | None = None) -> tuple[np.ndarray, dict]:
+    """Run an existing netlist's ``.op`` once per row of ``driver_values`` (or, with
+    ``analysis="batch_tran"``, its batch transient once: see :mod:`spicebar.netlist.batch`).
 
     Args:
         read: vector names to read back after each run (node names, ``vname#branch``).
@@ -166,13 +169,25 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
     job = {"netlist": str(netlist_path), "values": str(values_path),
            "driver_names": list(driver_names), "read_file": str(read_path),
            "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
+    if analysis is not None:
+        job["analysis"] = analysis
     return run_worker(job, wd, timeout_s, proc, session)
+
+
+def uses_batch_transient(ir: CircuitIR, batch: int) -> bool:
+    """Whether :func:`solve_ngspice` runs ``batch`` vectors as one transient (linear
+    circuits without capacitors, two or more vectors) rather than one ``.op`` each."""
+    return batch >= 2 and not ir.nonlinear and not ir.capacitors
 
 
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
                   timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
                   extra_cards: tuple[str, ...] = (), session=None) -> SimulationResult:
-    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs.
+    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice.
+
+    One vector: one ``.op``. A batch of a linear circuit without capacitors: one
+    transient that orders the matrix once (:mod:`spicebar.netlist.batch`); other
+    batches: one ``.op`` per vector (``alter`` between them).
 
     ``extra_cards``: netlist lines added before ``.op`` (see ``format_netlist``).
     ``session``: a :class:`~spicebar.engines.ngspice.session.NgspiceSession` to reuse one
@@ -187,7 +202,11 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
             if session is None:
                 proc = start_worker(wd)  # loads ngspice while the netlist is written
             t0 = time.perf_counter()
-            write_netlist(netlist_path, ir, inputs[0], extra_cards)
+            batch_tran = uses_batch_transient(ir, inputs.shape[0])
+            if batch_tran:
+                netlist_path.write_text(format_batch_netlist(ir, inputs.shape[0], extra_cards))
+            else:
+                write_netlist(netlist_path, ir, inputs[0], extra_cards)
             mid = [] if ir.mid_node is None else [ir.mid_node.ravel()]
             gates = [] if ir.gates is None else [ir.gates.node_p]
             wanted = np.zeros(ir.n_nodes, dtype=bool)  # a mask, not np.unique: O(nodes)
@@ -200,7 +219,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
             t_emit = time.perf_counter() - t0
             values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
                                          ir.driver_voltages(inputs) + 0.0, proc=proc,
-                                         session=session)
+                                         session=session,
+                                         analysis="batch_tran" if batch_tran else None)
         except BaseException:
             stop_worker(proc)
             raise
@@ -221,6 +241,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     elapsed = time.perf_counter() - t_start
     timings = dict(status["timings"], emit_s=t_emit)
     info = {"ngspice_version": status["ngspice_version"], "timings": timings,
+            "analysis": ("one transient for the batch (external drivers, vector k on "
+                         "k <= t < k+1)" if batch_tran else "one .op per input vector"),
             "netlist": str(netlist_path) if (keep_files or not own_dir) else None,
             "warnings": status["warnings"]}
     return SimulationResult("ngspice", inputs, currents, v[:, ir.wl_node], v[:, ir.bl_node],
