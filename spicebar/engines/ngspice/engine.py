@@ -141,7 +141,7 @@ def read_status(job: dict, status: dict) -> tuple[np.ndarray, dict]:
             raise SimulatorSetupError(status["summary"])
         error = {"rejected": NetlistRejected, "convergence": ConvergenceError}.get(
             status.get("kind"), SimulationError)
-        raise error(status["summary"], job["netlist"], status["messages"])
+        raise error(status["summary"], job["netlist"], status["messages"], status.get("cause"))
     return np.load(job["result"]), status
 
 

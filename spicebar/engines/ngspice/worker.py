@@ -337,8 +337,37 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+#: A status file keeps ngspice's first and last lines only: a failing large run can print
+#: millions (a node-voltage dump per gmin step), which made a 160 MB status file.
+MESSAGES_HEAD, MESSAGES_TAIL = 200, 100
+#: ngspice's first error lines kept as the failure's cause.
+CAUSE_LINES = 10
+
+
+def _clean(m: str) -> str:
+    return m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m
+
+
 def _clean_messages(messages: list[str]) -> list[str]:
-    return [m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m for m in messages]
+    """The messages for a status file: all of them up to ``MESSAGES_HEAD + MESSAGES_TAIL``,
+    else the first and last lines with a count of those left out between."""
+    if len(messages) <= MESSAGES_HEAD + MESSAGES_TAIL:
+        return [_clean(m) for m in messages]
+    left_out = len(messages) - MESSAGES_HEAD - MESSAGES_TAIL
+    return ([_clean(m) for m in messages[:MESSAGES_HEAD]]
+            + [f"[spicebar: {left_out} ngspice lines left out]"]
+            + [_clean(m) for m in messages[-MESSAGES_TAIL:]])
+
+
+def first_errors(messages: list[str], limit: int = CAUSE_LINES) -> list[str]:
+    """ngspice's first ``limit`` error lines (see :func:`classify`), the likely cause."""
+    out = []
+    for m in messages:
+        if classify(m) == "error":
+            out.append(_clean(m))
+            if len(out) == limit:
+                break
+    return out
 
 
 def write_status(path: str | Path, status: dict) -> None:
@@ -364,7 +393,8 @@ def _finish(job: dict, messages: list[str], opened, timings: dict | None = None)
         status, code = run_job(job, messages, opened), EXIT_OK
         status["timings"].update(timings or {})
     except _Failure as exc:
-        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
+        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind,
+                  "cause": first_errors(messages)}
         code = exc.code
     status["messages"] = _clean_messages(messages)
     write_status(job["status"], status)
