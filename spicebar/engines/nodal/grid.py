@@ -32,8 +32,12 @@ from .lines import DEFAULT_RTOL, schur_cg
 from .threads import threads
 
 #: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
-#: at once (x, r, z, p, q, right-hand sides, temporaries, outputs), per input vector.
-ARRAYS_PER_VECTOR = 16
+#: at once (x, r, z, p, q, right-hand side, temporaries, outputs), per input vector.
+#: Measured peak (``tests/test_memory_estimates.py``): about 8 plus the 2 voltage maps.
+ARRAYS_PER_VECTOR = 9
+#: Float64 arrays of the array's size that do not depend on the batch (line factors,
+#: diagonals, conductances).
+FIXED_ARRAYS = 16
 
 #: Working memory of the vectors solved together, bytes: a batch is solved in chunks
 #: of this size (at least one vector), so 100 vectors on a 1024x1024 array need about
@@ -65,7 +69,7 @@ def grid_memory_bytes(rows: int, cols: int, batch: int) -> int:
     n = min(batch, rows)  # wider batches are solved on the unit basis, then combined
     maps = 2 * n if _keeps_maps(rows, cols, n) else 0
     return BASE_BYTES["nodal"] + 8 * rows * cols * (
-        ARRAYS_PER_VECTOR * chunk_vectors(rows, cols, n) + maps + 16)
+        ARRAYS_PER_VECTOR * chunk_vectors(rows, cols, n) + maps + FIXED_ARRAYS)
 
 
 def grid_reason(spec: CrossbarSpec, operation=None) -> str | None:
@@ -251,20 +255,28 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
     n = volts.shape[0]
     chunk = chunk_vectors(rows, cols, n)
     keep = _keeps_maps(rows, cols, n)
-    parts = [_solve_chunk(grid, volts[s:s + chunk], rtol, max_iter, keep)
-             for s in range(0, n, chunk)]
+    maps = None
+    parts = []
+    for s in range(0, n, chunk):
+        *part, (x_w, x_b) = _solve_chunk(grid, volts[s:s + chunk], rtol, max_iter)
+        parts.append(part)
+        if keep and chunk == n:
+            maps = x_w, x_b
+        elif keep:  # filled chunk by chunk: no second copy of the maps at the end
+            if maps is None:
+                maps = np.empty((n, rows, cols)), np.empty((n, rows, cols))
+            maps[0][s:s + chunk], maps[1][s:s + chunk] = x_w, x_b
+        del x_w, x_b
     currents = np.concatenate([p[0] for p in parts])
     driver_currents = np.concatenate([p[1] for p in parts])
     if basis:  # row i of each answer is the response to 1 V on word line i alone
         currents, driver_currents = inputs @ currents, inputs @ driver_currents
     if keep:
-        x_w = np.concatenate([p[3][0] for p in parts]) if len(parts) > 1 else parts[0][3][0]
         if basis:
-            v_wl = Deferred(_combine_basis, x_w)
+            v_wl = Deferred(_combine_basis, maps[0])
             v_bl = Deferred(_bit_line_voltages, grid)
         else:
-            v_wl = x_w
-            v_bl = np.concatenate([p[3][1] for p in parts]) if len(parts) > 1 else parts[0][3][1]
+            v_wl, v_bl = maps
     else:
         v_wl = Deferred(_resolved_map, grid, rtol, max_iter, "v_wl")
         v_bl = Deferred(_resolved_map, grid, rtol, max_iter, "v_bl")
@@ -281,14 +293,13 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
                             cell_currents=Deferred(_linear_cell_currents, grid.g))
 
 
-def _solve_chunk(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | None,
-                 keep: bool) -> tuple:
+def _solve_chunk(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | None) -> tuple:
     """Solve the vectors ``volts`` ``(n, rows)`` V together: their output and driver
-    currents, the solver's info (with the KCL residual) and, if ``keep``, the maps."""
+    currents, the solver's info (with the KCL residual) and the maps ``(x_w, x_b)``."""
     x_w, x_b, info = _solve_layouts(grid, volts, rtol, max_iter)
     info["kcl_residual_rel"] = _kcl_residual(grid, volts, x_w, x_b)
     return (_output_currents(grid, x_w, x_b), _driver_currents(grid, volts, x_w, x_b), info,
-            (x_w, x_b) if keep else None)
+            (x_w, x_b))
 
 
 def _output_currents(grid: _Grid, x_w, x_b) -> np.ndarray:
