@@ -55,3 +55,12 @@ def test_one_vector_and_nonlinear_batches_keep_the_op_loop(ngspice_ready, rng):
     sel = CrossbarSpec(random_conductances(rng, 4, 3), r_wl=1.0, r_bl=1.0, cell=SelectorCell())
     assert simulate(sel, rng.uniform(0, 0.2, (2, 4)), "ngspice").info["analysis"] == \
         "one .op per input vector"
+
+
+def test_ngspice_refuses_1024x1024_up_front(tmp_path):
+    """Measured: ngspice's KLU stops at 1024x1024 after minutes; refused before any work."""
+    from spicebar.engines.memory import ResourceError
+    spec = CrossbarSpec(np.full((1024, 1024), 1e-5), r_wl=1.0, r_bl=1.0)
+    with pytest.raises(ResourceError, match="array size: 1024x1024 .* singular column"):
+        simulate(spec, np.full(1024, 0.1), "ngspice", workdir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # no run folder, no netlist

@@ -174,6 +174,29 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
     return run_worker(job, wd, timeout_s, proc, session)
 
 
+#: The largest array (cells) the ngspice engine takes. Measured with ngspice 46 (KLU):
+#: 512x512 runs (about 64 s, 1.7 GB); at 1024x1024 the operating point fails after minutes
+#: and 4-6 GB with "singular matrix: check node 0", then gmin and source stepping fail
+#: alike. Node 0 is KLU's ``singular_col + 1`` with ``singular_col`` still EMPTY: KLU
+#: stopped without finding a zero pivot (its 32-bit index or memory limits, not the
+#: circuit: the line solver, SuperLU and badcrossbar agree to 1.5e-12 there), so no pivot
+#: tolerance, gmin or node merging changes it. Sizes between are unmeasured: refused from
+#: the geometric middle (724x724) on.
+NGSPICE_MAX_CELLS = 2 * 512 * 512
+
+
+def check_ngspice_size(rows: int, cols: int) -> None:
+    """Raise :class:`~spicebar.engines.memory.ResourceError` (naming the array size) for an
+    array ngspice cannot solve (see :data:`NGSPICE_MAX_CELLS`), before any work."""
+    from ..memory import ResourceError
+    if rows * cols > NGSPICE_MAX_CELLS:
+        raise ResourceError("array size", f"{rows}x{cols} = {rows * cols} cells for ngspice",
+                            f"at most {NGSPICE_MAX_CELLS} cells: ngspice's KLU stops without a "
+                            "singular column at 1024x1024 (\"singular matrix: check node 0\") "
+                            "after minutes; use the nodal engine (exact to a 1e-13 residual), or "
+                            "tiles of at most 512x512")
+
+
 def uses_batch_transient(ir: CircuitIR, batch: int) -> bool:
     """Whether :func:`solve_ngspice` runs ``batch`` vectors as one transient (linear
     circuits without capacitors, two or more vectors) rather than one ``.op`` each."""
@@ -193,6 +216,7 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     ``session``: a :class:`~spicebar.engines.ngspice.session.NgspiceSession` to reuse one
     ngspice process across calls (no start-up per run); default a fresh process per call.
     """
+    check_ngspice_size(ir.rows, ir.cols)
     t_start = time.perf_counter()
     own_dir = workdir is None
     proc = None
