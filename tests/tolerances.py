@@ -105,3 +105,9 @@ SECOND_ORDER_RATIO_REL = 0.05
 #: charge. Bound: edge time / shortest pulse (0.1 ns / 14.3 ns for 3-bit pulse widths in
 #: 100 ns); measured 5e-4 (1S1R, K = 100) and 7e-6 (1T1R).
 NONLINEAR_EDGE_REL = 7e-3
+
+#: Newton with each step solved by the line solver against Newton with a sparse LU per
+#: step, same IR: both stop on the same rules (a step below 1e-9 relative, KCL below 1e-9),
+#: and the line solver leaves each step a relative residual of at most 1e-13, which
+#: quadratic convergence wipes out in the next step. Measured 1e-16..1e-14.
+NEWTON_LINES_REL = 1e-9

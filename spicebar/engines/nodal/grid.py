@@ -94,9 +94,12 @@ class _Grid:
     Built from :func:`.grid_topology.grid_topology`, the one place that reads the
     circuit's topology from the spec rather than the IR."""
 
-    def __init__(self, spec: CrossbarSpec):
+    def __init__(self, spec: CrossbarSpec, g: np.ndarray | None = None):
+        """``g``: ``(rows, cols)`` siemens joining each word-line node to its bit-line node,
+        instead of the spec's conductances (Newton's linearised cells, see
+        :mod:`.newton_lines`)."""
         topo = grid_topology(spec)
-        g = topo.g
+        g = topo.g if g is None else g
         rows, cols = g.shape
         self.g = g
         self.ideal_w, self.ideal_b = topo.ideal_w, topo.ideal_b
@@ -145,6 +148,18 @@ class _Grid:
 
     def solve_w(self, r: np.ndarray) -> np.ndarray:
         return self.solve_w_dot(r)[0]
+
+    def solve_b(self, r: np.ndarray) -> np.ndarray:
+        """``A_b^-1 r``: the bit lines driven by currents ``r`` ``(batch, rows, cols)``."""
+        out = np.empty_like(r)
+        along_rows(*self.fac_b, r, out)
+        return out
+
+    def c(self, x_b: np.ndarray) -> np.ndarray:
+        """``C x_b``: the cell currents into the word-line nodes from bit-line voltages."""
+        return self.g * x_b
+
+    ct = c  # C is diagonal in this layout: the cell of (i, j) joins the same (i, j) nodes
 
     def solve_b_cells(self, x_w: np.ndarray) -> np.ndarray:
         """``A_b^-1 C^T x_w``: bit-line voltages driven by the cells from ``x_w``."""
