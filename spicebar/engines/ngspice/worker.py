@@ -28,32 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from ...netlist.batch import vector_at
+from .messages import (CONVERGENCE_PATTERN, ERROR_PATTERN, MESSAGES_HEAD,  # noqa: F401
+                       MESSAGES_TAIL, classify, first_errors, status_messages)
 from .toolchain import configure_library_path
 
-#: ngspice lines that mean the run failed. Everything else it prints (banners,
-#: "Note:", "Using KLU", "Warning:") is information and never an error by itself.
-ERROR_PATTERN = re.compile(
-    r"(^|\s)error\b|circuit not parsed|singular matrix|simulation\(s\) aborted|"
-    r"doanalyses|timestep too small|no convergence|iteration limit reached|"
-    r"unknown (parameter|subckt|model|device)|can't find|could not find|fatal",
-    re.IGNORECASE)
 EXIT_OK, EXIT_SIM_ERROR, EXIT_SETUP_ERROR = 0, 2, 3
-
-
-def classify(message: str) -> str:
-    """``error``, ``warning`` or ``info`` for one line ngspice printed."""
-    text = message.partition(" ")[2] if message.startswith(("stdout ", "stderr ")) else message
-    if text.lstrip().lower().startswith("warning"):
-        return "warning"
-    if ERROR_PATTERN.search(text):
-        return "error"
-    return "info"
-
-
-#: Lines that say Newton (and its fall-backs) gave up, rather than that the input was bad.
-CONVERGENCE_PATTERN = re.compile(
-    r"timestep too small|iteration limit|could not be simulated|no convergence|"
-    r"gmin stepping failed|source stepping failed", re.IGNORECASE)
 
 
 class _Failure(Exception):
@@ -337,39 +316,6 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-#: A status file keeps ngspice's first and last lines only: a failing large run can print
-#: millions (a node-voltage dump per gmin step), which made a 160 MB status file.
-MESSAGES_HEAD, MESSAGES_TAIL = 200, 100
-#: ngspice's first error lines kept as the failure's cause.
-CAUSE_LINES = 10
-
-
-def _clean(m: str) -> str:
-    return m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m
-
-
-def _clean_messages(messages: list[str]) -> list[str]:
-    """The messages for a status file: all of them up to ``MESSAGES_HEAD + MESSAGES_TAIL``,
-    else the first and last lines with a count of those left out between."""
-    if len(messages) <= MESSAGES_HEAD + MESSAGES_TAIL:
-        return [_clean(m) for m in messages]
-    left_out = len(messages) - MESSAGES_HEAD - MESSAGES_TAIL
-    return ([_clean(m) for m in messages[:MESSAGES_HEAD]]
-            + [f"[spicebar: {left_out} ngspice lines left out]"]
-            + [_clean(m) for m in messages[-MESSAGES_TAIL:]])
-
-
-def first_errors(messages: list[str], limit: int = CAUSE_LINES) -> list[str]:
-    """ngspice's first ``limit`` error lines (see :func:`classify`), the likely cause."""
-    out = []
-    for m in messages:
-        if classify(m) == "error":
-            out.append(_clean(m))
-            if len(out) == limit:
-                break
-    return out
-
-
 def write_status(path: str | Path, status: dict) -> None:
     """Write a status file atomically: a waiting caller never reads half of one."""
     tmp = Path(f"{path}.part")
@@ -396,7 +342,7 @@ def _finish(job: dict, messages: list[str], opened, timings: dict | None = None)
         status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind,
                   "cause": first_errors(messages)}
         code = exc.code
-    status["messages"] = _clean_messages(messages)
+    status["messages"] = status_messages(messages)
     write_status(job["status"], status)
     return code
 
