@@ -284,22 +284,29 @@ def warm() -> list[str]:
     f = np.full((2, 3), 0.5)
     x = [np.full((1, 2, 3), v) for v in (1.0, 2.0, 3.0, 4.0)]
     per_line, scal, ends = np.empty((1, 2)), np.ones(1), np.ones(2)
-    calls = {
-        "along_cols": (along_cols, (f, f, f, x[0], x[1], per_line)),
-        "along_rows": (along_rows, (f, f, f, x[0], x[1])),
-        "schur_finish": (schur_finish, (f, f, f, x[0], x[1], x[2], per_line)),
-        "cg_step": (cg_step, (x[0], x[1], x[2], x[3], scal, np.empty(1))),
-        "xpby": (xpby, (x[0], x[1], scal)),
-        "cell_currents": (cell_currents, (x[0], x[1], f, x[2])),
-        "kcl_word": (kcl_word, (f, f, f, ends, ends, np.ones((1, 2)), x[0], x[1], per_line)),
-        "kcl_bit": (kcl_bit, (f, f, f, x[0], x[1], per_line, np.empty((1, 2)))),
-    }
     done = []
-    for name, (kernel, args) in calls.items():
-        for label, variant in (("", kernel.serial), ("_parallel", getattr(kernel, "parallel", None))):
-            if variant is not None:
-                variant(*args)
-                done.append(name + label)
+    # The cell conductances reach some kernels as the spec's read-only array (another
+    # machine-code signature for numba) and as a writable one (Newton's linearised cells).
+    frozen = f.copy()
+    frozen.flags.writeable = False
+    for g in (f, frozen):
+        calls = {
+            "along_cols": (along_cols, (f, f, f, x[0], x[1], per_line)),
+            "along_rows": (along_rows, (f, f, f, x[0], x[1])),
+            "schur_finish": (schur_finish, (f, f, g, x[0], x[1], x[2], per_line)),
+            "cg_step": (cg_step, (x[0], x[1], x[2], x[3], scal, np.empty(1))),
+            "xpby": (xpby, (x[0], x[1], scal)),
+            "cell_currents": (cell_currents, (x[0], x[1], g, x[2])),
+            "kcl_word": (kcl_word, (f, f, g, ends, ends, np.ones((1, 2)), x[0], x[1], per_line)),
+            "kcl_bit": (kcl_bit, (f, f, g, x[0], x[1], per_line, np.empty((1, 2)))),
+        }
+        for name, (kernel, args) in calls.items():
+            for label, variant in (("", kernel.serial),
+                                   ("_parallel", getattr(kernel, "parallel", None))):
+                if variant is not None:
+                    variant(*args)
+                    if name + label not in done:
+                        done.append(name + label)
     return done
 
 
