@@ -118,3 +118,24 @@ def test_a_line_without_a_dc_path_is_refused_by_the_factorisation():
     off = np.array([[-1.0, -0.5], [0.0, 0.0]])
     with pytest.raises(SolverError, match="no DC path to a driver or readout"):
         k.thomas_factors(diag, off)
+
+
+def test_no_solve_compiles_after_warm(rng):
+    """warm() covers every argument type the solvers pass (the spec's read-only
+    conductances, Newton's writable ones): a solve after it compiles nothing."""
+    from spicebar.circuit.cells import SelectorCell
+    from spicebar.circuit.spec import CrossbarSpec
+    from spicebar.engines.simulation import simulate
+    k.warm()
+    kernels = [getattr(k, n) for n in ("along_cols", "along_rows", "schur_finish", "cg_step",
+                                       "xpby", "cell_currents", "kcl_word", "kcl_bit")]
+    variants = [v for kern in kernels for v in (kern.serial, getattr(kern, "parallel", None)) if v]
+    before = [len(v.signatures) for v in variants]
+    g = rng.uniform(1e-6, 1e-4, (12, 9))
+    r = simulate(CrossbarSpec(g, r_wl=1.0, r_bl=1.0), rng.uniform(0, 0.2, (20, 12)), "nodal",
+                 solver="iterative")
+    r.cell_currents  # the maps' kernels too
+    cell = SelectorCell(nonlinearity=200, v_read_volt=0.5, i_read_a=1e-5)
+    simulate(CrossbarSpec(g, r_wl=1.0, r_bl=1.0, cell=cell), rng.uniform(0, 0.5, (1, 12)),
+             "nodal", solver="iterative")
+    assert [len(v.signatures) for v in variants] == before
