@@ -57,8 +57,8 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
     kind = engine if engine in ("ideal", "ngspice") else "nodal"
     # warm-up, not timed: imports, ngspice's library, and the compiled kernels loaded from
     # numba's disk cache: the line solver's one-thread variants, and its multi-threaded ones
-    # (used from 2**18 node voltages on; a process's first large solve pays ~0.6 s for them)
-    for warm in (2, 512) if engine == "iterative" else (2,):
+    # (used from a million node voltages on; a process's first large solve pays for them)
+    for warm in (2, 1024) if engine == "iterative" else (2,):
         simulate(CrossbarSpec(np.full((warm, warm), 1e-4), r_wl=1.0, r_bl=1.0),
                  np.full(warm, 0.1), kind, solver=solver)
     t0, c0 = time.perf_counter(), time.process_time()
