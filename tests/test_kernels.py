@@ -44,10 +44,14 @@ def test_tridiagonal_solves_match(rng, shape):
         extra = [] if along_rows else [np.empty(shape[:2])]  # rhs . out per word line
         extra_got = [np.empty_like(e) for e in extra]
         py(*factors, d["x"], want, *extra)
-        compiled(*factors, d["x"], got, *extra_got)
-        np.testing.assert_allclose(got, want, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(want).max())
-        for e, e_got in zip(extra, extra_got):
-            np.testing.assert_allclose(e_got, e, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(e).max())
+        # the dispatcher, and both variants directly (a busy machine keeps the dispatcher serial)
+        for run in (compiled, compiled.serial, compiled.parallel):
+            run(*factors, d["x"], got, *extra_got)
+            np.testing.assert_allclose(got, want, rtol=FLOAT_REL,
+                                       atol=FLOAT_REL * np.abs(want).max())
+            for e, e_got in zip(extra, extra_got):
+                np.testing.assert_allclose(e_got, e, rtol=FLOAT_REL,
+                                           atol=FLOAT_REL * np.abs(e).max())
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -22,7 +22,9 @@ def run_cli(*args, env=None):
 @pytest.fixture(autouse=True)
 def fresh_state(monkeypatch):
     monkeypatch.setitem(th._state, "threads", None)
+    monkeypatch.setitem(th._state, "chosen", False)
     monkeypatch.delenv(th.ENV, raising=False)
+    monkeypatch.setattr(th, "busy", lambda: False)  # each test sets the load it needs
     yield
     th._state["threads"] = None
 
@@ -79,3 +81,21 @@ def test_cli_threads_flag_and_env(tmp_path):
     assert p.returncode == 2 and "threads: is '0'" in p.stderr
     p = run_cli(*args, env={th.ENV: "many"})
     assert p.returncode == 2 and f"{th.ENV}: is 'many'" in p.stderr
+
+
+def test_a_busy_machine_runs_serially_unless_the_user_chose(monkeypatch):
+    monkeypatch.setattr(th, "busy", lambda: True)
+    calls, par, ser = _sentinels()
+    th.run_parallel(par, ser, ())                 # left to choose: serial under load
+    th.set_threads(th.max_threads())              # chosen: the load does not override it
+    th.run_parallel(par, ser, ())
+    assert calls == ["serial", "parallel" if th.max_threads() > 1 else "serial"]
+
+
+def test_busy_means_a_load_of_at_least_the_cores(monkeypatch):
+    import os
+    monkeypatch.undo()  # the real busy()
+    monkeypatch.setattr(os, "getloadavg", lambda: (float(os.cpu_count()), 0.0, 0.0))
+    assert th.busy()
+    monkeypatch.setattr(os, "getloadavg", lambda: (os.cpu_count() - 0.5, 0.0, 0.0))
+    assert not th.busy()
