@@ -55,12 +55,14 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
     case = np.load(case_path)
     solver = {"direct": "direct", "iterative": "iterative"}.get(engine, "auto")
     kind = engine if engine in ("ideal", "ngspice") else "nodal"
-    # warm-up, not timed: imports, ngspice's library, and the compiled kernels loaded from
-    # numba's disk cache: the line solver's one-thread variants, and its multi-threaded ones
-    # (used from 2**18 node voltages on; a process's first large solve pays ~0.6 s for them)
-    for warm in (2, 512) if engine == "iterative" else (2,):
-        simulate(CrossbarSpec(np.full((warm, warm), 1e-4), r_wl=1.0, r_bl=1.0),
-                 np.full(warm, 0.1), kind, solver=solver)
+    # warm-up, not timed: imports, ngspice's library, and every compiled kernel variant
+    # loaded from numba's disk cache and run once on tiny arrays (so the thread pool is up
+    # and the peak memory is the measured solve's, not a warm-up's)
+    simulate(CrossbarSpec(np.full((2, 2), 1e-4), r_wl=1.0, r_bl=1.0), np.full(2, 0.1), kind,
+             solver=solver)
+    if engine == "iterative":
+        from spicebar.engines.nodal._kernels import warm
+        warm()
     t0, c0 = time.perf_counter(), time.process_time()
     spec = CrossbarSpec(case["g"], r_wl=float(case["r"]), r_bl=float(case["r"]))
     ir, elab = None, 0.0

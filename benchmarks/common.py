@@ -56,3 +56,26 @@ def loglog_figure(series: dict, title: str, path: Path, ylabel: str = "wall time
     path.parent.mkdir(parents=True, exist_ok=True)
     save_figure(ax, path)
     return path
+
+
+def bar_figure(labels: list[str], series: dict[str, list[float]], ylabel: str, path: Path,
+               title: str | None = None) -> Path:
+    """Grouped bars: one group per label, one bar per series; writes ``path`` (PNG)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    x = np.arange(len(labels))
+    w = 0.8 / max(len(series), 1)
+    for k, (name, values) in enumerate(series.items()):
+        ax.bar(x + (k - (len(series) - 1) / 2) * w, values, w, label=name)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

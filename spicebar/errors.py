@@ -37,16 +37,21 @@ class SimulationError(SpicebarError):
     """ngspice failed on a netlist: carries the netlist path and ngspice's own words."""
 
     def __init__(self, summary: str, netlist_path: str | None = None,
-                 ngspice_messages: list[str] | None = None):
+                 ngspice_messages: list[str] | None = None, cause: list[str] | None = None):
         self.summary = summary
         self.netlist_path = netlist_path
         self.ngspice_messages = list(ngspice_messages or [])
+        #: ngspice's first error lines (the cause; the tail is often a dump of node values).
+        self.cause = list(cause or [])
         text = summary
         if netlist_path:
             text += f"\n  netlist: {netlist_path}"
+        if self.cause:
+            text += "\n  ngspice's first errors:\n" + "\n".join(f"    {m}" for m in self.cause)
         if self.ngspice_messages:
-            shown = self.ngspice_messages[-20:]
-            text += "\n  ngspice said:\n" + "\n".join(f"    {m}" for m in shown)
+            shown = self.ngspice_messages[-(5 if self.cause else 20):]
+            text += ("\n  ngspice's last lines:\n" if self.cause else "\n  ngspice said:\n") + \
+                "\n".join(f"    {m}" for m in shown)
         super().__init__(text)
 
 

@@ -8,11 +8,26 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import SpicebarError
+
 #: Arrays written to and read from a result file.
 RESULT_ARRAYS = ("inputs", "currents", "v_wl", "v_bl", "driver_currents")
 
 #: Per-cell maps an engine may hand over as :class:`Deferred` (computed on first access).
 DEFERRABLE_ARRAYS = ("v_wl", "v_bl", "cell_currents")
+
+#: The ``(batch, rows, cols)`` maps a result file holds only when asked (``save(maps=True)``,
+#: ``spicebar simulate --maps``); the other arrays are ``(batch, rows)`` or ``(batch, cols)``.
+MAP_ARRAYS = ("v_wl", "v_bl", "cell_currents")
+
+
+class MapsNotSaved(SpicebarError, AttributeError):
+    """A per-cell map was read from a result file written without maps."""
+
+
+def _not_saved(result, name: str, path: str):
+    raise MapsNotSaved(f"{path!r} holds no per-cell map {name!r}: it was written without maps "
+                       "(write it with `spicebar simulate --maps`, or save(maps=True))")
 
 
 class Deferred:
@@ -100,13 +115,20 @@ class SimulationResult:
     def batch(self) -> int:
         return int(self.currents.shape[0])
 
-    def save(self, path: str | Path) -> Path:
-        """Write an ``.npz`` with the arrays above plus ``engine`` and ``info`` (JSON)."""
+    def save(self, path: str | Path, maps: bool = True) -> Path:
+        """Write an ``.npz`` with the arrays above plus ``engine`` and ``info`` (JSON).
+
+        ``maps=False`` leaves out the per-cell maps (:data:`MAP_ARRAYS`, each
+        ``(batch, rows, cols)``: most of the file for large batches) and does not build
+        those still :class:`Deferred`; :meth:`load` then raises :class:`MapsNotSaved`
+        on reading one.
+        """
         from .io import atomic_output
         path = Path(path)
-        arrays = {k: getattr(self, k) for k in self.SAVED_ARRAYS}
+        skip = () if maps else MAP_ARRAYS
+        arrays = {k: getattr(self, k) for k in self.SAVED_ARRAYS if k not in skip}
         arrays.update({k: getattr(self, k) for k in self.OPTIONAL_ARRAYS
-                       if getattr(self, k) is not None})
+                       if k not in skip and getattr(self, k) is not None})
         with atomic_output(path) as f:  # all or nothing; the name as given (no .npz added)
             np.savez(f, **arrays, engine=np.array(self.engine),
                      elapsed_s=np.array(self.elapsed_s),
@@ -121,7 +143,8 @@ class SimulationResult:
     def load(cls, path: str | Path) -> "SimulationResult":
         with np.load(path, allow_pickle=False) as data:
             cls.check_file(data, path)
-            arrays = {k: np.asarray(data[k]) for k in cls.SAVED_ARRAYS}
+            arrays = {k: np.asarray(data[k]) if k in data.files or k not in MAP_ARRAYS
+                      else Deferred(_not_saved, k, str(path)) for k in cls.SAVED_ARRAYS}
             arrays.update({k: np.asarray(data[k]) for k in cls.OPTIONAL_ARRAYS
                            if k in data.files})
             return cls(engine=str(data["engine"]), elapsed_s=float(data["elapsed_s"]),

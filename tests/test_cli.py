@@ -34,7 +34,14 @@ def test_simulate_writes_currents(ngspice_ready, arrays, engine):
                 "--r-wl", 1, "--r-bl", 1, "--engine", engine, "--out", out)
     assert p.returncode == 0, p.stderr
     r = SimulationResult.load(out)
-    assert r.engine == engine and r.currents.shape == (3, 5) and r.v_wl.shape == (3, 6, 5)
+    assert r.engine == engine and r.currents.shape == (3, 5) and r.driver_currents.shape == (3, 6)
+    with np.load(out) as data:  # per-cell maps only with --maps
+        assert not {"v_wl", "v_bl", "cell_currents"} & set(data.files)
+    p = run_cli("simulate", "-G", d / "G.npy", "-V", d / "V.npy", "--r-wl", 1, "--r-bl", 1,
+                "--engine", engine, "--maps", "--out", out)
+    assert p.returncode == 0, p.stderr
+    r = SimulationResult.load(out)
+    assert r.v_wl.shape == r.v_bl.shape == r.cell_currents.shape == (3, 6, 5)
     if engine == "ideal":
         np.testing.assert_allclose(r.currents, v @ g, rtol=1e-12)  # float reordering only
 

@@ -31,7 +31,8 @@ def test_simulate_integrator_writes_traces_and_plot(ngspice_ready, arrays):
     assert "max error / full scale" in p.stdout
     with np.load(d / "r.npz") as data:
         assert data["vout"].shape == (3, data["time"].size)
-        assert {"currents", "v_wl", "v_bl", "driver_currents", "inputs", "engine", "info"} <= set(data.files)
+        assert {"currents", "driver_currents", "inputs", "engine", "info"} <= set(data.files)
+        assert "v_wl" not in data.files  # per-cell maps only with --maps
     r = TransientResult.load(d / "r.npz")
     assert r.samples.shape == (2 * 3, 3) and r.codes.min() >= 0
     p = run_cli("plot", "transient", d / "r.npz", "-o", d / "w.png", "--columns", "0,2")

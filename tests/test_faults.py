@@ -146,3 +146,22 @@ def test_singular_circuit_fails_clearly(ngspice_ready, tmp_path):
 ])
 def test_message_classification(line, kind):
     assert classify(line) == kind
+
+
+def test_a_flood_of_lines_keeps_the_cause_and_a_small_status(ngspice_ready, tmp_path):
+    """A failing run that prints thousands of lines: the error quotes ngspice's first error
+    lines (the cause), not the tail, and the status file keeps the head and tail only."""
+    from spicebar.engines.ngspice.worker import MESSAGES_HEAD, MESSAGES_TAIL
+    netlist = tmp_path / "flood.cir"
+    netlist.write_text("* a current sink that nothing can feed, after a flood of lines\n"
+                       ".options klu\nr1 a 0 1e12\nb1 a 0 i = 1e-3 + 1e-3*v(a)*v(a)\n"
+                       ".control\nrepeat 5000\necho filler line of a long dump\nend\n.endc\n"
+                       ".op\n.end\n")
+    with pytest.raises(ConvergenceError) as err:
+        run_netlist(netlist, ["a"], tmp_path, timeout_s=60)
+    assert err.value.cause and classify(err.value.cause[0]) == "error"
+    assert "filler" not in "\n".join(err.value.cause)
+    assert "ngspice's first errors:" in str(err.value)
+    assert len(err.value.ngspice_messages) <= MESSAGES_HEAD + MESSAGES_TAIL + 1
+    assert any("ngspice lines left out" in m for m in err.value.ngspice_messages)
+    assert (tmp_path / "status.json").stat().st_size < 100_000

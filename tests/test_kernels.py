@@ -14,8 +14,8 @@ from .tolerances import FLOAT_REL
 
 pytestmark = pytest.mark.skipif(not k.HAVE_NUMBA, reason="numba is not installed: only numpy runs")
 
-#: (batch, rows, cols): below and above the thread-pool threshold.
-SHAPES = [(2, 5, 7), (4, 160, 512)]
+#: (batch, rows, cols): below and above the thread-pool threshold (PARALLEL_MIN_ELEMENTS).
+SHAPES = [(2, 5, 7), (4, 256, 1024)]
 
 
 def _data(rng, shape):
@@ -44,10 +44,14 @@ def test_tridiagonal_solves_match(rng, shape):
         extra = [] if along_rows else [np.empty(shape[:2])]  # rhs . out per word line
         extra_got = [np.empty_like(e) for e in extra]
         py(*factors, d["x"], want, *extra)
-        compiled(*factors, d["x"], got, *extra_got)
-        np.testing.assert_allclose(got, want, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(want).max())
-        for e, e_got in zip(extra, extra_got):
-            np.testing.assert_allclose(e_got, e, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(e).max())
+        # the dispatcher, and both variants directly (a busy machine keeps the dispatcher serial)
+        for run in (compiled, compiled.serial, compiled.parallel):
+            run(*factors, d["x"], got, *extra_got)
+            np.testing.assert_allclose(got, want, rtol=FLOAT_REL,
+                                       atol=FLOAT_REL * np.abs(want).max())
+            for e, e_got in zip(extra, extra_got):
+                np.testing.assert_allclose(e_got, e, rtol=FLOAT_REL,
+                                           atol=FLOAT_REL * np.abs(e).max())
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -83,8 +87,11 @@ def test_pointwise_kernels_match(rng, shape):
     np.testing.assert_allclose(dots_got, dots, rtol=FLOAT_REL, atol=FLOAT_REL * np.abs(dots).max())
 
 
-@pytest.mark.parametrize("name", ["along_cols", "along_rows", "schur_finish", "cg_step", "xpby",
-                                  "cell_currents", "kcl_word", "kcl_bit"])
+def test_shapes_cover_both_variants():
+    assert np.prod(SHAPES[0]) < k.PARALLEL_MIN_ELEMENTS <= np.prod(SHAPES[1])
+
+
+@pytest.mark.parametrize("name", ["along_cols", "along_rows"])
 def test_the_parallel_variant_is_cached_apart_from_the_serial_one(name):
     """numba files cached machine code by function name and line: under one name the
     parallel variant loaded the serial code and ran on one core. They must differ."""
@@ -94,6 +101,20 @@ def test_the_parallel_variant_is_cached_apart_from_the_serial_one(name):
     assert kernel.parallel.py_func.__qualname__ != kernel.serial.py_func.__qualname__
 
 
+@pytest.mark.parametrize("name", ["schur_finish", "cg_step", "xpby", "cell_currents",
+                                  "kcl_word", "kcl_bit"])
+def test_bandwidth_bound_kernels_are_compiled_once(name):
+    """Measured to gain nothing from a second thread (see spicebar.engines.nodal.threads)."""
+    kernel = getattr(k, name)
+    assert kernel.serial is kernel and not kernel.targetoptions.get("parallel")
+
+
+def test_warm_compiles_every_variant():
+    names = k.warm()
+    assert set(names) == {"along_cols", "along_cols_parallel", "along_rows", "along_rows_parallel",
+                          "schur_finish", "cg_step", "xpby", "cell_currents", "kcl_word", "kcl_bit"}
+
+
 def test_a_line_without_a_dc_path_is_refused_by_the_factorisation():
     """Both line solvers factor through thomas_factors: a zero pivot is a SolverError."""
     from spicebar.errors import SolverError
@@ -101,3 +122,24 @@ def test_a_line_without_a_dc_path_is_refused_by_the_factorisation():
     off = np.array([[-1.0, -0.5], [0.0, 0.0]])
     with pytest.raises(SolverError, match="no DC path to a driver or readout"):
         k.thomas_factors(diag, off)
+
+
+def test_no_solve_compiles_after_warm(rng):
+    """warm() covers every argument type the solvers pass (the spec's read-only
+    conductances, Newton's writable ones): a solve after it compiles nothing."""
+    from spicebar.circuit.cells import SelectorCell
+    from spicebar.circuit.spec import CrossbarSpec
+    from spicebar.engines.simulation import simulate
+    k.warm()
+    kernels = [getattr(k, n) for n in ("along_cols", "along_rows", "schur_finish", "cg_step",
+                                       "xpby", "cell_currents", "kcl_word", "kcl_bit")]
+    variants = [v for kern in kernels for v in (kern.serial, getattr(kern, "parallel", None)) if v]
+    before = [len(v.signatures) for v in variants]
+    g = rng.uniform(1e-6, 1e-4, (12, 9))
+    r = simulate(CrossbarSpec(g, r_wl=1.0, r_bl=1.0), rng.uniform(0, 0.2, (20, 12)), "nodal",
+                 solver="iterative")
+    r.cell_currents  # the maps' kernels too
+    cell = SelectorCell(nonlinearity=200, v_read_volt=0.5, i_read_a=1e-5)
+    simulate(CrossbarSpec(g, r_wl=1.0, r_bl=1.0, cell=cell), rng.uniform(0, 0.5, (1, 12)),
+             "nodal", solver="iterative")
+    assert [len(v.signatures) for v in variants] == before

@@ -144,3 +144,9 @@ IDEAL_OPAMP_REL = 1e-7
 #: spline is only second-order accurate; measured 7e-10 at 8x8 anyway (the kink lies at
 #: V_DS = V_GS - V_T ~ 1.3 V, outside the bias these arrays reach).
 GATED_TABLE_REL = BSIM4_TABLE_REL
+
+#: Newton with each step solved by the line solver against Newton with a sparse LU per
+#: step, same IR: both stop on the same rules (a step below 1e-9 relative, KCL below 1e-9),
+#: and the line solver leaves each step a relative residual of at most 1e-13, which
+#: quadratic convergence wipes out in the next step. Measured 1e-16..1e-14.
+NEWTON_LINES_REL = 1e-9

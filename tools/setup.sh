@@ -45,3 +45,7 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     fi
     touch "$STAMP"
 fi
+
+# Compile the nodal line solver's kernels now (numba caches them), so no first call
+# waits for the compiler; seconds the first time, under one when already cached.
+"$VENV/bin/python" -m spicebar.engines.nodal.warm >&2

@@ -29,6 +29,7 @@ from .cells import add_cell_flags, cell_and_operation, warn_underdriven_selector
 from .paths import out_folder, out_path
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
+from .speed import add_threads_flag, apply_threads
 from .sweep import PLOT_KINDS, add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
 from ..errors import SpecError, SpicebarError
 
@@ -71,6 +72,7 @@ def _ngspice_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--solver", choices=("auto", "direct", "iterative"), default="auto",
                    help="nodal engine's linear solver: direct LU, iterative line solver "
                         "(exact to a 1e-13 residual), or auto (iterative from 128x128 on)")
+    add_threads_flag(p, argparse.SUPPRESS)
     g = p.add_argument_group("ngspice")
     g.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="wall-time limit of one ngspice run, seconds (default 600; a readout "
@@ -86,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "exact nodal solver, checked against the ideal V @ G."))
     parser.add_argument("--version", action="version", version=f"spicebar {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    add_threads_flag(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("simulate", help="run one engine and write its result (.npz)")
@@ -94,8 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("ideal", "nodal", "ngspice"), default="nodal",
                    help="ideal (V @ G), nodal (exact nodal solver) or ngspice (default nodal)")
     p.add_argument("--out", "-o", required=True, metavar="RESULT.npz",
-                   help="result file: currents (batch, cols) A, v_wl and v_bl (batch, rows, cols) "
-                        "V, driver_currents (batch, rows) A, inputs")
+                   help="result file: currents (batch, cols) A, driver_currents (batch, rows) A, "
+                        "inputs, info; with --maps also v_wl and v_bl (batch, rows, cols) V and "
+                        "cell_currents (batch, rows, cols) A")
+    p.add_argument("--maps", action="store_true",
+                   help="also write the per-cell maps (v_wl, v_bl, cell_currents): "
+                        "8 bytes x batch x rows x cols each")
     _ngspice_flags(p)
     add_readout_flags(p)
 
@@ -173,7 +180,7 @@ def cmd_simulate(args) -> int:
     result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout or 600.0,
                       operation=args.operation, solver=args.solver,
                       allow_approximate_cells=args.allow_approximate_cells)
-    result.save(out)
+    result.save(out, maps=args.maps)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
           f"-> {out}")
     return 0
@@ -333,6 +340,7 @@ def _sigterm_as_interrupt():
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        apply_threads(args)
         with _sigterm_as_interrupt():
             return COMMANDS[args.command](args)
     except SpecError as exc:

@@ -112,7 +112,7 @@ def run_simulate_readout(args, spec, inputs, out) -> int:
             print(f"spicebar: warning: {w.message}", file=sys.stderr)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-    result.save(out)
+    result.save(out, maps=getattr(args, "maps", True))
     budget = ", ".join(f"{k} {v:.2e}" for k, v in error_budget(result, spec).items())
     print(f"{args.engine}: {spec.describe()}; {spec.readout.describe()}; {enc.kind} encoding, "
           f"{result.info['n_windows']} window(s), {result.time.size} time points in "

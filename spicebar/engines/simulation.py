@@ -59,6 +59,9 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
             raise SpecError("session", f"is {type(session).__name__}", "an NgspiceSession or None")
     memory = MemoryGuard.resolve(memory_limit_bytes)  # once per call; a bad limit is named here
     v = operation_inputs(spec, inputs, operation)
+    if engine == "ngspice":  # before the elaboration, which takes seconds at this size
+        from .ngspice.engine import check_ngspice_size
+        check_ngspice_size(spec.rows, spec.cols)
     if engine != "nodal":  # the nodal solver that runs checks its own estimate
         check_memory(spec.rows, spec.cols, v.shape[0], engine, memory)
     if _measured_cells(spec, engine):

@@ -26,6 +26,7 @@ from ...errors import (ConvergenceError, NetlistRejected, SimulationError, Simul
                        SimulatorCrashed, SimulatorSetupError, SpicebarError)
 from ...circuit.ir import CircuitIR
 from ...circuit.names import branch_name
+from ...netlist.batch import format_batch_netlist
 from ...netlist.writer import write_netlist
 from ...results import SimulationResult
 from .worker import EXIT_SETUP_ERROR
@@ -193,15 +194,17 @@ def read_status(job: dict, status: dict) -> tuple[np.ndarray, dict]:
             raise SimulatorSetupError(status["summary"])
         error = {"rejected": NetlistRejected, "convergence": ConvergenceError}.get(
             status.get("kind"), SimulationError)
-        raise error(status["summary"], job["netlist"], status["messages"])
+        raise error(status["summary"], job["netlist"], status["messages"], status.get("cause"))
     return np.load(job["result"]), status
 
 
 def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
                 timeout_s: float = DEFAULT_TIMEOUT_S, driver_names: list[str] = (),
                 driver_values: np.ndarray | None = None,
-                proc: subprocess.Popen | None = None, session=None) -> tuple[np.ndarray, dict]:
-    """Run an existing netlist's ``.op`` once per row of ``driver_values``.
+                proc: subprocess.Popen | None = None, session=None,
+                analysis: str | None = None) -> tuple[np.ndarray, dict]:
+    """Run an existing netlist's ``.op`` once per row of ``driver_values`` (or, with
+    ``analysis="batch_tran"``, its batch transient once: see :mod:`spicebar.netlist.batch`).
 
     Args:
         read: vector names to read back after each run (node names, ``vname#branch``).
@@ -219,18 +222,54 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
     job = {"netlist": str(netlist_path), "values": str(values_path),
            "driver_names": list(driver_names), "read_file": str(read_path),
            "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
+    if analysis is not None:
+        job["analysis"] = analysis
     return run_worker(job, wd, timeout_s, proc, session)
+
+
+#: The largest array (cells) the ngspice engine takes. Measured with ngspice 46 (KLU):
+#: 512x512 runs (about 64 s, 1.7 GB); at 1024x1024 the operating point fails after minutes
+#: and 4-6 GB with "singular matrix: check node 0", then gmin and source stepping fail
+#: alike. Node 0 is KLU's ``singular_col + 1`` with ``singular_col`` still EMPTY: KLU
+#: stopped without finding a zero pivot (its 32-bit index or memory limits, not the
+#: circuit: the line solver, SuperLU and badcrossbar agree to 1.5e-12 there), so no pivot
+#: tolerance, gmin or node merging changes it. Sizes between are unmeasured: refused from
+#: the geometric middle (724x724) on.
+NGSPICE_MAX_CELLS = 2 * 512 * 512
+
+
+def check_ngspice_size(rows: int, cols: int) -> None:
+    """Raise :class:`~spicebar.engines.memory.ResourceError` (naming the array size) for an
+    array ngspice cannot solve (see :data:`NGSPICE_MAX_CELLS`), before any work."""
+    from ..memory import ResourceError
+    if rows * cols > NGSPICE_MAX_CELLS:
+        raise ResourceError("array size", f"{rows}x{cols} = {rows * cols} cells for ngspice",
+                            f"at most {NGSPICE_MAX_CELLS} cells: ngspice's KLU stops without a "
+                            "singular column at 1024x1024 (\"singular matrix: check node 0\") "
+                            "after minutes; use the nodal engine (exact to a 1e-13 residual), or "
+                            "tiles of at most 512x512")
+
+
+def uses_batch_transient(ir: CircuitIR, batch: int) -> bool:
+    """Whether :func:`solve_ngspice` runs ``batch`` vectors as one transient (linear
+    circuits without capacitors, two or more vectors) rather than one ``.op`` each."""
+    return batch >= 2 and not ir.nonlinear and not ir.capacitors
 
 
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
                   timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
                   extra_cards: tuple[str, ...] = (), session=None) -> SimulationResult:
-    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice ``.op`` runs.
+    """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice.
+
+    One vector: one ``.op``. A batch of a linear circuit without capacitors: one
+    transient that orders the matrix once (:mod:`spicebar.netlist.batch`); other
+    batches: one ``.op`` per vector (``alter`` between them).
 
     ``extra_cards``: netlist lines added before ``.op`` (see ``format_netlist``).
     ``session``: a :class:`~spicebar.engines.ngspice.session.NgspiceSession` to reuse one
     ngspice process across calls (no start-up per run); default a fresh process per call.
     """
+    check_ngspice_size(ir.rows, ir.cols)
     t_start = time.perf_counter()
     own_dir = workdir is None
     proc = None
@@ -242,7 +281,11 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
             if session is None:
                 proc = start_worker(wd)  # loads ngspice while the netlist is written
             t0 = time.perf_counter()
-            write_netlist(netlist_path, ir, inputs[0], extra_cards)
+            batch_tran = uses_batch_transient(ir, inputs.shape[0])
+            if batch_tran:
+                netlist_path.write_text(format_batch_netlist(ir, inputs.shape[0], extra_cards))
+            else:
+                write_netlist(netlist_path, ir, inputs[0], extra_cards)
             mid = [] if ir.mid_node is None else [ir.mid_node.ravel()]
             gates = [] if ir.gates is None else [ir.gates.node_p]
             wanted = np.zeros(ir.n_nodes, dtype=bool)  # a mask, not np.unique: O(nodes)
@@ -255,7 +298,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
             t_emit = time.perf_counter() - t0
             values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
                                          ir.driver_voltages(inputs) + 0.0, proc=proc,
-                                         session=session)
+                                         session=session,
+                                         analysis="batch_tran" if batch_tran else None)
         except BaseException:
             stop_worker(proc)
             raise
@@ -276,6 +320,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     elapsed = time.perf_counter() - t_start
     timings = dict(status["timings"], emit_s=t_emit)
     info = {"ngspice_version": status["ngspice_version"], "timings": timings,
+            "analysis": ("one transient for the batch (external drivers, vector k on "
+                         "k <= t < k+1)" if batch_tran else "one .op per input vector"),
             "netlist": str(netlist_path) if (keep_files or not own_dir) else None,
             "warnings": status["warnings"]}
     return SimulationResult("ngspice", inputs, currents, v[:, ir.wl_node], v[:, ir.bl_node],

@@ -30,34 +30,16 @@ from pathlib import Path
 import numpy as np
 
 from .lifeline import exit_with_parent
+from ...netlist.batch import vector_at
+from .messages import (CONVERGENCE_PATTERN, ERROR_PATTERN, MESSAGES_HEAD,  # noqa: F401
+                       MESSAGES_TAIL, classify, first_errors, status_messages)
 from .toolchain import configure_library_path
 
-#: ngspice lines that mean the run failed. Everything else it prints (banners,
-#: "Note:", "Using KLU", "Warning:") is information and never an error by itself.
-ERROR_PATTERN = re.compile(
-    r"(^|\s)error\b|circuit not parsed|singular matrix|simulation\(s\) aborted|"
-    r"doanalyses|timestep too small|no convergence|iteration limit reached|"
-    r"unknown (parameter|subckt|model|device)|can't find|could not find|fatal",
-    re.IGNORECASE)
 EXIT_OK, EXIT_SIM_ERROR, EXIT_SETUP_ERROR = 0, 2, 3
 
 
-def classify(message: str) -> str:
-    """``error``, ``warning`` or ``info`` for one line ngspice printed."""
-    text = message.partition(" ")[2] if message.startswith(("stdout ", "stderr ")) else message
-    if text.lstrip().lower().startswith("warning"):
-        return "warning"
-    if ERROR_PATTERN.search(text):
-        return "error"
-    return "info"
-
-
-#: Lines that say Newton (and its fall-backs) gave up, rather than that the input was bad.
 #: A transient writes its progress (ngspice's percent of the stop time) at most this often.
 PROGRESS_EVERY_S = 0.25
-CONVERGENCE_PATTERN = re.compile(
-    r"timestep too small|iteration limit|could not be simulated|no convergence|"
-    r"gmin stepping failed|source stepping failed", re.IGNORECASE)
 
 
 class _Failure(Exception):
@@ -108,6 +90,14 @@ def _open_ngspice(messages: list[str]):
                     with open(tmp, "w") as f:
                         f.write(match.group(1))
                     os.replace(tmp, path)
+
+        #: ``external`` driver values of a batch transient: ``(values (B, n), {name: k}, B)``.
+        sources: tuple | None = None
+
+        @staticmethod
+        def _get_vsrc_data(voltage, time_s, node, ngspice_id, user_data):
+            values, index, n = CapturingNgSpice.sources
+            voltage[0] = values[vector_at(time_s, n), index[ffi.string(node)]]
             return 0
 
         @staticmethod
@@ -224,6 +214,8 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
     timings["load_s"] = time.perf_counter() - t0
     if job.get("analysis") in ("tran", "dc"):
         return _run_tran(ng, ffi, job, messages, timings, version)
+    if job.get("analysis") == "batch_tran":
+        return _run_batch_tran(ng, ffi, job, messages, timings, version)
 
     with np.load(job["values"]) as data:
         driver_values = np.asarray(data["driver_values"], dtype=float)
@@ -320,8 +312,50 @@ def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: s
             "warnings": [m for m in messages if classify(m) == "warning"][:50]}
 
 
-def _clean_messages(messages: list[str]) -> list[str]:
-    return [m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m for m in messages]
+def _run_batch_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: str) -> dict:
+    """One transient for a whole batch (see :mod:`spicebar.netlist.batch`): the drivers
+    take vector ``k`` on ``k <= t < k + 1``; the answer to vector ``k`` is its last time
+    point. Result shape ``(batch, len(read))``, like the ``.op`` loop's."""
+    with np.load(job["values"]) as data:
+        values = np.asarray(data["driver_values"], dtype=float)
+    n = values.shape[0]
+    index = {name.lower().encode(): k for k, name in enumerate(job["driver_names"])}
+    read = job["read"] if "read" in job else Path(job["read_file"]).read_text().split("\n")
+    t0 = time.perf_counter()
+    type(ng).sources = (values, index, n)
+    try:
+        errors = _command(ng, messages, "run")
+    finally:
+        type(ng).sources = None
+    plot = _current_plot(ng, ffi)
+    if errors or not plot.startswith("tran"):
+        raise _Failure(f"ngspice batch transient of {n} input vectors failed")
+    timings["run_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    t = _vector(ng, ffi, plot, "time")
+    k = np.array([vector_at(x, n) for x in t.tolist()])
+    last = np.full(n, -1)
+    last[k] = np.arange(k.size)  # later points overwrite: the last one per vector
+    if np.any(last < 0):
+        raise _Failure(f"ngspice's transient has no time point for input vector "
+                       f"{int(np.flatnonzero(last < 0)[0])}")
+    out = np.empty((n, len(read)))
+    for j, name in enumerate(read):
+        out[:, j] = _vector(ng, ffi, plot, name)[last]
+    np.save(job["result"], out)
+    _command(ng, messages, f"destroy {plot}")
+    timings["read_s"] = time.perf_counter() - t0
+    timings["time_points"] = int(t.size)
+    return {"status": "ok", "ngspice_version": version, "timings": timings,
+            "warnings": [m for m in messages if classify(m) == "warning"][:50]}
+
+
+def _vector(ng, ffi, plot: str, name: str) -> np.ndarray:
+    """A real vector of ``plot``, as a view of ngspice's memory (copy what you keep)."""
+    info = ng._ngspice_shared.ngGet_Vec_Info(f"{plot}.{name}".encode())
+    if info == ffi.NULL or info.v_realdata == ffi.NULL or info.v_length < 1:
+        raise _Failure(f"ngspice has no vector {name!r} in plot {plot}")
+    return np.frombuffer(ffi.buffer(info.v_realdata, 8 * info.v_length), dtype=np.float64)
 
 
 def write_status(path: str | Path, status: dict) -> None:
@@ -347,10 +381,11 @@ def _finish(job: dict, messages: list[str], opened, timings: dict | None = None)
         status, code = run_job(job, messages, opened), EXIT_OK
         status["timings"].update(timings or {})
     except _Failure as exc:
-        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind}
+        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind,
+                  "cause": first_errors(messages)}
         code = exc.code
     status["nonce"] = job.get("nonce")  # binds this status to the job that asked for it
-    status["messages"] = _clean_messages(messages)
+    status["messages"] = status_messages(messages)
     write_status(job["status"], status)
     return code
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import SolverError
+from .threads import configure_layer, run_parallel
 
 try:  # numba compiles the recurrences; cache=True keeps the machine code on disk
     from numba import njit, prange
     HAVE_NUMBA = True
+    configure_layer()
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     HAVE_NUMBA = False
 
@@ -220,9 +222,10 @@ def _along_rows_np(inv, fwd, back, rhs, out):
         out[:, i] -= back[i] * out[:, i + 1]
 
 
-#: Below this many elements a kernel runs on one thread: waking the thread pool costs
-#: more than it saves, most of all on a machine whose cores are busy with other work.
-PARALLEL_MIN_ELEMENTS = 1 << 18
+#: Below this many elements the Thomas sweeps run on one thread: waking the pool costs
+#: about 45 us a call, and on a busy 2-core machine two threads only beat one from about
+#: a million elements (1024x1024, or 512x512 with four vectors; see :mod:`.threads`).
+PARALLEL_MIN_ELEMENTS = 1 << 20
 
 
 def _renamed(py, suffix: str):
@@ -237,28 +240,74 @@ def _renamed(py, suffix: str):
     return fn
 
 
-def _dispatch(py, np_fallback, fastmath=False):
+def _dispatch(py, np_fallback, fastmath=False, parallel=True):
+    """The compiled kernel of ``py``: serial, plus (``parallel=True``) a parallel variant
+    for arrays of at least :data:`PARALLEL_MIN_ELEMENTS` elements, run on the thread
+    count of :mod:`.threads`. Kernels measured to gain nothing from a second thread
+    are compiled once, serial (``parallel=False``)."""
     if not HAVE_NUMBA:  # pragma: no cover
         return np_fallback
     serial = njit(cache=True, fastmath=fastmath)(py)
-    parallel = njit(cache=True, parallel=True, fastmath=fastmath)(_renamed(py, "_parallel"))
+    if not parallel:
+        serial.serial = serial
+        return serial
+    variant = njit(cache=True, parallel=True, fastmath=fastmath)(_renamed(py, "_parallel"))
 
     def kernel(*args):
-        big = max(np.size(a) for a in args) >= PARALLEL_MIN_ELEMENTS
-        return (parallel if big else serial)(*args)
+        if max(np.size(a) for a in args) >= PARALLEL_MIN_ELEMENTS:
+            return run_parallel(variant, serial, args)
+        return serial(*args)
     kernel.__doc__ = py.__doc__
-    kernel.serial, kernel.parallel = serial, parallel
+    kernel.serial, kernel.parallel = serial, variant
     return kernel
 
 
+# Measured (see .threads): the Thomas sweeps gain from a second thread on large arrays;
+# the updates below are memory-bandwidth bound (or split only across the batch) and
+# did not, so they are compiled once, serial.
 along_cols = _dispatch(_along_cols_py, _along_cols_np)
 along_rows = _dispatch(_along_rows_py, _along_rows_np)
-schur_finish = _dispatch(_schur_finish_py, _schur_finish_np)
-cg_step = _dispatch(_cg_step_py, _cg_step_np, fastmath=True)  # lets |r|^2 vectorise
-xpby = _dispatch(_xpby_py, _xpby_np)
-cell_currents = _dispatch(_cell_currents_py, _cell_currents_np)
-kcl_word = _dispatch(_kcl_word_py, _kcl_word_np)
-kcl_bit = _dispatch(_kcl_bit_py, _kcl_bit_np)
+schur_finish = _dispatch(_schur_finish_py, _schur_finish_np, parallel=False)
+cg_step = _dispatch(_cg_step_py, _cg_step_np, fastmath=True, parallel=False)  # |r|^2 vectorises
+xpby = _dispatch(_xpby_py, _xpby_np, parallel=False)
+cell_currents = _dispatch(_cell_currents_py, _cell_currents_np, parallel=False)
+kcl_word = _dispatch(_kcl_word_py, _kcl_word_np, parallel=False)
+kcl_bit = _dispatch(_kcl_bit_py, _kcl_bit_np, parallel=False)
+
+
+def warm() -> list[str]:
+    """Compile (or load from numba's cache) every kernel variant for the argument types
+    the solver passes, on tiny arrays; returns their names. ``make setup`` runs this
+    (``python -m spicebar.engines.nodal.warm``) so no user call waits for the compiler."""
+    if not HAVE_NUMBA:  # pragma: no cover
+        return []
+    f = np.full((2, 3), 0.5)
+    x = [np.full((1, 2, 3), v) for v in (1.0, 2.0, 3.0, 4.0)]
+    per_line, scal, ends = np.empty((1, 2)), np.ones(1), np.ones(2)
+    done = []
+    # The cell conductances reach some kernels as the spec's read-only array (another
+    # machine-code signature for numba) and as a writable one (Newton's linearised cells).
+    frozen = f.copy()
+    frozen.flags.writeable = False
+    for g in (f, frozen):
+        calls = {
+            "along_cols": (along_cols, (f, f, f, x[0], x[1], per_line)),
+            "along_rows": (along_rows, (f, f, f, x[0], x[1])),
+            "schur_finish": (schur_finish, (f, f, g, x[0], x[1], x[2], per_line)),
+            "cg_step": (cg_step, (x[0], x[1], x[2], x[3], scal, np.empty(1))),
+            "xpby": (xpby, (x[0], x[1], scal)),
+            "cell_currents": (cell_currents, (x[0], x[1], g, x[2])),
+            "kcl_word": (kcl_word, (f, f, g, ends, ends, np.ones((1, 2)), x[0], x[1], per_line)),
+            "kcl_bit": (kcl_bit, (f, f, g, x[0], x[1], per_line, np.empty((1, 2)))),
+        }
+        for name, (kernel, args) in calls.items():
+            for label, variant in (("", kernel.serial),
+                                   ("_parallel", getattr(kernel, "parallel", None))):
+                if variant is not None:
+                    variant(*args)
+                    if name + label not in done:
+                        done.append(name + label)
+    return done
 
 
 def thomas_factors(diag: np.ndarray, off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -29,17 +29,47 @@ from ._kernels import (HAVE_NUMBA, along_cols, along_rows, cell_currents, cg_ste
 from ..memory import BASE_BYTES, MemoryGuard
 from .grid_topology import grid_topology, ideal_line
 from .lines import DEFAULT_RTOL, schur_cg
+from .threads import threads
 
 #: Float64 arrays of the word/bit-line layouts that conjugate gradients keeps alive
-#: at once (x, r, z, p, q, right-hand sides, temporaries, outputs), per input vector.
-ARRAYS_PER_VECTOR = 16
+#: at once (x, r, z, p, q, right-hand side, temporaries, outputs), per input vector.
+#: Measured peak (``tests/test_memory_estimates.py``): about 8 plus the 2 voltage maps.
+ARRAYS_PER_VECTOR = 9
+#: Float64 arrays of the array's size that do not depend on the batch (line factors,
+#: diagonals, conductances).
+FIXED_ARRAYS = 16
+
+#: Working memory of the vectors solved together, bytes: a batch is solved in chunks
+#: of this size (at least one vector), so 100 vectors on a 1024x1024 array need about
+#: the memory of two, not of 100. Larger chunks do not pay: at 1024x1024 a batch
+#: costs the same CPU per vector as one vector alone (memory-bandwidth bound).
+CHUNK_BYTES = 256 * 2**20
+
+#: The solved voltage maps are kept (``v_wl``, ``v_bl`` of the result) up to this
+#: size, bytes; beyond it a result re-solves its inputs, chunk by chunk, when a map
+#: is first read (callers that read the currents only never pay for the maps).
+KEEP_MAPS_BYTES = 512 * 2**20
+
+
+def chunk_vectors(rows: int, cols: int, n: int) -> int:
+    """How many of ``n`` input vectors :func:`solve_grid` solves together."""
+    return int(max(1, min(n, CHUNK_BYTES // (8 * rows * cols * ARRAYS_PER_VECTOR))))
+
+
+def _keeps_maps(rows: int, cols: int, n: int) -> bool:
+    return n <= chunk_vectors(rows, cols, n) or 16 * rows * cols * n <= KEEP_MAPS_BYTES
 
 
 def grid_memory_bytes(rows: int, cols: int, batch: int) -> int:
-    """Estimated peak memory of :func:`solve_grid`, bytes, with every per-cell map of
-    the result built (the maps of wide batches are built on first read)."""
-    vectors = min(batch, rows)  # wider batches are solved on the unit basis, then combined
-    return BASE_BYTES["nodal"] + 8 * rows * cols * (ARRAYS_PER_VECTOR * vectors + 4 * batch + 16)
+    """Estimated peak memory of :func:`solve_grid`, bytes: the conjugate-gradient
+    arrays of one chunk of vectors (:func:`chunk_vectors`), the line factors, and the
+    voltage maps where they are kept (:data:`KEEP_MAPS_BYTES`). Maps built later, on
+    first read, are not counted: they are the caller's ``8 * batch * rows * cols``
+    bytes each."""
+    n = min(batch, rows)  # wider batches are solved on the unit basis, then combined
+    maps = 2 * n if _keeps_maps(rows, cols, n) else 0
+    return BASE_BYTES["nodal"] + 8 * rows * cols * (
+        ARRAYS_PER_VECTOR * chunk_vectors(rows, cols, n) + maps + FIXED_ARRAYS)
 
 
 def grid_reason(spec: CrossbarSpec, operation=None) -> str | None:
@@ -64,9 +94,12 @@ class _Grid:
     Built from :func:`.grid_topology.grid_topology`, the one place that reads the
     circuit's topology from the spec rather than the IR."""
 
-    def __init__(self, spec: CrossbarSpec):
+    def __init__(self, spec: CrossbarSpec, g: np.ndarray | None = None):
+        """``g``: ``(rows, cols)`` siemens joining each word-line node to its bit-line node,
+        instead of the spec's conductances (Newton's linearised cells, see
+        :mod:`.newton_lines`)."""
         topo = grid_topology(spec)
-        g = topo.g
+        g = topo.g if g is None else g
         rows, cols = g.shape
         self.g = g
         self.ideal_w, self.ideal_b = topo.ideal_w, topo.ideal_b
@@ -115,6 +148,18 @@ class _Grid:
 
     def solve_w(self, r: np.ndarray) -> np.ndarray:
         return self.solve_w_dot(r)[0]
+
+    def solve_b(self, r: np.ndarray) -> np.ndarray:
+        """``A_b^-1 r``: the bit lines driven by currents ``r`` ``(batch, rows, cols)``."""
+        out = np.empty_like(r)
+        along_rows(*self.fac_b, r, out)
+        return out
+
+    def c(self, x_b: np.ndarray) -> np.ndarray:
+        """``C x_b``: the cell currents into the word-line nodes from bit-line voltages."""
+        return self.g * x_b
+
+    ct = c  # C is diagonal in this layout: the cell of (i, j) joins the same (i, j) nodes
 
     def solve_b_cells(self, x_w: np.ndarray) -> np.ndarray:
         """``A_b^-1 C^T x_w``: bit-line voltages driven by the cells from ``x_w``."""
@@ -215,30 +260,61 @@ def solve_grid(spec: CrossbarSpec, inputs: np.ndarray, rtol: float = DEFAULT_RTO
         raise SolverError(f"the grid line solver cannot take this array: {reason}")
     rows, cols = spec.shape
     batch = inputs.shape[0]
+    threads()  # a bad SPICEBAR_THREADS is named before any work
     MemoryGuard.resolve(memory).require(
         grid_memory_bytes(rows, cols, batch),
         f"the line solver on {rows}x{cols} cells with {batch} input vector(s)", "split the batch")
     grid = _Grid(spec)
     basis = batch > rows
     volts = np.eye(rows) if basis else inputs
-    x_w, x_b, info = _solve_layouts(grid, volts, rtol, max_iter)
-    residual = _kcl_residual(grid, volts, x_w, x_b)
-    currents = _output_currents(grid, x_w, x_b)
-    driver_currents = _driver_currents(grid, volts, x_w, x_b)
+    n = volts.shape[0]
+    chunk = chunk_vectors(rows, cols, n)
+    keep = _keeps_maps(rows, cols, n)
+    maps = None
+    parts = []
+    for s in range(0, n, chunk):
+        *part, (x_w, x_b) = _solve_chunk(grid, volts[s:s + chunk], rtol, max_iter)
+        parts.append(part)
+        if keep and chunk == n:
+            maps = x_w, x_b
+        elif keep:  # filled chunk by chunk: no second copy of the maps at the end
+            if maps is None:
+                maps = np.empty((n, rows, cols)), np.empty((n, rows, cols))
+            maps[0][s:s + chunk], maps[1][s:s + chunk] = x_w, x_b
+        del x_w, x_b
+    currents = np.concatenate([p[0] for p in parts])
+    driver_currents = np.concatenate([p[1] for p in parts])
     if basis:  # row i of each answer is the response to 1 V on word line i alone
         currents, driver_currents = inputs @ currents, inputs @ driver_currents
-        v_wl = Deferred(_combine_basis, x_w)
-        v_bl = Deferred(_bit_line_voltages, grid)
+    if keep:
+        if basis:
+            v_wl = Deferred(_combine_basis, maps[0])
+            v_bl = Deferred(_bit_line_voltages, grid)
+        else:
+            v_wl, v_bl = maps
     else:
-        v_wl, v_bl = x_w, x_b
-    info.update({"solver": "line-preconditioned conjugate gradients on the grid "
-                           "(Schur complement over bit lines, Thomas line solves)",
-                 "rtol": rtol, "kcl_residual_rel": residual,
-                 "unknowns": int((not grid.ideal_w) + (not grid.ideal_b)) * rows * cols,
-                 "basis_solves": bool(basis), "compiled_kernels": HAVE_NUMBA})
+        v_wl = Deferred(_resolved_map, grid, rtol, max_iter, "v_wl")
+        v_bl = Deferred(_resolved_map, grid, rtol, max_iter, "v_bl")
+    info = {"iterations": max(p[2]["iterations"] for p in parts),
+            "cg_residual_rel": max(p[2]["cg_residual_rel"] for p in parts),
+            "solver": "line-preconditioned conjugate gradients on the grid "
+                      "(Schur complement over bit lines, Thomas line solves)",
+            "rtol": rtol, "kcl_residual_rel": max(p[2]["kcl_residual_rel"] for p in parts),
+            "unknowns": int((not grid.ideal_w) + (not grid.ideal_b)) * rows * cols,
+            "basis_solves": bool(basis), "chunk_vectors": chunk, "chunks": len(parts),
+            "compiled_kernels": HAVE_NUMBA}
     return SimulationResult("nodal", inputs, currents, v_wl, v_bl, driver_currents,
                             time.perf_counter() - t0, info,
                             cell_currents=Deferred(_linear_cell_currents, grid.g))
+
+
+def _solve_chunk(grid: _Grid, volts: np.ndarray, rtol: float, max_iter: int | None) -> tuple:
+    """Solve the vectors ``volts`` ``(n, rows)`` V together: their output and driver
+    currents, the solver's info (with the KCL residual) and the maps ``(x_w, x_b)``."""
+    x_w, x_b, info = _solve_layouts(grid, volts, rtol, max_iter)
+    info["kcl_residual_rel"] = _kcl_residual(grid, volts, x_w, x_b)
+    return (_output_currents(grid, x_w, x_b), _driver_currents(grid, volts, x_w, x_b), info,
+            (x_w, x_b))
 
 
 def _output_currents(grid: _Grid, x_w, x_b) -> np.ndarray:
@@ -254,6 +330,24 @@ def _combine_basis(result: SimulationResult, x_w: np.ndarray) -> np.ndarray:
     """Word-line voltages ``(batch, rows, cols)`` from the unit-input answers ``x_w``."""
     batch, (rows, _, cols) = result.batch, x_w.shape
     return (result.inputs @ x_w.reshape(rows, -1)).reshape(batch, rows, cols)
+
+
+def _resolved_map(result: SimulationResult, grid: _Grid, rtol: float, max_iter: int | None,
+                  name: str) -> np.ndarray:
+    """``v_wl`` or ``v_bl`` ``(batch, rows, cols)`` V, by solving the inputs again, chunk
+    by chunk (the maps were too large to keep); the other map is kept as well."""
+    v = result.inputs
+    shape = (v.shape[0], *grid.g.shape)
+    maps = {"v_wl": np.empty(shape), "v_bl": np.empty(shape)}
+    chunk = chunk_vectors(*grid.g.shape, v.shape[0])
+    for s in range(0, v.shape[0], chunk):
+        maps["v_wl"][s:s + chunk], maps["v_bl"][s:s + chunk], _ = _solve_layouts(
+            grid, v[s:s + chunk], rtol, max_iter)
+    other = "v_bl" if name == "v_wl" else "v_wl"
+    if other in result.deferred:
+        result.__dict__[other] = maps[other]
+        result.__dict__["_deferred"].pop(other, None)
+    return maps[name]
 
 
 def _bit_line_voltages(result: SimulationResult, grid: _Grid) -> np.ndarray:

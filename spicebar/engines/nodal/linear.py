@@ -46,14 +46,17 @@ AUTO_ITERATIVE_CELLS = 128 * 128
 #: The same switch for an IR, counted in unknown node voltages (two per cell).
 AUTO_ITERATIVE_UNKNOWNS = 2 * AUTO_ITERATIVE_CELLS
 
-#: SuperLU's fill on these grid systems, measured: peak bytes ~ this * unknowns**1.5
-#: (256x256: 0.2 GB, 512x512: 1.4 GB).
-DIRECT_BYTES_COEFF = 4.0
+#: SuperLU's fill on these grid systems, measured: peak bytes above the interpreter's
+#: ~ this * unknowns * log2(unknowns): 64x64 1.2 kB an unknown, 128x128 1.4 kB, 256x256
+#: 1.5 kB, 512x512 2.4 kB, 1024x1024 1.9 kB (4.2 GB). A power law (4 * n**1.5) was 2x
+#: low at 64x64 and 3x high at 1024x1024; this is within 1.3x at every size measured.
+DIRECT_BYTES_COEFF = 110.0
 
 
 def direct_memory_bytes(n_unknown: int, batch: int) -> int:
     """Estimated peak memory of the sparse LU solve, bytes."""
-    return int(BASE_BYTES["nodal"] + DIRECT_BYTES_COEFF * n_unknown ** 1.5
+    n = max(n_unknown, 2)
+    return int(BASE_BYTES["nodal"] + DIRECT_BYTES_COEFF * n * np.log2(n)
                + 8 * 6 * n_unknown * max(batch, 1))
 
 

@@ -87,8 +87,9 @@ class _System:
         if not self.nmos and not any(g.node_g is not None for g in self.tabled):
             self.lu_options.update(diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
 
-    def evaluate(self, v: np.ndarray, v_lim: list[np.ndarray] | None):
-        """Injected node currents ``(n,)`` of the linearised system, Jacobian on the unknowns."""
+    def evaluate(self, v: np.ndarray, v_lim: list[np.ndarray] | None, jacobian: bool = True):
+        """Injected node currents ``(n,)`` of the linearised system, Jacobian on the unknowns
+        (None without ``jacobian``: the line solver builds its own from the devices)."""
         inj = self.lap @ v
         rows, cols, vals = [self.l_rows], [self.l_cols], [self.l_vals]
         for k, g in enumerate(self.sinh):
@@ -110,6 +111,8 @@ class _System:
             np.add.at(inj, g.node_p, i_p)
             np.add.at(inj, g.node_n, i_n)
             rows.append(r); cols.append(c); vals.append(y)
+        if not jacobian:
+            return inj, None
         r = np.concatenate(rows[1:]) if len(rows) > 1 else np.zeros(0, int)
         c = np.concatenate(cols[1:]) if len(cols) > 1 else np.zeros(0, int)
         y = np.concatenate(vals[1:]) if len(vals) > 1 else np.zeros(0)
@@ -153,8 +156,12 @@ def _damped(system: _System, v: np.ndarray, dv: np.ndarray, alpha: float, r0: fl
     return full
 
 
-def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.ndarray, dict]:
-    """Solve one operating point from ``v0`` (``(n_nodes,)``, fixed nodes set); returns v, report."""
+def newton_solve(system: _System, v0: np.ndarray, vector: int = 0,
+                 line=None) -> tuple[np.ndarray, dict]:
+    """Solve one operating point from ``v0`` (``(n_nodes,)``, fixed nodes set); returns v, report.
+
+    ``line``: a :class:`~.newton_lines.LineStep` that solves each Newton step on the
+    lines; None: a sparse LU of the Jacobian per iteration."""
     v = v0.copy()
     u = system.unknown
     v_lim = [v[g.node_p] - v[g.node_n] for g in system.sinh]
@@ -162,13 +169,17 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.n
     step = np.inf
     prev_step = np.inf
     for it in range(1, MAX_ITER + 1):
-        inj, jac = system.evaluate(v, v_lim)
-        try:
-            lu = spla.splu(jac, **system.lu_options)
-        except RuntimeError as exc:
-            raise SolverError(f"Newton Jacobian is singular at iteration {it} of input vector "
-                              f"{vector} ({exc}): some node has no DC path to a source") from None
-        dv = -lu.solve(inj[u])
+        inj, jac = system.evaluate(v, v_lim, jacobian=line is None)
+        if line is not None:
+            dv = line.solve(v_lim[0], inj[u])
+        else:
+            try:
+                lu = spla.splu(jac, **system.lu_options)
+            except RuntimeError as exc:
+                raise SolverError(f"Newton Jacobian is singular at iteration {it} of input "
+                                  f"vector {vector} ({exc}): some node has no DC path to a "
+                                  "source") from None
+            dv = -lu.solve(inj[u])
         if not np.all(np.isfinite(dv)):
             raise SolverError(f"Newton step is not finite at iteration {it} of input vector {vector}")
         big = float(np.abs(dv).max(initial=0.0))
@@ -188,11 +199,11 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0) -> tuple[np.n
         small = step <= VNTOL + RELTOL * vmax
         stagnant = step <= STAGNATION_V and step > 0.5 * prev_step
         if not limited and alpha == 1.0 and (small or stagnant):
-            inj, _ = system.evaluate(v, None)
+            inj, _ = system.evaluate(v, None, jacobian=False)
             kcl = float(np.abs(inj[u]).max(initial=0.0)) / system.current_scale(v)
             if kcl <= KCL_TOL_REL:
                 return v, {"iterations": it, "last_step_v": step, "kcl_residual_rel": kcl}
-    inj, _ = system.evaluate(v, None)
+    inj, _ = system.evaluate(v, None, jacobian=False)
     kcl = float(np.abs(inj[u]).max(initial=0.0)) / system.current_scale(v)
     raise SolverError(f"Newton did not converge for input vector {vector} in {MAX_ITER} iterations: "
                       f"last step {step:.3g} V, KCL residual {kcl:.3g} of the largest current "
@@ -209,8 +220,13 @@ def _outside(g, v_all: np.ndarray) -> bool:
     return False
 
 
-def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
-    """Solve the nonlinear IR for ``inputs`` of shape ``(batch, rows)`` volts."""
+def solve_newton(ir: CircuitIR, inputs: np.ndarray, spec=None,
+                 solver: str = "direct") -> SimulationResult:
+    """Solve the nonlinear IR for ``inputs`` of shape ``(batch, rows)`` volts.
+
+    ``spec`` (the spec ``ir`` was elaborated from, without an operation) and ``solver``
+    ``auto`` or ``iterative``: each Newton step on the line solver where the IR allows
+    (:func:`.newton_lines.line_step`; ``info["newton_steps"]`` says which ran and why)."""
     from tqdm import tqdm
 
     from ..cell_currents import deferred_cell_currents
@@ -218,16 +234,24 @@ def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
     batch = inputs.shape[0]
     fixed, v_fixed = fixed_voltages(ir, inputs)
     system = _System(ir, conductance_matrix(ir), fixed)
+    step, why = None, "sparse LU (solver='direct')"
+    if spec is not None and solver != "direct":
+        from .newton_lines import line_step
+        step = line_step(spec, ir, system.unknown)
+        if isinstance(step, str):
+            step, why = None, f"sparse LU (line solver not applicable: {step})"
+        else:
+            why = "line-preconditioned conjugate gradients on the grid (middle nodes eliminated)"
     v_all = np.zeros((batch, ir.n_nodes))
     reports = []
     v = np.zeros(ir.n_nodes)
     show = batch > 1 and batch * ir.n_nodes > 200_000
     for b in tqdm(range(batch), desc="newton", disable=not show, leave=False):
         v[fixed] = v_fixed[:, b]
-        v, rep = newton_solve(system, v, b)
+        v, rep = newton_solve(system, v, b, step)
         v_all[b] = v
         reports.append(rep)
-    inj = np.stack([system.evaluate(v_all[b], None)[0] for b in range(batch)])
+    inj = np.stack([system.evaluate(v_all[b], None, jacobian=False)[0] for b in range(batch)])
     drv = inj[:, ir.drivers.node_p]
     sen = -inj[:, ir.senses.node_p]
     currents = np.zeros((batch, ir.cols))
@@ -236,12 +260,16 @@ def solve_newton(ir: CircuitIR, inputs: np.ndarray) -> SimulationResult:
     np.add.at(driver_currents, (slice(None), ir.driver_row), drv)
     its = [r["iterations"] for r in reports]
     mos = [g for g in ir.devices if g.kind == NMOS]
-    info = {"solver": "Newton-Raphson, scipy splu (SuperLU, MMD_AT_PLUS_A"
-                      + (", symmetric mode" if not mos else "") + ") per iteration",
+    info = {"solver": ("Newton-Raphson, each step by the line solver" if step is not None else
+                       "Newton-Raphson, scipy splu (SuperLU, MMD_AT_PLUS_A"
+                       + (", symmetric mode" if not mos else "") + ") per iteration"),
+            "newton_steps": why,
             "unknowns": int(system.unknown.size), "converged": True,
             "iterations": its, "max_iterations": int(max(its)),
             "kcl_residual_rel": float(max(r["kcl_residual_rel"] for r in reports)),
             "last_step_v": float(max(r["last_step_v"] for r in reports))}
+    if step is not None:
+        info["cg_iterations"] = step.iterations
     for g in mos:
         if isinstance(g.table, Table2D):
             info["mos_model"] = f"the card {g.model} itself, through a table measured in ngspice"

@@ -1,0 +1,66 @@
+"""ngspice's messages: which lines are errors, and what of them a status file keeps.
+
+Kept apart from the worker (which loads libngspice) so the caller and the tests can
+classify lines without it.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: ngspice lines that mean the run failed. Everything else it prints (banners,
+#: "Note:", "Using KLU", "Warning:") is information and never an error by itself.
+ERROR_PATTERN = re.compile(
+    r"(^|\s)error\b|circuit not parsed|singular matrix|simulation\(s\) aborted|"
+    r"doanalyses|timestep too small|no convergence|iteration limit reached|"
+    r"unknown (parameter|subckt|model|device)|can't find|could not find|fatal",
+    re.IGNORECASE)
+
+
+def classify(message: str) -> str:
+    """``error``, ``warning`` or ``info`` for one line ngspice printed."""
+    text = message.partition(" ")[2] if message.startswith(("stdout ", "stderr ")) else message
+    if text.lstrip().lower().startswith("warning"):
+        return "warning"
+    if ERROR_PATTERN.search(text):
+        return "error"
+    return "info"
+
+
+#: Lines that say Newton (and its fall-backs) gave up, rather than that the input was bad.
+CONVERGENCE_PATTERN = re.compile(
+    r"timestep too small|iteration limit|could not be simulated|no convergence|"
+    r"gmin stepping failed|source stepping failed", re.IGNORECASE)
+
+
+#: A status file keeps ngspice's first and last lines only: a failing large run can print
+#: millions (a node-voltage dump per gmin step), which made a 160 MB status file.
+MESSAGES_HEAD, MESSAGES_TAIL = 200, 100
+#: ngspice's first error lines kept as the failure's cause.
+CAUSE_LINES = 10
+
+
+def _clean(m: str) -> str:
+    return m.partition(" ")[2] if m.startswith(("stdout ", "stderr ")) else m
+
+
+def status_messages(messages: list[str]) -> list[str]:
+    """The messages for a status file: all of them up to ``MESSAGES_HEAD + MESSAGES_TAIL``,
+    else the first and last lines with a count of those left out between."""
+    if len(messages) <= MESSAGES_HEAD + MESSAGES_TAIL:
+        return [_clean(m) for m in messages]
+    left_out = len(messages) - MESSAGES_HEAD - MESSAGES_TAIL
+    return ([_clean(m) for m in messages[:MESSAGES_HEAD]]
+            + [f"[spicebar: {left_out} ngspice lines left out]"]
+            + [_clean(m) for m in messages[-MESSAGES_TAIL:]])
+
+
+def first_errors(messages: list[str], limit: int = CAUSE_LINES) -> list[str]:
+    """ngspice's first ``limit`` error lines (see :func:`classify`), the likely cause."""
+    out = []
+    for m in messages:
+        if classify(m) == "error":
+            out.append(_clean(m))
+            if len(out) == limit:
+                break
+    return out
