@@ -57,6 +57,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--adc-bits", type=int, default=None, help="column ADC bits (default: no ADC)")
     g.add_argument("--adc-full-scale", type=float, default=None, metavar="A",
                    help="ADC full scale, amperes (default v_read * rows * g_max)")
+    g.add_argument("--compensate", choices=("none", "first_order", "exact"), default="none",
+                   help="programme the conductances so the wired array returns the target W x: "
+                        "first_order (closed form from the linearised wire drops) or exact "
+                        "(iteration on the exact nodal model); unreachable targets are refused "
+                        "(leave headroom with --w-max). Default none")
     g = p.add_argument_group("run")
     g.add_argument("--engines", default="nodal,ngspice", help="comma-separated (default nodal,ngspice)")
     g.add_argument("--no-budget", action="store_true", help="skip the error budget")
@@ -82,7 +87,8 @@ def spec_from_args(args):
     return MVMSpec(mapping, devices, rows, cols, r_wl=args.r_wl, r_bl=args.r_bl,
                    r_driver=args.r_driver, r_sense=args.r_sense, adc_bits=args.adc_bits,
                    adc_full_scale_a=args.adc_full_scale, drift_compensation=args.drift_compensation,
-                   direction=args.direction, seed=args.seed)
+                   direction=args.direction, seed=args.seed,
+                   compensate=args.compensate)
 
 
 def cmd_mvm(args) -> int:
@@ -113,6 +119,11 @@ def cmd_mvm(args) -> int:
     print(f"{spec.direction} {spec.mapping.scheme}: W {w.shape[0]}x{w.shape[1]} on {i['tiles']} "
           f"tile(s) of {args.array}, {i['reads_per_tile']} read(s) per tile, w_max={i['w_max']:.4g}, "
           f"x_max={i['x_max']:.4g}, {i['siemens_per_weight']:.4g} S per weight unit")
+    for c in i.get("compensation", []):
+        if c.get("method") == "exact":
+            print(f"compensation exact: {c['solves']} nodal solve(s), residual "
+                  f"{c['residual_rel']:.2g} of the window, conductances "
+                  f"{c['g_range_s'][0]:.3g}..{c['g_range_s'][1]:.3g} S")
     if r.budget:
         print(format_budget(r.budget))
     print(f"wrote {r.save(args.out)}")
