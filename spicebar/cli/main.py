@@ -5,6 +5,7 @@
     spicebar compare  --conductances G.npy --inputs V.npy --r-wl 1 --r-bl 1 [--json]
     spicebar demo [--out DIR]
     spicebar mvm --weights W.npy --inputs X.npy --array 128x128 --out Y.npz   (see cli_mvm)
+    spicebar network --network NET.npz --array 128x128 --out DIR   (see cli/network.py)
     spicebar doctor
     spicebar simulate ... --readout integrator [--encoding bit_serial --adc-bits 8 ...]
         spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
@@ -121,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check ngspice, its KLU solver and its shared library")
     from .mvm import add_parser as add_mvm_parser
     add_mvm_parser(sub)
+    from .network import add_parser as add_network_parser
+    add_network_parser(sub)
     add_sweep_parser(sub)
     add_plot_parser(sub)
     return parser
@@ -272,6 +275,11 @@ def cmd_mvm(args) -> int:
     return run(args)
 
 
+def cmd_network(args) -> int:
+    from .network import cmd_network as run
+    return run(args)
+
+
 def cmd_doctor(args) -> int:
     from ..engines.ngspice.toolchain import INSTALL_HINT, ngspice_version
     info = ngspice_version()
@@ -289,7 +297,7 @@ def cmd_doctor(args) -> int:
 
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
-            "plot": cmd_plot}
+            "plot": cmd_plot, "network": cmd_network}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,18 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true",
                    help="run the built-in layer demo (256x64 weights on 64x64 arrays) instead")
     p.add_argument("--out-dir", default="demo_out/mvm", metavar="DIR", help="demo output folder")
+    add_hardware_flags(p)
+    g = p.add_argument_group("run")
+    g.add_argument("--engines", default="nodal,ngspice", help="comma-separated (default nodal,ngspice)")
+    g.add_argument("--no-budget", action="store_true", help="skip the error budget")
+    g.add_argument("--workers", type=int, default=None, help="parallel tiles (default: all cores)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per ngspice run")
+    return p
+
+
+def add_hardware_flags(p, direction: bool = True) -> None:
+    """The mapping, device, circuit and readout flags (shared with ``spicebar network``)."""
     g = p.add_argument_group("mapping")
     g.add_argument("--array", default="128x128", metavar="RxC", help="array rows x columns (default 128x128)")
     g.add_argument("--mapping", choices=("differential", "reference"), default="differential")
@@ -37,8 +49,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--v-read", type=float, default=0.2, metavar="V", help="volts of the largest input (default 0.2)")
     g.add_argument("--x-max", type=float, default=None, help="input mapped to v_read (default max|X|)")
     g.add_argument("--input-mode", choices=("bipolar", "two_phase"), default="bipolar")
-    g.add_argument("--direction", choices=("forward", "backward"), default="forward",
-                   help="backward: drive bit lines, read word lines, x = W.T y")
+    if direction:
+        g.add_argument("--direction", choices=("forward", "backward"), default="forward",
+                       help="backward: drive bit lines, read word lines, x = W.T y")
     g = p.add_argument_group("devices")
     for flag, help_ in (("--prog-sigma-rel", "relative programming std"),
                         ("--prog-sigma-abs", "absolute programming std, S"),
@@ -62,13 +75,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "first_order (closed form from the linearised wire drops) or exact "
                         "(iteration on the exact nodal model); unreachable targets are refused "
                         "(leave headroom with --w-max). Default none")
-    g = p.add_argument_group("run")
-    g.add_argument("--engines", default="nodal,ngspice", help="comma-separated (default nodal,ngspice)")
-    g.add_argument("--no-budget", action="store_true", help="skip the error budget")
-    g.add_argument("--workers", type=int, default=None, help="parallel tiles (default: all cores)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per ngspice run")
-    return p
 
 
 def spec_from_args(args):
@@ -87,7 +93,7 @@ def spec_from_args(args):
     return MVMSpec(mapping, devices, rows, cols, r_wl=args.r_wl, r_bl=args.r_bl,
                    r_driver=args.r_driver, r_sense=args.r_sense, adc_bits=args.adc_bits,
                    adc_full_scale_a=args.adc_full_scale, drift_compensation=args.drift_compensation,
-                   direction=args.direction, seed=args.seed,
+                   direction=getattr(args, "direction", "forward"), seed=args.seed,
                    compensate=args.compensate)
 
 

@@ -286,6 +286,7 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
     from ..engines.ngspice.session import SessionPool
     from ..engines.simulation import simulate
     from .transpose import transpose_spec
+    from ..engines.nodal.transfer import transfer_matrix
     effects = frozenset(effects)
     bad = effects - set(EFFECTS)
     if bad:
@@ -306,6 +307,11 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
             spec = transpose_spec(spec)
         if eng == "ideal":
             return volts[k][reads] @ spec.conductances
+        n_in = prep.tiles[k].n_inputs if not backward else spec.rows
+        if eng == "nodal" and len(reads) > n_in:
+            # More vectors than driven lines: the tile's exact transfer matrix (one unit
+            # solve per driven line, memory bounded), then every vector at once.
+            return volts[k][reads][:, :n_in] @ transfer_matrix(spec, n_in)
         session = sessions.get() if eng == "ngspice" else None
         return simulate(spec, volts[k][reads], eng, timeout_s=timeout_s,
                         session=session).currents

@@ -1,0 +1,86 @@
+"""``spicebar network``: a trained network's accuracy through tiled crossbars.
+
+    spicebar network --network NET.npz [--data DATA.npz] --array 128x128 --levels 64 \\
+        --r-wl 1 --r-bl 1 --adc-bits 8 --headroom 2 --compensate exact --spot 4 --out DIR
+    spicebar network --demo [--out DIR]
+
+``NET.npz`` holds ``W0, b0, activation0, W1, ...`` and optionally ``X``, ``y`` (see
+:mod:`spicebar.hardware.network`); ``--data`` gives ``X``, ``y`` in a separate file.
+Writes ``DIR/accuracy.json`` (accuracy per row in [0, 1], the spot check, facts) and
+prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..errors import SpecError
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    from .mvm import add_hardware_flags
+    p = sub.add_parser("network", help="a trained network's accuracy through tiled crossbars",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--network", "-N", metavar="NET.npz", help="the network (and data) file")
+    p.add_argument("--data", "-D", metavar="DATA.npz", help="X, y (default: from --network)")
+    p.add_argument("--out", "-o", default="network_out", metavar="DIR",
+                   help="output folder (default network_out)")
+    p.add_argument("--demo", action="store_true",
+                   help="train a 256-64-10 network on scikit-learn's digits (16x16) and map it "
+                        "onto 64/128/256 tiles at 0.5-2 ohm: accuracy.json, table, plot")
+    add_hardware_flags(p, direction=False)
+    g = p.add_argument_group("network")
+    g.add_argument("--headroom", type=float, default=1.0, metavar="H",
+                   help="w_max = H * max|W| per layer: window left for compensation (default 1)")
+    g.add_argument("--spot", type=int, default=0, metavar="N",
+                   help="samples whose every tile also runs in ngspice (default 0)")
+    g.add_argument("--calibration", type=int, default=None, metavar="N",
+                   help="samples that fix each layer's ranges (default: all)")
+    g.add_argument("--workers", type=int, default=None, help="parallel ngspice tiles (default: all cores)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per ngspice run")
+    p.set_defaults(compensate="exact")
+    return p
+
+
+def cmd_network(args) -> int:
+    from .mvm import spec_from_args
+    from ..hardware.network_eval import NetworkSpec, evaluate_network, format_accuracy
+    if args.workers is not None and args.workers < 1:
+        raise SpecError("--workers", f"is {args.workers}", "an integer >= 1")
+    if args.demo:
+        from .network_demo import run_network_demo
+        run_network_demo(args.out, seed=args.seed, spot=args.spot or 4, workers=args.workers)
+        return 0
+    if args.network is None:
+        raise SpecError("--network", "is missing", "a .npz file (or use --demo)")
+    from ..hardware.network import load_network
+    net, x, y = load_network(args.network, args.data)
+    if x is None:
+        raise SpecError("--data", "is missing and --network holds no X and y",
+                        "a .npz with X (samples, inputs) and y (samples,)")
+    hardware = spec_from_args(args)
+    from dataclasses import replace
+    spec = NetworkSpec(replace(hardware, compensate="none"), headroom=args.headroom,
+                       compensate=args.compensate, spot_samples=args.spot)
+    if args.calibration is not None and not 1 <= args.calibration <= len(y):
+        raise SpecError("--calibration", f"is {args.calibration}", f"1..{len(y)}")
+    x_cal = x[:args.calibration] if args.calibration else x
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    r = evaluate_network(net, x, y, spec, x_cal=x_cal, workers=args.workers, timeout_s=args.timeout)
+    print(f"network {net.describe()} on {args.array} tiles, {len(y)} samples")
+    print(format_accuracy(r))
+    path = write_accuracy(out / "accuracy.json", r.to_dict())
+    print(f"wrote {path}")
+    return 0
+
+
+def write_accuracy(path: Path, record: dict) -> Path:
+    """Write ``record`` as JSON atomically; returns the path."""
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(record, indent=2, default=float))
+    tmp.replace(path)
+    return path
