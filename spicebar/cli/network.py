@@ -13,7 +13,6 @@ prints the table.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from ..errors import SpecError
@@ -73,14 +72,7 @@ def cmd_network(args) -> int:
     r = evaluate_network(net, x, y, spec, x_cal=x_cal, workers=args.workers, timeout_s=args.timeout)
     print(f"network {net.describe()} on {args.array} tiles, {len(y)} samples")
     print(format_accuracy(r))
-    path = write_accuracy(out / "accuracy.json", r.to_dict())
-    print(f"wrote {path}")
+    from ..sweeps.records import write_json
+    write_json(out / "accuracy.json", r.to_dict())
+    print(f"wrote {out / 'accuracy.json'}")
     return 0
-
-
-def write_accuracy(path: Path, record: dict) -> Path:
-    """Write ``record`` as JSON atomically; returns the path."""
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(record, indent=2, default=float))
-    tmp.replace(path)
-    return path

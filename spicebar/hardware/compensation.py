@@ -66,7 +66,8 @@ EXACT_MAX_ITER = 40
 #: Anderson mixing depth (previous iterates combined).
 ANDERSON_DEPTH = 4
 #: A cell pinned at the window's edge counts as short of its target when the
-#: shortfall exceeds this fraction of the window span beyond the tolerance.
+#: shortfall exceeds this fraction of the window span beyond the tolerance (analog
+#: cells; with levels, half a level step).
 REACH_TOL = 1e-3
 
 
@@ -143,17 +144,21 @@ class ExactCompensation:
         iterations: exact transfer-matrix solves made.
         residual_rel: ``max |T(G) - G_t| / (g_max - g_min)`` at ``g``.
         history: that residual after each solve.
+        clipped: cells held at the window's edge, short of their target by less than
+            the reach tolerance (included in ``residual_rel``).
     """
 
     g: np.ndarray
     iterations: int
     residual_rel: float
     history: tuple
+    clipped: int = 0
 
 
 def compensate_exact(g_target: np.ndarray, tile_spec, g_min: float, g_max: float,
                      n_rows: int | None = None, tol: float = EXACT_TOL,
-                     max_iter: int = EXACT_MAX_ITER, progress=None) -> ExactCompensation:
+                     max_iter: int = EXACT_MAX_ITER, progress=None,
+                     reach_tol: float = REACH_TOL) -> ExactCompensation:
     """Solve ``T(G) = G_t`` on word lines ``:n_rows`` (module notes).
 
     Args:
@@ -162,6 +167,8 @@ def compensate_exact(g_target: np.ndarray, tile_spec, g_min: float, g_max: float
         n_rows: driven word lines (the others are held at 0 V; their cells keep ``G_t``).
         tol: stop at ``max |T - G_t| <= tol * (g_max - g_min)``.
         progress: called with ``(iteration, residual_rel)`` after each solve.
+        reach_tol: a cell held at the window's edge may fall short of its target by this
+            fraction of the window (beyond ``tol``) before the target counts as unreachable.
     Raises:
         SpecError: the target needs conductances outside the window (unreachable).
         SolverError: no convergence within ``max_iter`` solves.
@@ -176,25 +183,28 @@ def compensate_exact(g_target: np.ndarray, tile_spec, g_min: float, g_max: float
     a = np.clip(attenuation_first_order(g_t, wires)[:n], 0.0, 0.5)
     x = np.clip(np.log(target / (1.0 - a)), lo, hi)
     xs, fs, history = [], [], []
-    pinned = 0
+    pinned, edges = 0, []
     g = g_t.copy()
     for it in range(1, max_iter + 1):
         g[:n] = np.exp(x)
         t = transfer_matrix(tile_spec(g), n)
         err = t - target
+        # cells held at the window's edge that want to go further out
+        at_edge = (((x >= hi - 1e-12) & (err < -tol * span))
+                   | ((x <= lo + 1e-12) & (err > tol * span)))
+        free_res = float(np.abs(err[~at_edge]).max(initial=0.0) / span)
+        edge_res = float(np.abs(err[at_edge]).max(initial=0.0) / span)
         res = float(np.abs(err).max() / span)
         history.append(res)
         if progress is not None:
             progress(it, res)
-        if res <= tol:
-            return ExactCompensation(g, it, res, tuple(history))
-        high = (x >= hi - 1e-12) & (err < -(tol + REACH_TOL) * span)
-        low = (x <= lo + 1e-12) & (err > (tol + REACH_TOL) * span)
-        short = high | low
-        edge_res = float(np.abs(err[short]).max(initial=0.0) / span)
-        free_res = float(np.abs(err[~short]).max(initial=0.0) / span)
+        if free_res <= tol and edge_res <= tol + reach_tol:
+            return ExactCompensation(g, it, res, tuple(history), int(at_edge.sum()))
+        short = at_edge & (np.abs(err) > (tol + reach_tol) * span)
         pinned = pinned + 1 if short.any() and free_res < edge_res else 0
-        if pinned >= 3:  # the edge cells stay short while the rest converges
+        edges.append(edge_res)
+        if pinned >= 3 and edge_res > 0.9 * edges[-3]:
+            # the edge cells stay short, by as much as before, while the rest converges
             need = g[:n] * target / np.maximum(t, 1e-30)
             _refuse_unreachable("exact", short, need, g_min, g_max,
                                 f"up to {edge_res:.3g} of the window short at the edge, "
@@ -245,10 +255,13 @@ def compensate_tile(method: str, g_target: np.ndarray, wires: Wires, tile_spec, 
         if tol is None:
             tol = EXACT_TOL if level_step is None else max(EXACT_TOL, LEVEL_TOL * level_step
                                                            / (g_max - g_min))
-        r = compensate_exact(g_target, tile_spec, g_min, g_max, n_rows, tol)
+        # with levels, a cell short by under half a level step at the window's edge is
+        # indistinguishable from the rounding every cell gets
+        reach = REACH_TOL if level_step is None else 0.5 * level_step / (g_max - g_min)
+        r = compensate_exact(g_target, tile_spec, g_min, g_max, n_rows, tol, reach_tol=reach)
         g = r.g
         info.update(solves=r.iterations, residual_rel=r.residual_rel, tolerance_rel=tol,
-                    history=list(r.history))
+                    history=list(r.history), clipped_cells=r.clipped)
     info["g_range_s"] = [float(g[:n_rows].min()), float(g[:n_rows].max())]
     info["at_g_max"] = int(np.sum(g[:n_rows] >= g_max * (1 - 1e-12)))
     if quantise is not None:
