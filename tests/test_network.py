@@ -14,7 +14,7 @@ from spicebar.hardware.network import (DenseLayer, Network, accuracy, load_netwo
                                        save_network)
 from spicebar.hardware.network_eval import NetworkSpec, evaluate_network, layer_specs
 
-from .tolerances import mvm_rounding
+from .tolerances import LINE_SOLVER_REL, mvm_rounding
 
 
 def _net(rng, sizes=(24, 12, 3)):
@@ -167,3 +167,41 @@ def test_demo_small_grid(tmp_path):
     assert d["grid"] == rec["grid"] and (tmp_path / "accuracy_grid.png").stat().st_size > 0
     net, x, y = load_network(tmp_path / "network.npz")
     assert net.n_inputs == 256 and net.n_classes == 10 and len(y) == d["info"]["samples"]
+
+
+def test_sample_batches_on_a_dask_cluster(tmp_path, rng):
+    """`--scheduler ADDR` (a LocalCluster) gives the in-process accuracy, and batches on an
+    executor give the in-process logits.
+
+    No ADC: batches of 7 samples take the direct solve where the whole set takes the
+    transfer matrix; both are exact to the line solver's tolerance."""
+    import distributed
+
+    from spicebar.cli.main import main
+    from spicebar.hardware.network_eval import run_batched
+    from concurrent.futures import ThreadPoolExecutor
+    net = _net(rng, (40, 12, 3))
+    x, y = _data(rng, net, 30)
+    save_network(tmp_path / "net.npz", net, x, y)
+    common = ["network", "--network", str(tmp_path / "net.npz"), "--array", "32x32",
+              "--r-wl", "2", "--r-bl", "2", "--levels", "256", "--headroom", "2"]
+    assert main(common + ["--out", str(tmp_path / "local")]) == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        assert main(common + ["--scheduler", cluster.scheduler_address, "--batch-size", "7",
+                              "--out", str(tmp_path / "dask")]) == 0
+    a = json.loads((tmp_path / "local" / "accuracy.json").read_text())
+    b = json.loads((tmp_path / "dask" / "accuracy.json").read_text())
+    for key in ("float", "ideal_quantised", "nodal", "nodal_compensated"):
+        assert a[key] == b[key]
+    # the logits themselves, batched on an executor against one in-process run
+    spec = NetworkSpec(MVMSpec(MappingSpec(levels=256), array_rows=32, array_cols=32,
+                               r_wl=2.0, r_bl=2.0), headroom=2.0)
+    specs = layer_specs(net, x, spec)
+    from spicebar.hardware.network_eval import run_layers
+    caches = [{} for _ in net.layers]
+    whole = run_layers(net, x, specs, ("quantisation", "wires"), "nodal", caches, "exact")
+    with ThreadPoolExecutor(2) as ex:
+        batched = run_batched(net, x, specs, ("quantisation", "wires"), "nodal", caches, "exact",
+                              ex, 7)
+    np.testing.assert_allclose(batched, whole, rtol=0, atol=LINE_SOLVER_REL * np.abs(whole).max())

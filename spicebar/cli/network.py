@@ -38,6 +38,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--calibration", type=int, default=None, metavar="N",
                    help="samples that fix each layer's ranges (default: all)")
     g.add_argument("--workers", type=int, default=None, help="parallel ngspice tiles (default: all cores)")
+    g.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="run sample batches on this Dask scheduler (as spicebar sweep does)")
+    g.add_argument("--processes", type=int, default=None, metavar="N",
+                   help="run sample batches on N local processes (default: in this process)")
+    g.add_argument("--batch-size", type=int, default=256, metavar="N",
+                   help="samples per batch on --scheduler/--processes (default 256)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per ngspice run")
     p.set_defaults(compensate="exact")
@@ -67,12 +73,42 @@ def cmd_network(args) -> int:
     if args.calibration is not None and not 1 <= args.calibration <= len(y):
         raise SpecError("--calibration", f"is {args.calibration}", f"1..{len(y)}")
     x_cal = x[:args.calibration] if args.calibration else x
+    if args.batch_size < 1:
+        raise SpecError("--batch-size", f"is {args.batch_size}", "an integer >= 1")
+    if args.processes is not None and args.processes < 1:
+        raise SpecError("--processes", f"is {args.processes}", "an integer >= 1")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    r = evaluate_network(net, x, y, spec, x_cal=x_cal, workers=args.workers, timeout_s=args.timeout)
+    from contextlib import ExitStack
+    with ExitStack() as stack:
+        executor = _executor(args, stack)
+        r = evaluate_network(net, x, y, spec, x_cal=x_cal, workers=args.workers,
+                             timeout_s=args.timeout, executor=executor,
+                             batch_size=args.batch_size)
     print(f"network {net.describe()} on {args.array} tiles, {len(y)} samples")
     print(format_accuracy(r))
     from ..sweeps.records import write_json
     write_json(out / "accuracy.json", r.to_dict())
     print(f"wrote {out / 'accuracy.json'}")
     return 0
+
+
+def _executor(args, stack):
+    """The sweeps' executors: a Dask client's (``--scheduler``), local processes
+    (``--processes``), or None (in this process). Closed by ``stack``."""
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SpecError("--scheduler", "needs dask.distributed",
+                            "pip install 'spicebar[dask]'") from None
+        try:
+            client = stack.enter_context(Client(args.scheduler, timeout="20s"))
+        except (OSError, TimeoutError) as exc:
+            raise SpecError("--scheduler", f"cannot reach {args.scheduler!r} ({exc})",
+                            "the address of a running Dask scheduler") from None
+        return client.get_executor()
+    if args.processes:
+        from ..sweeps.run import local_executor
+        return stack.enter_context(local_executor(args.processes))
+    return None

@@ -114,6 +114,31 @@ def run_layers(net: Network, x: np.ndarray, specs: list[MVMSpec], effects, engin
     return a
 
 
+def _run_batch(task: tuple) -> np.ndarray:
+    """One sample batch through every layer, in an executor's worker (picklable task)."""
+    net, xs, specs, effects, engine, caches, comp, timeout_s = task
+    return run_layers(net, xs, specs, effects, engine, caches, comp, None, None, timeout_s)
+
+
+def run_batched(net: Network, x: np.ndarray, specs: list[MVMSpec], effects, engine: str,
+                caches: list[dict], compensate: str, executor, batch_size: int,
+                timeout_s: float = 600.0) -> np.ndarray:
+    """:func:`run_layers` with the samples split into batches on ``executor`` (any
+    ``concurrent.futures`` executor: local processes, or a Dask client's executor).
+
+    The compensations are computed here first, once (they do not depend on the inputs),
+    and shipped with each batch; each worker then solves its own tiles. Read noise is
+    drawn per batch (the same statistics, other draws than one unbatched run).
+    """
+    if compensate != "none":  # one sample fills the caches of every tile of every layer
+        run_layers(net, x[:1], specs, effects, engine if engine != "ngspice" else "nodal",
+                   caches, compensate, timeout_s=timeout_s)
+    futures = [executor.submit(_run_batch, (net, x[i:i + batch_size], specs, effects, engine,
+                                            caches, compensate, timeout_s))
+               for i in range(0, len(x), batch_size)]
+    return np.vstack([f.result() for f in futures])
+
+
 @dataclass(frozen=True, eq=False)
 class NetworkResult:
     """Accuracy per row (each in [0, 1]), the logits behind it, the spot check and facts."""
@@ -141,12 +166,15 @@ def planned_rows(spec: NetworkSpec) -> list[tuple[str, tuple, str, str]]:
 def evaluate_network(net: Network, x: np.ndarray, y: np.ndarray, spec: NetworkSpec,
                      x_cal: np.ndarray | None = None, caches: list | None = None,
                      workers: int | None = None, progress: bool = True,
-                     timeout_s: float = 600.0, rows=None) -> NetworkResult:
+                     timeout_s: float = 600.0, rows=None, executor=None,
+                     batch_size: int = 256) -> NetworkResult:
     """Accuracy of ``net`` on ``(x, y)`` for every row (module notes).
 
     ``x_cal``: the calibration set that fixes each layer's ranges (default ``x``).
     ``caches``: one dict per layer to reuse compensations across calls.
     ``rows``: names of the hardware rows to run (default all; ``float`` always runs).
+    ``executor``: run sample batches of ``batch_size`` on it (:func:`run_batched`); the
+    progress bar then advances per row.
     """
     from tqdm import tqdm
     x_cal = x if x_cal is None else x_cal
@@ -162,6 +190,12 @@ def evaluate_network(net: Network, x: np.ndarray, y: np.ndarray, spec: NetworkSp
             def step(label):
                 bar.set_postfix_str(f"{name} {label}")
                 bar.update()
+            if executor is not None and engine != "ideal":
+                out = run_batched(net, xs, specs, effects, engine, caches, comp, executor,
+                                  batch_size, timeout_s)
+                for k in range(len(net.layers)):
+                    step(f"layer {k}")
+                return out
             return run_layers(net, xs, specs, effects, engine, caches, comp, workers, step, timeout_s)
         for name, effects, engine, comp in rows:
             logits[name] = run(name, x, effects, engine, comp)
