@@ -249,11 +249,21 @@ print("compensation per tile:", [(c["layer"], c["solves"]) for c in r256.info["c
 tile holding all 64 outputs as differential pairs) or 64x64 tiles (four row blocks by
 two column blocks), uncompensated; the used cells are the same, only the lines get
 shorter."""),
-    ("code", """for n in (128, 64):
+    ("code", """import matplotlib.pyplot as plt
+
+bars = {"float": r256.accuracy["float"], "quantised ideal": r256.accuracy["ideal_quantised"],
+        "256x256": r256.accuracy["nodal"], "256x256 compensated": r256.accuracy["nodal_compensated"]}
+for n in (128, 64):
     r = evaluate_network(net, x_te, y_te, NetworkSpec(hardware(n, 1.0), headroom=DEMO_HEADROOM,
                                                       compensate="none"),
                          x_cal=x_tr, progress=False, rows=("nodal",))
-    print(f"{n}x{n} tiles: nodal {100 * r.accuracy['nodal']:.2f} %")"""),
+    bars[f"{n}x{n} tiles"] = r.accuracy["nodal"]
+fig, ax = plt.subplots(figsize=(8, 3.2), constrained_layout=True)
+ax.barh(list(bars), [100 * a for a in bars.values()], color="C0")
+ax.set_xlim(min(100 * a for a in bars.values()) - 3, 100)
+ax.set_xlabel("test accuracy (%), 1 ohm per segment")
+for i, a in enumerate(bars.values()):
+    ax.text(100 * a, i, f" {100 * a:.1f}", va="center", fontsize=8)"""),
     ("md", """Both recover the loss here: compensation keeps the big tile (fewer converters,
 one array) at the price of an exact solve per tile at programming time and a window
 with headroom; partitioning needs no calibration but more tiles and ADCs, and its

@@ -267,3 +267,25 @@ def compensate_tile(method: str, g_target: np.ndarray, wires: Wires, tile_spec, 
     if quantise is not None:
         g = quantise(g)
     return g, info
+
+
+def compensating(spec, effects) -> bool:
+    """Whether an ``MVMSpec``'s conductances are compensated for these effects (wires on
+    and resistive)."""
+    return spec.compensate != "none" and "wires" in effects and spec.has_wires
+
+
+def compensated_conductances(prep, k: int, g_target: np.ndarray, quantised: bool) -> np.ndarray:
+    """Tile ``k`` of a prepared layer (:class:`spicebar.hardware.mvm.Prepared`), its
+    conductances compensated for its wires; cached in ``prep.cache`` by target."""
+    s, m = prep.spec, prep.spec.mapping
+    n_rows = prep.tiles[k].n_inputs
+    key = target_key(s.compensate, g_target, n_rows, s.wires, (m.g_min_s, m.g_max_s)) + (quantised,)
+    if key not in prep.cache:
+        step = (m.g_max_s - m.g_min_s) / (m.levels - 1) if quantised and m.levels else None
+        prep.cache[key] = compensate_tile(
+            s.compensate, g_target, s.wires, s.tile_spec, m.g_min_s, m.g_max_s, n_rows,
+            quantise=prep.scaling.quantise if quantised else None, level_step=step)
+    g, info = prep.cache[key]
+    prep.cache.setdefault("info", {})[(k, quantised)] = info
+    return g

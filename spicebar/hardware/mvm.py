@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .. import _validate as v
-from .compensation import COMPENSATIONS, Wires, compensate_tile, target_key
+from .compensation import COMPENSATIONS, Wires, compensated_conductances, compensating
 from .devices import DeviceSpec, TileDraws, drift, program, read
 from ..errors import SpecError
 from .mapping import MappingSpec, Scaling
@@ -211,27 +211,6 @@ def programmed_conductances(prep: Prepared, k: int, effects) -> np.ndarray:
                        variability="variability" in effects, stuck="stuck" in effects)
     if "drift" in effects:
         g = drift(g, d, prep.draws[k], stuck)
-    return g
-
-
-def compensating(spec: MVMSpec, effects) -> bool:
-    """Whether conductances are compensated for these effects (wires on and resistive)."""
-    return spec.compensate != "none" and "wires" in effects and spec.has_wires
-
-
-def compensated_conductances(prep: Prepared, k: int, g_target: np.ndarray,
-                             quantised: bool) -> np.ndarray:
-    """Tile ``k``'s conductances compensated for its wires (cached in ``prep.cache``)."""
-    s, m = prep.spec, prep.spec.mapping
-    n_rows = prep.tiles[k].n_inputs
-    key = target_key(s.compensate, g_target, n_rows, s.wires, (m.g_min_s, m.g_max_s)) + (quantised,)
-    if key not in prep.cache:
-        step = (m.g_max_s - m.g_min_s) / (m.levels - 1) if quantised and m.levels else None
-        prep.cache[key] = compensate_tile(
-            s.compensate, g_target, s.wires, s.tile_spec, m.g_min_s, m.g_max_s, n_rows,
-            quantise=prep.scaling.quantise if quantised else None, level_step=step)
-    g, info = prep.cache[key]
-    prep.cache.setdefault("info", {})[(k, quantised)] = info
     return g
 
 
