@@ -33,7 +33,7 @@ def plot_accuracy_grid(grid: list[dict], reference: dict | None = None, ax=None)
             if "compensation_refused" in g:
                 ax.plot(g["r_ohm"], 100 * g["nodal"], "x", color=c, ms=10)
                 ax.annotate("compensation\nrefused", (g["r_ohm"], 100 * g["nodal"]), fontsize=7,
-                            xytext=(4, -14), textcoords="offset points", color=c)
+                            xytext=(-62, 4), textcoords="offset points", color=c)
     for (name, value), style in zip((reference or {}).items(), (":", "-.", "--")):
         ax.axhline(100 * value, color="k", ls=style, lw=1, label=name.replace("_", " "))
     ax.set_xlabel("wire resistance per segment (ohm, word and bit lines)")
