@@ -106,8 +106,8 @@ def _refuse_unreachable(method: str, short: np.ndarray, need: np.ndarray, g_min:
     raise SpecError("compensate", f"{method}: {n} cell(s) would need a conductance outside "
                     f"the window [{g_min:.3g}, {g_max:.3g}] S ({detail}; worst "
                     f"{worst:.3g} S): the target is unreachable",
-                    "a mapping with headroom (w_max above max|W|, e.g. --w-max 2x), "
-                    "smaller tiles or lower wire resistance")
+                    "a mapping with headroom (w_max above max|W|: --w-max for spicebar mvm, "
+                    "--headroom for spicebar network), smaller tiles or lower wire resistance")
 
 
 def compensate_first_order(g_target: np.ndarray, wires: Wires, g_min: float, g_max: float,
