@@ -74,7 +74,8 @@ def add_hardware_flags(p, direction: bool = True) -> None:
                    help="programme the conductances so the wired array returns the target W x: "
                         "first_order (closed form from the linearised wire drops) or exact "
                         "(iteration on the exact nodal model); unreachable targets are refused "
-                        "(leave headroom with --w-max). Default none")
+                        "(leave headroom with --w-max). Default: none for spicebar mvm; exact for "
+                        "spicebar network (the method of its nodal_compensated row)")
 
 
 def spec_from_args(args):
