@@ -27,8 +27,9 @@ DEMO_ARRAYS = (64, 128, 256)
 DEMO_R_OHM = (0.5, 1.0, 2.0)
 #: The design point that gets every row and the ngspice spot check.
 DEMO_POINT = (256, 1.0)
-#: The cells' LRS conductance, siemens.
+#: The cells' LRS conductance, siemens, and their programmable levels.
 DEMO_G_MAX_S = 3e-4
+DEMO_LEVELS = 128
 #: w_max = DEMO_HEADROOM * max|W|: the window left for compensation. Measured on this
 #: network at 256x256 and 1 ohm: 2x and 4x leave targets outside the window (refused),
 #: 5x is reachable; at 2 ohm no headroom up to 5x is.
@@ -65,8 +66,10 @@ def train_digits(x_train, y_train, seed: int = 0, hidden: int = HIDDEN) -> Netwo
 
 def demo_hardware(array: int, r_ohm: float, seed: int = 0) -> MVMSpec:
     """RRAM-like tiles: 3.3 kohm..167 kohm (300 uS LRS, where IR drop costs accuracy on
-    256-row tiles), 64 levels, 1 % programming error, 8-bit ADC."""
-    return MVMSpec(MappingSpec(g_max_s=DEMO_G_MAX_S, on_off=50.0, levels=64, v_read=0.2),
+    256-row tiles), 128 levels (the 5x headroom leaves about 25 per weight sign; with 64,
+    the rounding of the compensated cells costs about a point at 256x256 and 1 ohm),
+    1 % programming error, 8-bit ADC."""
+    return MVMSpec(MappingSpec(g_max_s=DEMO_G_MAX_S, on_off=50.0, levels=DEMO_LEVELS, v_read=0.2),
                    DeviceSpec(prog_sigma_rel=0.01), array_rows=array, array_cols=array,
                    r_wl=r_ohm, r_bl=r_ohm, adc_bits=8, seed=seed)
 
