@@ -162,3 +162,17 @@ def test_compensated_layer_on_held_out_inputs(rng, ngspice_ready, levels, r_ohm)
     else:
         assert out["exact"] < 0.2 * out["none"]
         assert out["exact"] < QUANT_RESIDUAL_FACTOR * q_own
+
+
+def test_cli_refuses_unreachable_with_exit_code_2(tmp_path, rng):
+    import subprocess
+    import sys
+    np.save(tmp_path / "W.npy", np.sign(rng.normal(size=(16, 32))))
+    np.save(tmp_path / "X.npy", rng.uniform(0, 1, (2, 32)))
+    p = subprocess.run([sys.executable, "-m", "spicebar.cli", "mvm", "-W", tmp_path / "W.npy",
+                        "-X", tmp_path / "X.npy", "--array", "32x32", "--r-wl", "5", "--r-bl", "5",
+                        "--compensate", "exact", "--engines", "ngspice", "--no-budget",
+                        "-o", tmp_path / "Y.npz"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2, p.stderr
+    assert "compensate" in p.stderr and "unreachable" in p.stderr and "--w-max" in p.stderr
+    assert not (tmp_path / "Y.npz").exists()
