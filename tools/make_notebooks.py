@@ -232,7 +232,7 @@ x_tr, x_te, y_tr, y_te = digits_data(seed=0)
 net = train_digits(x_tr, y_tr, seed=0)
 print(net.describe(), f"float test accuracy {100 * accuracy(net.forward(x_te), y_te):.1f} %")
 
-def hardware(n, r_ohm):  # 300 uS LRS, 64 levels, no programming error or ADC: wires alone
+def hardware(n, r_ohm):  # 300 uS LRS, 128 levels, no programming error or ADC: wires alone
     return replace(demo_hardware(n, r_ohm), devices=replace(demo_hardware(n, r_ohm).devices,
                                                             prog_sigma_rel=0.0), adc_bits=None)"""),
     ("md", """The weights are mapped with `w_max = 5 max|W|`: the window left free for the
