@@ -288,11 +288,67 @@ read margin near that of an isolated cell as the array grows, where the bare non
 device loses it to sneak currents. Under the V/2 scheme the half-selected cells see 0.5 V,
 below the threshold, yet the margin still falls with size: their leakage adds up along the
 selected column."""),
+
+NETWORK = [
+    ("md", """# A design question end to end: a layer at 256x256 and 1 ohm
+
+A digits classifier (256 inputs, 64 hidden, 10 classes) trained here, seeded, on
+scikit-learn's bundled digits upsampled to 16x16. How much accuracy does IR drop cost
+when its first layer sits on one 256x256 tile at 1 ohm per segment, and what do exact
+compensation (programme the cells so the wired array returns the target `W x`) and
+partitioning (smaller tiles) each buy back? Nodal engine; `spicebar network --demo`
+does the same over a grid, with each non-ideality alone and an ngspice spot check."""),
+    ("code", """from dataclasses import replace
+from spicebar.cli.network_demo import DEMO_HEADROOM, demo_hardware, digits_data, train_digits
+from spicebar.hardware.network import accuracy
+from spicebar.hardware.network_eval import NetworkSpec, evaluate_network
+
+x_tr, x_te, y_tr, y_te = digits_data(seed=0)
+net = train_digits(x_tr, y_tr, seed=0)
+print(net.describe(), f"float test accuracy {100 * accuracy(net.forward(x_te), y_te):.1f} %")
+
+def hardware(n, r_ohm):  # 300 uS LRS, 128 levels, no programming error or ADC: wires alone
+    return replace(demo_hardware(n, r_ohm), devices=replace(demo_hardware(n, r_ohm).devices,
+                                                            prog_sigma_rel=0.0), adc_bits=None)"""),
+    ("md", """The weights are mapped with `w_max = 5 max|W|`: the window left free for the
+compensation to raise the cells the wires attenuate (with 2x or 4x, some targets at
+256x256 would need more than `g_max`, and the compensation refuses them)."""),
+    ("code", """spec = NetworkSpec(hardware(256, 1.0), headroom=DEMO_HEADROOM, compensate="exact")
+r256 = evaluate_network(net, x_te, y_te, spec, x_cal=x_tr, progress=False,
+                        rows=("ideal_quantised", "nodal", "nodal_compensated"))
+for name, a in r256.accuracy.items():
+    print(f"{name:<20} {100 * a:6.2f} %")
+print("compensation per tile:", [(c["layer"], c["solves"]) for c in r256.info["compensation"]],
+      "(layer, exact nodal solves)")"""),
+    ("md", """Partitioning: the same layer on 128x128 tiles (two row blocks of 128 inputs, each
+tile holding all 64 outputs as differential pairs) or 64x64 tiles (four row blocks by
+two column blocks), uncompensated; the used cells are the same, only the lines get
+shorter."""),
+    ("code", """import matplotlib.pyplot as plt
+
+bars = {"float": r256.accuracy["float"], "quantised ideal": r256.accuracy["ideal_quantised"],
+        "256x256": r256.accuracy["nodal"], "256x256 compensated": r256.accuracy["nodal_compensated"]}
+for n in (128, 64):
+    r = evaluate_network(net, x_te, y_te, NetworkSpec(hardware(n, 1.0), headroom=DEMO_HEADROOM,
+                                                      compensate="none"),
+                         x_cal=x_tr, progress=False, rows=("nodal",))
+    bars[f"{n}x{n} tiles"] = r.accuracy["nodal"]
+fig, ax = plt.subplots(figsize=(8, 3.2), constrained_layout=True)
+ax.barh(list(bars), [100 * a for a in bars.values()], color="C0")
+ax.set_xlim(min(100 * a for a in bars.values()) - 3, 100)
+ax.set_xlabel("test accuracy (%), 1 ohm per segment")
+for i, a in enumerate(bars.values()):
+    ax.text(100 * a, i, f" {100 * a:.1f}", va="center", fontsize=8)"""),
+    ("md", """Both recover the loss here: compensation keeps the big tile (fewer converters,
+one array) at the price of an exact solve per tile at programming time and a window
+with headroom; partitioning needs no calibration but more tiles and ADCs, and its
+partial sums are added digitally."""),
 ]
 
 ALL = {"01_quickstart.ipynb": QUICKSTART, "02_ir_drop_and_sneak_paths.ipynb": IR_DROP,
        "03_validating_an_idealised_model.ipynb": VALIDATE,
-       "04_integrator_transients.ipynb": INTEGRATOR, "05_your_own_devices.ipynb": DEVICES}
+       "04_integrator_transients.ipynb": INTEGRATOR, "05_your_own_devices.ipynb": DEVICES,
+       "06_network_design.ipynb": NETWORK}
 
 
 def build(cells):

@@ -5,6 +5,7 @@
     spicebar compare  --conductances G.npy --inputs V.npy --r-wl 1 --r-bl 1 [--json]
     spicebar demo [--out DIR]
     spicebar mvm --weights W.npy --inputs X.npy --array 128x128 --out Y.npz   (see cli_mvm)
+    spicebar network --network NET.npz --array 128x128 --out DIR   (see cli/network.py)
     spicebar doctor
     spicebar array --rows 64 --cols 64 --batch 4 -G G.npy -V V.npy   (see cli.array)
     spicebar simulate ... --readout integrator [--encoding bit_serial --adc-bits 8 ...]
@@ -133,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check ngspice, its KLU solver and its shared library")
     from .mvm import add_parser as add_mvm_parser
     add_mvm_parser(sub)
+    from .network import add_parser as add_network_parser
+    add_network_parser(sub)
     add_sweep_parser(sub)
     add_plot_parser(sub)
     add_array_parser(sub)
@@ -288,6 +291,11 @@ def cmd_mvm(args) -> int:
     return run(args)
 
 
+def cmd_network(args) -> int:
+    from .network import cmd_network as run
+    return run(args)
+
+
 def cmd_doctor(args) -> int:
     from ..engines.ngspice.toolchain import INSTALL_HINT, ngspice_version
     info = ngspice_version()
@@ -311,7 +319,8 @@ def cmd_doctor(args) -> int:
 
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
-            "plot": cmd_plot, "array": cmd_array}
+            "plot": cmd_plot, "array": cmd_array,
+            "network": cmd_network}
 
 
 class Terminated(KeyboardInterrupt):

@@ -27,6 +27,18 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true",
                    help="run the built-in layer demo (64x256 weights: 64 outputs, 256 inputs, on 64x64 arrays) instead")
     p.add_argument("--out-dir", default="demo_out/mvm", metavar="DIR", help="demo output folder")
+    add_hardware_flags(p)
+    g = p.add_argument_group("run")
+    g.add_argument("--engines", default="nodal,ngspice", help="comma-separated (default nodal,ngspice)")
+    g.add_argument("--no-budget", action="store_true", help="skip the error budget")
+    g.add_argument("--workers", type=int, default=None, help="parallel tiles (default: all cores)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per ngspice run")
+    return p
+
+
+def add_hardware_flags(p, direction: bool = True) -> None:
+    """The mapping, device, circuit and readout flags (shared with ``spicebar network``)."""
     g = p.add_argument_group("mapping")
     g.add_argument("--array", default="128x128", metavar="RxC", help="array rows x columns (default 128x128)")
     g.add_argument("--mapping", choices=("differential", "reference"), default="differential")
@@ -37,8 +49,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--v-read", type=float, default=0.2, metavar="V", help="volts of the largest input (default 0.2)")
     g.add_argument("--x-max", type=float, default=None, help="input mapped to v_read (default max|X|)")
     g.add_argument("--input-mode", choices=("bipolar", "two_phase"), default="bipolar")
-    g.add_argument("--direction", choices=("forward", "backward"), default="forward",
-                   help="backward: drive bit lines, read word lines, x = W.T y")
+    if direction:
+        g.add_argument("--direction", choices=("forward", "backward"), default="forward",
+                       help="backward: drive bit lines, read word lines, x = W.T y")
     g = p.add_argument_group("devices")
     for flag, help_ in (("--prog-sigma-rel", "relative programming std"),
                         ("--prog-sigma-abs", "absolute programming std, S"),
@@ -57,13 +70,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--adc-bits", type=int, default=None, help="column ADC bits (default: no ADC)")
     g.add_argument("--adc-full-scale", type=float, default=None, metavar="A",
                    help="ADC full scale, amperes (default v_read * rows * g_max)")
-    g = p.add_argument_group("run")
-    g.add_argument("--engines", default="nodal,ngspice", help="comma-separated (default nodal,ngspice)")
-    g.add_argument("--no-budget", action="store_true", help="skip the error budget")
-    g.add_argument("--workers", type=int, default=None, help="parallel tiles (default: all cores)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per ngspice run")
-    return p
+    g.add_argument("--compensate", choices=("none", "first_order", "exact"), default="none",
+                   help="programme the conductances so the wired array returns the target W x: "
+                        "first_order (closed form from the linearised wire drops) or exact "
+                        "(iteration on the exact nodal model); unreachable targets are refused "
+                        "(leave headroom with --w-max). Default: none for spicebar mvm; exact for "
+                        "spicebar network (the method of its nodal_compensated row)")
 
 
 def spec_from_args(args):
@@ -82,7 +94,8 @@ def spec_from_args(args):
     return MVMSpec(mapping, devices, rows, cols, r_wl=args.r_wl, r_bl=args.r_bl,
                    r_driver=args.r_driver, r_sense=args.r_sense, adc_bits=args.adc_bits,
                    adc_full_scale_a=args.adc_full_scale, drift_compensation=args.drift_compensation,
-                   direction=args.direction, seed=args.seed)
+                   direction=getattr(args, "direction", "forward"), seed=args.seed,
+                   compensate=args.compensate)
 
 
 def cmd_mvm(args) -> int:
@@ -115,6 +128,11 @@ def cmd_mvm(args) -> int:
     print(f"{spec.direction} {spec.mapping.scheme}: W {w.shape[0]}x{w.shape[1]} on {i['tiles']} "
           f"tile(s) of {args.array}, {i['reads_per_tile']} read(s) per tile, w_max={i['w_max']:.4g}, "
           f"x_max={i['x_max']:.4g}, {i['siemens_per_weight']:.4g} S per weight unit")
+    for c in i.get("compensation", []):
+        if c.get("method") == "exact":
+            print(f"compensation exact: {c['solves']} nodal solve(s), residual "
+                  f"{c['residual_rel']:.2g} of the window, conductances "
+                  f"{c['g_range_s'][0]:.3g}..{c['g_range_s'][1]:.3g} S")
     if r.budget:
         print(format_budget(r.budget))
     print(f"wrote {r.save(args.out)}")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .. import _validate as v
+from .compensation import COMPENSATIONS, Wires, compensated_conductances, compensating
 from .devices import DeviceSpec, TileDraws, drift, program, read
 from ..errors import SpecError
 from .mapping import MappingSpec, Scaling
@@ -52,6 +53,9 @@ class MVMSpec:
         direction: ``forward`` (``y = W x``) or ``backward`` (``x = W.T y``: drive the
             bit lines, read the word lines; differential scheme only).
         seed: seeds every random draw (per tile, independent of the thread order).
+        compensate: IR-drop compensation of the programmed conductances when the wires
+            are on (:mod:`spicebar.hardware.compensation`): ``none``, ``first_order``
+            (closed form) or ``exact`` (iteration on the exact nodal model); forward only.
     """
 
     mapping: MappingSpec = field(default_factory=MappingSpec)
@@ -67,6 +71,7 @@ class MVMSpec:
     drift_compensation: bool = False
     direction: str = "forward"
     seed: int = 0
+    compensate: str = "none"
 
     def __post_init__(self) -> None:
         check_array(self.array_rows, self.array_cols)
@@ -80,6 +85,10 @@ class MVMSpec:
         if self.direction == "backward" and self.mapping.scheme != "differential":
             raise SpecError("direction", "is 'backward' with the reference scheme (its reference "
                             "column would need -sum(v) volts)", "backward with scheme=differential")
+        v.choice("compensate", self.compensate, COMPENSATIONS)
+        if self.compensate != "none" and self.direction == "backward":
+            raise SpecError("compensate", f"is {self.compensate!r} with direction 'backward' (the "
+                            "conductances are compensated for the forward reads)", "none")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise SpecError("seed", f"is {self.seed!r}", "an integer >= 0")
 
@@ -96,6 +105,10 @@ class MVMSpec:
               "drift": d.drift_nu + d.drift_nu_std > 0 and d.t_read_s > d.t0_s,
               "noise": d.has_read_noise, "wires": self.has_wires, "adc": self.adc_bits is not None}
         return tuple(e for e in EFFECTS if on[e])
+
+    @property
+    def wires(self) -> Wires:
+        return Wires(self.r_wl, self.r_bl, self.r_driver, self.r_sense)
 
     def tile_spec(self, g: np.ndarray) -> CrossbarSpec:
         return CrossbarSpec(g, r_wl=self.r_wl, r_bl=self.r_bl, r_driver=self.r_driver,
@@ -116,6 +129,9 @@ class Prepared:
     volts: np.ndarray      # (reads, inputs) forward; (reads, physical cols of the layer) backward
     read_vector: np.ndarray
     read_sign: np.ndarray
+    #: Compensated conductances per tile target (shareable between layers' runs with
+    #: other inputs, see :func:`prepare`) and what each compensation reported.
+    cache: dict = field(default_factory=dict)
 
     @property
     def n_out(self) -> int:
@@ -162,8 +178,12 @@ def _backward_reads(scaling: Scaling, y: np.ndarray):
             np.concatenate([np.ones(b), -np.ones(b)]))
 
 
-def prepare(weights, inputs, spec: MVMSpec) -> Prepared:
-    """Map ``weights`` onto tiles and draw every random number (seeded by ``spec.seed``)."""
+def prepare(weights, inputs, spec: MVMSpec, cache: dict | None = None) -> Prepared:
+    """Map ``weights`` onto tiles and draw every random number (seeded by ``spec.seed``).
+
+    ``cache``: a dict kept across calls for the same weights and spec (e.g. the layers of
+    a network evaluated on several input sets), so each tile is compensated once.
+    """
     w, x = _validate_layer(weights, inputs, spec.direction)
     scaling = spec.mapping.resolve(w, x)
     per_tile = spec.mapping.outputs_per_tile(spec.array_cols)
@@ -175,7 +195,8 @@ def prepare(weights, inputs, spec: MVMSpec) -> Prepared:
         volts, vec, sign = scaling.input_reads(x)
     else:
         volts, vec, sign = _backward_reads(scaling, x)
-    return Prepared(spec, w, x, scaling, tiles, targets, draws, volts, vec, sign)
+    return Prepared(spec, w, x, scaling, tiles, targets, draws, volts, vec, sign,
+                    {} if cache is None else cache)
 
 
 def programmed_conductances(prep: Prepared, k: int, effects) -> np.ndarray:
@@ -184,6 +205,8 @@ def programmed_conductances(prep: Prepared, k: int, effects) -> np.ndarray:
     g = prep.targets[k]
     if "quantisation" in effects:
         g = prep.scaling.quantise(g)
+    if compensating(prep.spec, effects):
+        g = compensated_conductances(prep, k, g, "quantisation" in effects)
     g, stuck = program(g, d, prep.draws[k], m.g_min_s, m.g_max_s,
                        variability="variability" in effects, stuck="stuck" in effects)
     if "drift" in effects:
@@ -242,6 +265,7 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
     from ..engines.ngspice.session import SessionPool
     from ..engines.simulation import simulate
     from .transpose import transpose_spec
+    from ..engines.nodal.transfer import transfer_matrix
     effects = frozenset(effects)
     bad = effects - set(EFFECTS)
     if bad:
@@ -262,6 +286,11 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
             spec = transpose_spec(spec)
         if eng == "ideal":
             return volts[k][reads] @ spec.conductances
+        n_in = prep.tiles[k].n_inputs if not backward else spec.rows
+        if eng == "nodal" and len(reads) > n_in:
+            # More vectors than driven lines: the tile's exact transfer matrix (one unit
+            # solve per driven line, memory bounded), then every vector at once.
+            return volts[k][reads][:, :n_in] @ transfer_matrix(spec, n_in)
         session = sessions.get() if eng == "ngspice" else None
         return simulate(spec, volts[k][reads], eng, timeout_s=timeout_s,
                         session=session).currents
@@ -352,5 +381,9 @@ def run_mvm(weights, inputs, spec: MVMSpec, engines=("nodal", "ngspice"), budget
             "x_max": s.x_max, "siemens_per_weight": s.siemens_per_weight,
             "volts_per_input": s.volts_per_input, "level_step_weight": s.level_step_weight(),
             "tiles": len(prep.tiles), "array": [spec.array_rows, spec.array_cols],
-            "reads_per_tile": int(prep.volts.shape[0]), "effects": list(effects)}
+            "reads_per_tile": int(prep.volts.shape[0]), "effects": list(effects),
+            "compensate": spec.compensate}
+    if prep.cache.get("info"):
+        info["compensation"] = [prep.cache["info"][key] for key in sorted(prep.cache["info"])
+                                if key[1] == ("quantisation" in effects)]
     return MVMResult(ideal_outputs(prep), y_q, ys, rows, info)
