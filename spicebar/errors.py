@@ -77,3 +77,7 @@ class SolverError(SpicebarError):
 
 class ReadoutWarning(UserWarning):
     """A readout that will run but not as designed (saturating windows, a short reset)."""
+
+
+class AccountInitWarning(UserWarning):
+    """ngspice will read the account's own ``~/.spiceinit``, which spicebar cannot stop."""

@@ -310,10 +310,11 @@ def test_memory_guard_reads_the_cgroup_limit(tmp_path, monkeypatch, version):
     monkeypatch.setattr(memory, "PROC_CGROUP", str(proc))
     assert memory.cgroup_available_bytes() == (1 << 30) - (300 << 20) + (100 << 20)
     assert memory.available_bytes() <= (1 << 30)
-    # a 1024x1024 array with 100 vectors in a 1 GB container: refused, with the reason
+    # a sparse LU of a 1024x1024 array (~5 GB) in a 1 GB container: refused, with the
+    # reason (the line solver now takes 100 vectors at this size in chunks, ~0.35 GB)
     spec = CrossbarSpec(np.full((1024, 1024), 1e-5), r_wl=1.0, r_bl=1.0)
     with pytest.raises(ResourceError, match="control group"):
-        simulate(spec, np.zeros((100, 1024)), "nodal")
+        simulate(spec, np.zeros((100, 1024)), "nodal", solver="direct")
 
 
 @pytest.mark.parametrize("version, limit", [(1, str((1 << 63) - 4096)), (2, "max")])
@@ -340,3 +341,27 @@ def test_a_library_that_is_not_ngspice_is_a_setup_error(ngspice_ready, tmp_path)
 def test_the_readme_states_the_bounds_table():
     from spicebar.circuit.bounds import format_bounds_table
     assert format_bounds_table() in (REPO / "README.md").read_text()
+
+
+
+def test_the_accounts_own_spiceinit_is_named_in_a_warning(tmp_path, monkeypatch):
+    """ngspice reads the account's ~/.spiceinit (password-database home) and spicebar cannot
+    stop it (ngSpice_nospiceinit crashes ngspice 46): the file is named, once."""
+    import pwd
+    import warnings
+
+    from spicebar.engines.ngspice import engine
+    from spicebar.errors import AccountInitWarning
+    (tmp_path / ".spiceinit").write_text("* an account's own init file\n")
+    fields = list(pwd.getpwuid(os.getuid()))
+    fields[5] = str(tmp_path)  # pw_dir
+    monkeypatch.setattr(pwd, "getpwuid", lambda uid: pwd.struct_passwd(fields))
+    monkeypatch.setattr(engine, "_WARNED_INIT", set())
+    assert engine.account_spiceinit() == tmp_path / ".spiceinit"
+    with pytest.warns(AccountInitWarning, match=r"\.spiceinit"):
+        engine.warn_account_spiceinit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        engine.warn_account_spiceinit()  # once per file and process
+    (tmp_path / ".spiceinit").unlink()
+    assert engine.account_spiceinit() is None

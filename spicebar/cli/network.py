@@ -97,17 +97,8 @@ def _executor(args, stack):
     """The sweeps' executors: a Dask client's (``--scheduler``), local processes
     (``--processes``), or None (in this process). Closed by ``stack``."""
     if args.scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise SpecError("--scheduler", "needs dask.distributed",
-                            "pip install 'spicebar[dask]'") from None
-        try:
-            client = stack.enter_context(Client(args.scheduler, timeout="20s"))
-        except (OSError, TimeoutError) as exc:
-            raise SpecError("--scheduler", f"cannot reach {args.scheduler!r} ({exc})",
-                            "the address of a running Dask scheduler") from None
-        return client.get_executor()
+        from .sweep import dask_client
+        return stack.enter_context(dask_client(args.scheduler)).get_executor()
     if args.processes:
         from ..sweeps.run import local_executor
         return stack.enter_context(local_executor(args.processes))

@@ -55,19 +55,8 @@ def cmd_sweep(args) -> int:
     out = Path(args.out) if args.out else Path("sweep_out") / Path(args.sweep_file).stem
     from .paths import out_folder
     out_folder(str(out), "--out")
-    client = executor = None
-    if args.scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise SpecError("--scheduler", "needs dask.distributed",
-                            "pip install 'spicebar[dask]'") from None
-        try:
-            client = Client(args.scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise SpecError("--scheduler", f"cannot reach {args.scheduler!r} ({exc})",
-                            "the address of a running Dask scheduler") from None
-        executor = client.get_executor()
+    client = dask_client(args.scheduler) if args.scheduler else None
+    executor = client.get_executor() if client is not None else None
     try:
         run = run_sweep(sweep, out, executor=executor, workers=args.workers,
                         retry_failed=args.retry_failed, progress=not args.no_progress)
@@ -144,3 +133,18 @@ def cmd_plot(args) -> int:
 
 
 __all__ = ["add_sweep_parser", "add_plot_parser", "cmd_sweep", "cmd_plot", "PLOT_KINDS"]
+
+
+def dask_client(address: str):
+    """A Dask client of the scheduler at ``address`` (``--scheduler``), or a SpecError that
+    says what is missing: dask itself, or a scheduler at that address. The caller closes it."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SpecError("--scheduler", "needs dask.distributed",
+                        "pip install 'spicebar[dask]'") from None
+    try:
+        return Client(address, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise SpecError("--scheduler", f"cannot reach {address!r} ({exc})",
+                        "the address of a running Dask scheduler") from None

@@ -40,6 +40,41 @@ FAILED_MARKER = "FAILED.txt"
 NGSPICE_INIT_VARIABLES = ("SPICE_LIB_DIR", "SPICE_SCRIPTS")
 
 
+def account_spiceinit() -> Path | None:
+    """The account's ``.spiceinit`` that ngspice reads at start-up, or None.
+
+    ngspice falls back to ``.spiceinit`` in the home folder of the account (from the
+    password database, not ``$HOME``) when its working folder has none. The worker keeps
+    the working folder empty, but this file it cannot hide: ngspice 46's switch for it
+    (``ngSpice_nospiceinit``) crashes when called before ``ngSpice_Init``. So its presence
+    is said, once per process (:class:`~spicebar.errors.AccountInitWarning`)."""
+    import pwd
+    try:
+        home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except (KeyError, OSError):
+        return None
+    path = home / ".spiceinit"
+    return path if path.is_file() else None
+
+
+_WARNED_INIT: set[str] = set()
+
+
+def warn_account_spiceinit() -> None:
+    """Warn (once per file and process) that ngspice will read the account's init file."""
+    path = account_spiceinit()
+    if path is None or str(path) in _WARNED_INIT:
+        return
+    _WARNED_INIT.add(str(path))
+    import warnings
+
+    from ...errors import AccountInitWarning
+    warnings.warn(f"ngspice reads {path} when it starts (its commands run with your rights and "
+                  "its options, e.g. rshunt, change results); spicebar cannot stop that: rename "
+                  "the file to be sure the results are ngspice's alone", AccountInitWarning,
+                  stacklevel=3)
+
+
 @contextmanager
 def run_folder(workdir: str | Path | None, keep_files: bool = False):
     """The folder of one run: the caller's (always kept), or a temporary one that is
@@ -81,6 +116,7 @@ def start_worker(workdir: Path, mode: str = "--stdin", done_fd: int | None = Non
     write end of a pipe as ``done_fd``: the worker writes a line there after each job).
     Its output is appended to ``workdir/worker.log``; it runs in its own process group,
     with ``workdir`` (a run folder, not the caller's) as its working folder."""
+    warn_account_spiceinit()
     env = {k: v for k, v in os.environ.items() if k not in NGSPICE_INIT_VARIABLES}
     env.setdefault("PYTHONUNBUFFERED", "1")
     args = [mode] if done_fd is None else [mode, str(done_fd)]
