@@ -25,11 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.interpolate import CubicSpline, RectBivariateSpline
+
+# scipy.interpolate (~0.1 s to import) loads where a table is built, not with every
+# nodal solve that merely imports the stamps.
 
 
 def _spline_1d(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Piecewise-cubic coefficients ``(4, n-1, T)`` of not-a-knot splines through ``y (n, T)``."""
+    from scipy.interpolate import CubicSpline
     return CubicSpline(x, y, axis=0).c
 
 
@@ -127,6 +130,7 @@ class Table2D:
     error_abs: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from scipy.interpolate import RectBivariateSpline
         sp = [(RectBivariateSpline(self.vd, self.vs, d, s=0), RectBivariateSpline(
             self.vd, self.vs, s_, s=0)) for d, s_ in zip(self.i_drain, self.i_source)]
         object.__setattr__(self, "splines", sp)
