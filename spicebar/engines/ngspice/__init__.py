@@ -2,7 +2,8 @@
 
 :mod:`.engine` (one-shot runs, run folders, error reports), :mod:`.session` (a worker
 kept alive between runs, and a pool of them), :mod:`.worker` (the child process that
-loads libngspice; it imports nothing else of spicebar but :mod:`.toolchain`), and
+loads libngspice and speaks the job protocol), :mod:`.analyses` (the worker's runners:
+one transient or DC sweep, a batch as one transient), and
 :mod:`.toolchain` (finding ngspice, its version and KLU).
 
 May import: ``spicebar.circuit``, ``spicebar.netlist``, ``spicebar.engines.cell_currents``

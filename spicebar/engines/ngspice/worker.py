@@ -31,25 +31,16 @@ import numpy as np
 
 from .lifeline import exit_with_parent
 from ...netlist.batch import vector_at
+from .analyses import (EXIT_OK, EXIT_SETUP_ERROR, EXIT_SIM_ERROR, Failure, current_plot,  # noqa: F401
+                       run_batch_tran, run_command, run_tran)
 from .messages import (CONVERGENCE_PATTERN, ERROR_PATTERN, MESSAGES_HEAD,  # noqa: F401
                        MESSAGES_TAIL, classify, first_errors, status_messages)
 from .toolchain import configure_library_path
 
-EXIT_OK, EXIT_SIM_ERROR, EXIT_SETUP_ERROR = 0, 2, 3
 
 
 #: A transient writes its progress (ngspice's percent of the stop time) at most this often.
 PROGRESS_EVERY_S = 0.25
-
-
-class _Failure(Exception):
-    """kind: ``rejected`` (netlist), ``convergence``, ``error`` or ``setup``."""
-
-    def __init__(self, summary: str, code: int = EXIT_SIM_ERROR, kind: str = "error"):
-        super().__init__(summary)
-        self.summary = summary
-        self.code = code
-        self.kind = "setup" if code == EXIT_SETUP_ERROR else kind
 
 
 def _open_ngspice(messages: list[str]):
@@ -58,7 +49,7 @@ def _open_ngspice(messages: list[str]):
     try:
         from PySpice.Spice.NgSpice.Shared import NgSpiceShared, ffi
     except ImportError as exc:
-        raise _Failure(f"PySpice is not installed ({exc}); pip install PySpice==1.5",
+        raise Failure(f"PySpice is not installed ({exc}); pip install PySpice==1.5",
                        EXIT_SETUP_ERROR) from None
 
     class CapturingNgSpice(NgSpiceShared):
@@ -137,7 +128,7 @@ def _open_ngspice(messages: list[str]):
             ng = CapturingNgSpice(ngspice_id=0, send_data=True)
     except Exception as exc:  # noqa: BLE001 - any failure to load is a set-up problem
         lib = os.environ.get("NGSPICE_LIBRARY_PATH") or "libngspice"
-        raise _Failure(f"cannot load the ngspice shared library {lib} ({type(exc).__name__}: "
+        raise Failure(f"cannot load the ngspice shared library {lib} ({type(exc).__name__}: "
                        f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); install "
                        "libngspice0 (Debian: apt-get install libngspice0-dev) or set "
                        "NGSPICE_LIBRARY_PATH to libngspice.so.0", EXIT_SETUP_ERROR) from None
@@ -168,32 +159,17 @@ def _empty_folder():
         os.rmdir(empty)
 
 
-def _command(ng, messages: list[str], command: str) -> list[str]:
-    """Run one ngspice command; return the error lines it printed."""
-    start = len(messages)
-    rc = ng._ngspice_shared.ngSpice_Command(command.encode("ascii"))
-    new = messages[start:]
-    errors = [m for m in new if classify(m) == "error"]
-    if rc != 0 and not errors:
-        errors = [f"ngSpice_Command({command!r}) returned {rc}"]
-    return errors
-
-
-def _current_plot(ng, ffi) -> str:
-    return ffi.string(ng._ngspice_shared.ngSpice_CurPlot()).decode()
-
-
 def run_job(job: dict, messages: list[str], opened=None) -> dict:
     timings = {}
     t0 = time.perf_counter()
-    if isinstance(opened, _Failure):
+    if isinstance(opened, Failure):
         raise opened
     ng, ffi = opened or _open_ngspice(messages)
     banner = "\n".join(messages)
     version_match = re.search(r"ngspice-(\d+)", banner)
     version = version_match.group(1) if version_match else "unknown"
     if job.get("require_klu", True) and "KLU" not in banner:
-        raise _Failure(f"this ngspice ({version}) was built without KLU, which makes large arrays "
+        raise Failure(f"this ngspice ({version}) was built without KLU, which makes large arrays "
                        "100-300x slower; install a KLU build (Debian 12: apt-get install -t "
                        "bookworm-backports ngspice libngspice0 libngspice0-dev; Debian 13: the "
                        "distribution's ngspice) or run `make setup`", EXIT_SETUP_ERROR)
@@ -210,12 +186,12 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
         rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep))
     errors = [m for m in messages[start:] if classify(m) == "error"]
     if rc != 0 or errors:
-        raise _Failure("ngspice rejected the netlist", kind="rejected")
+        raise Failure("ngspice rejected the netlist", kind="rejected")
     timings["load_s"] = time.perf_counter() - t0
     if job.get("analysis") in ("tran", "dc"):
-        return _run_tran(ng, ffi, job, messages, timings, version)
+        return run_tran(ng, ffi, job, messages, timings, version)
     if job.get("analysis") == "batch_tran":
-        return _run_batch_tran(ng, ffi, job, messages, timings, version)
+        return run_batch_tran(ng, ffi, job, messages, timings, version)
 
     with np.load(job["values"]) as data:
         driver_values = np.asarray(data["driver_values"], dtype=float)
@@ -230,31 +206,31 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
             t0 = time.perf_counter()
             if b > 0:
                 for k in np.flatnonzero(driver_values[b] != driver_values[b - 1]):
-                    errors = _command(ng, messages,
+                    errors = run_command(ng, messages,
                                       f"alter {names[k]} dc = {float(driver_values[b, k])!r}")
                     if errors:
-                        raise _Failure(f"ngspice could not set {names[k]} for input vector {b}")
+                        raise Failure(f"ngspice could not set {names[k]} for input vector {b}")
             capture.pop("values", None)
-            errors = _command(ng, messages, "op")
-            plot = _current_plot(ng, ffi)
+            errors = run_command(ng, messages, "op")
+            plot = current_plot(ng, ffi)
             if errors or not plot.startswith("op"):
                 if any(CONVERGENCE_PATTERN.search(m) for m in messages):
-                    raise _Failure(f"ngspice found no operating point for input vector {b} "
+                    raise Failure(f"ngspice found no operating point for input vector {b} "
                                    "(Newton, gmin and source stepping failed)", kind="convergence")
-                raise _Failure(f"ngspice operating point failed for input vector {b}")
+                raise Failure(f"ngspice operating point failed for input vector {b}")
             t1 = time.perf_counter()
             t_run += t1 - t0
             if b == 0:  # every vector of the batch runs the same circuit: same vector order
                 _join_names(capture)
                 where = capture.pop("where", None)
                 if not isinstance(where, np.ndarray):
-                    raise _Failure(f"ngspice has no vector {where!r} in plot {plot}")
+                    raise Failure(f"ngspice has no vector {where!r} in plot {plot}")
             values = capture.get("values")
             if values is None or len(values) != capture.get("count"):
-                raise _Failure(f"ngspice sent no complete operating point for input vector {b}")
+                raise Failure(f"ngspice sent no complete operating point for input vector {b}")
             out[b] = np.asarray(values)[where]
             if b + 1 < driver_values.shape[0]:  # the last plot goes with the job's clean-up
-                _command(ng, messages, f"destroy {plot}")
+                run_command(ng, messages, f"destroy {plot}")
             t_read += time.perf_counter() - t1
     finally:
         _join_names(capture)  # before anything frees the plot whose names it reads
@@ -282,82 +258,6 @@ def _positions(vector_names: list[bytes], read: list[str]) -> np.ndarray | str:
         return exc.args[0]
 
 
-def _run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: str) -> dict:
-    """Run the netlist's transient (or DC sweep) once; save each ``read`` vector whole."""
-    t0 = time.perf_counter()
-    type(ng).progress_path = job.get("progress")
-    try:
-        errors = _command(ng, messages, "run")
-    finally:
-        type(ng).progress_path = None
-    plot = _current_plot(ng, ffi)
-    kind = job["analysis"]
-    if errors or not plot.startswith(kind):
-        raise _Failure(f"ngspice {'transient analysis' if kind == 'tran' else 'DC sweep'} failed")
-    timings["run_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    columns = []
-    for name in job["read"]:
-        info = ng._ngspice_shared.ngGet_Vec_Info(f"{plot}.{name}".encode())
-        if info == ffi.NULL or info.v_realdata == ffi.NULL or info.v_length < 1:
-            raise _Failure(f"ngspice has no vector {name!r} in plot {plot}")
-        columns.append(np.frombuffer(ffi.buffer(info.v_realdata, 8 * info.v_length),
-                                     dtype=np.float64).copy())
-    if len({c.size for c in columns}) > 1:
-        raise _Failure("ngspice returned transient vectors of different lengths")
-    np.save(job["result"], np.stack(columns))
-    _command(ng, messages, f"destroy {plot}")
-    timings["read_s"] = time.perf_counter() - t0
-    return {"status": "ok", "ngspice_version": version, "timings": timings,
-            "warnings": [m for m in messages if classify(m) == "warning"][:50]}
-
-
-def _run_batch_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: str) -> dict:
-    """One transient for a whole batch (see :mod:`spicebar.netlist.batch`): the drivers
-    take vector ``k`` on ``k <= t < k + 1``; the answer to vector ``k`` is its last time
-    point. Result shape ``(batch, len(read))``, like the ``.op`` loop's."""
-    with np.load(job["values"]) as data:
-        values = np.asarray(data["driver_values"], dtype=float)
-    n = values.shape[0]
-    index = {name.lower().encode(): k for k, name in enumerate(job["driver_names"])}
-    read = job["read"] if "read" in job else Path(job["read_file"]).read_text().split("\n")
-    t0 = time.perf_counter()
-    type(ng).sources = (values, index, n)
-    try:
-        errors = _command(ng, messages, "run")
-    finally:
-        type(ng).sources = None
-    plot = _current_plot(ng, ffi)
-    if errors or not plot.startswith("tran"):
-        raise _Failure(f"ngspice batch transient of {n} input vectors failed")
-    timings["run_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    t = _vector(ng, ffi, plot, "time")
-    k = np.array([vector_at(x, n) for x in t.tolist()])
-    last = np.full(n, -1)
-    last[k] = np.arange(k.size)  # later points overwrite: the last one per vector
-    if np.any(last < 0):
-        raise _Failure(f"ngspice's transient has no time point for input vector "
-                       f"{int(np.flatnonzero(last < 0)[0])}")
-    out = np.empty((n, len(read)))
-    for j, name in enumerate(read):
-        out[:, j] = _vector(ng, ffi, plot, name)[last]
-    np.save(job["result"], out)
-    _command(ng, messages, f"destroy {plot}")
-    timings["read_s"] = time.perf_counter() - t0
-    timings["time_points"] = int(t.size)
-    return {"status": "ok", "ngspice_version": version, "timings": timings,
-            "warnings": [m for m in messages if classify(m) == "warning"][:50]}
-
-
-def _vector(ng, ffi, plot: str, name: str) -> np.ndarray:
-    """A real vector of ``plot``, as a view of ngspice's memory (copy what you keep)."""
-    info = ng._ngspice_shared.ngGet_Vec_Info(f"{plot}.{name}".encode())
-    if info == ffi.NULL or info.v_realdata == ffi.NULL or info.v_length < 1:
-        raise _Failure(f"ngspice has no vector {name!r} in plot {plot}")
-    return np.frombuffer(ffi.buffer(info.v_realdata, 8 * info.v_length), dtype=np.float64)
-
-
 def write_status(path: str | Path, status: dict) -> None:
     """Write a status file atomically: a waiting caller never reads half of one."""
     tmp = Path(f"{path}.part")
@@ -369,7 +269,7 @@ def _try_open(messages: list[str]):
     """ngspice opened, or the setup failure to report for every job that arrives."""
     try:
         return _open_ngspice(messages)
-    except _Failure as exc:
+    except Failure as exc:
         return exc
 
 
@@ -380,7 +280,7 @@ def _finish(job: dict, messages: list[str], opened, timings: dict | None = None)
     try:
         status, code = run_job(job, messages, opened), EXIT_OK
         status["timings"].update(timings or {})
-    except _Failure as exc:
+    except Failure as exc:
         status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind,
                   "cause": first_errors(messages)}
         code = exc.code
@@ -408,7 +308,7 @@ def serve(done_fd: int | None = None) -> int:
         _finish(json.loads(Path(path).read_text()), messages, opened)
         if done_fd is not None:  # before the clean-up below, which the caller need not wait for
             os.write(done_fd, b"done\n")
-        if not isinstance(opened, _Failure):
+        if not isinstance(opened, Failure):
             opened[0]._ngspice_shared.ngSpice_Command(b"destroy all")
             opened[0]._ngspice_shared.ngSpice_Command(b"remcirc")
     return EXIT_OK
