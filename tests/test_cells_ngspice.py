@@ -68,3 +68,16 @@ def test_bsim4_card_runs_and_the_nodal_engine_follows_it(ngspice_ready, rng):
         np.abs(results["ngspice"].currents).max()
     assert rel < BSIM4_TABLE_REL  # the card itself, through its measured table
     assert "table measured in ngspice" in results["nodal"].info["mos_model"]
+
+
+@pytest.mark.ngspice
+@pytest.mark.parametrize("n, volts", [(8, 0.1), (16, 0.05)])
+def test_newton_converges_on_selectors_at_low_bias(ngspice_ready, rng, n, volts):
+    """A default 1S1R array read at 0.05-0.1 V carries ~1e-9 A per column, while evaluating
+    the wire currents rounds to ~1e-17 A x the wire conductance: Newton stalled at a KCL
+    residual of 4e-9..7e-9 of the largest current (limit 1e-9) with steps of 7e-18 V and
+    raised SolverError. Its KCL scale now has float64's rounding floor; the answer agrees
+    with ngspice to the nonlinear-cell tolerance (measured 6e-12)."""
+    spec = CrossbarSpec(rng.uniform(1e-6, 1e-4, (n, n)), r_wl=1.0, r_bl=1.0, cell=SelectorCell())
+    agree(simulate_all(spec, np.full((2, n), volts), ("nodal", "ngspice"), solver="direct"),
+          CELL_AGREEMENT_REL)

@@ -13,7 +13,10 @@ voltage (an increase of ``|V|`` beyond the device's voltage scale ``b`` is cut t
 iteration), and no node moves more than :data:`MAX_STEP_V` per iteration.
 Converged means: no limiting active, the last step below
 ``VNTOL + RELTOL * max|v|`` (or stagnating below :data:`STAGNATION_V`) and the KCL
-residual below :data:`KCL_TOL_REL` of the largest device/resistor current. Otherwise :class:`~spicebar.errors.SolverError`.
+residual below :data:`KCL_TOL_REL` of the largest device/resistor current, or below
+float64's floor for evaluating it (:data:`KCL_ROUNDING_UNITS` rounding units of the largest
+conductance times the largest voltage), whichever is larger; ``info["kcl_residual_rel"]``
+is relative to that same scale. Otherwise :class:`~spicebar.errors.SolverError`.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ MAX_STEP_V = 1.0
 VNTOL = 1e-12  # volts; with RELTOL: the last Newton step must be below VNTOL + RELTOL*max|v|
 RELTOL = 1e-9   # (Newton converges quadratically, so the error left is far below the last step)
 KCL_TOL_REL = 1e-9  # KCL residual at every node, relative to the largest element current
+#: ...or to float64's floor for it, if that is larger: evaluating ``L v`` at a node rounds
+#: to a few units of the largest conductance times the largest voltage (a 1 ohm wire at
+#: 0.1 V: ~2e-17 A x 64), while selector cells at low bias may carry only ~1e-8 A in all.
+#: Below that floor no step can lower the residual (measured: a default 1S1R array at
+#: 0.1 V stalled at 4e-9..7e-9 of its largest current with steps of 7e-18 V).
+KCL_ROUNDING_UNITS = 64.0
 #: Nodes joined to the rest only through selectors at low bias (~1e-9 S) have voltages that
 #: float64 fixes to ~1e-9 V only; there the step stagnates instead of shrinking. A step that
 #: no longer halves, below this, with KCL met, is accepted (the currents are then exact to
@@ -125,7 +134,9 @@ class _System:
         return inj, jac
 
     def current_scale(self, v: np.ndarray) -> float:
-        """Largest current through any element, amperes (the scale of the KCL residual)."""
+        """Largest current through any element, amperes (the scale of the KCL residual),
+        floored at float64's rounding of ``L v`` over :data:`KCL_TOL_REL` (see
+        :data:`KCL_ROUNDING_UNITS`)."""
         coo = self.lap.tocoo()
         off = coo.row != coo.col
         s = float(np.abs(coo.data[off] * (v[coo.row[off]] - v[coo.col[off]])).max(initial=0.0))
@@ -136,7 +147,9 @@ class _System:
             s = max(s, float(np.abs(i).max()))
         for g in self.tabled:
             s = max(s, float(np.abs(stamp_device(g, v[g.node_p], v[g.node_n])[0]).max()))
-        return max(s, np.finfo(float).tiny)
+        g_max = float(np.abs(self.lap.data).max(initial=0.0))
+        floor = KCL_ROUNDING_UNITS * np.finfo(float).eps * g_max * float(np.abs(v).max(initial=0.0))
+        return max(s, floor / KCL_TOL_REL, np.finfo(float).tiny)
 
 
 def _damped(system: _System, v: np.ndarray, dv: np.ndarray, alpha: float, r0: float) -> float:

@@ -126,27 +126,6 @@ def full_jacobian(ir: CircuitIR, v: np.ndarray, lap: sp.csr_matrix) -> sp.csr_ma
     return sp.csr_matrix((coo.data, (u[coo.row], u[coo.col])), shape=lap.shape)
 
 
-#: The KCL residual float64 can reach at a node: a few rounding units of the largest
-#: conductance times the largest voltage (a 1 ohm wire at 0.5 V leaves ~1e-16 A x 64).
-KCL_ROUNDING_UNITS = 64.0
-
-
-def _rounding_aware(system_class):
-    """Newton's system with its KCL scale floored at float64's rounding of ``L v``.
-
-    Near 0 V (the edges of a pulse) selector cells carry ~1e-15 A while a 1 ohm wire
-    still rounds to ~1e-16 A x its voltage: Newton's relative KCL test (1e-9 of the
-    largest current) cannot be met there, though the solution is as exact as float64 allows.
-    """
-    class System(system_class):
-        def current_scale(self, v):
-            g_max = float(np.abs(self.lap).max()) if self.lap.nnz else 0.0
-            from ..nodal.newton import KCL_TOL_REL
-            floor = KCL_ROUNDING_UNITS * np.finfo(float).eps * g_max * float(np.abs(v).max())
-            return max(super().current_scale(v), floor / KCL_TOL_REL)
-    return System
-
-
 class AlgebraicArray:
     """The array without capacitance, reduced at a set of input vectors.
 
@@ -181,7 +160,7 @@ class AlgebraicArray:
             self.solver = dc.info.get("solver", "")
             return
         fixed, v_fixed = fixed_voltages(ir0, v_rows)
-        system = _rounding_aware(_System)(ir0, lap, fixed)
+        system = _System(ir0, lap, fixed)
         v = np.zeros(ir.n_nodes)
         self.j0, self.i0 = np.zeros((n, ir.cols)), np.zeros((n, ir.rows))
         ys, zs = [], []
@@ -335,7 +314,7 @@ def exact_column_currents(ir: CircuitIR, v_rows: np.ndarray, v_sense: np.ndarray
                   senses=ir.senses.subset(none), sense_col=none)
     fixed, v_fixed = fixed_voltages(aug, np.concatenate([v_rows, v_sense])[None])
     check_direct_memory(aug.n_nodes, 1, memory, what="Newton's LU")
-    system = _rounding_aware(_System)(aug, conductance_matrix(aug), fixed)
+    system = _System(aug, conductance_matrix(aug), fixed)
     v = np.zeros(aug.n_nodes)
     v[fixed] = v_fixed[:, 0]
     v, _ = newton_solve(system, v)
