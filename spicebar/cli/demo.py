@@ -25,10 +25,13 @@ class DemoOutput:
 
 
 def demo_arrays(rows: int = 64, cols: int = 64, batch: int = 4, seed: int = 0):
-    """Log-uniform conductances in [2 uS, 100 uS] and read voltages in [0, 0.2] V."""
-    rng = np.random.default_rng(seed)
-    g = np.exp(rng.uniform(np.log(DEMO_G_MIN_S), np.log(DEMO_G_MAX_S), (rows, cols)))
-    v = rng.uniform(0.0, 0.2, (batch, rows))
+    """Log-uniform conductances in [2 uS, 100 uS] and read voltages in [0, 0.2] V: the
+    draws of ``spicebar array`` (:mod:`spicebar.circuit.random_arrays`), then vector 0 at
+    full scale."""
+    from ..circuit.random_arrays import RandomArraySpec, draw_random_array
+    g, v = draw_random_array(RandomArraySpec(rows=rows, cols=cols, g_min_s=DEMO_G_MIN_S,
+                                             g_max_s=DEMO_G_MAX_S, batch=batch,
+                                             v_max_volt=0.2, seed=seed))
     v[0] = 0.2  # vector 0: every row at full read voltage, the worst case for IR drop
     return g, v
 

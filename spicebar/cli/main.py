@@ -169,13 +169,9 @@ def _spec_from_args(args):
     return spec, inputs
 
 
-def _out_path(path: str, suffixes: tuple[str, ...], parameter: str, args=None) -> Path:
-    return out_path(path, suffixes, parameter, args)
-
-
 def cmd_simulate(args) -> int:
     from ..engines.simulation import simulate
-    out = _out_path(args.out, (".npz",), "--out", args)
+    out = out_path(args.out, (".npz",), "--out", args)
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     if args.readout != "ideal":
@@ -194,7 +190,7 @@ def cmd_generate(args) -> int:
 
     from ..circuit.elaboration import elaborate
     from ..netlist.writer import write_netlist
-    out = _out_path(args.out, (".cir", ".sp", ".spice", ".net"), "--out", args)
+    out = out_path(args.out, (".cir", ".sp", ".spice", ".net"), "--out", args)
     spec, inputs = _spec_from_args(args)
     vector = None
     if inputs is not None:

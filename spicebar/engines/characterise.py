@@ -17,8 +17,6 @@ table. Tables are cached on disk by the content hash of everything they depend o
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +26,7 @@ import numpy as np
 from ..circuit.devices import cache_dir, content_hash
 from ..circuit.ir import DEVICE, NMOS, CircuitIR, ElementGroup
 from ..errors import SimulationError, SimulatorSetupError, SpecError
+from ..io import atomic_output
 from ..netlist.cards import comment_text
 from ..netlist.writer import FORMATTERS, NGSPICE_OPTIONS, group_model_cards
 from .nodal.stamps import mos_is_level1
@@ -127,11 +126,8 @@ def _cache_file(kind: str, key: str) -> Path:
 
 
 def _save(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    os.close(fd)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic_output(path) as f:
+        np.savez(f, **arrays)
 
 
 def _run_sweep(lines: list[str], read: list[str], timeout_s: float) -> np.ndarray:

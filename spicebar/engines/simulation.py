@@ -71,10 +71,7 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
         if engine == "ideal":
             return _ideal_measured(spec, v, operation, ir)
     if engine == "ideal":
-        from .ideal import solve_ideal
-        if operation is None:
-            return solve_ideal(spec, v)
-        return _ideal_for(spec, v, operation)
+        return solve_ideal_for(spec, v, operation)
     if engine == "nodal":
         from .nodal.solvers import solve_nodal_spec
         return solve_nodal_spec(spec, v, solver, ir=ir, operation=operation, memory=memory)

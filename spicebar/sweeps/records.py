@@ -7,17 +7,17 @@ which reads them), so neither imports the other.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from ..io import write_text_atomic
 
 #: Sub-folder of a sweep's ``--out`` that holds one ``KEY.json`` per finished point.
 POINTS_DIR = "points"
 
 
 def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)  # atomic: a kill leaves the old file or the new, never half
+    """Write ``data`` as JSON, atomically: a kill leaves the old file or the new, never half."""
+    write_text_atomic(path, json.dumps(data, indent=1))
 
 
 def load_record(out_dir: str | Path, key: str) -> dict | None:
