@@ -10,12 +10,12 @@ anything is written.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import SpecError
+from ..io import atomic_output
 
 SUFFIXES = (".npy", ".csv")
 
@@ -62,16 +62,11 @@ def _target(path: str, parameter: str) -> Path:
 
 def write_array_file(path: Path, array: np.ndarray) -> Path:
     """Write ``array`` to ``path`` (.npy, or .csv with one row per line) atomically."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(path) as f:
         if path.suffix.lower() == ".npy":
-            with open(tmp, "wb") as f:
-                np.save(f, array)
+            np.save(f, array)
         else:
-            np.savetxt(tmp, np.atleast_2d(array), delimiter=",", fmt="%.17g")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+            np.savetxt(f, np.atleast_2d(array), delimiter=",", fmt="%.17g")
     return path
 
 

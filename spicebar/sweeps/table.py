@@ -16,12 +16,14 @@ can ``pandas.read_csv`` the CSV.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 
 from ..analysis.scoring import STATS
+from ..io import atomic_output, write_text_atomic
 from .records import load_record
 
 TABLE_CSV = "results.csv"
@@ -70,17 +72,16 @@ def write_table(out_dir: str | Path, sweep, keys) -> Path:
     out = Path(out_dir)
     cols, rows = table_rows(out, sweep, keys)
     path = out / TABLE_CSV
-    with open(path.with_suffix(".csv.tmp"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=cols, restval="")
-        w.writeheader()
-        for r in rows:
-            w.writerow({c: ("" if r.get(c) is None else r.get(c, "")) for c in cols})
-    path.with_suffix(".csv.tmp").replace(path)
+    text = io.StringIO(newline="")
+    w = csv.DictWriter(text, fieldnames=cols, restval="")
+    w.writeheader()
+    for r in rows:
+        w.writerow({c: ("" if r.get(c) is None else r.get(c, "")) for c in cols})
+    write_text_atomic(path, text.getvalue())
     arrays = {}
     for c in cols:
         values = [r.get(c, "") for r in rows]
         arrays[c] = _column_array(c, values)
-    from ..io import atomic_output
     with atomic_output(out / TABLE_NPZ) as f:
         np.savez(f, **arrays)
     return path

@@ -77,10 +77,7 @@ def _open_ngspice(messages: list[str]):
                 match = re.search(r"(\d+(?:\.\d+)?)\s*%", message)
                 if match:
                     CapturingNgSpice.progress_written = now
-                    tmp = f"{path}.tmp"
-                    with open(tmp, "w") as f:
-                        f.write(match.group(1))
-                    os.replace(tmp, path)
+                    replace_text(path, match.group(1))
 
         #: ``external`` driver values of a batch transient: ``(values (B, n), {name: k}, B)``.
         sources: tuple | None = None
@@ -258,11 +255,18 @@ def _positions(vector_names: list[bytes], read: list[str]) -> np.ndarray | str:
         return exc.args[0]
 
 
+def replace_text(path: str | Path, text: str) -> None:
+    """Write ``text`` beside ``path`` and rename it over: a reader never sees half a file.
+    (No fsync, unlike :func:`spicebar.io.write_text_atomic`: these are hand-over files
+    between two live processes, and the progress one is written from ngspice's callback.)"""
+    tmp = Path(f"{path}.part")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def write_status(path: str | Path, status: dict) -> None:
     """Write a status file atomically: a waiting caller never reads half of one."""
-    tmp = Path(f"{path}.part")
-    tmp.write_text(json.dumps(status))
-    os.replace(tmp, path)
+    replace_text(path, json.dumps(status))
 
 
 def _try_open(messages: list[str]):
