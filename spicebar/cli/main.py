@@ -33,6 +33,7 @@ from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_tra
 from .speed import add_threads_flag, apply_threads
 from .sweep import PLOT_KINDS, add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
 from ..errors import SpecError, SpicebarError
+from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
 
 PLOT_KINDS.setdefault("transient", (add_plot_transient_parser, cmd_plot_transient))
 
@@ -76,7 +77,8 @@ def _ngspice_flags(p: argparse.ArgumentParser) -> None:
     add_threads_flag(p, argparse.SUPPRESS)
     g = p.add_argument_group("ngspice")
     g.add_argument("--timeout", type=float, default=None, metavar="S",
-                   help="wall-time limit of one ngspice run, seconds (default 600; a readout "
+                   help=f"wall-time limit of one ngspice run, seconds (default "
+                        f"{DEFAULT_TIMEOUT_S:g}; a readout "
                         "transient's grows with cells x windows)")
     g.add_argument("--workdir", default=None, metavar="DIR",
                    help="keep the netlist and run files here (default: a temporary "
@@ -176,7 +178,8 @@ def cmd_simulate(args) -> int:
     warn_underdriven_selector(spec, inputs)
     if args.readout != "ideal":
         return run_simulate_readout(args, spec, inputs, out)
-    result = simulate(spec, inputs, args.engine, workdir=args.workdir, timeout_s=args.timeout or 600.0,
+    result = simulate(spec, inputs, args.engine, workdir=args.workdir,
+                      timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
                       operation=args.operation, solver=args.solver,
                       allow_approximate_cells=args.allow_approximate_cells)
     result.save(out, maps=args.maps)
@@ -227,7 +230,7 @@ def cmd_compare(args) -> int:
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
-                           timeout_s=args.timeout or 600.0, solver=args.solver,
+                           timeout_s=args.timeout or DEFAULT_TIMEOUT_S, solver=args.solver,
                            allow_approximate_cells=args.allow_approximate_cells)
     comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs,
                                                                             args.operation)),

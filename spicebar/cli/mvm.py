@@ -14,6 +14,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import SpecError
+from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -33,7 +34,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--no-budget", action="store_true", help="skip the error budget")
     g.add_argument("--workers", type=int, default=None, help="parallel tiles (default: all cores)")
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per ngspice run")
+    g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help="per ngspice run")
     return p
 
 

@@ -16,6 +16,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import SpecError
+from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -45,7 +46,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--batch-size", type=int, default=256, metavar="N",
                    help="samples per batch on --scheduler/--processes (default 256)")
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--timeout", type=float, default=600.0, metavar="S", help="per ngspice run")
+    g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help="per ngspice run")
     p.set_defaults(compensate="exact")
     return p
 

@@ -13,13 +13,14 @@ from ..circuit.ir import CircuitIR
 from .memory import MemoryGuard, check_memory
 from ..results import SimulationResult
 from ..circuit.spec import CrossbarSpec, check_cell_voltages, validate_inputs
+from .ngspice.limits import DEFAULT_TIMEOUT_S
 
 ENGINES = ("ideal", "nodal", "ngspice")
 
 
 def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
              ir: CircuitIR | None = None, workdir: str | Path | None = None,
-             timeout_s: float = 600.0, keep_files: bool = False,
+             timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
              memory_limit_bytes: int | None = None, operation=None,
              solver: str = "auto", session=None,
              allow_approximate_cells: bool = False) -> SimulationResult:
@@ -138,7 +139,7 @@ def simulate_all(spec: CrossbarSpec, inputs, engines=ENGINES, operation=None, **
                           operation_inputs(spec, inputs, operation),
                           allow_approximate_cells=ngspice_options.get("allow_approximate_cells",
                                                                       False),
-                          timeout_s=ngspice_options.get("timeout_s", 600.0))
+                          timeout_s=ngspice_options.get("timeout_s", DEFAULT_TIMEOUT_S))
     return {e: simulate(spec, inputs, e, ir=ir, operation=operation, **ngspice_options)
             for e in engines}
 

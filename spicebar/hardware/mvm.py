@@ -31,6 +31,7 @@ from .mapping import MappingSpec, Scaling
 from ..circuit.spec import CrossbarSpec
 from .tile_readout import make_readout
 from .tiling import Tile, check_array, plan_tiles, run_parallel, tile_targets
+from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
 
 EFFECTS = ("quantisation", "variability", "stuck", "drift", "noise", "wires", "adc")
 DIRECTIONS = ("forward", "backward")
@@ -253,7 +254,7 @@ def read_conductances(prep: Prepared, job) -> np.ndarray:
 
 
 def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | None = None,
-                progress: bool = True, timeout_s: float = 600.0, force_circuit: bool = False
+                progress: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S, force_circuit: bool = False
                 ) -> np.ndarray:
     """Outputs ``(batch, n)`` in weight units with only ``effects`` switched on.
 
@@ -365,7 +366,7 @@ class MVMResult:
 
 def run_mvm(weights, inputs, spec: MVMSpec, engines=("nodal", "ngspice"), budget: bool = True,
             budget_engine: str = "nodal", workers: int | None = None, progress: bool = True,
-            timeout_s: float = 600.0) -> MVMResult:
+            timeout_s: float = DEFAULT_TIMEOUT_S) -> MVMResult:
     """Run a layer: ideal, quantised, every engine in ``engines`` with all effects, and the budget."""
     from ..analysis.budget import error_budget
     for e in engines:

@@ -31,6 +31,7 @@ from ..errors import SpecError
 from .compensation import COMPENSATIONS
 from .mvm import MVMSpec, prepare, run_effects
 from .network import Network, accuracy, activate
+from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
 
 ENGINE_ROWS = ("nodal", "nodal_compensated")
 
@@ -96,7 +97,7 @@ def layer_specs(net: Network, x_cal: np.ndarray, spec: NetworkSpec) -> list[MVMS
 
 def run_layers(net: Network, x: np.ndarray, specs: list[MVMSpec], effects, engine: str,
                caches: list[dict], compensate: str = "none", workers: int | None = None,
-               step=None, timeout_s: float = 600.0) -> np.ndarray:
+               step=None, timeout_s: float = DEFAULT_TIMEOUT_S) -> np.ndarray:
     """Logits ``(samples, classes)`` with ``effects`` on, every layer on ``engine``.
 
     ``caches``: one dict per layer, kept across calls (compensations are computed once).
@@ -122,7 +123,7 @@ def _run_batch(task: tuple) -> np.ndarray:
 
 def run_batched(net: Network, x: np.ndarray, specs: list[MVMSpec], effects, engine: str,
                 caches: list[dict], compensate: str, executor, batch_size: int,
-                timeout_s: float = 600.0) -> np.ndarray:
+                timeout_s: float = DEFAULT_TIMEOUT_S) -> np.ndarray:
     """:func:`run_layers` with the samples split into batches on ``executor`` (any
     ``concurrent.futures`` executor: local processes, or a Dask client's executor).
 
@@ -166,7 +167,7 @@ def planned_rows(spec: NetworkSpec) -> list[tuple[str, tuple, str, str]]:
 def evaluate_network(net: Network, x: np.ndarray, y: np.ndarray, spec: NetworkSpec,
                      x_cal: np.ndarray | None = None, caches: list | None = None,
                      workers: int | None = None, progress: bool = True,
-                     timeout_s: float = 600.0, rows=None, executor=None,
+                     timeout_s: float = DEFAULT_TIMEOUT_S, rows=None, executor=None,
                      batch_size: int = 256) -> NetworkResult:
     """Accuracy of ``net`` on ``(x, y)`` for every row (module notes).
 

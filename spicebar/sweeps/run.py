@@ -35,6 +35,12 @@ from .records import POINTS_DIR, load_record, write_json
 WORK_DIR = "work"
 
 
+def _ngspice_words(exc: SimulationError) -> str:
+    """A failed point's message: the summary, ngspice's first errors (the cause), then its
+    last lines (what it was doing)."""
+    return "\n".join([exc.summary, *exc.cause, *exc.ngspice_messages[-(5 if exc.cause else 8):]])
+
+
 def _cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
@@ -127,7 +133,7 @@ def run_point(task: dict) -> dict:
     except SimulationError as exc:
         record.update(status="failed",
                       reason="timeout" if isinstance(exc, SimulationTimeout) else "ngspice error",
-                      message="\n".join([exc.summary, *exc.ngspice_messages[-8:]]),
+                      message=_ngspice_words(exc),
                       netlist=exc.netlist_path or "", reference_s=float("nan"))
         scores = [failed_score(m, reference, record["reason"]) for m in opts.models]
     except (SolverError, SpicebarError) as exc:

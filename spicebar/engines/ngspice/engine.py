@@ -30,8 +30,8 @@ from ...netlist.batch import format_batch_netlist
 from ...netlist.writer import write_netlist
 from ...results import SimulationResult
 from .worker import EXIT_SETUP_ERROR
+from .limits import DEFAULT_TIMEOUT_S  # noqa: F401 (re-exported)
 
-DEFAULT_TIMEOUT_S = 600.0
 #: Temporary run folders are named so; a failed run's folder is kept with this marker file.
 RUN_DIR_PREFIX = "spicebar-ngspice-"
 FAILED_MARKER = "FAILED.txt"

@@ -42,13 +42,14 @@ from .result import TRANSIENT_ARRAYS, RawTransient, TransientResult  # noqa: F40
 from ...circuit.spec import CrossbarSpec, check_cell_voltages, validate_inputs
 
 from .saturation import RAIL_MARGIN_SMOOTH, check_readout  # noqa: F401 (the margin is re-exported)
+from ..ngspice.limits import DEFAULT_TIMEOUT_S
 
 TRANSIENT_ENGINES = ("ngspice", "nodal")
 #: ngspice's default time limit grows with the circuit: this many seconds per cell and
 #: window (measured: 128x128 with the macro op-amp, 2 windows, 635 s = 0.02 s per
 #: cell-window on a loaded 2-core machine; 5x margin), never below the DC engines' 600 s.
 TIMEOUT_S_PER_CELL_WINDOW = 0.1
-TIMEOUT_MIN_S = 600.0
+TIMEOUT_MIN_S = DEFAULT_TIMEOUT_S
 
 def _windows(raw: RawTransient, schedule: Schedule, readout, batch: int):
     """Per-window samples, charges and saturation; per-vector equivalent currents."""
