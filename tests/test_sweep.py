@@ -236,3 +236,19 @@ def test_cli_sweep_plot_and_errors(local_run, tmp_path, capsys):
     assert "--metric" in err and "missing.toml" in err and "size" in err
     manifest = json.loads((run.out_dir / "manifest.json").read_text())
     assert manifest["keys"] == list(run.keys)
+
+
+def test_a_callers_executor_checks_the_models_before_any_point(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = write_sweep(tmp_path, """
+        [sweep]
+        models = ["ideal", "tests.user_models:raises"]
+        reference = "nodal"
+        [grid]
+        size = [2, 4]
+    """)
+    with ThreadPoolExecutor(1) as pool, pytest.raises(SpecError) as err:
+        run_sweep(load_sweep(path), tmp_path / "out", executor=pool, progress=False, log=None)
+    assert "sweep.models" in str(err.value) and "failed on a 2x2 array" in str(err.value)
+    assert not (tmp_path / "out" / POINTS_DIR).exists()  # refused before the first point

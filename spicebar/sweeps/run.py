@@ -260,6 +260,8 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, *, executor: Executor | None = 
     out = Path(out_dir)
     if executor is None:  # local workers share this environment: check the models here once
         check_models(sweep.options)
+    else:  # a caller's executor (a Dask cluster): check them once where the points will run
+        executor.submit(check_models, sweep.options).result()
     with out_lock(out):
         return _run_locked(sweep, out, executor, workers, retry_failed, progress, log, t_start)
 
