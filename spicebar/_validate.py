@@ -62,6 +62,14 @@ def positive_scalar(name: str, value: Any, unit: str) -> float:
     return x
 
 
+def integer_in(name: str, value: Any, low: int, high: int) -> int:
+    """``value`` as an int in ``low..high`` (bools and floats refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or not low <= value <= high:
+        raise SpecError(name, f"is {value!r}", f"an integer {low}..{high}")
+    return int(value)
+
+
 def choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise SpecError(name, f"is {value!r}", ", ".join(allowed))

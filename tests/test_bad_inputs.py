@@ -327,6 +327,8 @@ CLI += [  # Hardening II (issue 13)
      "--engine nodal -o {d}/o.npz", "readout.t_int_s"),
     ("adc-range 1e308", "simulate -G {d}/G.npy -V {d}/V.npy --readout integrator --adc-bits 8 "
      "--adc-range=-1e308,1e308 --engine nodal -o {d}/o.npz", "adc.x_min"),
+    ("steps per window 2", "simulate -G {d}/G.npy -V {d}/V.npy --readout integrator "
+     "--steps-per-window 2 --engine nodal -o {d}/o.npz", "--steps-per-window"),
     ("demo seed negative", "demo --seed -1 --out {d}/demo", "--seed"),
     ("demo r-wire absurd", "demo --r-wire 1e12 --out {d}/demo", "--r-wire"),
     ("compare out is a file", "compare -G {d}/G.npy -V {d}/V.npy --engines ideal,nodal "

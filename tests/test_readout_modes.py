@@ -171,3 +171,27 @@ def test_ngspice_reports_progress_and_a_timeout_says_where(ngspice_ready, rng):
     with pytest.raises(SimulationTimeout, match=r"after simulating [\d.]+ % of the transient"):
         simulate_readout(spec, rng.uniform(0, 0.2, (6, 24)), EncodingSpec("bit_serial", bits=4),
                          "ngspice", timeout_s=2.5)
+
+
+def test_steps_per_window_sets_both_engines_largest_step(ngspice_ready, tmp_path):
+    """``--steps-per-window N``: ngspice's ``.tran`` maximum step is ``t_int / N`` and the
+    nodal grid's scales with it (exact: the same float division)."""
+    import re
+
+    from spicebar.engines.transient.nodal import NODAL_STEP_SCALE
+    from spicebar.engines.transient.result import TransientResult
+    np.save(tmp_path / "G.npy", G_COL)
+    np.save(tmp_path / "V.npy", np.full((1, 2), 0.05))
+    t_int = 20e-9
+    base = ["simulate", "-G", tmp_path / "G.npy", "-V", tmp_path / "V.npy", "--readout",
+            "integrator", "--t-int", t_int, "--steps-per-window", 40]
+    p = run_cli(*base, "--engine", "ngspice", "--workdir", tmp_path / "run",
+                "--out", tmp_path / "ng.npz")
+    assert p.returncode == 0, p.stderr
+    tran = [ln for ln in (tmp_path / "run").glob("*.cir").__next__().read_text().splitlines()
+            if re.match(r"\s*\.?tran\b", ln)]
+    assert tran and float(tran[0].split()[4]) == t_int / 40, tran  # .tran TSTEP TSTOP TSTART TMAX
+    p = run_cli(*base, "--engine", "nodal", "--out", tmp_path / "nodal.npz")
+    assert p.returncode == 0, p.stderr
+    info = TransientResult.load(tmp_path / "nodal.npz").info
+    assert info["max_step_s"] == t_int / 40 * NODAL_STEP_SCALE

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import choice
+from .._validate import choice, integer_in
 from ..errors import SpecError
 
 G_DISTS = ("loguniform", "uniform", "binary")
@@ -49,8 +49,7 @@ def draw_inputs(rng: np.random.Generator, batch: int, rows: int, v_max: float,
 
 
 def _positive_int(name: str, value, upper: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= upper:
-        raise SpecError(name, f"is {value!r}", f"an integer 1..{upper}")
+    integer_in(name, value, 1, upper)
 
 
 def _positive_float(name: str, value) -> None:
