@@ -1,0 +1,200 @@
+"""Preconditioner study for the grid line solver: why CG's iteration count grows, and
+what a two-level (coarse-space) preconditioner would buy.
+
+    SPICEBAR_THREADS=1 python benchmarks/bench_precond.py [--sizes 128,...,2048]
+        [--sweep-size 512] [--batch 8] [--coarse 128]
+
+Table 1, per size (the standard case of ``common.passive_case``: 1 ohm segments,
+1 uS-100 uS cells): the solver as shipped (``schur_cg`` with the word-line
+preconditioner ``A_w``): iterations, CPU seconds, and the smallest eigenvalue of
+``A_w^-1 S`` (a Ritz value from CG's own coefficients; all others lie in (0, 1]);
+then deflated CG with a coarse space of bilinear hats every ``--coarse`` cells and the
+exact Galerkin matrix ``E = Z^T S Z`` (built from one bit-line solve per coarse row of
+hats, not from ``S`` products): iterations, ``S`` products (two per iteration plus
+two), set-up CPU and total CPU. Table 2: iterations of the shipped solver at
+``--sweep-size`` over wire resistance and cell conductance. Writes
+``benchmarks/out/precond_iterations.png``. CPU time is load-independent enough to
+compare; the load average is printed beside the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core each: CPU times compare
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from common import OUT, R_WIRE, loglog_figure, passive_case  # noqa: E402
+from spicebar import CrossbarSpec  # noqa: E402
+from spicebar.engines.nodal._kernels import warm  # noqa: E402
+from spicebar.engines.nodal.grid import _Grid  # noqa: E402
+from spicebar.engines.nodal.lines import DEFAULT_RTOL, schur_cg  # noqa: E402
+
+
+def grid_case(n: int, batch: int, r_ohm: float = R_WIRE, g_lo: float | None = None,
+              g_hi: float | None = None, seed: int = 0):
+    """``(_Grid, f_w (batch, n, n) A)``: the standard case, or cells log-uniform in
+    ``[g_lo, g_hi]`` S."""
+    g, v = passive_case(n, batch, seed)
+    if g_lo is not None:
+        rng = np.random.default_rng(seed)
+        g = np.exp(rng.uniform(np.log(g_lo), np.log(g_hi), (n, n)))
+    grid = _Grid(CrossbarSpec(g, r_wl=r_ohm, r_bl=r_ohm))
+    return grid, grid.drive(v)
+
+
+def smallest_ritz(grid: _Grid, f: np.ndarray, rtol: float = DEFAULT_RTOL) -> float:
+    """Smallest eigenvalue of ``A_w^-1 S`` seen by line-preconditioned CG on ``f[:1]``
+    (the Lanczos matrix of CG's coefficients)."""
+    r = f[:1].copy()
+    z, rz = grid.solve_w_dot(r)
+    p, norm = z.copy(), np.sqrt(grid.dot(r, r))
+    alphas, betas = [], []
+    while np.sqrt(grid.dot(r, r)) > rtol * norm and len(alphas) < 200:
+        q, pq = grid.schur_dot(p)
+        a = rz / pq
+        r -= a[:, None, None] * q
+        z, rz_new = grid.solve_w_dot(r)
+        b, rz = rz_new / rz, rz_new
+        p = z + b[:, None, None] * p
+        alphas.append(a[0])
+        betas.append(b[0])
+    k = len(alphas)
+    t = np.zeros((k, k))
+    for j in range(k):
+        t[j, j] = 1 / alphas[j] + (betas[j - 1] / alphas[j - 1] if j else 0.0)
+        if j + 1 < k:
+            t[j, j + 1] = t[j + 1, j] = np.sqrt(betas[j]) / alphas[j]
+    return float(np.linalg.eigvalsh(t)[0])
+
+
+def hats(n: int, step: int) -> np.ndarray:
+    """``(n, m)`` piecewise-linear interpolation from nodes ``0, step, ..., n-1``."""
+    nodes = np.unique(np.r_[np.arange(0, n, step), n - 1])
+    return np.stack([np.interp(np.arange(n), nodes, np.eye(nodes.size)[c])
+                     for c in range(nodes.size)], axis=1)
+
+
+class Deflated:
+    """Deflated CG on ``S`` (Saad et al. 2000) with the coarse space ``Z = P_i (x) P_k``
+    (bilinear hats, ``(rows*cols, n_c)``) and ``E = Z^T S Z`` exact:
+    ``Z^T A_w Z - Z^T G A_b^-1 G Z``, the second term from ``A_b^-1 (G P_i[:, a])``
+    (one bit-line solve per coarse row ``a``) contracted column by column."""
+
+    def __init__(self, grid: _Grid, step: int):
+        self.grid = grid
+        rows, cols = grid.g.shape
+        pi, pk = hats(rows, step), hats(cols, step)
+        self.pi, self.pk = pi, pk
+        ni, nk = pi.shape[1], pk.shape[1]
+        pipi = (pi[:, :, None] * pi[:, None, :]).reshape(rows, ni * ni)   # (R, ni^2) [b, a]
+        pkpk = (pk[:, :, None] * pk[:, None, :]).reshape(cols, nk * nk)   # (K, nk^2) [d, c]
+        pkpk_up = (pk[:-1, :, None] * pk[1:, None, :]).reshape(cols - 1, nk * nk)
+        up = pipi.T @ grid.off_w[:, :-1] @ pkpk_up
+        e = pipi.T @ grid.diag_w @ pkpk + up + up.reshape(ni * ni, nk, nk).transpose(0, 2, 1) \
+            .reshape(ni * ni, nk * nk)
+        m = np.empty((ni, ni, cols))                                        # [b, a, j]
+        for a in range(ni):
+            v = grid.solve_b_cells(np.ascontiguousarray(
+                np.broadcast_to(pi[:, a][None, :, None], (1, rows, cols))))[0]
+            m[:, a] = pi.T @ (grid.g * v)
+        e -= m.reshape(ni * ni, cols) @ pkpk
+        e = e.reshape(ni, ni, nk, nk).transpose(0, 2, 1, 3).reshape(ni * nk, ni * nk)
+        self.e_inv = np.linalg.inv((e + e.T) / 2)
+        self.n_coarse, self.shape = ni * nk, (ni, nk)
+
+    def coarse(self, r: np.ndarray) -> np.ndarray:
+        """``Z E^-1 Z^T r`` for ``r`` ``(batch, rows, cols)``."""
+        y = (self.pi.T @ r @ self.pk).reshape(len(r), -1) @ self.e_inv.T
+        return self.pi @ y.reshape(len(r), *self.shape) @ self.pk.T
+
+    def solve(self, f: np.ndarray, rtol: float = DEFAULT_RTOL, max_iter: int = 100):
+        """Iterate until ``||f - S x|| <= rtol ||f||`` for every vector, or until the
+        residual stops falling (the coarse projection's rounding floor). Returns ``x``,
+        the iterations, the ``S`` products and the smallest residual reached (relative,
+        worst vector)."""
+        g = self.grid
+        norm = np.sqrt(g.dot(f, f))
+        x = self.coarse(f)
+        r = f - g.schur_dot(x)[0]
+        z, rz = g.solve_w_dot(r)
+        z = z.copy()
+        p = z - self.coarse(g.schur_dot(z)[0])
+        it, products = 0, 2
+        rel = best = np.max(np.sqrt(g.dot(r, r)) / norm)
+        while rel > rtol and it < max_iter and rel < 100 * best:
+            w, pw = g.schur_dot(p)
+            rel = np.max(np.sqrt(g.cg_step(x, r, p, w, rz / pw)) / norm)
+            best = min(best, rel)
+            z, rz_new = g.solve_w_dot(r)
+            beta, rz = rz_new / rz, rz_new
+            z = z.copy()
+            z -= self.coarse(g.schur_dot(z)[0])
+            g.xpby(p, z, beta)
+            it, products = it + 1, products + 2
+        return x, it, products, float(best)
+
+
+def cpu(fn, *args):
+    c0 = time.process_time()
+    out = fn(*args)
+    return out, time.process_time() - c0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="128,256,512,1024,2048")
+    ap.add_argument("--sweep-size", type=int, default=512)
+    ap.add_argument("--batches", default="1024x8,2048x2", help="extra NxBATCH rows ('' to skip)")
+    ap.add_argument("--coarse", type=int, default=128, help="cells between coarse hats")
+    args = ap.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f}; SPICEBAR_THREADS="
+          f"{os.environ.get('SPICEBAR_THREADS', 'unset')}")
+    head = (f"{'n':>5} {'batch':>5} | {'line: iters':>11} {'cpu s':>7} {'min eig':>8} | "
+            f"{'deflated: n_c':>13} {'iters':>5} {'S prods':>7} {'setup s':>7} {'cpu s':>7} "
+            f"{'|dx|':>8} {'floor':>8}")
+    print(head)
+    print("-" * len(head))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    cases = [(n, 1) for n in sizes] + [tuple(int(v) for v in c.split("x"))
+                                        for c in args.batches.split(",") if c]
+    warm()  # compiled kernels loaded before any timing
+    series = {"line preconditioner (shipped)": ([], []), "deflated, exact coarse E": ([], [])}
+    for n, batch in cases:
+        grid, f = grid_case(n, batch)
+        (x, _, info), t_line = cpu(schur_cg, grid, f, None)
+        lam = smallest_ritz(grid, f)
+        defl, t_setup = cpu(Deflated, grid, args.coarse)
+        (x_d, it_d, prods, floor), t_defl = cpu(defl.solve, f)
+        if floor > DEFAULT_RTOL:
+            it_d = f"{it_d}*"  # stopped at its rounding floor, above the solver's rtol
+        dx = float(np.abs(x_d - x).max() / np.abs(x).max())
+        print(f"{n:>5} {batch:>5} | {info['iterations']:>11} {t_line:>7.3f} {lam:>8.3f} | "
+              f"{defl.n_coarse:>13} {it_d:>5} {prods:>7} {t_setup:>7.3f} "
+              f"{t_setup + t_defl:>7.3f} {dx:>8.1e} {floor:>8.1e}", flush=True)
+        if batch == 1:
+            series["line preconditioner (shipped)"][0].append(n * n)
+            series["line preconditioner (shipped)"][1].append(info["iterations"])
+            series["deflated, exact coarse E"][0].append(n * n)
+            series["deflated, exact coarse E"][1].append(int(str(it_d).rstrip("*")))
+    print(f"\niterations of the shipped solver at {args.sweep_size}x{args.sweep_size} "
+          f"(load {os.getloadavg()[0]:.1f}):")
+    ranges = ((1e-7, 1e-6), (1e-6, 1e-4), (1e-4, 1e-3))
+    print(f"{'wire ohm':>8} " + " ".join(f"{f'{lo:.0e}-{hi:.0e} S':>16}" for lo, hi in ranges))
+    for r_ohm in (0.1, 1.0, 10.0):
+        its = []
+        for lo, hi in ranges:
+            grid, f = grid_case(args.sweep_size, 1, r_ohm, lo, hi)
+            its.append(schur_cg(grid, f, None)[2]["iterations"])
+        print(f"{r_ohm:>8} " + " ".join(f"{i:>16}" for i in its))
+    path = loglog_figure(series, "CG iterations to rtol 1e-13 (1 ohm wires, 1-100 uS cells)",
+                         OUT / "precond_iterations.png", ylabel="iterations")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
