@@ -12,9 +12,10 @@ then deflated CG with a coarse space of bilinear hats every ``--coarse`` cells a
 exact Galerkin matrix ``E = Z^T S Z`` (built from one bit-line solve per coarse row of
 hats, not from ``S`` products): iterations (deflated + clean-up by the shipped CG once
 deflation reaches its rounding floor), ``S`` products (two per deflated iteration),
-set-up CPU, total CPU and wall, the largest change of the answer and the floor. Table 2: iterations of the shipped solver at
+set-up CPU, total CPU and wall, the largest change of the answer and the floor. Then the
+iterations of two cheaper variants (additive coarse correction; coarse starting guess). Table 2: iterations of the shipped solver at
 ``--sweep-size`` over wire resistance and cell conductance, beside ``n sqrt(G r)``. Writes
-``benchmarks/out/precond_iterations.png``. CPU time is load-independent enough to
+``benchmarks/out/precond_<coarse>.png``. CPU time is load-independent enough to
 compare (medians of ``--repeat`` interleaved rounds); the load average is printed
 beside the tables.
 """
@@ -82,38 +83,60 @@ def hats(n: int, step: int) -> np.ndarray:
                      for c in range(nodes.size)], axis=1)
 
 
+def line_galerkin(across: np.ndarray, along: np.ndarray, diag: np.ndarray,
+                  off: np.ndarray) -> np.ndarray:
+    """``Z^T T Z`` for ``T`` tridiagonal along axis 1 of ``diag`` ``(L, K)`` (``off[:, k]``
+    joins ``k``, ``k+1``) and ``Z = across (x) along`` (hats ``(L, na)``, ``(K, nb)``);
+    returns ``(na, na, nb, nb)``, indexed ``[b, a, d, c]``."""
+    (rows, na), (cols, nb) = across.shape, along.shape
+    aa = sp.csr_matrix((across[:, :, None] * across[:, None, :]).reshape(rows, na * na))
+    bb = (along[:, :, None] * along[:, None, :]).reshape(cols, nb * nb)
+    up = (aa.T @ off[:, :-1]) @ (along[:-1, :, None] * along[1:, None, :]).reshape(cols - 1, -1)
+    e = (aa.T @ diag) @ bb + up + up.reshape(-1, nb, nb).transpose(0, 2, 1).reshape(-1, nb * nb)
+    return e.reshape(na, na, nb, nb)
+
+
+def _coarse_matrix(e: np.ndarray) -> np.ndarray:
+    """``[b, a, d, c]`` -> ``(n_c, n_c)`` over coarse nodes ``(a, c)``, symmetrised."""
+    ni, nk = e.shape[1], e.shape[3]
+    e = e.transpose(0, 2, 1, 3).reshape(ni * nk, ni * nk)
+    return (e + e.T) / 2
+
+
 class Deflated:
     """Deflated CG on ``S`` (Saad et al. 2000) with the coarse space ``Z = P_i (x) P_k``
     (bilinear hats, ``(rows*cols, n_c)``) and ``E = Z^T S Z`` exact:
     ``Z^T A_w Z - Z^T G A_b^-1 G Z``, the second term from ``A_b^-1 (G P_i[:, a])``
-    (one bit-line solve per coarse row ``a``) contracted column by column."""
+    (one bit-line solve per coarse row ``a``) contracted column by column. ``wire_inv``:
+    the inverse of ``Z^T W Z`` for the wires' own Laplacian ``W = A_w + A_b - 2 G`` (the
+    full circuit's Galerkin matrix on ``[Z; Z]``: the cells cancel), for the variants."""
 
-    def __init__(self, grid: _Grid, step: int):
+    def __init__(self, grid: _Grid, step: int, variants: bool = False):
         self.grid = grid
         rows, cols = grid.g.shape
         pi, pk = hats(rows, step), hats(cols, step)
         ni, nk = pi.shape[1], pk.shape[1]
-        self.pi, self.pk = sp.csr_matrix(pi), sp.csr_matrix(pk)   # two hats overlap a cell
         self.pi_d, self.pk_d = pi, pk   # dense: BLAS beats sparse products on batches
-        pipi = sp.csr_matrix((pi[:, :, None] * pi[:, None, :]).reshape(rows, ni * ni))
-        pkpk = (pk[:, :, None] * pk[:, None, :]).reshape(cols, nk * nk)   # [j, (d, c)]
-        pkpk_up = (pk[:-1, :, None] * pk[1:, None, :]).reshape(cols - 1, nk * nk)
-        up = (pipi.T @ grid.off_w[:, :-1]) @ pkpk_up
-        e = (pipi.T @ grid.diag_w) @ pkpk + up + up.reshape(ni * ni, nk, nk) \
-            .transpose(0, 2, 1).reshape(ni * ni, nk * nk)                    # [(b, a), (d, c)]
+        word = line_galerkin(pi, pk, grid.diag_w, grid.off_w)
         m = np.empty((ni, ni, cols))                                        # [b, a, j]
+        pi_s = sp.csr_matrix(pi)                                            # 2 hats a cell
         for a in range(ni):
             v = grid.solve_b_cells(np.ascontiguousarray(
                 np.broadcast_to(pi[:, a][None, :, None], (1, rows, cols))))[0]
-            m[:, a] = self.pi.T @ (grid.g * v)
-        e -= m.reshape(ni * ni, cols) @ pkpk
-        e = e.reshape(ni, ni, nk, nk).transpose(0, 2, 1, 3).reshape(ni * nk, ni * nk)
-        self.e_inv = np.linalg.inv((e + e.T) / 2)
+            m[:, a] = pi_s.T @ (grid.g * v)
+        pkpk = (pk[:, :, None] * pk[:, None, :]).reshape(cols, nk * nk)
+        self.e_inv = np.linalg.inv(_coarse_matrix(word - (m.reshape(ni * ni, cols) @ pkpk)
+                                                  .reshape(ni, ni, nk, nk)))
+        if variants:
+            bit = line_galerkin(pk, pi, grid.diag_b.T, grid.off_b.T).transpose(2, 3, 0, 1)
+            cells = line_galerkin(pi, pk, grid.g, np.zeros_like(grid.g))
+            self.wire_inv = np.linalg.inv(_coarse_matrix(word + bit - 2 * cells))
         self.n_coarse, self.shape = ni * nk, (ni, nk)
 
-    def coarse(self, r: np.ndarray) -> np.ndarray:
-        """``Z E^-1 Z^T r`` for ``r`` ``(batch, rows, cols)``."""
-        y = (self.pi_d.T @ r @ self.pk_d).reshape(len(r), -1) @ self.e_inv.T
+    def coarse(self, r: np.ndarray, e_inv: np.ndarray | None = None) -> np.ndarray:
+        """``Z E^-1 Z^T r`` for ``r`` ``(batch, rows, cols)`` (``E``: ``e_inv`` if given)."""
+        e_inv = self.e_inv if e_inv is None else e_inv
+        y = (self.pi_d.T @ r @ self.pk_d).reshape(len(r), -1) @ e_inv.T
         return self.pi_d @ y.reshape(len(r), *self.shape) @ self.pk_d.T
 
     def solve(self, f: np.ndarray, rtol: float = DEFAULT_RTOL, max_iter: int = 100):
@@ -154,6 +177,33 @@ class Deflated:
         return x, it, clean, products, float(best)
 
 
+class _Additive:
+    """The shipped CG's ``system`` with ``A_w^-1 + Z (Z^T W Z)^-1 Z^T`` as preconditioner."""
+
+    def __init__(self, defl: Deflated):
+        self.grid, self.defl = defl.grid, defl
+
+    def __getattr__(self, name):
+        return getattr(self.grid, name)
+
+    def solve_w_dot(self, r):
+        z, dots = self.grid.solve_w_dot(r)
+        c = self.defl.coarse(r, self.defl.wire_inv)
+        return z + c, dots + self.grid.dot(r, c)
+
+
+def variant_iterations(grid: _Grid, f: np.ndarray, step: int) -> tuple[int, int]:
+    """Iterations of two cheaper variants: the additive coarse correction with the wires'
+    Galerkin matrix (no ``S`` products), and the shipped CG from the coarse answer
+    ``Z E^-1 Z^T f`` (one ``S`` product); both to the shipped rule."""
+    defl = Deflated(grid, step, variants=True)
+    additive = schur_cg(_Additive(defl), f, None)[2]["iterations"]
+    x0 = defl.coarse(f)
+    r = f - grid.schur_dot(x0)[0]
+    scale = np.min(np.sqrt(grid.dot(f, f) / grid.dot(r, r)))
+    return additive, schur_cg(grid, r, None, DEFAULT_RTOL * scale)[2]["iterations"]
+
+
 def timed(fn, *args):
     """``fn(*args)``, its CPU seconds and its wall seconds."""
     c0, w0 = time.process_time(), time.perf_counter()
@@ -180,7 +230,9 @@ def main() -> None:
     cases = [(n, 1) for n in sizes] + [tuple(int(v) for v in c.split("x"))
                                         for c in args.batches.split(",") if c]
     warm()  # compiled kernels loaded before any timing
-    series = {"line preconditioner (shipped)": ([], []), "deflated, exact coarse E": ([], [])}
+    series = {"line preconditioner (shipped): iterations = S products": ([], []),
+              "deflated, exact coarse E: iterations": ([], []),
+              "deflated, exact coarse E: S products": ([], [])}
     for n, batch in cases:
         grid, f = grid_case(n, batch)
         lam = smallest_ritz(grid, f)
@@ -197,10 +249,15 @@ def main() -> None:
               f"{lam:>8.3f} | {defl.n_coarse:>13} {its:>5} {prods:>7} {c_setup:>7.3f} "
               f"{c_total:>7.3f} {w_total:>7.3f} {dx:>8.1e} {floor:>8.1e}", flush=True)
         if batch == 1:
-            series["line preconditioner (shipped)"][0].append(n * n)
-            series["line preconditioner (shipped)"][1].append(info["iterations"])
-            series["deflated, exact coarse E"][0].append(n * n)
-            series["deflated, exact coarse E"][1].append(it_d + clean)
+            for (cells, counts), count in zip(series.values(),
+                                              (info["iterations"], it_d + clean, prods)):
+                cells.append(n * n)
+                counts.append(count)
+    print(f"\ncheaper variants, iterations (hats every {args.coarse} cells): additive "
+          "A_w^-1 + Z (Z^T W Z)^-1 Z^T / shipped CG started from the coarse answer")
+    for n in sizes:
+        grid, f = grid_case(n, 1)
+        print(f"{n:>5}: " + " / ".join(map(str, variant_iterations(grid, f, args.coarse))))
     print(f"\niterations of the shipped solver at {args.sweep_size}x{args.sweep_size} "
           f"(load {os.getloadavg()[0]:.1f}); in brackets n sqrt(mean(G) r), the array's "
           "size over the length 1/sqrt(G r) on which wire drop and cell leak balance:")
@@ -213,8 +270,9 @@ def main() -> None:
             size = args.sweep_size * np.sqrt(grid.g.mean() * r_ohm)   # array over lambda
             its.append(f"{schur_cg(grid, f, None)[2]['iterations']} ({size:.1f})")
         print(f"{r_ohm:>8} " + " ".join(f"{i:>16}" for i in its))
-    path = loglog_figure(series, "CG iterations to rtol 1e-13 (1 ohm wires, 1-100 uS cells)",
-                         OUT / "precond_iterations.png", ylabel="iterations")
+    path = loglog_figure(series, f"CG to rtol 1e-13 (1 ohm wires, 1-100 uS cells; coarse hats "
+                         f"every {args.coarse} cells)", OUT / f"precond_{args.coarse}.png",
+                         ylabel="count")
     print(f"wrote {path}")
 
 
