@@ -13,9 +13,9 @@ exact Galerkin matrix ``E = Z^T S Z`` (built from one bit-line solve per coarse 
 hats, not from ``S`` products): iterations (deflated + clean-up by the shipped CG once
 deflation reaches its rounding floor), ``S`` products (two per deflated iteration),
 set-up CPU, total CPU and wall, the largest change of the answer and the floor. Then the
-iterations of two cheaper variants (additive coarse correction; coarse starting guess). Table 2: iterations of the shipped solver at
-``--sweep-size`` over wire resistance and cell conductance, beside ``n sqrt(G r)``. Writes
-``benchmarks/out/precond_<coarse>.png``. CPU time is load-independent enough to
+iterations of two cheaper variants (additive coarse correction; coarse starting guess).
+Table 2: iterations of the shipped solver at ``--sweep-size`` over wire resistance and
+cell conductance, beside ``n sqrt(G r)``. Writes ``benchmarks/out/precond_<coarse>.png``. CPU time is load-independent enough to
 compare (medians of ``--repeat`` interleaved rounds); the load average is printed
 beside the tables.
 """
