@@ -15,9 +15,10 @@ deflation reaches its rounding floor), ``S`` products (two per deflated iteratio
 set-up CPU, total CPU and wall, the largest change of the answer and the floor. Then the
 iterations of two cheaper variants (additive coarse correction; coarse starting guess).
 Table 2: iterations of the shipped solver at ``--sweep-size`` over wire resistance and
-cell conductance, beside ``n sqrt(G r)``. Writes ``benchmarks/out/precond_<coarse>.png``. CPU time is load-independent enough to
-compare (medians of ``--repeat`` interleaved rounds); the load average is printed
-beside the tables.
+cell conductance, beside ``n sqrt(G r)``. Writes ``benchmarks/out/precond_<coarse>.png``.
+Iteration and ``S``-product counts do not depend on the load; CPU time moves less with it
+than wall time, but still moves (memory bandwidth is shared): medians of ``--repeat``
+interleaved rounds, the load average printed beside the tables.
 """
 
 from __future__ import annotations
