@@ -176,8 +176,9 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     if ir.capacitors:
         array = CapacitiveArray(ir, memory)
         dhs, counts = np.unique([_dh(h) for h in np.diff(t_grid)], return_counts=True)
-        array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())))
-        stepper = _WiredStepper(ir, array, cols, schedule)
+        array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())), own=(DC_STAGE_S,))
+        stepper = _WiredStepper(ir, array, cols, schedule,
+                                np.concatenate([[0.0], t_grid, t_stage]))
         info["solver"] = "TR-BDF2; array with wire capacitance: sparse LU of L + C/(d h) per step size"
         traces, worst = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
     else:
@@ -305,12 +306,17 @@ class _AlgebraicStepper:
 class _WiredStepper:
     """Stages of the array with capacitance and the readout together (two solves a stage)."""
 
-    def __init__(self, ir, array: CapacitiveArray, cols: Columns, schedule: Schedule):
+    def __init__(self, ir, array: CapacitiveArray, cols: Columns, schedule: Schedule,
+                 times: np.ndarray):
+        """``times``: every time a stage lands on (the fixed nodes' voltages there are
+        looked up at once)."""
         self.ir, self.array, self.cols, self.schedule = ir, array, cols, schedule
+        fixed = array.part.fixed_values(ir, rows_at(schedule, times))
+        self.v_fixed = dict(zip(times.tolist(), fixed.T))
 
     def _solve(self, x0, t, g, dh, rhs, rhs_nodes, where):
         arr, cols, part = self.array, self.cols, self.array.part
-        v_fixed = part.fixed_values(self.ir, rows_at(self.schedule, np.array([t])))[:, 0]
+        v_fixed = self.v_fixed[t]
         v_s0 = np.full(part.sense.size, cols.v0)
         v = arr.solve(dh, rhs_nodes, v_fixed, v_s0)
         a, _ = arr.injected(dh, rhs_nodes, v)
