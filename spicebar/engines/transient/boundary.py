@@ -28,9 +28,10 @@ import scipy.sparse.linalg as spla
 
 from ...circuit.ir import CircuitIR
 from ...errors import SolverError
-from ..memory import BASE_BYTES
+from ..memory import BASE_BYTES, MemoryGuard
 from ..nodal.linear import check_direct_memory, direct_memory_bytes
 from ..nodal.stamps import conductance_matrix, fixed_voltages
+from .probing import SenseProbe, choose_probing
 
 
 #: SuperLU on the array's symmetric, diagonally dominant matrices (Laplacians, their
@@ -161,14 +162,25 @@ class AlgebraicArray:
         lap = conductance_matrix(ir)
         part = Partition(ir)
         n = v_rows.shape[0]
+        self.probe = None
         if not ir.nonlinear:
             dc = solve_linear(ir0, v_rows, solver="auto", memory=memory)
             self.j0, self.i0 = dc.currents, dc.driver_currents
+            self.level = np.zeros(n, int)
+            self.solver = dc.info.get("solver", "")
+            memory = MemoryGuard.resolve(memory)
+            if choose_probing(ir, part.inner.size, memory):
+                try:
+                    self.probe = SenseProbe(ir, lap, part, ps, pd, memory, self.j0.T)
+                except ValueError:     # not made of lines: the LU (memory-checked) below
+                    self.probe = None
+            if self.probe is not None:
+                self.refresh()
+                self.solver += "; bit-line admittance probed with the line solver"
+                return
             y, z = schur(lap, part, memory)
             self.y = (ps.T @ y @ ps)[None]
             self.z = (pd.T @ z @ ps)[None]
-            self.level = np.zeros(n, int)
-            self.solver = dc.info.get("solver", "")
             return
         fixed, v_fixed = fixed_voltages(ir0, v_rows)
         system = _System(ir0, lap, fixed)
@@ -199,6 +211,16 @@ class AlgebraicArray:
         self.y, self.z = np.stack(ys), np.stack(zs)
         self.level = np.arange(n)
         self.solver = "Newton-Raphson per input vector, Schur complement of its Jacobian"
+
+    def refresh(self) -> None:
+        """Take the probe's current ``Y_eff``, ``Z_eff`` (after it gained directions)."""
+        y, z = self.probe.effective()
+        self.y, self.z = y[None], z[None]
+
+    @property
+    def version(self) -> int:
+        """Changes whenever ``y`` does (the readout caches its algebra by it)."""
+        return 0 if self.probe is None else self.probe.u.shape[1]
 
 
 class _OrderedLU:

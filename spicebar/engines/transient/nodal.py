@@ -34,6 +34,7 @@ from ...errors import SolverError, SpecError
 from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
+from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
 from .timegrid import FIRST_STEP_FRACTION, GAMMA, reset_step, step_grid
 
@@ -184,8 +185,11 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     else:
         times = np.concatenate([t_grid, t_stage])
         src = _Algebraic(ir, schedule, times, cols.v0, memory)
-        traces, worst = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of,
-                                   src if ir.nonlinear else None)
+        if getattr(src.arr, "probe", None) is not None:
+            traces, worst = _probe_rounds(src, cols, t_grid, t_stage, g_of, info)
+        else:
+            traces, worst = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage,
+                                       g_of, src if ir.nonlinear else None)
         if ir.nonlinear:
             e_all = np.stack([np.interp(times, t_grid, row) for row in traces[1] - cols.v0], 1)
             src = _Algebraic(ir, schedule, times, cols.v0, memory, e_all)
@@ -198,6 +202,27 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
         info["linearisation_error_fs"] = _check_linearisation(
             ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src)
     return RawTransient(t_grid, vout, vg, i_col, i_drv), info
+
+
+def _probe_rounds(src, cols, t_grid, t_stage, g_of, info):
+    """Run a linear array whose admittance is probed (:mod:`.probing`) until every
+    virtual-ground error of the run lies in the probed directions (to the stated bound)."""
+    arr = src.arr
+    stepper = _AlgebraicStepper(src.ir, src, cols)
+    tiny = np.finfo(float).tiny
+    j_scale, i_scale = max(np.abs(arr.j0).max(), tiny), max(np.abs(arr.i0).max(), tiny)
+    for rounds in range(1, PROBE_ROUNDS + 1):
+        stepper.seen = []
+        out = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
+        covered, bound = arr.probe.check(np.array(stepper.seen), j_scale, i_scale)
+        if covered:
+            info.update(probe_directions=int(arr.probe.u.shape[1]), probe_rounds=rounds,
+                        probe_error_bound_rel=bound)
+            return out
+        arr.refresh()
+    raise SolverError(f"the probed bit-line admittance did not cover the run's virtual-ground "
+                      f"errors after {PROBE_ROUNDS} rounds (bound {bound:.2g} of the currents, "
+                      f"> {PROBE_REL:g}); use a smaller array or tiles")
 
 
 def _dh(h: float) -> float:
@@ -284,11 +309,14 @@ def _record(k, nodes, idrv, cols, vout, vg, i_col, i_drv):
 class _AlgebraicStepper:
     def __init__(self, ir, src: _Algebraic, cols: Columns):
         self.ir, self.src, self.cols = ir, src, cols
+        self.seen = None    # a list: every stage's virtual-ground errors are kept there
 
     def _solve(self, x0, t, g, dh, rhs, where):
         j0, i0, level = self.src.at(t)
-        ctx = self.cols.context(("alg", level), self.src.arr.y[level])
+        ctx = self.cols.context(("alg", level, self.src.arr.version), self.src.arr.y[level])
         x, f, nodes = self.cols.stage(x0, j0, g, dh, rhs, ctx, where)
+        if self.seen is not None:
+            self.seen.append(nodes[0])
         idrv = i0 + self.src.arr.z[level] @ nodes[0]
         return x, f, nodes, {"i_drv": idrv}
 
