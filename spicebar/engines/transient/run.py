@@ -172,10 +172,11 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         info["operation"] = operation.describe()
     if engine == "nodal":
         if ir.nonlinear:
-            from ..nodal.newton import solve_newton as solve_dc
+            from ..nodal.newton import solve_newton
+            dc = solve_newton(ir, v_eq)
         else:  # (not solvers.solve_nodal: the grid solver's numba loads only where it runs)
-            from ..nodal.linear import solve_linear as solve_dc
-        dc = solve_dc(ir, v_eq)
+            from ..nodal.linear import solve_linear  # the LU below 128x128, the lines above
+            dc = solve_linear(ir, v_eq, solver="auto")
         v_wl, v_bl = dc.v_wl, dc.v_bl
     else:
         v_wl = v_bl = np.full((batch, spec.rows, spec.cols), np.nan)
