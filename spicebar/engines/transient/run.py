@@ -134,11 +134,12 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
                              encoding.t_edge_s, strict)
     ir = elaborate(spec, operation)
     if engine == "nodal":  # cells with no closed form: their tables, over the pulse levels
-        from ..characterise import characterise
         from .nodal import check_supported
         check_supported(ir)  # before any table is measured
-        ir = characterise(ir, np.concatenate([np.ravel(x) for x in schedule.row_v]),
-                          timeout_s=timeout_s if timeout_s is not None else TIMEOUT_MIN_S)
+        if ir.devices:  # (a passive array has none: the ngspice modules stay unloaded)
+            from ..characterise import characterise
+            ir = characterise(ir, np.concatenate([np.ravel(x) for x in schedule.row_v]),
+                              timeout_s=timeout_s if timeout_s is not None else TIMEOUT_MIN_S)
     if engine == "ngspice":
         from .ngspice import run_readout_ngspice
         if timeout_s is None:
