@@ -72,7 +72,7 @@ def run_one(n: int, windows: int, c_wire: float, engine: str, out: str) -> None:
     from spicebar.engines.transient.run import simulate_readout
     spec, v, enc = case(n, windows, c_wire)
     r = simulate_readout(spec, v, enc, engine, timeout_s=3600)
-    r.save(out)
+    r.save(out, maps=False)  # as `spicebar simulate` writes it (no --maps)
 
 
 def _cpu() -> float:

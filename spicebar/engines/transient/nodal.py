@@ -11,11 +11,15 @@ and reset switch ``rst(t) / r_reset``) or TIA. Nothing is left out:
   and only the readout states (:mod:`.columns`, vectorised over columns) are stepped.
   Linear cells need the DC solve only at the stimulus breakpoints (the currents are
   linear in between); nonlinear cells are solved at every time point inside an edge.
+  Large linear arrays (from 256x256, or where the LU does not fit) get the admittance
+  by probing with the line solver along the directions the run needs (:mod:`.probing`).
 * User devices (``DeviceCell``) are followed through their DC table (their I-V); a
   device with internal charge storage needs the ngspice engine. A MOSFET card other
   than level 1 (BSIM4) is refused: ngspice's transient integrates its charges.
-* With wire capacitance (linear cells) every stage is one solve of the array with
-  ``C / (d h)`` added, one LU per step size (:class:`.boundary.CapacitiveArray`).
+* With wire capacitance (linear cells) every stage solves the array with ``C / (d h)``
+  added, one LU per step size (:class:`.boundary.CapacitiveArray`); that LU also gives
+  the exact admittance at the bit-line ends, so a stage is one solve for the readout's
+  currents and one for the node voltages it leaves.
 
 Integration: TR-BDF2 (a trapezoidal stage to ``t + gamma h``, then BDF2), second order
 like ngspice's trapezoidal rule but L-stable, on the grid of :mod:`.timegrid`, which lands
@@ -180,7 +184,8 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
         array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())), own=(DC_STAGE_S,))
         stepper = _WiredStepper(ir, array, cols, schedule,
                                 np.concatenate([[0.0], t_grid, t_stage]))
-        info["solver"] = "TR-BDF2; array with wire capacitance: sparse LU of L + C/(d h) per step size"
+        info["solver"] = ("TR-BDF2; array with wire capacitance: sparse LU of L + C/(d h) per "
+                          "step size, with its exact Schur complement onto the senses")
         traces, worst = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
     else:
         times = np.concatenate([t_grid, t_stage])
