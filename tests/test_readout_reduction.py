@@ -130,3 +130,29 @@ def test_the_nodal_transient_does_not_import_numba():
             "assert n == numba.config.NUMBA_NUM_THREADS, (n, numba.config.NUMBA_NUM_THREADS)\n")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
+
+
+#: Step lengths without their own LU iterate the readout against an approximate admittance
+#: until the array's currents agree to WIRED_RTOL (1e-9 relative) and refine each solve to
+#: 1e-13: the waveforms then match the all-exact run to ~1e-9 of full scale.
+REFINED_VS_EXACT_FS = 1e-7
+
+
+def test_step_lengths_beyond_the_lu_budget_refine_to_the_same_run(rng, monkeypatch):
+    from spicebar.engines.transient import boundary
+    spec = _spec(rng, 12, c_wire=2e-15)
+    v = rng.uniform(0.0, 0.2, (1, 12))
+    enc = EncodingSpec("amplitude", bits=4, v_read=0.2)
+    exact = simulate_readout(spec, v, enc, "nodal")
+    seen = {}
+    plan = boundary.CapacitiveArray.plan
+
+    def spy(self, uses, own=()):
+        plan(self, uses, own)
+        seen["own"], seen["all"] = list(self._own), list(uses)
+    monkeypatch.setattr(boundary.CapacitiveArray, "plan", spy)
+    monkeypatch.setattr(boundary, "LU_BUDGET_BYTES", 1)   # room for one step length's LU
+    refined = simulate_readout(spec, v, enc, "nodal")
+    assert len(seen["own"]) == 2 < len(seen["all"])       # the DC stage's and the most used
+    fs = np.abs(exact.vout).max()
+    assert np.abs(refined.vout - exact.vout).max() <= REFINED_VS_EXACT_FS * fs
