@@ -1,7 +1,8 @@
 """The readout transient at scale: the nodal engine beside ngspice, whole process each.
 
     python benchmarks/bench_readout.py [--sizes 16,32,64] [--nodal-sizes 128,256]
-                                       [--windows 4] [--c-wire 2e-15] [--docs]
+                                       [--passive-sizes 256,1024] [--windows 4]
+                                       [--c-wire 2e-15] [--docs]
 
 Every run is a fresh ``python`` process (start-up, imports, elaboration, the transient,
 sampling), timed from outside, so the two engines are compared as a user meets them.
@@ -11,15 +12,20 @@ capacitance ``--c-wire`` per segment, an integrator with the macro op-amp (A0 = 
 ``r C = t_reset / 20`` (what a designer picks: nothing of a window survives), 8-bit
 amplitude encoding, 100 ns windows, one window for ``--sizes`` (both engines) and
 ``--windows`` windows for ``--nodal-sizes`` (the nodal engine; ngspice there takes
-10-60 minutes, see the README). Prints wall times, ngspice's own run time, time points,
-the agreement at every sample (fraction of output full scale) and the growth exponents,
-and writes ``benchmarks/out/readout_scale.png`` (``--docs``: also ``docs/``).
+10-60 minutes, see the README), and one window without wire capacitance for
+``--passive-sizes`` (the nodal engine; ngspice cannot hold 1024x1024). Prints wall and
+CPU times, time points, the 1-minute load average when each run ended, the agreement at
+every sample (fraction of output full scale) and the growth exponents, and writes
+``benchmarks/out/readout_scale.png`` (``--docs``: also ``docs/``). The children run with
+Python's bytecode cache on (``PYTHONDONTWRITEBYTECODE`` dropped, the package compiled
+first), as an installed spicebar runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,6 +37,19 @@ import numpy as np
 from common import OUT, growth_exponent, loglog_figure
 
 HERE = Path(__file__).resolve().parent
+#: The children's environment: with the bytecode cache (a user's installed spicebar has it).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compile_package() -> None:
+    """Write spicebar's bytecode cache once, so no timed child compiles it."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "spicebar")],
+                   check=True, env=CHILD_ENV)
+
+
+def load() -> float:
+    """The 1-minute load average now."""
+    return os.getloadavg()[0]
 
 
 def case(n: int, windows: int, c_wire: float, seed: int = 0):
@@ -53,7 +72,7 @@ def run_one(n: int, windows: int, c_wire: float, engine: str, out: str) -> None:
     from spicebar.engines.transient.run import simulate_readout
     spec, v, enc = case(n, windows, c_wire)
     r = simulate_readout(spec, v, enc, engine, timeout_s=3600)
-    r.save(out)
+    r.save(out, maps=False)  # as `spicebar simulate` writes it (no --maps)
 
 
 def _cpu() -> float:
@@ -69,7 +88,7 @@ def timed(n: int, windows: int, c_wire: float, engine: str, folder: Path):
     t0, c0 = time.perf_counter(), _cpu()
     p = subprocess.run([sys.executable, str(HERE / "bench_readout.py"), "--one",
                         json.dumps([n, windows, c_wire, engine, str(out)])],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, env=CHILD_ENV)
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     if p.returncode != 0:
         raise RuntimeError(f"{engine} {n}x{n} failed: {p.stderr[-2000:]}")
@@ -81,6 +100,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="16,32,64")
     ap.add_argument("--nodal-sizes", default="128,256")
+    ap.add_argument("--passive-sizes", default="256,1024")
     ap.add_argument("--windows", type=int, default=4)
     ap.add_argument("--c-wire", type=float, default=2e-15)
     ap.add_argument("--docs", action="store_true")
@@ -92,14 +112,17 @@ def main() -> None:
     from spicebar.engines.transient.run import compare_readouts
     sizes = [int(s) for s in args.sizes.split(",") if s]
     big = [int(s) for s in args.nodal_sizes.split(",") if s]
+    passive = [int(s) for s in args.passive_sizes.split(",") if s]
+    compile_package()
     print(f"integrator + macro op-amp on every column, c_wire = {args.c_wire:g} F; whole process")
     print("wall = elapsed seconds, cpu = user + system seconds of the whole process tree "
           "(on a shared machine the fair measure)")
     print(f"{'n':>5} {'win':>4} {'ngspice wall':>13} {'cpu':>7} {'points':>7} "
           f"{'nodal wall':>11} {'cpu':>6} {'points':>7} {'speed-up wall':>14} {'cpu':>6} "
-          f"{'samples/FS':>11} {'waves/FS':>9}")
+          f"{'samples/FS':>11} {'waves/FS':>9} {'load':>5}")
     series = {"ngspice, 1 window": ([], []), "nodal, 1 window": ([], []),
-              f"nodal, {args.windows} windows": ([], [])}
+              f"nodal, {args.windows} windows": ([], []),
+              "nodal, 1 window, no wire C": ([], [])}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for n in sizes:
@@ -109,16 +132,20 @@ def main() -> None:
             cmp = compare_readouts(nd, ng, spec)
             print(f"{n:>5} {1:>4} {w_ng:>13.2f} {c_ng:>7.2f} {ng.time.size:>7} {w_nd:>11.2f} "
                   f"{c_nd:>6.2f} {nd.time.size:>7} {w_ng / w_nd:>13.1f}x {c_ng / c_nd:>5.1f}x "
-                  f"{cmp['sample_deviation_fs']:>11.2e} {cmp['waveform_deviation_fs']:>9.2e}")
+                  f"{cmp['sample_deviation_fs']:>11.2e} {cmp['waveform_deviation_fs']:>9.2e} "
+                  f"{load():>5.1f}")
             for key, c in (("ngspice, 1 window", c_ng), ("nodal, 1 window", c_nd)):
                 series[key][0].append(n * n)
                 series[key][1].append(c)
-        for n in big:
-            w_nd, c_nd, nd = timed(n, args.windows, args.c_wire, "nodal", folder)
-            print(f"{n:>5} {args.windows:>4} {'-':>13} {'-':>7} {'-':>7} {w_nd:>11.2f} "
-                  f"{c_nd:>6.2f} {nd.time.size:>7} {'-':>14} {'-':>6} {'-':>11} {'-':>9}")
-            series[f"nodal, {args.windows} windows"][0].append(n * n)
-            series[f"nodal, {args.windows} windows"][1].append(c_nd)
+        runs = [(n, args.windows, args.c_wire, f"nodal, {args.windows} windows") for n in big]
+        runs += [(n, 1, 0.0, "nodal, 1 window, no wire C") for n in passive]
+        for n, windows, c_wire, key in runs:
+            w_nd, c_nd, nd = timed(n, windows, c_wire, "nodal", folder)
+            print(f"{n:>5} {windows:>4} {'-':>13} {'-':>7} {'-':>7} {w_nd:>11.2f} "
+                  f"{c_nd:>6.2f} {nd.time.size:>7} {'-':>14} {'-':>6} {'-':>11} {'-':>9} "
+                  f"{load():>5.1f}" + ("   (no wire C)" if not c_wire else ""))
+            series[key][0].append(n * n)
+            series[key][1].append(c_nd)
     for key, (cells, times) in series.items():
         if len(cells) >= 2:
             print(f"growth exponent ({key}): cpu time ~ cells^{growth_exponent(cells, times):.2f}")

@@ -28,8 +28,10 @@ import scipy.sparse.linalg as spla
 
 from ...circuit.ir import CircuitIR
 from ...errors import SolverError
-from ..nodal.linear import check_direct_memory
+from ..memory import BASE_BYTES, MemoryGuard
+from ..nodal.linear import check_direct_memory, direct_memory_bytes
 from ..nodal.stamps import conductance_matrix, fixed_voltages
+from .probing import SenseProbe, choose_probing
 
 
 #: SuperLU on the array's symmetric, diagonally dominant matrices (Laplacians, their
@@ -46,9 +48,19 @@ SPD_LU = dict(permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=dict(Sy
 REFINE_ITER = 30
 REFINE_RTOL = 1e-13
 REFINE_RATE = 0.3
-#: A step length with at least this many stages gets its own LU (an LU costs ~30-40
-#: solves, refining on a neighbour's ~3 extra solves a stage).
-REFINE_USES = 12
+#: A step length with at least this many stages gets its own LU, and with it the exact
+#: admittance (each of its stages then takes two solves); the others are solved on the
+#: nearest own LU with refinement and iterated against an approximate admittance (10-20
+#: solves a stage, measured at 64x64, where an LU costs 10-15 ms against 0.3-0.5 ms a
+#: solve: every step length with a whole step pays for its LU).
+REFINE_USES = 2
+#: The LUs kept at once are held to this many bytes (:func:`direct_memory_bytes`, a peak
+#: estimate): the most used step lengths get theirs (256x256: 4), the rest refine.
+LU_BUDGET_BYTES = 1 << 30
+#: The exact admittance comes from the LU's trailing block when the inner nodes next to
+#: the senses are at most this many per sense (a bit line's end node: one); else from one
+#: solve per sense (an ideal bit line puts every cell next to its sense).
+TRAILING_PER_SENSE = 4
 
 
 def sense_map(ir: CircuitIR) -> np.ndarray:
@@ -150,14 +162,25 @@ class AlgebraicArray:
         lap = conductance_matrix(ir)
         part = Partition(ir)
         n = v_rows.shape[0]
+        self.probe = None
         if not ir.nonlinear:
             dc = solve_linear(ir0, v_rows, solver="auto", memory=memory)
             self.j0, self.i0 = dc.currents, dc.driver_currents
+            self.level = np.zeros(n, int)
+            self.solver = dc.info.get("solver", "")
+            memory = MemoryGuard.resolve(memory)
+            if choose_probing(ir, part.inner.size, memory):
+                try:
+                    self.probe = SenseProbe(ir, lap, part, ps, pd, memory, self.j0.T)
+                except ValueError:     # not made of lines: the LU (memory-checked) below
+                    self.probe = None
+            if self.probe is not None:
+                self.refresh()
+                self.solver += "; bit-line admittance probed with the line solver"
+                return
             y, z = schur(lap, part, memory)
             self.y = (ps.T @ y @ ps)[None]
             self.z = (pd.T @ z @ ps)[None]
-            self.level = np.zeros(n, int)
-            self.solver = dc.info.get("solver", "")
             return
         fixed, v_fixed = fixed_voltages(ir0, v_rows)
         system = _System(ir0, lap, fixed)
@@ -189,6 +212,47 @@ class AlgebraicArray:
         self.level = np.arange(n)
         self.solver = "Newton-Raphson per input vector, Schur complement of its Jacobian"
 
+    def refresh(self) -> None:
+        """Take the probe's current ``Y_eff``, ``Z_eff`` (after it gained directions)."""
+        y, z = self.probe.effective()
+        self.y, self.z = y[None], z[None]
+
+    @property
+    def version(self) -> int:
+        """Changes whenever ``y`` does (the readout caches its algebra by it)."""
+        return 0 if self.probe is None else self.probe.u.shape[1]
+
+
+class _OrderedLU:
+    """Sparse LU of ``K_oo`` (inner nodes) in a fill-reducing order with the inner nodes
+    next to the senses last, so the factors' trailing block is ``K_oo``'s Schur complement
+    onto them: the exact sense admittance ``y`` ``(n_senses, n_senses)`` S comes with the LU.
+    """
+
+    def __init__(self, k: sp.csr_matrix, part: "Partition", order: np.ndarray, n_adj: int):
+        o, s = part.inner, part.sense
+        k_oo = k[o][:, o]
+        self.order = order
+        self.lu = spla.splu(k_oo[order][:, order].tocsc(), permc_spec="NATURAL",
+                            diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
+        k_ss = k[s][:, s].toarray()
+        if n_adj and np.array_equal(self.lu.perm_r, np.arange(o.size)):
+            adj = order[-n_adj:]
+            tail = (self.lu.L[-n_adj:, -n_adj:] @ self.lu.U[-n_adj:, -n_adj:]).toarray()
+            k_as = k[o[adj]][:, s].toarray()
+            self.y = k_ss - k_as.T @ np.linalg.solve(tail, k_as)
+        else:   # pivoted rows or no trailing block: one solve per sense
+            k_os = k[o][:, s].tocsc()
+            x = np.column_stack([self.solve(k_os[:, [j]].toarray()[:, 0])
+                                 for j in range(s.size)]) if o.size else np.zeros((0, s.size))
+            self.y = k_ss - k[s][:, o] @ x
+
+    def solve(self, b: np.ndarray) -> np.ndarray:
+        """``K_oo^-1 b`` for ``b`` ``(n_inner,)``."""
+        x = np.empty_like(b)
+        x[self.order] = self.lu.solve(b[self.order])
+        return x
+
 
 class CapacitiveArray:
     """A linear array with capacitance to ground at its nodes, one implicit stage at a time.
@@ -197,6 +261,9 @@ class CapacitiveArray:
     ``K = L + C / dh``, with the fixed nodes at their sources and the sense nodes at
     their virtual grounds; ``rhs`` (``(n_nodes,)``, C) is the history term of the
     integration formula. The current a held node injects is ``(K v)_k - rhs_k / dh``.
+    Step lengths with their own LU (:meth:`plan`) also have the exact Schur complement of
+    ``K`` onto the senses (:class:`_OrderedLU`), so the readout solves against the exact
+    ``J = a - Y e`` there.
     """
 
     def __init__(self, ir: CircuitIR, memory=None):
@@ -214,8 +281,10 @@ class CapacitiveArray:
         self.memory = memory
         self._cache: dict[float, list] = {}
         self._own: list[float] = []
-        y_dc, _ = schur(self.lap, self.part, memory)
-        self.y_dc = self.ps.T @ y_dc @ self.ps
+        self._order = None
+        p = self.part
+        check_direct_memory(p.inner.size, p.sense.size, memory, what="the stage LU (the array's "
+                            "inner nodes with C/dh)", advice="use a smaller array or tiles")
 
     def _factors(self, dh: float):
         if dh not in self._cache:
@@ -226,24 +295,43 @@ class CapacitiveArray:
             o = p.inner
             k_oo = k[o][:, o].tocsr()
             self._cache[dh] = [k_oo, None, k[o][:, p.fixed].tocsr(), k[o][:, p.sense].tocsr(),
-                               k[p.sense].tocsr(), k[p.driver].tocsr(), None, 0]
-            # the capacitance's share of each column's admittance: one solve, all ends at 1 V
-            v = self.solve(dh, np.zeros(p.n), np.zeros(p.fixed.size), np.ones(p.sense.size))
-            y1 = (self._cache[dh][4] @ v) @ self.ps
-            self._cache[dh][6] = self.y_dc + np.diag(y1 - self.y_dc.sum(axis=1))
+                               k[p.sense].tocsr(), k[p.driver].tocsr(), None, k]
         return self._cache[dh]
 
-    def plan(self, uses: dict) -> None:
-        """Which step lengths get their own LU: those with at least :data:`REFINE_USES`
-        stages (``uses``: step-length coefficient ``dh`` -> stages), or else the most used;
-        the others are solved on the nearest of those (in ``log dh``) with refinement."""
-        own = [dh for dh, n in uses.items() if n >= REFINE_USES]
-        self._own = own or [max(uses, key=uses.get)]
+    def plan(self, uses: dict, own=()) -> None:
+        """Which step lengths get their own LU: ``own``, and those with at least
+        :data:`REFINE_USES` stages (``uses``: step-length coefficient ``dh`` -> stages), the
+        most used first, as many as :data:`LU_BUDGET_BYTES` holds; the others are solved on the nearest of those (in ``log dh``)
+        with refinement."""
+        per_lu = direct_memory_bytes(self.part.inner.size, 1) - BASE_BYTES["nodal"]
+        room = max(1, LU_BUDGET_BYTES // max(per_lu, 1) - len(own))
+        mine = sorted((dh for dh, n in uses.items() if n >= REFINE_USES), key=uses.get,
+                      reverse=True)[:room] + list(own)
+        self._own = mine or [max(uses, key=uses.get)]
 
-    def _lu_of(self, dh: float):
+    def _ordering(self, k: sp.csr_matrix) -> tuple[np.ndarray, int]:
+        """Fill-reducing order of the inner nodes (the same for every ``dh``: one pattern),
+        with those next to a sense last, and how many those are."""
+        if self._order is None:
+            p = self.part
+            o = p.inner
+            adj = np.flatnonzero(np.diff(k[o][:, p.sense].tocsr().indptr))
+            if adj.size > TRAILING_PER_SENSE * max(p.sense.size, 1):
+                adj = adj[:0]
+            first = np.argsort(spla.splu(k[o][:, o].tocsc(), **SPD_LU).perm_c)
+            keep = np.ones(o.size, bool)
+            keep[adj] = False
+            self._order = (np.concatenate([first[keep[first]], adj]), adj.size)
+        return self._order
+
+    def _lu_of(self, dh: float) -> _OrderedLU:
         f = self._factors(dh)
         if f[1] is None:
-            f[1] = spla.splu(f[0].tocsc(), **SPD_LU)
+            try:
+                f[1] = _OrderedLU(f[7], self.part, *self._ordering(f[7]))
+            except RuntimeError as exc:
+                raise SolverError(f"array matrix is singular ({exc}): some node has no DC "
+                                  "path to a driver or readout") from None
         return f[1]
 
     def _inner_solve(self, dh: float, b: np.ndarray) -> np.ndarray:
@@ -251,11 +339,10 @@ class CapacitiveArray:
         with iterative refinement (``C / dh`` is small beside the array's conductances);
         a step length whose refinement does not converge gets its own LU."""
         f = self._cache[dh]
-        own = getattr(self, "_own", None) or [dh]
+        own = self._own or [dh]
         if f[1] is not None or dh in own:
             return self._lu_of(dh).solve(b)
-        ref = min(own, key=lambda d: abs(np.log(d / dh)))
-        lu = self._lu_of(ref)
+        lu = self._lu_of(self._nearest(dh))
         x = lu.solve(b)
         last = np.inf
         for _ in range(REFINE_ITER):
@@ -271,6 +358,10 @@ class CapacitiveArray:
             last = step
         return self._lu_of(dh).solve(b)   # refinement too slow: this dh's own LU
 
+    def _nearest(self, dh: float) -> float:
+        """The planned step length nearest to ``dh`` (in ``log dh``)."""
+        return min(self._own or [dh], key=lambda d: abs(np.log(d / dh)))
+
     def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray):
         """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages."""
         _, _, k_of, k_os = self._factors(dh)[:4]
@@ -282,12 +373,27 @@ class CapacitiveArray:
             v[p.inner] = self._inner_solve(dh, rhs[p.inner] / dh - k_of @ v_fixed - k_os @ v_sense)
         return v
 
+    def exact(self, dh: float) -> bool:
+        """Whether :meth:`admittance` is exact at ``dh`` (the step length has its own LU)."""
+        return self._factors(dh)[1] is not None or dh in (self._own or [dh])
+
     def admittance(self, dh: float) -> np.ndarray:
-        """``(cols, cols)`` S, the admittance the readout iterates with: the DC one (exact
-        Schur complement of ``L``) plus, on the diagonal, each column's share of ``C / dh``
-        (from one solve). The stage is iterated until the array's own currents agree
-        (:mod:`.nodal`), so this need only be close."""
-        return self._factors(dh)[6]
+        """``(cols, cols)`` S, the admittance the readout iterates with: exact where ``dh``
+        has its own LU (the Schur complement of ``K(dh)`` onto the senses); elsewhere the
+        nearest own step length's, with its diagonal moved by each column's share of the
+        difference (one solve, all ends at 1 V). The stage is iterated until the array's
+        own currents agree (:mod:`.nodal`), so the latter need only be close."""
+        f = self._factors(dh)
+        if f[6] is None:
+            if self.exact(dh):
+                f[6] = self.ps.T @ self._lu_of(dh).y @ self.ps
+            else:
+                near = self.admittance(self._nearest(dh))
+                p = self.part
+                v = self.solve(dh, np.zeros(p.n), np.zeros(p.fixed.size), np.ones(p.sense.size))
+                y1 = (f[4] @ v) @ self.ps
+                f[6] = near + np.diag(y1 - near.sum(axis=1))
+        return f[6]
 
     def injected(self, dh: float, rhs: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(J (cols,), I_drv (rows,))``: column currents into the readouts, driver currents."""

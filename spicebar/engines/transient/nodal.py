@@ -11,11 +11,15 @@ and reset switch ``rst(t) / r_reset``) or TIA. Nothing is left out:
   and only the readout states (:mod:`.columns`, vectorised over columns) are stepped.
   Linear cells need the DC solve only at the stimulus breakpoints (the currents are
   linear in between); nonlinear cells are solved at every time point inside an edge.
+  Large linear arrays (from 256x256, or where the LU does not fit) get the admittance
+  by probing with the line solver along the directions the run needs (:mod:`.probing`).
 * User devices (``DeviceCell``) are followed through their DC table (their I-V); a
   device with internal charge storage needs the ngspice engine. A MOSFET card other
   than level 1 (BSIM4) is refused: ngspice's transient integrates its charges.
-* With wire capacitance (linear cells) every stage is one solve of the array with
-  ``C / (d h)`` added, one LU per step size (:class:`.boundary.CapacitiveArray`).
+* With wire capacitance (linear cells) every stage solves the array with ``C / (d h)``
+  added, one LU per step size (:class:`.boundary.CapacitiveArray`); that LU also gives
+  the exact admittance at the bit-line ends, so a stage is one solve for the readout's
+  currents and one for the node voltages it leaves.
 
 Integration: TR-BDF2 (a trapezoidal stage to ``t + gamma h``, then BDF2), second order
 like ngspice's trapezoidal rule but L-stable, on the grid of :mod:`.timegrid`, which lands
@@ -34,6 +38,7 @@ from ...errors import SolverError, SpecError
 from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
+from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
 from .timegrid import FIRST_STEP_FRACTION, GAMMA, reset_step, step_grid
 
@@ -176,15 +181,20 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     if ir.capacitors:
         array = CapacitiveArray(ir, memory)
         dhs, counts = np.unique([_dh(h) for h in np.diff(t_grid)], return_counts=True)
-        array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())))
-        stepper = _WiredStepper(ir, array, cols, schedule)
-        info["solver"] = "TR-BDF2; array with wire capacitance: sparse LU of L + C/(d h) per step size"
+        array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())), own=(DC_STAGE_S,))
+        stepper = _WiredStepper(ir, array, cols, schedule,
+                                np.concatenate([[0.0], t_grid, t_stage]))
+        info["solver"] = ("TR-BDF2; array with wire capacitance: sparse LU of L + C/(d h) per "
+                          "step size, with its exact Schur complement onto the senses")
         traces, worst = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
     else:
         times = np.concatenate([t_grid, t_stage])
         src = _Algebraic(ir, schedule, times, cols.v0, memory)
-        traces, worst = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of,
-                                   src if ir.nonlinear else None)
+        if getattr(src.arr, "probe", None) is not None:
+            traces, worst = _probe_rounds(src, cols, t_grid, t_stage, g_of, info)
+        else:
+            traces, worst = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage,
+                                       g_of, src if ir.nonlinear else None)
         if ir.nonlinear:
             e_all = np.stack([np.interp(times, t_grid, row) for row in traces[1] - cols.v0], 1)
             src = _Algebraic(ir, schedule, times, cols.v0, memory, e_all)
@@ -197,6 +207,27 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
         info["linearisation_error_fs"] = _check_linearisation(
             ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src)
     return RawTransient(t_grid, vout, vg, i_col, i_drv), info
+
+
+def _probe_rounds(src, cols, t_grid, t_stage, g_of, info):
+    """Run a linear array whose admittance is probed (:mod:`.probing`) until every
+    virtual-ground error of the run lies in the probed directions (to the stated bound)."""
+    arr = src.arr
+    stepper = _AlgebraicStepper(src.ir, src, cols)
+    tiny = np.finfo(float).tiny
+    j_scale, i_scale = max(np.abs(arr.j0).max(), tiny), max(np.abs(arr.i0).max(), tiny)
+    for rounds in range(1, PROBE_ROUNDS + 1):
+        stepper.seen = []
+        out = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
+        covered, bound = arr.probe.check(np.array(stepper.seen), j_scale, i_scale)
+        if covered:
+            info.update(probe_directions=int(arr.probe.u.shape[1]), probe_rounds=rounds,
+                        probe_error_bound_rel=bound)
+            return out
+        arr.refresh()
+    raise SolverError(f"the probed bit-line admittance did not cover the run's virtual-ground "
+                      f"errors after {PROBE_ROUNDS} rounds (bound {bound:.2g} of the currents, "
+                      f"> {PROBE_REL:g}); use a smaller array or tiles")
 
 
 def _dh(h: float) -> float:
@@ -283,11 +314,14 @@ def _record(k, nodes, idrv, cols, vout, vg, i_col, i_drv):
 class _AlgebraicStepper:
     def __init__(self, ir, src: _Algebraic, cols: Columns):
         self.ir, self.src, self.cols = ir, src, cols
+        self.seen = None    # a list: every stage's virtual-ground errors are kept there
 
     def _solve(self, x0, t, g, dh, rhs, where):
         j0, i0, level = self.src.at(t)
-        ctx = self.cols.context(("alg", level), self.src.arr.y[level])
+        ctx = self.cols.context(("alg", level, self.src.arr.version), self.src.arr.y[level])
         x, f, nodes = self.cols.stage(x0, j0, g, dh, rhs, ctx, where)
+        if self.seen is not None:
+            self.seen.append(nodes[0])
         idrv = i0 + self.src.arr.z[level] @ nodes[0]
         return x, f, nodes, {"i_drv": idrv}
 
@@ -305,12 +339,17 @@ class _AlgebraicStepper:
 class _WiredStepper:
     """Stages of the array with capacitance and the readout together (two solves a stage)."""
 
-    def __init__(self, ir, array: CapacitiveArray, cols: Columns, schedule: Schedule):
+    def __init__(self, ir, array: CapacitiveArray, cols: Columns, schedule: Schedule,
+                 times: np.ndarray):
+        """``times``: every time a stage lands on (the fixed nodes' voltages there are
+        looked up at once)."""
         self.ir, self.array, self.cols, self.schedule = ir, array, cols, schedule
+        fixed = array.part.fixed_values(ir, rows_at(schedule, times))
+        self.v_fixed = dict(zip(times.tolist(), fixed.T))
 
     def _solve(self, x0, t, g, dh, rhs, rhs_nodes, where):
         arr, cols, part = self.array, self.cols, self.array.part
-        v_fixed = part.fixed_values(self.ir, rows_at(self.schedule, np.array([t])))[:, 0]
+        v_fixed = self.v_fixed[t]
         v_s0 = np.full(part.sense.size, cols.v0)
         v = arr.solve(dh, rhs_nodes, v_fixed, v_s0)
         a, _ = arr.injected(dh, rhs_nodes, v)

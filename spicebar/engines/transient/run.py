@@ -135,11 +135,12 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
                              encoding.t_edge_s, strict)
     ir = elaborate(spec, operation)
     if engine == "nodal":  # cells with no closed form: their tables, over the pulse levels
-        from ..characterise import characterise
         from .nodal import check_supported
         check_supported(ir)  # before any table is measured
-        ir = characterise(ir, np.concatenate([np.ravel(x) for x in schedule.row_v]),
-                          timeout_s=timeout_s if timeout_s is not None else TIMEOUT_MIN_S)
+        if ir.devices:  # (a passive array has none: the ngspice modules stay unloaded)
+            from ..characterise import characterise
+            ir = characterise(ir, np.concatenate([np.ravel(x) for x in schedule.row_v]),
+                              timeout_s=timeout_s if timeout_s is not None else TIMEOUT_MIN_S)
     if engine == "ngspice":
         from .ngspice import run_readout_ngspice
         if timeout_s is None:
@@ -171,13 +172,9 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     if operation is not None:
         v_eq = operation.intended_inputs(v_eq)
         info["operation"] = operation.describe()
-    if engine == "nodal":
-        if ir.nonlinear:
-            from ..nodal.newton import solve_newton as solve_dc
-        else:  # (not solvers.solve_nodal: the grid solver's numba loads only where it runs)
-            from ..nodal.linear import solve_linear as solve_dc
-        dc = solve_dc(ir, v_eq)
-        v_wl, v_bl = dc.v_wl, dc.v_bl
+    if engine == "nodal":  # solved when first read (a CLI run without --maps never does)
+        from ...results import Deferred
+        v_wl, v_bl = Deferred(_dc_map, ir, v_eq, "v_wl"), Deferred(_dc_map, ir, v_eq, "v_bl")
     else:
         v_wl = v_bl = np.full((batch, spec.rows, spec.cols), np.nan)
     info.update({"readout": readout.describe(), "encoding": encoding.kind,
@@ -197,6 +194,22 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         digital_currents=digital_currents, saturated=saturated, equivalent_inputs=v_eq,
         ideal_currents=v_eq @ spec.conductances,
         reset_t=schedule.reset_t, reset_v=schedule.reset_v)
+
+
+def _dc_map(result: TransientResult, ir, v_eq: np.ndarray, name: str) -> np.ndarray:
+    """``v_wl`` or ``v_bl`` ``(batch, rows, cols)`` V of the nodal engine: the DC solve at
+    the equivalent inputs ``v_eq``; the other map is kept as well."""
+    if ir.nonlinear:
+        from ..nodal.newton import solve_newton
+        dc = solve_newton(ir, v_eq)
+    else:  # (not solvers.solve_nodal: the grid solver's numba loads only where it runs)
+        from ..nodal.linear import solve_linear  # the LU below 128x128, the lines above
+        dc = solve_linear(ir, v_eq, solver="auto")
+    other = "v_bl" if name == "v_wl" else "v_wl"
+    if other in result.deferred:
+        result.__dict__[other] = getattr(dc, other)
+        result.__dict__["_deferred"].pop(other, None)
+    return getattr(dc, name)
 
 
 def error_budget(result: TransientResult, spec: CrossbarSpec) -> dict[str, float]:
