@@ -1,7 +1,10 @@
 """Scale benchmark: every engine and the peer badcrossbar on the same arrays, 32..2048.
 
     python benchmarks/bench_scale.py [--sizes 32,...,2048] [--direct-max 512]
-        [--ngspice-max 512] [--peer-max 512] [--wide 256x1000]
+        [--ngspice-max 512] [--ngspice-warm-max 512] [--peer-max 512] [--wide 256x1000]
+
+ngspice 46 runs up to 832x832 (``--ngspice-max 832``; about 5 minutes and 5 GB there, see
+README "Speed II"); the engine refuses larger arrays up front, and such rows show the refusal.
 
 Arrays: conductances log-uniform in [1 uS, 100 uS], 1 ohm word- and bit-line
 segments, inputs uniform in [0, 0.2] V, the default topology (drivers left,
@@ -82,7 +85,8 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
         info["own_pct"] = own_share(res, wall)
         t = res.info["timings"]
         info["emit_read_pct"] = 100 * (elab + t["emit_s"] + t["read_s"]) / wall
-        info["own_pct_warm"] = warm_ngspice_share(spec, case["v"])
+        if case["g"].shape[0] <= int(os.environ.get("BENCH_NGSPICE_WARM_MAX", "512")):
+            info["own_pct_warm"] = warm_ngspice_share(spec, case["v"])
     info["peak_mb"] = max(resource.getrusage(who).ru_maxrss for who in
                           (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     print(json.dumps(info))
@@ -103,6 +107,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="32,64,128,256,512,1024,2048")
     ap.add_argument("--direct-max", type=int, default=512)
     ap.add_argument("--ngspice-max", type=int, default=512)
+    ap.add_argument("--ngspice-warm-max", type=int, default=512,
+                    help="largest n whose ngspice share is also measured through a session "
+                    "(two more ngspice runs)")
     ap.add_argument("--peer-max", type=int, default=512)
     ap.add_argument("--ideal-max", type=int, default=2048)
     ap.add_argument("--wide", default="256x1000", help="extra case NxBATCH for the iterative "
@@ -121,7 +128,8 @@ def main() -> None:
         n, b = (int(x) for x in args.wide.split("x"))
         cases.append((n, b))
     have_peer = PEER_PY.exists()
-    env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent),
+               BENCH_NGSPICE_WARM_MAX=str(args.ngspice_warm_max))
     rows = []
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores; other jobs inflate wall "
           "times, CPU time is the steadier figure)")
@@ -158,8 +166,8 @@ def main() -> None:
                          if cur is not None and ref is not None else float("nan"))
                 note = r.get("error", "")
                 if "own_pct" in r:
-                    note = (f"own {r['own_pct']:.0f}%/{r['own_pct_warm']:.0f}%, "
-                            f"e+r {r['emit_read_pct']:.0f}%")
+                    warm = f"/{r['own_pct_warm']:.0f}%" if "own_pct_warm" in r else ""
+                    note = f"own {r['own_pct']:.0f}%{warm}, e+r {r['emit_read_pct']:.0f}%"
                 if "maps_wall" in r and batch > 1:
                     note = f"maps +{r['maps_wall']:.1f}s"
                 rows.append(dict(n=n, batch=batch, engine=engine, wall=r.get("wall", np.nan),

@@ -148,6 +148,31 @@ def test_message_classification(line, kind):
     assert classify(line) == kind
 
 
+#: What ngspice 46 printed on a 896x896 array (KLU refused its first LU allocation), in order.
+KLU_LIMIT_RUN = ["stdout Using KLU as Direct Linear Solver",
+                 "stderr Warning: singular matrix:  check node 0", "stderr ",
+                 "stderr Note: Starting dynamic gmin stepping",
+                 *["stderr Warning: singular matrix:  check node 0"] * 5,
+                 "stderr Warning: Dynamic gmin stepping failed",
+                 "stderr Warning: source stepping failed",
+                 "stderr Error: Transient op failed, timestep too small",
+                 "stdout doAnalyses: OP:  Timestep too small; cause unrecorded."]
+
+
+def test_the_cause_starts_with_the_singular_matrix_warning_and_explains_node_0():
+    """ngspice's first sign of trouble is a "singular matrix" warning; gmin and source
+    stepping fail after it. The cause quotes it once, before the errors, and a "node 0"
+    (KLU named no column) says what it means."""
+    from spicebar.engines.ngspice.messages import KLU_NO_COLUMN_NOTE, explained, first_errors
+    cause = first_errors(KLU_LIMIT_RUN)
+    assert cause == ["Warning: singular matrix:  check node 0",
+                     "Error: Transient op failed, timestep too small",
+                     "doAnalyses: OP:  Timestep too small; cause unrecorded."]
+    assert explained("no operating point", cause).endswith(KLU_NO_COLUMN_NOTE)
+    named = ["Warning: singular matrix:  check node wl_0_0"]  # a real singular node
+    assert explained("no operating point", named) == "no operating point"
+
+
 def test_a_flood_of_lines_keeps_the_cause_and_a_small_status(ngspice_ready, tmp_path):
     """A failing run that prints thousands of lines: the error quotes ngspice's first error
     lines (the cause), not the tail, and the status file keeps the head and tail only."""

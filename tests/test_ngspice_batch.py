@@ -58,9 +58,20 @@ def test_one_vector_and_nonlinear_batches_keep_the_op_loop(ngspice_ready, rng):
 
 
 def test_ngspice_refuses_1024x1024_up_front(tmp_path):
-    """Measured: ngspice's KLU stops at 1024x1024 after minutes; refused before any work."""
+    """Measured: ngspice's KLU stops at 1024x1024 after minutes ("check node 0": its first LU
+    allocation passes 2^31 units); refused before any work, with that reason."""
     from spicebar.engines.memory import ResourceError
     spec = CrossbarSpec(np.full((1024, 1024), 1e-5), r_wl=1.0, r_bl=1.0)
-    with pytest.raises(ResourceError, match="array size: 1024x1024 .* singular column"):
+    with pytest.raises(ResourceError, match=r"array size: 1024x1024 .* 2\^31 .*check node 0.*"
+                       r"832x832 is the largest"):
         simulate(spec, np.full(1024, 0.1), "ngspice", workdir=tmp_path / "run")
     assert not (tmp_path / "run").exists()  # no run folder, no netlist
+
+
+def test_ngspice_size_limit_is_the_largest_measured_square():
+    """832x832 (measured to run) passes the check; one more row is refused."""
+    from spicebar.engines.memory import ResourceError
+    from spicebar.engines.ngspice.engine import check_ngspice_size
+    check_ngspice_size(832, 832)
+    with pytest.raises(ResourceError, match="833x832"):
+        check_ngspice_size(833, 832)

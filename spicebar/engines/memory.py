@@ -8,7 +8,8 @@ nodal engine's LU (:func:`spicebar.engines.nodal.linear.direct_memory_bytes`) an
 solvers (:func:`spicebar.engines.nodal.grid.grid_memory_bytes`); ``ideal`` and
 ``ngspice`` use :func:`estimate_bytes` here. ngspice's figures were measured on the
 passive default topology (peak resident memory of the child, 1 ohm wires): about
-6.1 and 6.5 kB per cell at 256x256 (0.4 GB) and 512x512 (1.7 GB), rounded up; per
+6.1, 6.5 and 7.2 kB per cell at 256x256 (0.4 GB), 512x512 (1.7 GB) and 832x832
+(5.0 GB, the largest it runs), rounded up; per
 input vector every engine also holds two (rows, cols) voltage maps.
 """
 

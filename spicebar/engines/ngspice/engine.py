@@ -263,15 +263,24 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
     return run_worker(job, wd, timeout_s, proc, session)
 
 
-#: The largest array (cells) the ngspice engine takes. Measured with ngspice 46 (KLU):
-#: 512x512 runs (about 64 s, 1.7 GB); at 1024x1024 the operating point fails after minutes
-#: and 4-6 GB with "singular matrix: check node 0", then gmin and source stepping fail
-#: alike. Node 0 is KLU's ``singular_col + 1`` with ``singular_col`` still EMPTY: KLU
-#: stopped without finding a zero pivot (its 32-bit index or memory limits, not the
-#: circuit: the line solver, SuperLU and badcrossbar agree to 1.5e-12 there), so no pivot
-#: tolerance, gmin or node merging changes it. Sizes between are unmeasured: refused from
-#: the geometric middle (724x724) on.
-NGSPICE_MAX_CELLS = 2 * 512 * 512
+#: The largest array (cells) the ngspice engine takes: 832x832, the largest square measured
+#: to work with ngspice 46 (KLU). Its bundled KLU sets ``initmem_amd = 10`` (SuiteSparse's
+#: default is 1.2): ``klu_factor`` first allocates ``3 (10 Lnz + n)`` 8-byte units for L and
+#: U (``Lnz``: AMD's estimate, ``n``: equations) and gives up with ``KLU_OUT_OF_MEMORY``, without
+#: allocating, when that passes ``INT_MAX`` (its 32-bit offsets into the LU array), i.e. from
+#: ``Lnz`` ~ 71e6. ngspice reports that status as "singular matrix: check node 0" (KLU's
+#: ``singular_col + 1`` with no singular column), then gmin and source stepping fail alike.
+#: Measured (AMD's Lnz, spicebar's netlist): 832x832 69.0e6 (runs: 290 s, 4.8 GB), 848x848
+#: 72.1e6, 896x896 83.0e6 and 1024x1024 116.6e6 (fail). The real factors fit: SuiteSparse's
+#: KLU factors the same 1024x1024 matrix (116.6e6 nonzeros in L, 3.6 GB).
+NGSPICE_MAX_CELLS = 832 * 832
+#: What :func:`check_ngspice_size` says about arrays above :data:`NGSPICE_MAX_CELLS`.
+NGSPICE_SIZE_REASON = (
+    "ngspice 46's KLU sizes its first LU allocation at 10x AMD's fill estimate and stops when "
+    "that passes 2^31 8-byte units (reported as \"singular matrix: check node 0\"); that happens "
+    "from about 848x848 (1024x1024: fill 116.6e6 > 71e6); 832x832 is the largest square "
+    "measured to run (about 5 minutes, 5 GB); use the nodal engine (exact to a 1e-13 "
+    "residual), or tiles of at most 832x832")
 
 
 def check_ngspice_size(rows: int, cols: int) -> None:
@@ -280,10 +289,7 @@ def check_ngspice_size(rows: int, cols: int) -> None:
     from ..memory import ResourceError
     if rows * cols > NGSPICE_MAX_CELLS:
         raise ResourceError("array size", f"{rows}x{cols} = {rows * cols} cells for ngspice",
-                            f"at most {NGSPICE_MAX_CELLS} cells: ngspice's KLU stops without a "
-                            "singular column at 1024x1024 (\"singular matrix: check node 0\") "
-                            "after minutes; use the nodal engine (exact to a 1e-13 residual), or "
-                            "tiles of at most 512x512")
+                            f"at most {NGSPICE_MAX_CELLS} cells: {NGSPICE_SIZE_REASON}")
 
 
 def uses_batch_transient(ir: CircuitIR, batch: int) -> bool:

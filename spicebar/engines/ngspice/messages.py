@@ -55,12 +55,36 @@ def status_messages(messages: list[str]) -> list[str]:
             + [_clean(m) for m in messages[-MESSAGES_TAIL:]])
 
 
+#: ngspice's line when KLU stops without a singular column (its ``singular_col + 1`` is 0):
+#: not a singular circuit but a KLU status such as ``KLU_OUT_OF_MEMORY``.
+KLU_NO_COLUMN = re.compile(r"singular matrix:\s+check node 0\s*$", re.IGNORECASE)
+KLU_NO_COLUMN_NOTE = (
+    "ngspice's KLU stopped without naming a singular column (\"check node 0\"): it refused "
+    "its first LU allocation, 10x AMD's fill estimate, past 2^31 8-byte units; this happens "
+    "on large arrays (from about 848x848 cells), not on a singular circuit")
+
+
+def explained(summary: str, cause: list[str]) -> str:
+    """``summary``, with what ngspice's cause means where it is known to mislead."""
+    if any(KLU_NO_COLUMN.search(line) for line in cause):
+        return f"{summary}: {KLU_NO_COLUMN_NOTE}"
+    return summary
+
+
+#: Warnings that name a failure's cause: ngspice prints "singular matrix" as a warning
+#: before it tries gmin and source stepping, whose failures come after it.
+CAUSE_WARNING = re.compile(r"singular matrix", re.IGNORECASE)
+
+
 def first_errors(messages: list[str], limit: int = CAUSE_LINES) -> list[str]:
-    """ngspice's first ``limit`` error lines (see :func:`classify`), the likely cause."""
+    """ngspice's first ``limit`` distinct error lines (see :func:`classify`) and "singular
+    matrix" warnings, in order: the likely cause."""
     out = []
     for m in messages:
-        if classify(m) == "error":
-            out.append(_clean(m))
-            if len(out) == limit:
-                break
+        if classify(m) == "error" or CAUSE_WARNING.search(m):
+            line = _clean(m)
+            if line not in out:
+                out.append(line)
+                if len(out) == limit:
+                    break
     return out

@@ -34,7 +34,7 @@ from ...netlist.batch import vector_at
 from .analyses import (EXIT_OK, EXIT_SETUP_ERROR, EXIT_SIM_ERROR, Failure, current_plot,  # noqa: F401
                        run_batch_tran, run_command, run_tran)
 from .messages import (CONVERGENCE_PATTERN, ERROR_PATTERN, MESSAGES_HEAD,  # noqa: F401
-                       MESSAGES_TAIL, classify, first_errors, status_messages)
+                       MESSAGES_TAIL, classify, explained, first_errors, status_messages)
 from .toolchain import configure_library_path
 
 
@@ -285,8 +285,9 @@ def _finish(job: dict, messages: list[str], opened, timings: dict | None = None)
         status, code = run_job(job, messages, opened), EXIT_OK
         status["timings"].update(timings or {})
     except Failure as exc:
-        status = {"status": "error", "summary": exc.summary, "code": exc.code, "kind": exc.kind,
-                  "cause": first_errors(messages)}
+        cause = first_errors(messages)
+        status = {"status": "error", "summary": explained(exc.summary, cause), "code": exc.code,
+                  "kind": exc.kind, "cause": cause}
         code = exc.code
     status["nonce"] = job.get("nonce")  # binds this status to the job that asked for it
     status["messages"] = status_messages(messages)
