@@ -50,11 +50,17 @@ _LOCAL = threading.local()
 #: Every live session this process started (for the clean-up when the spicebar process
 #: dies); weak, so a session whose thread has ended is still collected and closed.
 _SESSIONS: "weakref.WeakSet" = weakref.WeakSet()
+#: Set once this worker was told to stop (SIGTERM: its spicebar process ended): the points
+#: still queued to it (the pool hands out a few ahead) then stop before they start an
+#: ngspice worker that the clean-up on the way out would race.
+_STOPPING = threading.Event()
 
 
 def _session():
     """This thread's ngspice session: points in one worker share one ngspice process."""
     from ..engines.ngspice.session import NgspiceSession
+    if _STOPPING.is_set():
+        raise KeyboardInterrupt("stopping")
     if getattr(_LOCAL, "session", None) is None:
         _LOCAL.session = NgspiceSession()
         _SESSIONS.add(_LOCAL.session)
@@ -70,6 +76,9 @@ def _close_sessions() -> None:
 
 
 def _interrupt(signum, frame):
+    if _STOPPING.is_set():
+        return  # already stopping: a second signal must not cut the clean-up short
+    _STOPPING.set()
     raise KeyboardInterrupt(f"signal {signum}")
 
 
