@@ -257,7 +257,9 @@ def test_a_killed_sweep_leaves_no_process_and_no_session_folder(ngspice_ready, t
     deadline = time.monotonic() + 10
     while list(private.glob("spicebar-*")) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert list(private.glob("spicebar-*")) == []
+    left = {str(p.relative_to(private)): p.stat().st_mtime - time.time()
+            for p in private.glob("spicebar-*/**/*")}  # what was left, and how long ago
+    assert list(private.glob("spicebar-*")) == [], left
 
 
 def test_sigterm_during_simulate_cleans_its_run_folder(ngspice_ready, tmp_path):
@@ -365,3 +367,24 @@ def test_the_accounts_own_spiceinit_is_named_in_a_warning(tmp_path, monkeypatch)
         engine.warn_account_spiceinit()  # once per file and process
     (tmp_path / ".spiceinit").unlink()
     assert engine.account_spiceinit() is None
+
+
+def test_kill_children_ends_only_the_marked_children_and_reaps_them():
+    """The way-out clean-up of a sweep worker (``_close_sessions``) ends ngspice workers it
+    lost track of: children are matched by their command line, killed and reaped."""
+    import subprocess
+    import sys
+
+    from spicebar.engines.ngspice.lifeline import kill_children
+    from .processes import alive
+    marked = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)",
+                               "marker-7f3a"], start_new_session=True)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        time.sleep(0.2)
+        assert kill_children("marker-7f3a") == [marked.pid]
+        assert alive([marked.pid]) == [] and alive([other.pid]) == [other.pid]
+    finally:
+        for p in (marked, other):
+            p.kill()
+            p.wait()

@@ -68,11 +68,19 @@ def _session():
 
 
 def _close_sessions() -> None:
-    for session in list(_SESSIONS):
+    """On a worker's way out: close its sessions, end any ngspice worker of this process
+    an interrupt left unrecorded (it could write in a session folder while it is removed),
+    then remove the sessions' folders once more."""
+    from ..engines.ngspice.lifeline import kill_children
+    sessions = list(_SESSIONS)
+    for session in sessions:
         try:
             session.close()
         except Exception:  # noqa: BLE001 - best effort on the way out
             pass
+    if kill_children("spicebar.engines.ngspice.worker"):
+        for session in sessions:
+            shutil.rmtree(session.folder, ignore_errors=True)
 
 
 def _interrupt(signum, frame):
@@ -90,7 +98,9 @@ def _pool_worker_init(parent: int) -> None:
     ngspice sessions (their folders are removed) and exits."""
     import signal
     from ..engines.ngspice.lifeline import exit_with_parent
+    import atexit
     signal.signal(signal.SIGTERM, _interrupt)
+    atexit.register(_close_sessions)  # a worker that ends by an exception in its loop
     exit_with_parent(parent, signal.SIGTERM, on_exit=_close_sessions, deathsig=True)
 
 

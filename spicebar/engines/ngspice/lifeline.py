@@ -48,3 +48,39 @@ def exit_with_parent(parent: int | None = None, sig: int = 9, code: int = 2,
             time.sleep(0.5)
 
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def kill_children(marker: str) -> list[int]:
+    """SIGKILL the process group of every child of this process whose command line
+    contains ``marker``, and reap it (Linux ``/proc``; elsewhere nothing). For the way
+    out of a worker: a child an interrupt left unrecorded (the signal landed between
+    ``Popen`` returning and its caller keeping it) is ended too. Returns their PIDs."""
+    import signal
+    me, killed = os.getpid(), []
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return killed
+    for name in entries:
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                if int(f.read().rsplit(b")", 1)[1].split()[1]) != me:
+                    continue
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                if marker.encode() not in f.read().replace(b"\0", b" "):
+                    continue
+        except (OSError, ValueError, IndexError):
+            continue
+        pid = int(name)
+        for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                kill()
+                break
+            except OSError:
+                pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        killed.append(pid)
+    return killed

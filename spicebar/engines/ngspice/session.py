@@ -113,6 +113,11 @@ class NgspiceSession:
             self._done = None
 
     @property
+    def folder(self) -> Path:
+        """The session's folder (the worker's working folder and log)."""
+        return self._dir
+
+    @property
     def pid(self) -> int | None:
         return None if self._proc is None or self._proc.poll() is not None else self._proc.pid
 
