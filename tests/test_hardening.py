@@ -388,3 +388,30 @@ def test_kill_children_ends_only_the_marked_children_and_reaps_them():
         for p in (marked, other):
             p.kill()
             p.wait()
+
+
+def test_sigterm_during_mvm_does_not_wait_for_the_running_tiles(ngspice_ready, tmp_path):
+    """A layer's tiles run in ngspice workers on threads; SIGTERM kills those workers, so
+    the command ends in seconds, not when the running tiles would have finished (each
+    tile here is a 256x256 array with 40 input vectors: ~45 s of ngspice; before, SIGTERM
+    waited for them: 41 s)."""
+    rng = np.random.default_rng(2)
+    np.save(tmp_path / "W.npy", rng.uniform(-1, 1, (256, 256)))  # two tiles: two threads
+    np.save(tmp_path / "X.npy", rng.uniform(-1, 1, (40, 256)))
+    proc, private = _start(["mvm", "--weights", tmp_path / "W.npy", "--inputs", tmp_path / "X.npy",
+                            "--array", "256x256", "--r-wl", "1", "--r-bl", "1", "--engines",
+                            "ngspice", "--no-budget", "--out", tmp_path / "y.npz"], tmp_path)
+    try:
+        below = _wait_for_ngspice(proc)
+        time.sleep(1.0)  # the tile's job is with ngspice now
+        t0 = time.monotonic()
+        os.kill(proc.pid, signal.SIGTERM)
+        rc = proc.wait(120)
+        stopped_s = time.monotonic() - t0
+        assert _all_gone(below) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert rc == 143
+    assert stopped_s < 10, f"took {stopped_s:.1f} s to stop"  # measured 0.2 s
+    assert list(private.glob("spicebar-*")) == [] and not (tmp_path / "y.npz").exists()

@@ -304,7 +304,7 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
     with SessionPool() as sessions:
         currents = run_parallel(solve, jobs, n_workers,
                                 desc=f"{eng} {'+'.join(sorted(effects)) or 'ideal'}",
-                                progress=progress and eng != "ideal")
+                                progress=progress and eng != "ideal", on_abort=sessions.abort)
     n_reads = prep.volts.shape[0]
     y_reads = np.zeros((n_reads, prep.n_out))
     for (k, reads, *_), cur in zip(jobs, currents):

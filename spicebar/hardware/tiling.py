@@ -93,8 +93,12 @@ def tile_targets(scaling: Scaling, weights: np.ndarray, tile: Tile, array_rows: 
 
 
 def run_parallel(fn: Callable, jobs: Sequence, workers: int | None = None, desc: str = "tiles",
-                 progress: bool = True) -> list:
-    """``[fn(job) for job in jobs]`` on up to ``workers`` threads, with a progress bar."""
+                 progress: bool = True, on_abort: Callable[[], None] | None = None) -> list:
+    """``[fn(job) for job in jobs]`` on up to ``workers`` threads, with a progress bar.
+
+    If the caller is interrupted (Ctrl-C, SIGTERM) or a job fails, the jobs not started
+    are cancelled and ``on_abort()`` is called (e.g. kill the ngspice workers the running
+    jobs wait on) before the threads are joined, so stopping does not wait for them."""
     from tqdm import tqdm
     workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1, len(jobs) or 1))
     with tqdm(total=len(jobs), desc=desc, unit="job", disable=not progress or len(jobs) < 2) as bar:
@@ -108,4 +112,11 @@ def run_parallel(fn: Callable, jobs: Sequence, workers: int | None = None, desc:
             futures = [pool.submit(fn, job) for job in jobs]
             for f in futures:  # collect in order; the bar advances as each finishes
                 f.add_done_callback(lambda _: bar.update())
-            return [f.result() for f in futures]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                if on_abort is not None:
+                    on_abort()
+                raise

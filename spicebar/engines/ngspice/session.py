@@ -34,6 +34,11 @@ from .engine import crashed, kill_group, start_worker
 SESSION_DIR_PREFIX = "spicebar-session-"
 
 
+class RunAborted(Exception):
+    """A run ended because its session was aborted (its caller is stopping): not a
+    simulation failure, so its run folder is removed rather than kept for the user."""
+
+
 class NgspiceSession:
     """One ngspice worker process reused across runs; a context manager."""
 
@@ -41,6 +46,7 @@ class NgspiceSession:
         self._proc: subprocess.Popen | None = None
         self._done: int | None = None  # read end of the worker's job-done pipe
         self._lock = threading.Lock()
+        self._aborted = False
         self._dir = Path(tempfile.mkdtemp(prefix=SESSION_DIR_PREFIX))
         self.runs = 0
         self.starts = 0
@@ -69,6 +75,8 @@ class NgspiceSession:
     def run(self, job_path: Path, status_path: Path, timeout_s: float, netlist: str) -> dict:
         """Hand one job to the worker and wait for its status file; returns the status."""
         with self._lock:
+            if self._aborted:
+                raise RunAborted("the ngspice session was aborted")
             status_path = Path(status_path)
             status_path.unlink(missing_ok=True)
             proc = self._ensure()
@@ -84,6 +92,8 @@ class NgspiceSession:
                 if not isinstance(exc, (SimulationTimeout, SimulatorCrashed)):
                     kill_group(proc)
                 self._proc = None
+                if self._aborted:
+                    raise RunAborted("the ngspice session was aborted") from None
                 raise
             self.runs += 1
             return json.loads(status_path.read_text())
@@ -120,6 +130,15 @@ class NgspiceSession:
     @property
     def pid(self) -> int | None:
         return None if self._proc is None or self._proc.poll() is not None else self._proc.pid
+
+    def abort(self) -> None:
+        """Kill the worker now, from any thread, without waiting for a run: a run waiting
+        on it ends at once with :class:`RunAborted` (its caller is stopping), and so does
+        every later run."""
+        self._aborted = True
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            kill_group(proc)
 
     def close(self) -> None:
         """End the worker (politely, then firmly) and remove the session folder."""
@@ -164,6 +183,14 @@ class SessionPool:
             with self._lock:
                 self._sessions.append(session)
         return session
+
+    def abort(self) -> None:
+        """Kill every session's worker now (see :meth:`NgspiceSession.abort`); the runs on
+        them end at once, and :meth:`close` then need not wait for them."""
+        with self._lock:
+            sessions = list(self._sessions)
+        for session in sessions:
+            session.abort()
 
     def close(self) -> None:
         with self._lock:
