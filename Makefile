@@ -15,7 +15,7 @@ demo: setup
 	$(VENV)/bin/spicebar demo --out demo_out
 	$(VENV)/bin/spicebar simulate -G demo_out/conductances.npy -V demo_out/inputs.npy \
 		--r-wl 2 --r-bl 2 --engine ngspice --readout integrator --opamp macro \
-		--c-int 4e-12 --t-int 8e-9 --bits 6 --adc-bits 8 -o demo_out/integrator.npz
+		--c-int 4e-12 --t-int 8e-9 --t-reset 3e-9 --bits 6 --adc-bits 8 -o demo_out/integrator.npz
 	$(VENV)/bin/spicebar plot transient demo_out/integrator.npz -o demo_out/integrator.png
 	$(VENV)/bin/spicebar mvm --demo --out-dir demo_out/mvm
 
