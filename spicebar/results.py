@@ -95,9 +95,15 @@ class SimulationResult:
         if build is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         value = build(self)  # two threads may both build it: the same array, no error
-        self.__dict__[name] = value
-        self.__dict__["_deferred"].pop(name, None)  # frees what only the builder needed
+        self.keep_built(name, value)  # and frees what only the builder needed
         return value
+
+    def keep_built(self, name: str, value: np.ndarray) -> None:
+        """Keep ``value`` as the deferred map ``name``, if it is not built yet: for a builder
+        that makes two maps at once (``v_wl`` and ``v_bl`` from one solve)."""
+        if name in self.deferred:
+            self.__dict__[name] = value
+            self.__dict__["_deferred"].pop(name, None)
 
     def __copy__(self) -> "SimulationResult":
         """A shallow copy with its own list of maps still to build."""

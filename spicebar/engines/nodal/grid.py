@@ -344,9 +344,7 @@ def _resolved_map(result: SimulationResult, grid: _Grid, rtol: float, max_iter: 
         maps["v_wl"][s:s + chunk], maps["v_bl"][s:s + chunk], _ = _solve_layouts(
             grid, v[s:s + chunk], rtol, max_iter)
     other = "v_bl" if name == "v_wl" else "v_wl"
-    if other in result.deferred:
-        result.__dict__[other] = maps[other]
-        result.__dict__["_deferred"].pop(other, None)
+    result.keep_built(other, maps[other])
     return maps[name]
 
 

@@ -206,9 +206,7 @@ def _dc_map(result: TransientResult, ir, v_eq: np.ndarray, name: str) -> np.ndar
         from ..nodal.linear import solve_linear  # the LU below 128x128, the lines above
         dc = solve_linear(ir, v_eq, solver="auto")
     other = "v_bl" if name == "v_wl" else "v_wl"
-    if other in result.deferred:
-        result.__dict__[other] = getattr(dc, other)
-        result.__dict__["_deferred"].pop(other, None)
+    result.keep_built(other, getattr(dc, other))
     return getattr(dc, name)
 
 
