@@ -22,6 +22,8 @@ size), and ``J0`` comes from one solve per stage.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -101,6 +103,15 @@ class Partition:
         return out[self.fixed]
 
 
+def _solve_columns(solve, rhs: sp.csc_matrix) -> np.ndarray:
+    """``solve`` applied to each column of ``rhs`` ``(n, m)``: ``(n, m)``. One right-hand
+    side at a time: SuperLU is ~6x slower on a block."""
+    x = np.zeros(rhs.shape)
+    for k in range(rhs.shape[1] if rhs.shape[0] else 0):
+        x[:, k] = solve(rhs[:, [k]].toarray()[:, 0])
+    return x
+
+
 def schur(matrix: sp.csr_matrix, part: Partition, memory=None, symmetric: bool = True):
     """``(Y, Z)``: sense-to-sense and driver-from-sense blocks of the Schur complement
     of ``matrix`` (S, injected currents per volt at the sense nodes) onto the sense nodes."""
@@ -117,10 +128,7 @@ def schur(matrix: sp.csr_matrix, part: Partition, memory=None, symmetric: bool =
         except RuntimeError as exc:
             raise SolverError(f"array matrix is singular ({exc}): some node has no DC path "
                               "to a driver or readout") from None
-        rhs = m[o][:, s].tocsc()
-        x = np.empty((o.size, s.size))
-        for k in range(s.size):  # one right-hand side at a time: SuperLU is ~6x slower on a block
-            x[:, k] = lu.solve(rhs[:, [k]].toarray()[:, 0])
+        x = _solve_columns(lu.solve, m[o][:, s].tocsc())
         y -= m[s][:, o] @ x
         z -= m[d][:, o] @ x
     return y, z
@@ -242,9 +250,7 @@ class _OrderedLU:
             k_as = k[o[adj]][:, s].toarray()
             self.y = k_ss - k_as.T @ np.linalg.solve(tail, k_as)
         else:   # pivoted rows or no trailing block: one solve per sense
-            k_os = k[o][:, s].tocsc()
-            x = np.column_stack([self.solve(k_os[:, [j]].toarray()[:, 0])
-                                 for j in range(s.size)]) if o.size else np.zeros((0, s.size))
+            x = _solve_columns(self.solve, k[o][:, s].tocsc())
             self.y = k_ss - k[s][:, o] @ x
 
     def solve(self, b: np.ndarray) -> np.ndarray:
@@ -252,6 +258,21 @@ class _OrderedLU:
         x = np.empty_like(b)
         x[self.order] = self.lu.solve(b[self.order])
         return x
+
+
+@dataclass
+class _Stage:
+    """One step length's matrices (``K = L + C / dh`` and its blocks) and what is built
+    from them on demand: the LU of the inner nodes and the readout's admittance."""
+
+    k: sp.csr_matrix        # K on every node
+    k_oo: sp.csr_matrix     # inner x inner
+    k_of: sp.csr_matrix     # inner x fixed
+    k_os: sp.csr_matrix     # inner x sense
+    k_s: sp.csr_matrix      # sense rows
+    k_d: sp.csr_matrix      # driver rows
+    lu: "_OrderedLU | None" = None
+    y: np.ndarray | None = None   # (cols, cols) S
 
 
 class CapacitiveArray:
@@ -279,7 +300,7 @@ class CapacitiveArray:
         self.part = Partition(ir)
         self.ps, self.pd = sense_map(ir), driver_map(ir)
         self.memory = memory
-        self._cache: dict[float, list] = {}
+        self._cache: dict[float, _Stage] = {}
         self._own: list[float] = []
         self._order = None
         p = self.part
@@ -294,8 +315,8 @@ class CapacitiveArray:
             k = (self.lap + sp.diags(self.c / dh)).tocsr()
             o = p.inner
             k_oo = k[o][:, o].tocsr()
-            self._cache[dh] = [k_oo, None, k[o][:, p.fixed].tocsr(), k[o][:, p.sense].tocsr(),
-                               k[p.sense].tocsr(), k[p.driver].tocsr(), None, k]
+            self._cache[dh] = _Stage(k, k_oo, k[o][:, p.fixed].tocsr(), k[o][:, p.sense].tocsr(),
+                                     k[p.sense].tocsr(), k[p.driver].tocsr())
         return self._cache[dh]
 
     def plan(self, uses: dict, own=()) -> None:
@@ -326,13 +347,13 @@ class CapacitiveArray:
 
     def _lu_of(self, dh: float) -> _OrderedLU:
         f = self._factors(dh)
-        if f[1] is None:
+        if f.lu is None:
             try:
-                f[1] = _OrderedLU(f[7], self.part, *self._ordering(f[7]))
+                f.lu = _OrderedLU(f.k, self.part, *self._ordering(f.k))
             except RuntimeError as exc:
                 raise SolverError(f"array matrix is singular ({exc}): some node has no DC "
                                   "path to a driver or readout") from None
-        return f[1]
+        return f.lu
 
     def _inner_solve(self, dh: float, b: np.ndarray) -> np.ndarray:
         """``K_oo(dh) x = b``: on this step length's own LU, or on the nearest planned one
@@ -340,13 +361,13 @@ class CapacitiveArray:
         a step length whose refinement does not converge gets its own LU."""
         f = self._cache[dh]
         own = self._own or [dh]
-        if f[1] is not None or dh in own:
+        if f.lu is not None or dh in own:
             return self._lu_of(dh).solve(b)
         lu = self._lu_of(self._nearest(dh))
         x = lu.solve(b)
         last = np.inf
         for _ in range(REFINE_ITER):
-            r = b - f[0] @ x
+            r = b - f.k_oo @ x
             dx = lu.solve(r)
             x += dx
             step = np.abs(dx).max(initial=0.0)
@@ -364,7 +385,8 @@ class CapacitiveArray:
 
     def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray):
         """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages."""
-        _, _, k_of, k_os = self._factors(dh)[:4]
+        f = self._factors(dh)
+        k_of, k_os = f.k_of, f.k_os
         p = self.part
         v = np.zeros(p.n)
         v[p.fixed] = v_fixed
@@ -375,7 +397,7 @@ class CapacitiveArray:
 
     def exact(self, dh: float) -> bool:
         """Whether :meth:`admittance` is exact at ``dh`` (the step length has its own LU)."""
-        return self._factors(dh)[1] is not None or dh in (self._own or [dh])
+        return self._factors(dh).lu is not None or dh in (self._own or [dh])
 
     def admittance(self, dh: float) -> np.ndarray:
         """``(cols, cols)`` S, the admittance the readout iterates with: exact where ``dh``
@@ -384,20 +406,21 @@ class CapacitiveArray:
         difference (one solve, all ends at 1 V). The stage is iterated until the array's
         own currents agree (:mod:`.nodal`), so the latter need only be close."""
         f = self._factors(dh)
-        if f[6] is None:
+        if f.y is None:
             if self.exact(dh):
-                f[6] = self.ps.T @ self._lu_of(dh).y @ self.ps
+                f.y = self.ps.T @ self._lu_of(dh).y @ self.ps
             else:
                 near = self.admittance(self._nearest(dh))
                 p = self.part
                 v = self.solve(dh, np.zeros(p.n), np.zeros(p.fixed.size), np.ones(p.sense.size))
-                y1 = (f[4] @ v) @ self.ps
-                f[6] = near + np.diag(y1 - near.sum(axis=1))
-        return f[6]
+                y1 = (f.k_s @ v) @ self.ps
+                f.y = near + np.diag(y1 - near.sum(axis=1))
+        return f.y
 
     def injected(self, dh: float, rhs: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(J (cols,), I_drv (rows,))``: column currents into the readouts, driver currents."""
-        k_s, k_d = self._factors(dh)[4:6]
+        f = self._factors(dh)
+        k_s, k_d = f.k_s, f.k_d
         s, d = self.part.sense, self.part.driver
         inj_s = k_s @ v - rhs[s] / dh
         inj_d = k_d @ v - rhs[d] / dh
