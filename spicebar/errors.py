@@ -49,10 +49,13 @@ class SimulationError(SpicebarError):
         if self.cause:
             text += "\n  ngspice's first errors:\n" + "\n".join(f"    {m}" for m in self.cause)
         if self.ngspice_messages:
-            shown = self.ngspice_messages[-(5 if self.cause else 20):]
             text += ("\n  ngspice's last lines:\n" if self.cause else "\n  ngspice said:\n") + \
-                "\n".join(f"    {m}" for m in shown)
+                "\n".join(f"    {m}" for m in self.last_lines(20))
         super().__init__(text)
+
+    def last_lines(self, without_cause: int) -> list[str]:
+        """ngspice's last lines worth quoting: 5 beside a known cause, else ``without_cause``."""
+        return self.ngspice_messages[-(5 if self.cause else without_cause):]
 
 
 class SimulationTimeout(SimulationError):

@@ -38,7 +38,7 @@ WORK_DIR = "work"
 def _ngspice_words(exc: SimulationError) -> str:
     """A failed point's message: the summary, ngspice's first errors (the cause), then its
     last lines (what it was doing)."""
-    return "\n".join([exc.summary, *exc.cause, *exc.ngspice_messages[-(5 if exc.cause else 8):]])
+    return "\n".join([exc.summary, *exc.cause, *exc.last_lines(8)])
 
 
 def _cpu_seconds() -> float:
