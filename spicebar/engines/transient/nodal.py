@@ -214,8 +214,7 @@ def _probe_rounds(src, cols, t_grid, t_stage, g_of, info):
     virtual-ground error of the run lies in the probed directions (to the stated bound)."""
     arr = src.arr
     stepper = _AlgebraicStepper(src.ir, src, cols)
-    tiny = np.finfo(float).tiny
-    j_scale, i_scale = max(np.abs(arr.j0).max(), tiny), max(np.abs(arr.i0).max(), tiny)
+    j_scale, i_scale = np.abs(arr.j0).max(), np.abs(arr.i0).max()   # (check floors them)
     for rounds in range(1, PROBE_ROUNDS + 1):
         stepper.seen = []
         out = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
