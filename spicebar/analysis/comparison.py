@@ -8,6 +8,9 @@ For an engine ``a`` against a reference ``b`` (both ``(batch, cols)`` amperes):
   ideal model's error is relative to what the circuit really gives, the same definition as
   :mod:`spicebar.analysis.scoring`), the reference's otherwise; ``ErrorStats.relative_to``
   names it;
+  where ``|x|`` is below :data:`REL_FLOOR_FS` of full scale (a near-zero exact current:
+  selector cells, unselected columns) the error is divided by ``REL_FLOOR_FS * FS``
+  instead, and ``ErrorStats.n_floored`` counts those outputs (the table says so);
 * error relative to full scale ``|a - b| / FS`` (see ``full_scale_current``);
 * signed per-column relative deviation ``(a - b) / x``, averaged over the batch;
 * where it is worst: the output (vector, column) of the largest relative error and the
@@ -31,6 +34,11 @@ import numpy as np
 
 from ..results import SimulationResult
 
+#: Below this fraction of full scale an exact current no longer divides a relative error
+#: (it would blow a 1 nA difference on a 1 pA current up to 1e5 %): the error is then a
+#: fraction of ``REL_FLOOR_FS * FS``, i.e. the relative error of a current that small.
+REL_FLOOR_FS = 1e-3
+
 #: Which pairs a comparison reports, in order: (engine, reference).
 PAIRS = (("nodal", "ideal"), ("ngspice", "ideal"), ("ngspice", "nodal"))
 
@@ -53,6 +61,8 @@ class ErrorStats:
     worst_vector: int = -1     # where max_rel is reached: input vector ...
     worst_output: int = -1     # ... and output column (-1: no finite relative error)
     worst_column: int = -1     # the column of the largest |column_rel_signed|
+    n_floored: int = 0         # outputs whose |exact| < REL_FLOOR_FS * FS (divided by that)
+    rel_floor_a: float = 0.0   # REL_FLOOR_FS * FS, amperes
 
 
 def _nan_stat(f, x) -> float:
@@ -74,11 +84,14 @@ def error_stats(result: SimulationResult, reference: SimulationResult, full_scal
     a, b = result.currents, reference.currents
     x = {"reference": b, "engine": a}[relative_to]
     diff = a - b
-    nz = x != 0
+    floor = REL_FLOOR_FS * full_scale_a if full_scale_a > 0 else 0.0
+    small = np.abs(x) < floor
+    denom = np.where(small, floor, np.abs(x))
+    nz = denom != 0
     rel = np.full(b.shape, np.nan)
-    np.divide(np.abs(diff), np.abs(x), out=rel, where=nz)
+    np.divide(np.abs(diff), denom, out=rel, where=nz)
     signed = np.full(b.shape, np.nan)
-    np.divide(diff, x, out=signed, where=nz)
+    np.divide(diff, np.where(small, floor, x), out=signed, where=nz)
     with warnings.catch_warnings():  # all-NaN columns (zero reference current)
         warnings.simplefilter("ignore", RuntimeWarning)
         col_signed = np.nanmean(signed, axis=0)
@@ -93,23 +106,33 @@ def error_stats(result: SimulationResult, reference: SimulationResult, full_scal
         column_rel_signed=col_signed.tolist(), column_rel_max=col_max.tolist(),
         relative_to=(result if relative_to == "engine" else reference).engine,
         worst_vector=worst_vector, worst_output=worst_output,
-        worst_column=_argmax(np.abs(col_signed))[0])
+        worst_column=_argmax(np.abs(col_signed))[0], n_floored=int(small.sum()),
+        rel_floor_a=float(floor))
 
 
-def worst_cell(result: SimulationResult) -> dict | None:
-    """The cell that loses the most voltage to the wires, from ``result``'s node voltages:
-    ``V_in[i] - (v_wl - v_bl)[i, j]`` over driven rows (``V_in != 0``), as a share of the
-    vector's largest input ``max |V_in|``.
+def worst_cell(result: SimulationResult, operation=None) -> dict | None:
+    """The driven cell that loses the most voltage to the wires, from ``result``'s node
+    voltages: ``V_in[i] - (v_wl - v_bl)[i, j]`` as a share of the vector's largest input
+    ``max |V_in|``, over the cells the operation means to use only: rows driven with an
+    intended input (``operation.intended_inputs``: floating, gated-off and half-selected
+    rows are not driven inputs) and, for a read, the read column only. A floating row's
+    cells or a half-selected cell are not "losing" voltage to the wires: they were never
+    meant to see it.
 
     Returns ``{"engine", "vector", "row", "col", "voltage_loss_v", "voltage_loss_rel"}``
-    (volts, fraction), or None when the result holds no node voltages or no row is driven.
+    (volts, fraction), or None when the result holds no node voltages or no cell is driven.
     """
     if result.engine == "ideal" or result.v_wl is None or np.isnan(result.v_wl).all():
         return None
-    v_in = result.inputs[:, :, None]
-    scale = np.abs(result.inputs).max(axis=1)[:, None, None]
-    loss_v = np.where(np.broadcast_to(v_in != 0, result.v_wl.shape),
-                      np.sign(v_in) * (v_in - (result.v_wl - result.v_bl)), np.nan)
+    v = result.inputs if operation is None else operation.intended_inputs(result.inputs)
+    v_in = v[:, :, None]
+    scale = np.abs(v).max(axis=1)[:, None, None]
+    driven = np.broadcast_to(v_in != 0, result.v_wl.shape).copy()
+    if operation is not None and operation.mode == "read":
+        keep = np.zeros(result.v_wl.shape[2], bool)
+        keep[operation.col] = True
+        driven &= keep[None, None, :]
+    loss_v = np.where(driven, np.sign(v_in) * (v_in - (result.v_wl - result.v_bl)), np.nan)
     rel = np.full(loss_v.shape, np.nan)
     np.divide(loss_v, scale, out=rel, where=np.broadcast_to(scale > 0, rel.shape))
     b, i, j = _argmax(rel)
@@ -128,6 +151,7 @@ class Comparison:
     elapsed_s: dict
     shape: tuple[int, int, int]  # (batch, rows, cols)
     worst_cell: dict | None = None  # see :func:`worst_cell`
+    operation: str = ""  # what the array did: "" for a plain VMM, else the operation's words
 
     def pair(self, engine: str, reference: str) -> ErrorStats:
         for p in self.pairs:
@@ -138,7 +162,8 @@ class Comparison:
     def to_dict(self) -> dict:
         return {"shape": {"batch": self.shape[0], "rows": self.shape[1], "cols": self.shape[2]},
                 "full_scale_a": self.full_scale_a, "elapsed_s": self.elapsed_s,
-                "pairs": [asdict(p) for p in self.pairs], "worst_cell": self.worst_cell}
+                "pairs": [asdict(p) for p in self.pairs], "worst_cell": self.worst_cell,
+                "operation": self.operation, "rel_floor_fs": REL_FLOOR_FS}
 
     def to_json(self) -> str:
         def clean(x):
@@ -164,11 +189,13 @@ def ideal_model_error(spec, operation=None) -> str:
 
 
 def compare(results: Mapping[str, SimulationResult], full_scale_a: float,
-            ideal_meaning: str = "IR-drop error") -> Comparison:
+            ideal_meaning: str = "IR-drop error", operation=None) -> Comparison:
     """Compare the engines in ``results`` (keyed by engine name) pair by pair.
 
     ``ideal_meaning`` labels the exact engines against ``ideal``; pass
     :func:`ideal_model_error` of the spec where cells or the operation add to the IR drop.
+    ``operation``: the read or VMM operation the results ran (reported as such; the worst
+    cell is looked for among the cells it drives).
     """
     shapes = {r.currents.shape for r in results.values()}
     if len(shapes) != 1:
@@ -182,14 +209,17 @@ def compare(results: Mapping[str, SimulationResult], full_scale_a: float,
     exact = results.get("ngspice") or results.get("nodal")
     return Comparison(full_scale_a, pairs, {k: r.elapsed_s for k, r in results.items()},
                       (batch, rows, any_result.currents.shape[1]),
-                      worst_cell(exact) if exact is not None else None)
+                      worst_cell(exact, operation) if exact is not None else None,
+                      "" if operation is None else operation.describe())
 
 
 def format_table(comparison: Comparison) -> str:
     """The comparison as a fixed-width text table."""
     b, r, c = comparison.shape
     w = max([17, *(len(p.meaning) for p in comparison.pairs)])
-    lines = [f"{r}x{c} array, {b} input vector(s), full scale {comparison.full_scale_a:.4g} A",
+    what = (f"operation: {comparison.operation}" if comparison.operation
+            else f"{b} input vector(s)")
+    lines = [f"{r}x{c} array, {what}, full scale {comparison.full_scale_a:.4g} A",
              "engine times: " + ", ".join(f"{k} {v:.3g} s" for k, v in comparison.elapsed_s.items()),
              "",
              f"{'engine':<8} {'vs':<6} {'what':<{w}} {'max|dI| A':>10} {'max rel':>10} "
@@ -200,9 +230,15 @@ def format_table(comparison: Comparison) -> str:
                      f"{_where(p)}")
     lines.append("rel: |engine - vs| / |exact current| (the engine's against ideal, else vs's); "
                  "FS: full scale")
+    floored = [p for p in comparison.pairs if p.n_floored]
+    if floored:
+        lines.append(f"  where |exact current| < {REL_FLOOR_FS:g} x FS "
+                     f"({floored[0].rel_floor_a:.3g} A) rel is |dI| / ({REL_FLOOR_FS:g} x FS): "
+                     + ", ".join(f"{p.engine} vs {p.reference} {p.n_floored} output(s)"
+                                 for p in floored))
     cell = comparison.worst_cell
     if cell is not None:
-        lines.append(f"worst cell: row {cell['row']}, column {cell['col']} (vector "
+        lines.append(f"worst driven cell: row {cell['row']}, column {cell['col']} (vector "
                      f"{cell['vector']}) loses {1e3 * cell['voltage_loss_v']:.3g} mV to the wires, "
                      f"{100 * cell['voltage_loss_rel']:.3g} % of the largest input ({cell['engine']})")
     return "\n".join(lines)

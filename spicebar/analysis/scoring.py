@@ -23,8 +23,9 @@ import numpy as np
 from .._validate import choice
 from ..circuit.converters import ADCSpec
 from ..errors import SpecError
+from .comparison import REL_FLOOR_FS
 from .models import Model, resolve_model
-from ..engines.simulation import full_scale_current, simulate
+from ..engines.simulation import full_scale_current, ideal_conductances, simulate
 from ..circuit.spec import CrossbarSpec, validate_inputs
 
 REFERENCES = ("ngspice", "nodal")
@@ -38,7 +39,9 @@ STATS = ("max_rel", "mean_rel", "rms_rel", "mean_signed_rel", "max_abs_a", "max_
 class Score:
     """Error of one model against a reference on one array and input batch.
 
-    Relative errors are fractions; ``max_abs_a`` amperes; ``*_lsb`` in ADC LSBs;
+    Relative errors are fractions (of ``|reference|``, or of ``REL_FLOOR_FS`` x the ADC's
+    full scale where the reference is smaller: see :mod:`spicebar.analysis.comparison`);
+    ``max_abs_a`` amperes; ``*_lsb`` in ADC LSBs;
     ``max_code_err`` in codes; ``elapsed_s`` the model's wall time, seconds.
     ``status`` is ``ok`` or ``failed`` (then ``error`` says why and the stats are NaN).
     """
@@ -61,10 +64,12 @@ class Score:
         return asdict(self)
 
 
-def default_adc(spec: CrossbarSpec, inputs, bits: int = 8) -> ADCSpec:
-    """An ADC spanning ``0 .. full scale`` (``-FS .. FS`` for inputs of both signs), amperes."""
+def default_adc(spec: CrossbarSpec, inputs, bits: int = 8,
+                conductances: np.ndarray | None = None) -> ADCSpec:
+    """An ADC spanning ``0 .. full scale`` (``-FS .. FS`` for inputs of both signs), amperes
+    (full scale from ``G_ss``: :func:`~spicebar.engines.simulation.ideal_conductances`)."""
     v = validate_inputs(inputs, spec.rows)
-    fs = full_scale_current(spec, v)
+    fs = full_scale_current(spec, v, conductances)
     if fs <= 0:
         raise SpecError("inputs", "are all zero: no full-scale current to size the ADC",
                         "at least one non-zero input")
@@ -79,12 +84,16 @@ def error_statistics(currents: np.ndarray, reference: np.ndarray, adc: ADCSpec) 
     if a.shape != b.shape:
         raise SpecError("model output", f"has shape {a.shape}", f"the reference's {b.shape}")
     diff = a - b
-    nz = b != 0
+    # below REL_FLOOR_FS of the ADC's full scale a current divides no error (comparison.py)
+    floor = REL_FLOOR_FS * max(abs(adc.x_min), abs(adc.x_max))
+    denom = np.where(np.abs(b) < floor, floor, np.abs(b))
+    nz = denom != 0
     if np.any(nz):
-        rel = np.abs(diff[nz]) / np.abs(b[nz])
+        rel = np.abs(diff[nz]) / denom[nz]
         stats = {"max_rel": float(rel.max()), "mean_rel": float(rel.mean()),
                  "rms_rel": float(np.sqrt(np.mean(rel ** 2))),
-                 "mean_signed_rel": float(np.mean(diff[nz] / b[nz]))}
+                 "mean_signed_rel": float(np.mean(diff[nz] * np.sign(b[nz] + (b[nz] == 0))
+                                                  / denom[nz]))}
     else:
         stats = dict.fromkeys(("max_rel", "mean_rel", "rms_rel", "mean_signed_rel"), float("nan"))
     lsb = np.abs(diff) / adc.lsb
@@ -99,9 +108,13 @@ def failed_score(model: str, reference: str, error: str, elapsed_s: float = floa
 
 
 def score_model(model: Model | str, spec: CrossbarSpec, inputs, reference: np.ndarray,
-                adc: ADCSpec, *, name: str | None = None, reference_name: str = "reference"
-                ) -> Score:
+                adc: ADCSpec, *, name: str | None = None, reference_name: str = "reference",
+                conductances: np.ndarray | None = None) -> Score:
     """Run ``model`` on ``spec`` and ``inputs`` and score it against ``reference`` currents.
+
+    The model gets ``G = conductances`` (default ``G_ss``,
+    :func:`~spicebar.engines.simulation.ideal_conductances`: for user devices the measured
+    small-signal conductances, never the device parameter), so ``ideal`` scores ``V @ G_ss``.
 
     A model that raises is recorded as failed with its error (one line), never re-raised.
     """
@@ -110,9 +123,11 @@ def score_model(model: Model | str, spec: CrossbarSpec, inputs, reference: np.nd
         model = resolve_model(model)
     name = name or getattr(model, "__name__", "model")
     v = validate_inputs(inputs, spec.rows)
+    if conductances is None:
+        conductances = ideal_conductances(spec, v)
     t0 = time.perf_counter()
     try:
-        out = np.asarray(model(spec.conductances, v, spec), float)
+        out = np.asarray(model(conductances, v, spec), float)
         if out.ndim == 1 and v.shape[0] == 1:
             out = out[None, :]
         elapsed = time.perf_counter() - t0
@@ -136,9 +151,11 @@ def score_models(models: Sequence[Model | str], spec: CrossbarSpec, inputs,
     choice("reference", reference, REFERENCES)
     v = validate_inputs(inputs, spec.rows)
     ref = simulate(spec, v, reference, **(ngspice_options if reference == "ngspice" else {}))
-    adc = default_adc(spec, v, adc_bits)
+    g_ss = ideal_conductances(spec, v)
+    adc = default_adc(spec, v, adc_bits, g_ss)
     return [score_model(m, spec, v, ref.currents, adc, reference_name=reference,
-                        name=m if isinstance(m, str) else None) for m in models]
+                        name=m if isinstance(m, str) else None, conductances=g_ss)
+            for m in models]
 
 
 def format_scores(scores: Sequence[Score], title: str | None = None) -> str:

@@ -72,13 +72,21 @@ class SneakDecomposition:
         return out
 
 
-def decompose(spec: CrossbarSpec, result: SimulationResult, operation=None) -> SneakDecomposition:
-    """Decompose ``result`` (an exact engine's, with ``cell_currents``) as in the module docstring."""
+def decompose(spec: CrossbarSpec, result: SimulationResult, operation=None,
+              conductances: np.ndarray | None = None) -> SneakDecomposition:
+    """Decompose ``result`` (an exact engine's, with ``cell_currents``) as in the module docstring.
+
+    ``conductances``: the ideal array ``G_ss`` ``(rows, cols)`` S; default
+    :func:`spicebar.engines.simulation.ideal_conductances` (a user device's measured
+    small-signal conductance, never its state parameter)."""
     if result.cell_currents is None:
         raise ValueError(f"the {result.engine} result has no cell currents")
     v = result.inputs
     v_int = v if operation is None else operation.intended_inputs(v)  # (batch, rows)
-    g = spec.conductances  # (rows, cols)
+    if conductances is None:
+        from ..engines.simulation import ideal_conductances
+        conductances = ideal_conductances(spec, v)
+    g = np.asarray(conductances, float)  # (rows, cols) S
     cols_read = np.ones(spec.cols, bool)
     if operation is not None and operation.mode == "read":
         cols_read[:] = False

@@ -109,12 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     _ngspice_flags(p)
     add_readout_flags(p)
 
-    p = sub.add_parser("generate", help="write the SPICE netlist only")
+    p = sub.add_parser("generate", help="write the whole job as a netlist that `ngspice -b` "
+                                        "runs as it is (answers in FILE.dat)")
     _array_flags(p, inputs_required=False)
-    p.add_argument("--vector", type=int, default=0,
-                   help="which input vector sets the driver voltages (default 0; zeros "
+    p.add_argument("--vector", type=int, default=None, metavar="K",
+                   help="write input vector K only (default: every vector of --inputs; zeros "
                         "without --inputs)")
-    p.add_argument("-o", "--out", required=True, metavar="FILE.cir")
+    p.add_argument("-o", "--out", required=True, metavar="FILE.cir",
+                   help="netlist file; ngspice -b writes its answers to FILE.dat beside it")
+    p.set_defaults(engine="ngspice")
+    add_readout_flags(p)
 
     p = sub.add_parser("compare", help="run every engine and print the error table")
     _array_flags(p, inputs_required=False)
@@ -191,27 +195,39 @@ def cmd_simulate(args) -> int:
 def cmd_generate(args) -> int:
     import numpy as np
 
-    from ..circuit.elaboration import elaborate
-    from ..netlist.writer import write_netlist
     out = out_path(args.out, (".cir", ".sp", ".spice", ".net"), "--out", args)
     spec, inputs = _spec_from_args(args)
-    vector = None
-    if inputs is not None:
+    if inputs is not None and args.vector is not None:
         if not 0 <= args.vector < inputs.shape[0]:
             raise SpecError("--vector", f"is {args.vector}", f"0..{inputs.shape[0] - 1}")
-        vector = inputs[args.vector]
-    elif args.vector != 0:
+        inputs = inputs[args.vector:args.vector + 1]
+    elif args.vector not in (None, 0):
         raise SpecError("--vector", "needs --inputs")
-    if args.operation is not None and args.operation.mode == "read":
-        vector = args.operation.row_voltages(spec.rows)[0]
-    elif vector is None:
+    read = args.operation is not None and args.operation.mode == "read"
+    if inputs is None and not read:
         print("spicebar: note: no --inputs, so every word-line driver is at 0 V; pass --inputs "
-              "V.npy [--vector K] to set them", file=sys.stderr)
-    ir = elaborate(spec, args.operation)
-    from ..engines.ngspice.openvaf import compile_devices
-    compile_devices(ir)  # a Verilog-A device's OSDI library, so the netlist runs as written
-    path = write_netlist(out, ir, vector if vector is not None else np.zeros(spec.rows))
-    print(f"wrote {path} ({spec.describe()})")
+              "V.npy to set them", file=sys.stderr)
+        inputs = np.zeros((1, spec.rows))
+    encoding = None
+    if args.readout != "ideal":
+        if read:
+            raise SpecError("--readout", f"is {args.readout!r} with --mode read", "ideal with "
+                            "--mode read, or --mode vmm")
+        from .readout import readout_spec_from_args
+        spec, encoding = readout_spec_from_args(args, spec, inputs)
+    from ..engines.transient.jobs import write_job
+    from ..netlist.readout import TranSettings
+    from ..netlist.standalone import data_file_for
+    try:
+        settings = TranSettings(args.steps_per_window)
+    except SpecError as exc:
+        raise SpecError("--steps-per-window", exc.problem, exc.allowed) from None
+    path = write_job(out, spec, None if read else inputs, encoding=encoding,
+                     operation=args.operation, settings=settings)
+    what = (f"{spec.readout.kind} readout, {encoding.kind} encoding" if encoding is not None
+            else "a read" if read else f"{inputs.shape[0]} input vector(s), DC")
+    print(f"wrote {path} ({spec.describe()}; {what}); `cd {path.parent} && ngspice -b "
+          f"{path.name}` writes the answers to {data_file_for(path).name}")
     return 0
 
 
@@ -232,14 +248,16 @@ def cmd_compare(args) -> int:
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
                            timeout_s=args.timeout or DEFAULT_TIMEOUT_S, solver=args.solver,
                            allow_approximate_cells=args.allow_approximate_cells)
-    comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs,
-                                                                            args.operation)),
-                         ideal_model_error(spec, args.operation))
+    from ..engines.simulation import ideal_conductances
+    v = operation_inputs(spec, inputs, args.operation)
+    g_ss = ideal_conductances(spec, v)  # the ideal array for any cell: V @ G_ss
+    comparison = compare(results, full_scale_current(spec, v, g_ss),
+                         ideal_model_error(spec, args.operation), args.operation)
     decomposition = None
     exact = results.get("ngspice") or results.get("nodal")
     if exact is not None:
         from ..analysis.sneak import decompose, format_decomposition
-        decomposition = decompose(spec, exact, args.operation)
+        decomposition = decompose(spec, exact, args.operation, g_ss)
     if args.out:
         from ..io import write_text_atomic
         from ..plots.maps import plot_column_error, plot_voltage_maps, save_figure

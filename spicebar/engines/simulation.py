@@ -96,11 +96,20 @@ def _measured_cells(spec: CrossbarSpec, engine: str) -> bool:
 
 
 def _ideal_measured(spec: CrossbarSpec, v: np.ndarray, operation, ir: CircuitIR) -> SimulationResult:
-    """The ideal engine for user devices: ``V @ G_ss``, ``G_ss`` each cell's small-signal
-    conductance at 0 V, measured (the device parameter ``G[i, j]`` need not be one); a
-    selector and a memory device in series combine as ``1 / (1/g_sel + 1/g_mem)``."""
+    """The ideal engine for user devices: ``V @ G_ss`` (see :func:`small_signal_conductances`)."""
     from dataclasses import replace
+    linear = replace(spec, conductances=small_signal_conductances(spec, ir))
+    r = solve_ideal_for(linear, v, operation)
+    r.info["model"] = ("I = V @ G_ss, G_ss the small-signal conductance at 0 V of each cell, "
+                       "measured in ngspice (device table)")
+    return r
 
+
+def small_signal_conductances(spec: CrossbarSpec, ir: CircuitIR) -> np.ndarray:
+    """``G_ss`` ``(rows, cols)`` S of user devices from the measured tables of ``ir``: each
+    cell's small-signal conductance at 0 V (the device parameter ``G[i, j]`` need not be a
+    conductance: a gap in metres, a state in 0..1); a selector and a memory device in series
+    combine as ``1 / (1/g_sel + 1/g_mem)``."""
     from ..circuit.ir import DEVICE
     resistance = np.zeros((spec.rows, spec.cols))
     for g in ir.devices:
@@ -113,11 +122,30 @@ def _ideal_measured(spec: CrossbarSpec, v: np.ndarray, operation, ir: CircuitIR)
         raise SpecError("cell", "has a cell whose measured small-signal conductance at 0 V is "
                         f"{gss.min():g} S", "devices that conduct at 0 V (the ideal reference "
                         "is V @ G_ss)")
-    linear = replace(spec, conductances=gss)
-    r = solve_ideal_for(linear, v, operation)
-    r.info["model"] = ("I = V @ G_ss, G_ss the small-signal conductance at 0 V of each cell, "
-                       "measured in ngspice (device table)")
-    return r
+    return gss
+
+
+def ideal_conductances(spec: CrossbarSpec, inputs=None, operation=None,
+                       ir: CircuitIR | None = None,
+                       timeout_s: float = DEFAULT_TIMEOUT_S) -> np.ndarray:
+    """The one notion of the ideal array: ``G_ss`` ``(rows, cols)`` S, so that the ideal
+    answer is ``V @ G_ss`` for any cell.
+
+    Built-in cells: ``spec.conductances`` (their nominal, small-signal conductance). User
+    devices: each cell's measured small-signal conductance at 0 V
+    (:func:`small_signal_conductances`; the tables are measured in ngspice once and cached,
+    over the voltages of ``inputs``). The ideal engine, the full scale, the column-current
+    decomposition, the model scorer and the readout's ``ideal_currents`` all use it.
+    """
+    from ..circuit.cells import DeviceCell
+    if not isinstance(spec.cell, DeviceCell):
+        return spec.conductances
+    if ir is None or not all(g.table is not None for g in ir.devices):
+        from .characterise import characterise
+        v = np.ones((1, spec.rows)) if inputs is None else operation_inputs(spec, inputs, operation)
+        ir = characterise(ir if ir is not None else elaborate(spec, operation), v,
+                          timeout_s=timeout_s)
+    return small_signal_conductances(spec, ir)
 
 
 def solve_ideal_for(spec: CrossbarSpec, v: np.ndarray, operation) -> SimulationResult:
@@ -176,12 +204,15 @@ def _ideal_for(spec: CrossbarSpec, v: np.ndarray, operation) -> SimulationResult
                    cell_currents=operation.intended_inputs(v)[:, :, None] * spec.conductances)
 
 
-def full_scale_current(spec: CrossbarSpec, inputs) -> float:
+def full_scale_current(spec: CrossbarSpec, inputs, conductances: np.ndarray | None = None
+                       ) -> float:
     """Largest ideal column current the input range allows, amperes.
 
-    ``max |V| * max_j sum_i G[i, j]``: the current of the most conductive column
-    with every row at the largest input magnitude. Errors "relative to full
-    scale" divide by this.
+    ``max |V| * max_j sum_i G_ss[i, j]``: the current of the most conductive column
+    with every row at the largest input magnitude, ``G_ss`` from
+    :func:`ideal_conductances` (or ``conductances``, S, when the caller has them). Errors
+    "relative to full scale" divide by this.
     """
     v = validate_inputs(inputs, spec.rows)
-    return float(np.abs(v).max() * spec.conductances.sum(axis=0).max())
+    g = ideal_conductances(spec, v) if conductances is None else np.asarray(conductances, float)
+    return float(np.abs(v).max() * g.sum(axis=0).max())

@@ -292,6 +292,36 @@ def check_ngspice_size(rows: int, cols: int) -> None:
                             f"at most {NGSPICE_MAX_CELLS} cells: {NGSPICE_SIZE_REASON}")
 
 
+#: The netlist a kept run folder holds: it runs as it is in ``ngspice -b`` (every input
+#: vector, answers written to ``crossbar.dat``; :mod:`spicebar.netlist.standalone`).
+RUNNABLE_NETLIST = "crossbar.cir"
+#: Its shared-library twin, the one the worker runs (``external`` drivers for a batch).
+SHARED_NETLIST = "crossbar_shared.cir"
+
+
+def write_runnable(path: Path, ir: CircuitIR, inputs: np.ndarray,
+                   extra_cards: tuple[str, ...] = ()) -> Path:
+    """Write the standalone DC job of ``inputs`` ``(batch, rows)`` V to ``path``."""
+    from ...netlist.standalone import data_file_for, format_dc_job
+    from ...io import write_text_atomic
+    return write_text_atomic(path, format_dc_job(ir, inputs, data_file_for(path).name,
+                                                 extra_cards))
+
+
+def _naming_runnable(exc: SimulationError, runnable: Path, ir: CircuitIR, inputs: np.ndarray,
+                     extra_cards, written: bool) -> SimulationError:
+    """``exc`` naming the runnable netlist (written now if it was not), or ``exc`` itself
+    when it cannot be written."""
+    try:
+        if not written:
+            write_runnable(runnable, ir, inputs, extra_cards)
+    except (OSError, SpicebarError):
+        return exc
+    new = type(exc)(exc.summary + f" (the shared-library twin that ran: {exc.netlist_path})",
+                    str(runnable), exc.ngspice_messages, exc.cause)
+    return new
+
+
 def uses_batch_transient(ir: CircuitIR, batch: int) -> bool:
     """Whether :func:`solve_ngspice` runs ``batch`` vectors as one transient (linear
     circuits without capacitors, two or more vectors) rather than one ``.op`` each."""
@@ -317,9 +347,13 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     proc = None
     from .openvaf import compile_devices
     compile_devices(ir)  # Verilog-A devices: OSDI libraries (cached) before the netlist runs
+    keep = keep_files or not own_dir
     with run_folder(workdir, keep_files) as wd:
-        netlist_path = wd / "crossbar.cir"
+        runnable = wd / RUNNABLE_NETLIST
+        netlist_path = wd / SHARED_NETLIST  # what the worker runs (external sources)
         try:
+            if keep:
+                write_runnable(runnable, ir, inputs, extra_cards)
             if session is None:
                 proc = start_worker(wd)  # loads ngspice while the netlist is written
             t0 = time.perf_counter()
@@ -342,6 +376,9 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
                                          ir.driver_voltages(inputs) + 0.0, proc=proc,
                                          session=session,
                                          analysis="batch_tran" if batch_tran else None)
+        except SimulationError as exc:
+            stop_worker(proc)
+            raise _naming_runnable(exc, runnable, ir, inputs, extra_cards, keep) from None
         except BaseException:
             stop_worker(proc)
             raise
@@ -364,7 +401,7 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     info = {"ngspice_version": status["ngspice_version"], "timings": timings,
             "analysis": ("one transient for the batch (external drivers, vector k on "
                          "k <= t < k+1)" if batch_tran else "one .op per input vector"),
-            "netlist": str(netlist_path) if (keep_files or not own_dir) else None,
+            "netlist": str(runnable) if keep else None,
             "warnings": status["warnings"]}
     return SimulationResult("ngspice", inputs, currents, v[:, ir.wl_node], v[:, ir.bl_node],
                             driver_currents, elapsed, info,

@@ -12,7 +12,13 @@ from ...circuit.ir import CircuitIR
 from ...circuit.readout import opamp_library_text
 from ...netlist.readout import TranSettings, format_readout_netlist, readout_vectors
 from ..ngspice.engine import DEFAULT_TIMEOUT_S, run_folder, run_worker
+from ...errors import SimulationError
+from ...netlist.standalone import data_file_for, format_readout_job
 from .result import RawTransient
+
+#: The readout netlist a kept run folder holds: it runs as it is in ``ngspice -b`` and
+#: writes each window's samples (and ADC codes) to ``readout.dat``.
+RUNNABLE_READOUT = "readout.cir"
 
 
 def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
@@ -26,11 +32,18 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
     own_dir = workdir is None
     from ..ngspice.openvaf import compile_devices
     compile_devices(ir)  # Verilog-A devices: their OSDI libraries (cached)
+    keep = keep_files or not own_dir
     with run_folder(workdir, keep_files) as wd:
-        netlist = wd / "readout.cir"
+        netlist = wd / "readout_shared.cir"  # what the worker runs
+        runnable = wd / RUNNABLE_READOUT
         t0 = time.perf_counter()
-        netlist.write_text(format_readout_netlist(ir, readout, schedule, t_edge,
-                                                  opamp_library_text(), settings))
+        text = format_readout_netlist(ir, readout, schedule, t_edge, opamp_library_text(),
+                                      settings)
+        netlist.write_text(text)
+        job_text = format_readout_job(text, ir, readout, schedule.t_sample,
+                                      data_file_for(runnable).name)
+        if keep:
+            runnable.write_text(job_text)
         read = ["time"] + readout_vectors(ir)
         t_emit = time.perf_counter() - t0
         job = {"analysis": "tran", "netlist": str(netlist), "read": read,
@@ -47,6 +60,12 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
 
         try:
             values, status = run_worker(job, wd, timeout_s, on_progress=report if bar else None)
+        except SimulationError as exc:
+            if not keep:
+                runnable.write_text(job_text)
+            raise type(exc)(exc.summary + f" (the shared-library twin that ran: "
+                            f"{exc.netlist_path})", str(runnable), exc.ngspice_messages,
+                            exc.cause) from None
         finally:
             if bar is not None:
                 bar.close()
@@ -63,6 +82,6 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
     info = {"ngspice_version": status["ngspice_version"],
             "timings": dict(status["timings"], emit_s=t_emit), "timepoints": int(t.size),
             "max_step_s": settings.max_step(schedule.t_int),
-            "netlist": str(netlist) if (keep_files or not own_dir) else None,
+            "netlist": str(runnable) if keep else None,
             "warnings": status["warnings"]}
     return RawTransient(t, vout, vg, i_col, i_drv), info

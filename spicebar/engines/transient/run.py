@@ -192,8 +192,14 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         window_weight=schedule.weight, t_open=schedule.t_open, t_sample=schedule.t_sample,
         samples=signal, codes=codes, readout_currents=readout_currents,
         digital_currents=digital_currents, saturated=saturated, equivalent_inputs=v_eq,
-        ideal_currents=v_eq @ spec.conductances,
+        ideal_currents=v_eq @ _ideal_g(spec, ir, v),
         reset_t=schedule.reset_t, reset_v=schedule.reset_v)
+
+
+def _ideal_g(spec: CrossbarSpec, ir, v: np.ndarray) -> np.ndarray:
+    """``G_ss`` ``(rows, cols)`` S: the ideal answer is ``V_eq @ G_ss`` for any cell."""
+    from ..simulation import ideal_conductances
+    return ideal_conductances(spec, v, ir=ir)
 
 
 def _dc_map(result: TransientResult, ir, v_eq: np.ndarray, name: str) -> np.ndarray:
