@@ -54,10 +54,12 @@ def _array_flags(p: argparse.ArgumentParser, inputs_required: bool) -> None:
                    help="cell conductances, (rows, cols) siemens, .npy or .csv")
     g.add_argument("--inputs", "-V", required=inputs_required, metavar="V.npy",
                    help="word-line voltages, (batch, rows) or (rows,) volts, .npy or .csv")
-    g.add_argument("--r-wl", type=float, default=0.0, metavar="OHM",
-                   help="word-line segment resistance (default 0: ideal wire)")
-    g.add_argument("--r-bl", type=float, default=0.0, metavar="OHM",
-                   help="bit-line segment resistance (default 0: ideal wire)")
+    g.add_argument("--r-wire", type=float, default=None, metavar="OHM",
+                   help="word- and bit-line segment resistance (sets both --r-wl and --r-bl)")
+    g.add_argument("--r-wl", type=float, default=None, metavar="OHM",
+                   help="word-line segment resistance (default --r-wire, else 0: ideal wire)")
+    g.add_argument("--r-bl", type=float, default=None, metavar="OHM",
+                   help="bit-line segment resistance (default --r-wire, else 0: ideal wire)")
     g.add_argument("--r-driver", type=float, default=0.0, metavar="OHM",
                    help="driver output resistance (default 0)")
     g.add_argument("--r-sense", type=float, default=0.0, metavar="OHM",
@@ -148,12 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def wire_resistances(args) -> tuple[float, float]:
+    """``(r_wl, r_bl)`` ohm from ``--r-wire`` and ``--r-wl``/``--r-bl`` (the specific flag wins)."""
+    base = 0.0 if args.r_wire is None else args.r_wire
+    return (base if args.r_wl is None else args.r_wl, base if args.r_bl is None else args.r_bl)
+
+
 def _spec_from_args(args):
     from ..io import load_array
     from ..circuit.spec import CrossbarSpec
     g = load_array(args.conductances, "conductances")
     cell, op = cell_and_operation(args)
-    spec = CrossbarSpec(g, r_wl=args.r_wl, r_bl=args.r_bl, r_driver=args.r_driver,
+    r_wl, r_bl = wire_resistances(args)
+    spec = CrossbarSpec(g, r_wl=r_wl, r_bl=r_bl, r_driver=args.r_driver,
                         r_sense=args.r_sense, drive=args.drive, sense=args.sense, cell=cell,
                         label=args.label)
     args.operation = op

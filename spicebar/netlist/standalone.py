@@ -14,8 +14,9 @@ text); run it in the netlist's folder::
   data file has one line per vector: ``vector``, ``i_col_j`` (column ``j``'s current, A,
   into the readout) and ``i_drv_i`` (the current row ``i``'s drivers deliver, A).
 * A readout job (:func:`format_readout_job`): the readout transient of
-  :mod:`spicebar.netlist.readout`, then one ``meas ... find v(rdo_j) at=T`` per column and
-  window. One line per window: ``window``, ``sample_j`` (the signal ``v_ref - v_out`` at
+  :mod:`spicebar.netlist.readout`, then each output ``rdo_j`` interpolated linearly at each
+  window's sampling instant (a breakpoint ngspice lands on; ``meas`` would round to 7
+  digits). One line per window: ``window``, ``sample_j`` (the signal ``v_ref - v_out`` at
   the sampling instant, V) and, with an ADC, ``code_j`` (rounded half up, clipped to
   ``0 .. 2**bits - 1``).
 
@@ -131,10 +132,16 @@ def format_readout_job(readout_netlist: str, ir: CircuitIR, readout, t_sample: n
     t_sample = np.asarray(t_sample, dtype=float).ravel()
     w = t_sample.size
     body = ["run"]
+    # linear interpolation at each sampling instant (a breakpoint: usually a time point
+    # itself); `meas` would round its result to 7 digits
+    for k, t in enumerate(t_sample.tolist()):
+        body += [f"let k_{k} = floor(mean(time le {t!r}) * length(time) + 0.5) - 1",
+                 f"let k_{k} = k_{k} - (k_{k} gt length(time) - 2)",
+                 f"let f_{k} = ({t!r} - time[k_{k}]) / (time[k_{k} + 1] - time[k_{k}])"]
     for j in range(ir.cols):
-        body += [f"meas tran s_{j}_{k} find v(rdo_{j}) at={t!r}" for k, t in enumerate(t_sample.tolist())]
         body.append(f"let sample_{j} = vector({w})")
-        body += [f"let sample_{j}[{k}] = {readout.v_ref!r} - s_{j}_{k}" for k in range(w)]
+        body += [f"let sample_{j}[{k}] = {readout.v_ref!r} - (rdo_{j}[k_{k}] + f_{k} * "
+                 f"(rdo_{j}[k_{k} + 1] - rdo_{j}[k_{k}]))" for k in range(w)]
     names = [f"sample_{j}" for j in range(ir.cols)]
     adc = readout.adc
     if adc is not None:
