@@ -50,6 +50,13 @@ _LAZY = {
     "MODELS": "analysis.models", "score_models": "analysis.scoring",
     "format_scores": "analysis.scoring", "load_sweep": "sweeps.definition",
     "run_sweep": "sweeps.run", "read_table": "sweeps.table",
+    # results you can open, jobs you can run by hand, the readout in one import
+    "load": "sweeps.result_files", "export_csv": "sweeps.result_files",
+    "write_job": "engines.transient.jobs", "read_job_answers": "engines.transient.jobs",
+    "ideal_conductances": "engines.simulation", "MVMResult": "hardware.mvm",
+    "ADCSpec": "circuit.converters", "DACSpec": "circuit.converters",
+    "TranSettings": "netlist.readout", "error_budget": "engines.transient.run",
+    "compare_readouts": "engines.transient.run", "DeviceCell": "circuit.devices",
 }
 
 __all__ = ["SpicebarError", "SpecError", "InputFileError",
@@ -59,5 +66,10 @@ __all__ = ["SpicebarError", "SpecError", "InputFileError",
 
 
 __getattr__ = lazy_exports(__name__, _LAZY)
+
+
+def __dir__() -> list[str]:
+    """The public names (the lazy ones too, so completion and ``dir()`` offer them)."""
+    return sorted(set(globals()) | set(__all__))
 _moved.install()  # old module paths (spicebar.readout, spicebar.mvm, ...) for one release
 _moved.keep_exports(__name__, _LAZY)  # spicebar.read_margin stays the function

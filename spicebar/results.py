@@ -147,8 +147,16 @@ class SimulationResult:
 
     @classmethod
     def load(cls, path: str | Path) -> "SimulationResult":
+        """The result in ``path``. A readout file read as a plain ``SimulationResult``
+        warns that its transient fields are left out (``spicebar.load`` returns them all)."""
         with np.load(path, allow_pickle=False) as data:
             cls.check_file(data, path)
+            if "time" in data.files and "time" not in cls.SAVED_ARRAYS:
+                import warnings
+                warnings.warn(f"{str(path)!r} holds a readout transient; {cls.__name__}.load "
+                              "leaves out its waveforms, samples and codes: use "
+                              "spicebar.load(path) (or TransientResult.load)", UserWarning,
+                              stacklevel=2)
             arrays = {k: np.asarray(data[k]) if k in data.files or k not in MAP_ARRAYS
                       else Deferred(_not_saved, k, str(path)) for k in cls.SAVED_ARRAYS}
             arrays.update({k: np.asarray(data[k]) for k in cls.OPTIONAL_ARRAYS

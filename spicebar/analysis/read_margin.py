@@ -15,6 +15,8 @@ the best an isolated cell gives, and 0 means the states cannot be told apart.
 
 from __future__ import annotations
 
+from .._progress import bar_disable
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,7 +66,7 @@ def margin_sweep(sizes, cells: dict, schemes=("floating", "v2", "v3"), **kwargs)
     from tqdm import tqdm
     jobs = [(n, name, c, s) for name, c in cells.items() for s in schemes for n in sizes]
     out = []
-    for n, name, c, s in tqdm(jobs, desc="read margin", leave=False):
+    for n, name, c, s in tqdm(jobs, desc="read margin", leave=False, disable=bar_disable()):
         m = read_margin(n, n, cell=c, scheme=s, **kwargs)
         out.append(ReadMargin(m.rows, m.cols, name, s, m.i_lrs, m.i_hrs))
     return out

@@ -40,7 +40,10 @@ def add_cell_flags(p: argparse.ArgumentParser) -> None:
                    help="read: bias of the unselected lines (default v2)")
     g.add_argument("--read-row", type=int, default=0, help="read: selected row (default 0)")
     g.add_argument("--read-col", type=int, default=0, help="read: selected column (default 0)")
-    g.add_argument("--v-read", type=float, default=0.2, metavar="V", help="read: voltage (default 0.2)")
+    g.add_argument("--v-read", type=float, default=None, metavar="V",
+                   help="read voltage: the word-line voltage of a full-scale read (--mode read: "
+                        "the selected row, default 0.2; with --readout: the pulse height of a "
+                        "full-scale input, as --v-fs)")
 
 
 def _index_list(text, parameter):
@@ -66,7 +69,7 @@ def cell_and_operation(args):
             "1t1r": {"vg_on_volt": args.vg_on, "vg_off_volt": args.vg_off, "model": args.mos_model,
                      "w_m": args.w, "l_m": args.l}}[args.cell])
     if args.mode == "read":
-        op = ReadOperation(row=args.read_row, col=args.read_col, v_read_volt=args.v_read,
+        op = ReadOperation(row=args.read_row, col=args.read_col, v_read_volt=0.2 if args.v_read is None else args.v_read,
                            scheme=args.scheme)
     else:
         op = VmmOperation(floating_rows=_index_list(args.floating_rows, "--floating-rows"),

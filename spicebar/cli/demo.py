@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .._progress import bar_disable
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +11,6 @@ import numpy as np
 
 from ..analysis.comparison import Comparison, compare, format_table
 from ..circuit.elaboration import elaborate
-from ..netlist.writer import write_netlist
 from ..engines.simulation import full_scale_current, simulate
 from ..circuit.spec import CrossbarSpec
 
@@ -49,11 +50,12 @@ def run_demo(out_dir: str | Path = "demo_out", rows: int = 64, cols: int = 64, b
     g, v = demo_arrays(rows, cols, batch, seed)
     spec = CrossbarSpec(g, r_wl=r_wire_ohm, r_bl=r_wire_ohm)
     ir = elaborate(spec)
-    files = {"netlist": write_netlist(out / f"crossbar_{rows}x{cols}.cir", ir, v[0])}
+    from ..engines.transient.jobs import write_job  # every vector; `ngspice -b` runs it as is
+    files = {"netlist": write_job(out / f"crossbar_{rows}x{cols}.cir", spec, v)}
     np.save(out / "conductances.npy", g)
     np.save(out / "inputs.npy", v)
     results = {}
-    steps = tqdm(("ideal", "nodal", "ngspice"), desc="engines", disable=not progress, unit="engine")
+    steps = tqdm(("ideal", "nodal", "ngspice"), desc="engines", disable=bar_disable(progress), unit="engine")
     for engine in steps:
         steps.set_postfix_str(engine)
         results[engine] = simulate(spec, v, engine, ir=ir)
@@ -68,3 +70,25 @@ def run_demo(out_dir: str | Path = "demo_out", rows: int = 64, cols: int = 64, b
     files["column_error"] = save_figure(plot_column_error(comparison), out / "column_error.png")
     echo("wrote: " + ", ".join(str(p) for p in files.values()))
     return DemoOutput(comparison, files)
+
+
+def run_demo_rest(out_dir: str | Path = "demo_out", progress: bool = True) -> int:
+    """The rest of ``make demo`` after :func:`run_demo`: the same array with a capacitor
+    integrator on every column (macro op-amp, ngspice transient) and its figure, then a
+    neural-network layer on 64x64 tiles with its error budget (``mvm --demo``)."""
+    from .main import main
+    out = Path(out_dir)
+    quiet = [] if progress else ["--no-progress"]
+    steps = [
+        ["simulate", "-G", str(out / "conductances.npy"), "-V", str(out / "inputs.npy"),
+         "--r-wire", "2", "--engine", "ngspice", "--readout", "integrator", "--opamp", "macro",
+         "--c-int", "4e-12", "--t-int", "8e-9", "--t-reset", "3e-9", "--bits", "6",
+         "--adc-bits", "8", "-o", str(out / "integrator.npz"), *quiet],
+        ["plot", "transient", str(out / "integrator.npz"), "-o", str(out / "integrator.png")],
+        ["mvm", "--demo", "--out-dir", str(out / "mvm"), *quiet],
+    ]
+    for argv in steps:
+        rc = main(argv)
+        if rc:
+            return rc
+    return 0

@@ -27,7 +27,9 @@ from pathlib import Path
 from .. import __version__
 from .array import add_array_parser, cmd_array
 from .cells import add_cell_flags, cell_and_operation, warn_underdriven_selector
-from .paths import out_folder, out_path
+from .paths import add_deprecated_out_dir, out_folder, out_path, resolve_out_dir
+from .results import add_compare_files_argument
+from .results import add_plot_maps_parser as _plot_maps_parser, cmd_plot_maps as _cmd_plot_maps
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
 from .speed import add_threads_flag, apply_threads
@@ -36,21 +38,79 @@ from ..errors import SpecError, SpicebarError
 from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
 
 PLOT_KINDS.setdefault("transient", (add_plot_transient_parser, cmd_plot_transient))
+PLOT_KINDS.setdefault("maps", (_plot_maps_parser, _cmd_plot_maps))
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit code 2) like every other bad input."""
+    """argparse, but a usage error is one line (and exit code 2) like every other bad input,
+    pointing at the help of the command that was typed, with a "did you mean" for a
+    mistyped flag or command."""
 
     def error(self, message: str):
+        import re
+        bad = re.match(r"argument (?:COMMAND|KIND|\S+): invalid choice: '([^']*)' \(choose from (.*)\)",
+                       message)
+        if bad:
+            choices = re.findall(r"'([^']*)'", bad.group(2)) or bad.group(2).split(", ")
+            message += _did_you_mean(bad.group(1), choices)
         self.exit(EXIT_BAD_INPUT, f"spicebar: error: {message} (see `{self.prog} --help`)\n")
 
+    def parse_args(self, args=None, namespace=None):
+        known, extras = self.parse_known_args(args, namespace)
+        if extras:
+            sub = _chosen_parser(self, known)
+            options = [o for a in sub._actions for o in a.option_strings]
+            hints = "".join(_did_you_mean(e.split("=")[0], options)
+                            for e in extras if e.startswith("-"))
+            sub.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
+        return known
 
-def _array_flags(p: argparse.ArgumentParser, inputs_required: bool) -> None:
+
+def _did_you_mean(word: str, choices) -> str:
+    import difflib
+    close = difflib.get_close_matches(word, list(choices), n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+def _subparsers(parser):
+    return [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+
+
+def _chosen_parser(parser, args):
+    """The (sub)parser of the command the user typed (``plot maps``: the ``maps`` parser)."""
+    for action in _subparsers(parser):
+        name = getattr(args, action.dest, None)
+        if name in action.choices:
+            return _chosen_parser(action.choices[name], args)
+    return parser
+
+
+def _every_parser(parser):
+    yield parser
+    for action in _subparsers(parser):
+        for sub in dict.fromkeys(action.choices.values()):
+            yield from _every_parser(sub)
+
+
+def _add_no_progress(parser) -> None:
+    """``--no-progress`` on every command (progress bars are also off when stderr is not a
+    terminal)."""
+    for p in _every_parser(parser):
+        if p is parser or _subparsers(p):
+            continue
+        if not any("--no-progress" in a.option_strings for a in p._actions):
+            p.add_argument("--no-progress", action="store_true",
+                           help="no progress bars (they are also off when stderr is not a "
+                                "terminal)")
+
+
+def _array_flags(p: argparse.ArgumentParser, inputs_required: bool,
+                 conductances_required: bool = True) -> None:
     g = p.add_argument_group("array")
-    g.add_argument("--conductances", "-G", required=True, metavar="G.npy",
+    g.add_argument("--conductances", "-G", required=conductances_required, metavar="G.npy",
                    help="cell conductances, (rows, cols) siemens, .npy or .csv")
     g.add_argument("--inputs", "-V", required=inputs_required, metavar="V.npy",
                    help="word-line voltages, (batch, rows) or (rows,) volts, .npy or .csv")
@@ -108,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--maps", action="store_true",
                    help="also write the per-cell maps (v_wl, v_bl, cell_currents): "
                         "8 bytes x batch x rows x cols each")
+    p.add_argument("--format", choices=("npz", "csv"), default="npz",
+                   help="npz (default), or csv: also the CSV tables (units in the headers) in "
+                        "RESULT_csv/ beside RESULT.npz")
     _ngspice_flags(p)
     add_readout_flags(p)
 
@@ -122,22 +185,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(engine="ngspice")
     add_readout_flags(p)
 
-    p = sub.add_parser("compare", help="run every engine and print the error table")
-    _array_flags(p, inputs_required=False)
+    p = sub.add_parser("compare", help="run every engine and print the error table, or "
+                                       "compare two result files")
+    add_compare_files_argument(p)
+    _array_flags(p, inputs_required=False, conductances_required=False)
     p.set_defaults(inputs_needed=True)
     p.add_argument("--engines", default="ideal,nodal,ngspice",
                    help="comma-separated engines (default ideal,nodal,ngspice)")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    p.add_argument("--out", "-o", default=None, metavar="DIR",
+    p.add_argument("--out-dir", default=None, metavar="DIR",
                    help="also write each result, comparison.json and the plots here")
+    add_deprecated_out_dir(p)
     _ngspice_flags(p)
 
-    p = sub.add_parser("demo", help="the main job: 64x64 RRAM array, all engines, table and plots")
-    p.add_argument("--out", default="demo_out", metavar="DIR", help="output folder (default demo_out)")
+    p = sub.add_parser("demo", help="what `make demo` does: a 64x64 RRAM array in every engine "
+                                    "(table, plots), its integrator readout in ngspice and a "
+                                    "neural-network layer on tiles")
+    p.add_argument("--out-dir", default=None, metavar="DIR",
+                   help="output folder (default demo_out)")
+    add_deprecated_out_dir(p)
     p.add_argument("--size", type=int, default=64, help="rows = cols (default 64)")
     p.add_argument("--r-wire", type=float, default=2.0, metavar="OHM",
                    help="word- and bit-line segment resistance (default 2)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the array and inputs "
+                                                       "(default 0)")
+    p.add_argument("--quick", action="store_true",
+                   help="the DC part only (no readout transient, no layer)")
 
     sub.add_parser("doctor", help="check ngspice, its KLU solver and its shared library")
     from .mvm import add_parser as add_mvm_parser
@@ -147,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub)
     add_plot_parser(sub)
     add_array_parser(sub)
+    from .results import add_export_parser
+    add_export_parser(sub)
+    _add_no_progress(parser)
     return parser
 
 
@@ -198,7 +274,16 @@ def cmd_simulate(args) -> int:
     result.save(out, maps=args.maps)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
           f"-> {out}")
+    if args.format == "csv":
+        from .results import write_csv_beside
+        print(f"  CSV tables -> {write_csv_beside(SimulationResult_load(out), out)}")
     return 0
+
+
+def SimulationResult_load(path):
+    """The result just written, as a file reader sees it (maps only where saved)."""
+    from ..sweeps.result_files import load
+    return load(path)
 
 
 def cmd_generate(args) -> int:
@@ -250,8 +335,14 @@ def cmd_compare(args) -> int:
     if len(engines) < 2:
         raise SpecError("--engines", f"has {len(engines)} engine(s)", "at least two")
     from ..engines.simulation import operation_inputs
-    if args.out:
-        out_folder(args.out, "--out")
+    if args.results:
+        from .results import print_compare_files
+        return print_compare_files(args)
+    if args.conductances is None:
+        raise SpecError("--conductances", "is missing", "G.npy (or two result files to compare)")
+    out_dir = resolve_out_dir(args, None)
+    if out_dir:
+        out_folder(out_dir, "--out-dir")
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
@@ -267,10 +358,10 @@ def cmd_compare(args) -> int:
     if exact is not None:
         from ..analysis.sneak import decompose, format_decomposition
         decomposition = decompose(spec, exact, args.operation, g_ss)
-    if args.out:
+    if out_dir:
         from ..io import write_text_atomic
         from ..plots.maps import plot_column_error, plot_voltage_maps, save_figure
-        out = Path(args.out)
+        out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         for name, r in results.items():
             r.save(out / f"result_{name}.npz")
@@ -307,8 +398,13 @@ def cmd_demo(args) -> int:
         raise SpecError("--seed", f"is {args.seed}", "an integer >= 0")
     from ..circuit.bounds import check
     check("--r-wire", args.r_wire, "r_wl, r_bl, r_driver, r_sense")
-    out_folder(args.out, "--out")
-    run_demo(args.out, rows=args.size, cols=args.size, r_wire_ohm=args.r_wire, seed=args.seed)
+    out_dir = resolve_out_dir(args, "demo_out")
+    out_folder(out_dir, "--out-dir")
+    run_demo(out_dir, rows=args.size, cols=args.size, r_wire_ohm=args.r_wire, seed=args.seed,
+             progress=not args.no_progress)
+    if not args.quick:
+        from .demo import run_demo_rest
+        run_demo_rest(out_dir, progress=not args.no_progress)
     return 0
 
 
@@ -343,10 +439,15 @@ def cmd_doctor(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .results import cmd_export as run
+    return run(args)
+
+
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
             "plot": cmd_plot, "array": cmd_array,
-            "network": cmd_network}
+            "network": cmd_network, "export": cmd_export}
 
 
 class Terminated(KeyboardInterrupt):
@@ -374,6 +475,21 @@ def _sigterm_as_interrupt():
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import os
+    from .._progress import ENV
+    before = os.environ.get(ENV)
+    if getattr(args, "no_progress", False):
+        os.environ[ENV] = "0"  # every bar of this command and its workers
+    try:
+        return _run(args)
+    finally:
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before
+
+
+def _run(args) -> int:
     try:
         apply_threads(args)
         with _sigterm_as_interrupt():

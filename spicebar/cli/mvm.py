@@ -33,7 +33,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--engines", default="nodal,ngspice", help="comma-separated (default nodal,ngspice)")
     g.add_argument("--no-budget", action="store_true", help="skip the error budget")
     g.add_argument("--workers", type=int, default=None, help="parallel tiles (default: all cores)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, default=0,
+                   help="random seed of device variability and noise (default 0)")
     g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help="per ngspice run")
     return p
 
@@ -42,14 +43,19 @@ def add_hardware_flags(p, direction: bool = True) -> None:
     """The mapping, device, circuit and readout flags (shared with ``spicebar network``)."""
     g = p.add_argument_group("mapping")
     g.add_argument("--array", default="128x128", metavar="RxC", help="array rows x columns (default 128x128)")
-    g.add_argument("--mapping", choices=("differential", "reference"), default="differential")
+    g.add_argument("--mapping", choices=("differential", "reference"), default="differential",
+                   help="signed weights as a pair of columns (differential, default) or one "
+                        "column against a shared reference column (reference)")
     g.add_argument("--levels", type=int, default=None, metavar="N", help="conductance levels (default analog)")
     g.add_argument("--on-off", type=float, default=50.0, metavar="RATIO", help="g_max / g_min (default 50)")
     g.add_argument("--g-max", type=float, default=1e-4, metavar="S", help="g_max, siemens (default 1e-4)")
     g.add_argument("--w-max", type=float, default=None, help="weight mapped to the full window (default max|W|)")
-    g.add_argument("--v-read", type=float, default=0.2, metavar="V", help="volts of the largest input (default 0.2)")
+    g.add_argument("--v-read", type=float, default=0.2, metavar="V",
+                   help="read voltage: the word-line voltage of a full-scale input (default 0.2)")
     g.add_argument("--x-max", type=float, default=None, help="input mapped to v_read (default max|X|)")
-    g.add_argument("--input-mode", choices=("bipolar", "two_phase"), default="bipolar")
+    g.add_argument("--input-mode", choices=("bipolar", "two_phase"), default="bipolar",
+                   help="signed inputs as voltages of both signs (bipolar, default) or as two "
+                        "non-negative reads subtracted (two_phase)")
     if direction:
         g.add_argument("--direction", choices=("forward", "backward"), default="forward",
                        help="backward: drive bit lines, read word lines, x = W.T y")

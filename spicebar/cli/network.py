@@ -25,8 +25,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--network", "-N", metavar="NET.npz", help="the network (and data) file")
     p.add_argument("--data", "-D", metavar="DATA.npz", help="X, y (default: from --network)")
-    p.add_argument("--out", "-o", default="network_out", metavar="DIR",
+    p.add_argument("--out-dir", default=None, metavar="DIR",
                    help="output folder (default network_out)")
+    from .paths import add_deprecated_out_dir
+    add_deprecated_out_dir(p)
     p.add_argument("--demo", action="store_true",
                    help="train a 256-64-10 network on scikit-learn's digits (16x16) and map it "
                         "onto 64/128/256 tiles at 0.5-2 ohm: accuracy.json, table, plot")
@@ -45,20 +47,23 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="run sample batches on N local processes (default: in this process)")
     g.add_argument("--batch-size", type=int, default=256, metavar="N",
                    help="samples per batch on --scheduler/--processes (default 256)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, default=0,
+                   help="random seed of device variability, noise and the demo's training "
+                        "(default 0)")
     g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help="per ngspice run")
     p.set_defaults(compensate="exact")
     return p
 
 
 def cmd_network(args) -> int:
+    from .paths import resolve_out_dir
     from .mvm import spec_from_args
     from ..hardware.network_eval import NetworkSpec, evaluate_network, format_accuracy
     if args.workers is not None and args.workers < 1:
         raise SpecError("--workers", f"is {args.workers}", "an integer >= 1")
     if args.demo:
         from .network_demo import run_network_demo
-        run_network_demo(args.out, seed=args.seed, spot=args.spot or 4, workers=args.workers)
+        run_network_demo(resolve_out_dir(args, "network_out"), seed=args.seed, spot=args.spot or 4, workers=args.workers)
         return 0
     if args.network is None:
         raise SpecError("--network", "is missing", "a .npz file (or use --demo)")
@@ -78,7 +83,7 @@ def cmd_network(args) -> int:
         raise SpecError("--batch-size", f"is {args.batch_size}", "an integer >= 1")
     if args.processes is not None and args.processes < 1:
         raise SpecError("--processes", f"is {args.processes}", "an integer >= 1")
-    out = Path(args.out)
+    out = Path(resolve_out_dir(args, "network_out"))
     out.mkdir(parents=True, exist_ok=True)
     from contextlib import ExitStack
     with ExitStack() as stack:

@@ -79,3 +79,27 @@ def out_folder(path: str, parameter: str) -> Path:
         raise SpecError(parameter, f"cannot write into {path!r} ({exc})",
                         "a folder that can be written") from None
     return p
+
+
+def add_deprecated_out_dir(p) -> None:
+    """``--out DIR``, the old spelling of ``--out-dir DIR`` in a command that writes a folder
+    (``--out`` is a file in every command now): still taken, with a deprecation note."""
+    p.add_argument("--out", "-o", dest="out_legacy", default=None, metavar="DIR",
+                   help="deprecated: use --out-dir (--out names a file in every command)")
+
+
+def resolve_out_dir(args, default: str | None) -> str | None:
+    """The output folder of ``--out-dir`` or the deprecated ``--out DIR``; SpecError when
+    both are given or when ``--out`` names a file (a suffix), saying which flag to use."""
+    import sys
+    legacy = getattr(args, "out_legacy", None)
+    if legacy is not None:
+        if args.out_dir is not None:
+            raise SpecError("--out", "was given with --out-dir", "--out-dir DIR alone")
+        if Path(legacy).suffix:
+            raise SpecError("--out", f"{legacy!r} looks like a file, but this command writes a "
+                            "folder", "--out-dir DIR")
+        print(f"spicebar: warning: --out DIR is deprecated for `{args.command}` and will be "
+              f"removed; use --out-dir {legacy}", file=sys.stderr)
+        return legacy
+    return args.out_dir if args.out_dir is not None else default

@@ -40,10 +40,14 @@ def add_readout_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--c-wire", type=float, default=0.0, metavar="F",
                    help="word- and bit-line capacitance per segment (0)")
     g.add_argument("--encoding", choices=("amplitude", "pulse_width", "bit_serial"),
-                   default="amplitude")
+                   default="amplitude",
+                   help="how an input becomes a pulse: amplitude (height), pulse_width (duration "
+                        "at --v-fs) or bit_serial (one window per bit, shift-and-add); "
+                        "default amplitude")
     g.add_argument("--bits", type=int, default=4, help="input bits (4)")
     g.add_argument("--v-fs", type=float, default=None, metavar="V",
-                   help="full-scale input: DAC range and pulse height (default: max |inputs|)")
+                   help="full-scale input: DAC range and pulse height (default: --v-read if "
+                        "given, else max |inputs|)")
     g.add_argument("--signed", action="store_true", help="two-phase signed inputs")
     g.add_argument("--adc-bits", type=int, default=None, help="ADC bits (default: no ADC)")
     g.add_argument("--adc-range", default=None, metavar="LO,HI",
@@ -75,7 +79,9 @@ def readout_spec_from_args(args, spec, inputs):
     a0 = args.a0 if args.a0 is not None else (1e9 if args.opamp == "ideal" else 1e5)
     op = OpAmpSpec(args.opamp, a0=a0, gbw_hz=args.gbw, v_lo=lo, v_hi=hi)
     signed = args.signed or bool(np.any(inputs < 0))
-    v_read = args.v_fs if args.v_fs is not None else float(np.abs(inputs).max()) or 1.0
+    v_read = (args.v_fs if args.v_fs is not None
+              else args.v_read if getattr(args, "v_read", None) is not None
+              else float(np.abs(inputs).max()) or 1.0)
     enc = EncodingSpec(args.encoding, bits=args.bits, v_read=v_read, signed=signed)
     common = dict(opamp=op, t_settle_s=args.t_settle, c_wl_f=args.c_wire, c_bl_f=args.c_wire)
     if args.t_reset is not None:
@@ -137,8 +143,9 @@ def run_simulate_readout(args, spec, inputs, out) -> int:
 def add_plot_transient_parser(kinds) -> None:
     """``spicebar plot transient RESULT.npz -o FILE.png`` (registered in cli_sweep.PLOT_KINDS)."""
     p = kinds.add_parser("transient", help="readout waveforms and end-of-window values")
-    p.add_argument("result", metavar="RESULT.npz")
-    p.add_argument("-o", "--out", required=True, metavar="FILE.png")
+    p.add_argument("result", metavar="RESULT.npz",
+                   help="a readout result (simulate --readout integrator|tia, either engine)")
+    p.add_argument("-o", "--out", required=True, metavar="FILE.png", help="figure file (.png)")
     p.add_argument("--columns", default=None, metavar="J,K,...",
                    help="columns to draw (default: the four with the largest signal)")
 

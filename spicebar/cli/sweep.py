@@ -14,10 +14,12 @@ from ..errors import SpecError
 def add_sweep_parser(sub) -> None:
     p = sub.add_parser("sweep", help="run a sweep file: many points, models scored against "
                        "ngspice, a tidy table (resumes where it stopped)")
-    p.add_argument("sweep_file", metavar="SWEEP.toml")
-    p.add_argument("--out", "-o", default=None, metavar="DIR",
+    p.add_argument("sweep_file", metavar="SWEEP.toml", help="the sweep file (TOML)")
+    p.add_argument("--out-dir", default=None, metavar="DIR",
                    help="results folder (default: sweep_out/<file name>); rerunning into the "
                         "same folder runs only the missing points")
+    from .paths import add_deprecated_out_dir
+    add_deprecated_out_dir(p)
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="local worker processes (default: one per core)")
     p.add_argument("--scheduler", default=None, metavar="ADDR",
@@ -33,7 +35,7 @@ def add_sweep_parser(sub) -> None:
 def add_plot_sweep_parser(kinds) -> None:
     p = kinds.add_parser("sweep", help="error against array size per model, and a heatmap")
     p.add_argument("sweep_dir", metavar="DIR", help="a folder written by `spicebar sweep`")
-    p.add_argument("-o", "--out", required=True, metavar="FILE.png")
+    p.add_argument("-o", "--out", required=True, metavar="FILE.png", help="figure file (.png)")
     p.add_argument("--metric", default="max_rel",
                    help="max_rel, mean_rel, rms_rel, max_lsb, rms_lsb, ... (default max_rel)")
     p.add_argument("--model", default="ideal", help="model of the heatmap (default ideal)")
@@ -52,7 +54,8 @@ def cmd_sweep(args) -> int:
     sweep = load_sweep(args.sweep_file, trust_netlist_cards=args.trust_netlist_cards)
     if args.workers is not None and args.workers < 1:
         raise SpecError("--workers", f"is {args.workers}", "an integer >= 1")
-    out = Path(args.out) if args.out else Path("sweep_out") / Path(args.sweep_file).stem
+    from .paths import resolve_out_dir
+    out = Path(resolve_out_dir(args, str(Path("sweep_out") / Path(args.sweep_file).stem)))
     from .paths import out_folder
     out_folder(str(out), "--out")
     client = dask_client(args.scheduler) if args.scheduler else None

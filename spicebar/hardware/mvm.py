@@ -338,6 +338,9 @@ class MVMResult:
         y: every configured effect on, per engine (``nodal``, ``ngspice``), ``(batch, n)``.
         budget: :class:`spicebar.analysis.budget.BudgetRow` list (empty when not asked for).
         info: scaling and tiling facts, JSON-able.
+        conductances: ``(tiles, array_rows, array_cols)`` S, what each tile was programmed
+            to at read time with every configured effect (compensated where ``compensate``
+            is on; without read noise), tile ``k`` at ``info["tile_index"][k]``; or None.
     """
 
     y_ideal: np.ndarray
@@ -345,9 +348,11 @@ class MVMResult:
     y: dict
     budget: list
     info: dict
+    conductances: np.ndarray | None = None
 
     def save(self, path) -> "Path":
-        """``.npz`` with ``y_ideal``, ``y_ideal_quantised``, ``y_nodal``, ``y_spice``, ``budget`` and ``info`` (JSON)."""
+        """``.npz`` with ``y_ideal``, ``y_ideal_quantised``, ``y_nodal``, ``y_spice``,
+        ``conductances`` (S), ``budget`` and ``info`` (JSON)."""
         import json
         from pathlib import Path
 
@@ -358,6 +363,8 @@ class MVMResult:
         for eng, key in (("nodal", "y_nodal"), ("ngspice", "y_spice"), ("ideal", "y_ideal_circuit")):
             if eng in self.y:
                 arrays[key] = self.y[eng]
+        if self.conductances is not None:
+            arrays["conductances"] = self.conductances
         with atomic_output(path) as f:
             np.savez(f, **arrays, budget=np.array(json.dumps(budget_dicts(self.budget))),
                      info=np.array(json.dumps(self.info, default=str)))
@@ -387,4 +394,19 @@ def run_mvm(weights, inputs, spec: MVMSpec, engines=("nodal", "ngspice"), budget
     if prep.cache.get("info"):
         info["compensation"] = [prep.cache["info"][key] for key in sorted(prep.cache["info"])
                                 if key[1] == ("quantisation" in effects)]
-    return MVMResult(ideal_outputs(prep), y_q, ys, rows, info)
+    info["tile_index"] = [list(t.index) for t in prep.tiles]
+    g = np.stack([programmed_conductances(prep, k, effects) for k in range(len(prep.tiles))])
+    return MVMResult(ideal_outputs(prep), y_q, ys, rows, info, g)
+
+
+def load_mvm_result(path) -> MVMResult:
+    """An :class:`MVMResult` from its ``.npz`` (the budget as a list of dicts)."""
+    import json
+    with np.load(path, allow_pickle=False) as data:
+        y = {eng: np.asarray(data[key]) for eng, key in
+             (("nodal", "y_nodal"), ("ngspice", "y_spice"), ("ideal", "y_ideal_circuit"))
+             if key in data.files}
+        return MVMResult(np.asarray(data["y_ideal"]), np.asarray(data["y_ideal_quantised"]), y,
+                         json.loads(str(data["budget"])), json.loads(str(data["info"])),
+                         np.asarray(data["conductances"]) if "conductances" in data.files
+                         else None)

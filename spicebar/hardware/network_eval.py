@@ -22,6 +22,8 @@ circuit of its own: with wires on, that is one solve per sample per tile.
 
 from __future__ import annotations
 
+from .._progress import bar_disable
+
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -186,7 +188,7 @@ def evaluate_network(net: Network, x: np.ndarray, y: np.ndarray, spec: NetworkSp
     spot_rows = [r for r in rows if r[0] in ENGINE_ROWS] if n_spot else []
     total = len(net.layers) * (len(rows) + len(spot_rows))
     logits = {"float": net.forward(x)}
-    with tqdm(total=total, desc="network", unit="layer", disable=not progress) as bar:
+    with tqdm(total=total, desc="network", unit="layer", disable=bar_disable(progress)) as bar:
         def run(name, xs, effects, engine, comp):
             def step(label):
                 bar.set_postfix_str(f"{name} {label}")

@@ -14,6 +14,8 @@ threads suffice to keep every core busy.
 
 from __future__ import annotations
 
+from .._progress import bar_disable
+
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -101,7 +103,7 @@ def run_parallel(fn: Callable, jobs: Sequence, workers: int | None = None, desc:
     jobs wait on) before the threads are joined, so stopping does not wait for them."""
     from tqdm import tqdm
     workers = max(1, min(workers or os.cpu_count() or 1, os.cpu_count() or 1, len(jobs) or 1))
-    with tqdm(total=len(jobs), desc=desc, unit="job", disable=not progress or len(jobs) < 2) as bar:
+    with tqdm(total=len(jobs), desc=desc, unit="job", disable=bar_disable(progress and len(jobs) >= 2)) as bar:
         if workers == 1:
             out = []
             for job in jobs:

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+from .._progress import bar_disable
+
 import json
 import os
 import shutil
@@ -318,7 +320,7 @@ def _run_locked(sweep: Sweep, out: Path, executor, workers, retry_failed, progre
     try:
         if todo:
             from tqdm import tqdm
-            bar = tqdm(total=len(todo), desc="sweep", unit="point", disable=not progress,
+            bar = tqdm(total=len(todo), desc="sweep", unit="point", disable=bar_disable(progress),
                        dynamic_ncols=True)
             bar.set_postfix(failed=0)
             if progress and log is print:

@@ -21,6 +21,8 @@ is relative to that same scale. Otherwise :class:`~spicebar.errors.SolverError`.
 
 from __future__ import annotations
 
+from ..._progress import bar_disable
+
 import time
 
 import numpy as np
@@ -259,7 +261,7 @@ def solve_newton(ir: CircuitIR, inputs: np.ndarray, spec=None,
     reports = []
     v = np.zeros(ir.n_nodes)
     show = batch > 1 and batch * ir.n_nodes > 200_000
-    for b in tqdm(range(batch), desc="newton", disable=not show, leave=False):
+    for b in tqdm(range(batch), desc="newton", disable=bar_disable(show), leave=False):
         v[fixed] = v_fixed[:, b]
         v, rep = newton_solve(system, v, b, step)
         v_all[b] = v

@@ -50,7 +50,8 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
                "result": str(wd / "result.npy"), "status": str(wd / "status.json"),
                "progress": str(wd / "progress.txt"), "t_stop": float(schedule.t_stop)}
         bar = None
-        if progress:
+        from ..._progress import bars_on
+        if bars_on(progress):
             from tqdm import tqdm
             bar = tqdm(total=100.0, desc="ngspice transient", unit="%", leave=False,
                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed")
