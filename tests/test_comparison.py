@@ -21,11 +21,13 @@ def test_error_stats_by_hand():
     nodal = fake("nodal", [[0.9, 2.0], [3.0, 0.1]])
     s = error_stats(nodal, ideal, full_scale_a=10.0)
     assert s.max_abs_a == pytest.approx(1.0)
-    assert s.max_rel == pytest.approx(0.25)  # |3-4|/4; the zero-reference entry is excluded
-    assert s.mean_rel == pytest.approx((0.1 + 0 + 0.25) / 3)
-    assert s.rms_rel == pytest.approx(np.sqrt((0.01 + 0 + 0.0625) / 3))
+    assert s.max_rel == pytest.approx(0.25)  # |3-4|/4
+    # the zero-reference entry (below REL_FLOOR_FS of full scale) is a fraction of FS: 0.1/10
+    assert s.n_floored == 1
+    assert s.mean_rel == pytest.approx((0.1 + 0 + 0.25 + 0.01) / 4)
+    assert s.rms_rel == pytest.approx(np.sqrt((0.01 + 0 + 0.0625 + 1e-4) / 4))
     assert s.max_rel_fs == pytest.approx(0.1)
-    assert s.column_rel_signed == pytest.approx([(-0.1 - 0.25) / 2, 0.0])
+    assert s.column_rel_signed == pytest.approx([(-0.1 - 0.25) / 2, 0.01 / 2])
 
 
 def test_compare_reports_the_pairs_present():

@@ -71,11 +71,13 @@ def test_error_statistics_on_known_errors():
     out = ref * np.array([1.01, 0.98, 1.0, 1.0]) + np.array([0, 0, 0, 1e-9])
     adc = ADCSpec(8, 0.0, 255e-8)  # lsb 1e-8 A
     s = error_statistics(out, ref, adc)
-    # Relative errors over the three non-zero references: 0.01, 0.02, 0.
+    # Relative errors 0.01, 0.02, 0 over the non-zero references; the zero reference (below
+    # REL_FLOOR_FS of the ADC's full scale 2.55e-6 A) is a fraction of full scale: 1e-9 / 2.55e-6.
+    f = 1e-9 / 255e-8
     assert s["max_rel"] == pytest.approx(0.02, rel=FLOAT_REL)
-    assert s["mean_rel"] == pytest.approx(0.01, rel=FLOAT_REL)
-    assert s["rms_rel"] == pytest.approx(np.sqrt((1e-4 + 4e-4) / 3), rel=FLOAT_REL)
-    assert s["mean_signed_rel"] == pytest.approx(-0.01 / 3, rel=FLOAT_REL)
+    assert s["mean_rel"] == pytest.approx((0.03 + f) / 4, rel=FLOAT_REL)
+    assert s["rms_rel"] == pytest.approx(np.sqrt((1e-4 + 4e-4 + f * f) / 4), rel=FLOAT_REL)
+    assert s["mean_signed_rel"] == pytest.approx((-0.01 + f) / 4, rel=FLOAT_REL)
     # Absolute errors 1e-8, 4e-8, 0, 1e-9 A: 1, 4, 0, 0.1 LSB.
     assert s["max_lsb"] == pytest.approx(4.0, rel=FLOAT_REL)
     assert s["max_code_err"] == 4

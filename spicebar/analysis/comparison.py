@@ -9,8 +9,8 @@ For an engine ``a`` against a reference ``b`` (both ``(batch, cols)`` amperes):
   :mod:`spicebar.analysis.scoring`), the reference's otherwise; ``ErrorStats.relative_to``
   names it;
   where ``|x|`` is below :data:`REL_FLOOR_FS` of full scale (a near-zero exact current:
-  selector cells, unselected columns) the error is divided by ``REL_FLOOR_FS * FS``
-  instead, and ``ErrorStats.n_floored`` counts those outputs (the table says so);
+  selector cells, unselected columns) the error switches to a fraction of full scale,
+  ``|a - b| / FS``, and ``ErrorStats.n_floored`` counts those outputs (the table says so);
 * error relative to full scale ``|a - b| / FS`` (see ``full_scale_current``);
 * signed per-column relative deviation ``(a - b) / x``, averaged over the batch;
 * where it is worst: the output (vector, column) of the largest relative error and the
@@ -35,8 +35,8 @@ import numpy as np
 from ..results import SimulationResult
 
 #: Below this fraction of full scale an exact current no longer divides a relative error
-#: (it would blow a 1 nA difference on a 1 pA current up to 1e5 %): the error is then a
-#: fraction of ``REL_FLOOR_FS * FS``, i.e. the relative error of a current that small.
+#: (it would blow a 1 nA difference on a 1 pA current up to 1e5 %): the error of such an
+#: output is a fraction of full scale instead, ``|dI| / FS``.
 REL_FLOOR_FS = 1e-3
 
 #: Which pairs a comparison reports, in order: (engine, reference).
@@ -86,12 +86,12 @@ def error_stats(result: SimulationResult, reference: SimulationResult, full_scal
     diff = a - b
     floor = REL_FLOOR_FS * full_scale_a if full_scale_a > 0 else 0.0
     small = np.abs(x) < floor
-    denom = np.where(small, floor, np.abs(x))
+    denom = np.where(small, full_scale_a, np.abs(x))
     nz = denom != 0
     rel = np.full(b.shape, np.nan)
     np.divide(np.abs(diff), denom, out=rel, where=nz)
     signed = np.full(b.shape, np.nan)
-    np.divide(diff, np.where(small, floor, x), out=signed, where=nz)
+    np.divide(diff, np.where(small, full_scale_a, x), out=signed, where=nz)
     with warnings.catch_warnings():  # all-NaN columns (zero reference current)
         warnings.simplefilter("ignore", RuntimeWarning)
         col_signed = np.nanmean(signed, axis=0)
@@ -233,7 +233,7 @@ def format_table(comparison: Comparison) -> str:
     floored = [p for p in comparison.pairs if p.n_floored]
     if floored:
         lines.append(f"  where |exact current| < {REL_FLOOR_FS:g} x FS "
-                     f"({floored[0].rel_floor_a:.3g} A) rel is |dI| / ({REL_FLOOR_FS:g} x FS): "
+                     f"({floored[0].rel_floor_a:.3g} A) rel is |dI| / FS instead: "
                      + ", ".join(f"{p.engine} vs {p.reference} {p.n_floored} output(s)"
                                  for p in floored))
     cell = comparison.worst_cell

@@ -39,8 +39,8 @@ STATS = ("max_rel", "mean_rel", "rms_rel", "mean_signed_rel", "max_abs_a", "max_
 class Score:
     """Error of one model against a reference on one array and input batch.
 
-    Relative errors are fractions (of ``|reference|``, or of ``REL_FLOOR_FS`` x the ADC's
-    full scale where the reference is smaller: see :mod:`spicebar.analysis.comparison`);
+    Relative errors are fractions of ``|reference|``, or of the ADC's full scale where
+    ``|reference|`` is below ``REL_FLOOR_FS`` of it (see :mod:`spicebar.analysis.comparison`);
     ``max_abs_a`` amperes; ``*_lsb`` in ADC LSBs;
     ``max_code_err`` in codes; ``elapsed_s`` the model's wall time, seconds.
     ``status`` is ``ok`` or ``failed`` (then ``error`` says why and the stats are NaN).
@@ -84,9 +84,10 @@ def error_statistics(currents: np.ndarray, reference: np.ndarray, adc: ADCSpec) 
     if a.shape != b.shape:
         raise SpecError("model output", f"has shape {a.shape}", f"the reference's {b.shape}")
     diff = a - b
-    # below REL_FLOOR_FS of the ADC's full scale a current divides no error (comparison.py)
-    floor = REL_FLOOR_FS * max(abs(adc.x_min), abs(adc.x_max))
-    denom = np.where(np.abs(b) < floor, floor, np.abs(b))
+    # below REL_FLOOR_FS of the ADC's full scale a current divides no error: the error is
+    # a fraction of full scale there (as in spicebar.analysis.comparison)
+    fs = max(abs(adc.x_min), abs(adc.x_max))
+    denom = np.where(np.abs(b) < REL_FLOOR_FS * fs, fs, np.abs(b))
     nz = denom != 0
     if np.any(nz):
         rel = np.abs(diff[nz]) / denom[nz]

@@ -71,24 +71,3 @@ def run_demo(out_dir: str | Path = "demo_out", rows: int = 64, cols: int = 64, b
     echo("wrote: " + ", ".join(str(p) for p in files.values()))
     return DemoOutput(comparison, files)
 
-
-def run_demo_rest(out_dir: str | Path = "demo_out", progress: bool = True) -> int:
-    """The rest of ``make demo`` after :func:`run_demo`: the same array with a capacitor
-    integrator on every column (macro op-amp, ngspice transient) and its figure, then a
-    neural-network layer on 64x64 tiles with its error budget (``mvm --demo``)."""
-    from .main import main
-    out = Path(out_dir)
-    quiet = [] if progress else ["--no-progress"]
-    steps = [
-        ["simulate", "-G", str(out / "conductances.npy"), "-V", str(out / "inputs.npy"),
-         "--r-wire", "2", "--engine", "ngspice", "--readout", "integrator", "--opamp", "macro",
-         "--c-int", "4e-12", "--t-int", "8e-9", "--t-reset", "3e-9", "--bits", "6",
-         "--adc-bits", "8", "-o", str(out / "integrator.npz"), *quiet],
-        ["plot", "transient", str(out / "integrator.npz"), "-o", str(out / "integrator.png")],
-        ["mvm", "--demo", "--out-dir", str(out / "mvm"), *quiet],
-    ]
-    for argv in steps:
-        rc = main(argv)
-        if rc:
-            return rc
-    return 0
