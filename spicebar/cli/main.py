@@ -266,7 +266,11 @@ def cmd_simulate(args) -> int:
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     if args.readout != "ideal":
-        return run_simulate_readout(args, spec, inputs, out)
+        rc = run_simulate_readout(args, spec, inputs, out)
+        if rc == 0 and args.format == "csv":
+            from .results import write_csv_beside
+            print(f"  CSV tables -> {write_csv_beside(SimulationResult_load(out), out)}")
+        return rc
     result = simulate(spec, inputs, args.engine, workdir=args.workdir,
                       timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
                       operation=args.operation, solver=args.solver,
