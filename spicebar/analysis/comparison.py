@@ -238,7 +238,7 @@ def format_table(comparison: Comparison) -> str:
                                  for p in floored))
     cell = comparison.worst_cell
     if cell is not None:
-        lines.append(f"worst driven cell: row {cell['row']}, column {cell['col']} (vector "
+        lines.append(f"worst cell: row {cell['row']}, column {cell['col']} (vector "
                      f"{cell['vector']}) loses {1e3 * cell['voltage_loss_v']:.3g} mV to the wires, "
                      f"{100 * cell['voltage_loss_rel']:.3g} % of the largest input ({cell['engine']})")
     return "\n".join(lines)

@@ -27,7 +27,7 @@ from pathlib import Path
 from .. import __version__
 from .array import add_array_parser, cmd_array
 from .cells import add_cell_flags, cell_and_operation, warn_underdriven_selector
-from .paths import add_deprecated_out_dir, out_folder, out_path, resolve_out_dir
+from .paths import add_deprecated_out_dir, out_dir_flag, out_folder, out_path, resolve_out_dir
 from .results import add_compare_files_argument
 from .results import add_plot_maps_parser as _plot_maps_parser, cmd_plot_maps as _cmd_plot_maps
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
@@ -346,7 +346,7 @@ def cmd_compare(args) -> int:
         raise SpecError("--conductances", "is missing", "G.npy (or two result files to compare)")
     out_dir = resolve_out_dir(args, None)
     if out_dir:
-        out_folder(out_dir, "--out-dir")
+        out_folder(out_dir, out_dir_flag(args))
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
@@ -403,7 +403,7 @@ def cmd_demo(args) -> int:
     from ..circuit.bounds import check
     check("--r-wire", args.r_wire, "r_wl, r_bl, r_driver, r_sense")
     out_dir = resolve_out_dir(args, "demo_out")
-    out_folder(out_dir, "--out-dir")
+    out_folder(out_dir, out_dir_flag(args))
     run_demo(out_dir, rows=args.size, cols=args.size, r_wire_ohm=args.r_wire, seed=args.seed,
              progress=not args.no_progress)
     if not args.quick:
@@ -505,7 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "no_progress", False):
         os.environ[ENV] = "0"  # every bar of this command and its workers
     try:
-        return _run(args)
+        rc = _run(args)
+        if rc == 0:
+            for note in getattr(args, "deprecation_notes", ()):
+                print(note, file=sys.stderr)
+        return rc
     finally:
         if before is None:
             os.environ.pop(ENV, None)

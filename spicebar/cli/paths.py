@@ -88,10 +88,16 @@ def add_deprecated_out_dir(p) -> None:
                    help="deprecated: use --out-dir (--out names a file in every command)")
 
 
+def out_dir_flag(args) -> str:
+    """The flag the user typed for the output folder (named in errors)."""
+    return "--out" if getattr(args, "out_legacy", None) is not None else "--out-dir"
+
+
 def resolve_out_dir(args, default: str | None) -> str | None:
     """The output folder of ``--out-dir`` or the deprecated ``--out DIR``; SpecError when
-    both are given or when ``--out`` names a file (a suffix), saying which flag to use."""
-    import sys
+    both are given or when ``--out`` names a file (a suffix), saying which flag to use. The
+    deprecation note goes to ``args.deprecation_notes``: printed after the command succeeds
+    (a failing command prints its one error line only)."""
     legacy = getattr(args, "out_legacy", None)
     if legacy is not None:
         if args.out_dir is not None:
@@ -99,7 +105,7 @@ def resolve_out_dir(args, default: str | None) -> str | None:
         if Path(legacy).suffix:
             raise SpecError("--out", f"{legacy!r} looks like a file, but this command writes a "
                             "folder", "--out-dir DIR")
-        print(f"spicebar: warning: --out DIR is deprecated for `{args.command}` and will be "
-              f"removed; use --out-dir {legacy}", file=sys.stderr)
+        args.deprecation_notes = [f"spicebar: warning: --out DIR is deprecated for "
+                                  f"`{args.command}` and will be removed; use --out-dir {legacy}"]
         return legacy
     return args.out_dir if args.out_dir is not None else default

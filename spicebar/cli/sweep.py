@@ -57,7 +57,8 @@ def cmd_sweep(args) -> int:
     from .paths import resolve_out_dir
     out = Path(resolve_out_dir(args, str(Path("sweep_out") / Path(args.sweep_file).stem)))
     from .paths import out_folder
-    out_folder(str(out), "--out")
+    from .paths import out_dir_flag
+    out_folder(str(out), out_dir_flag(args))
     client = dask_client(args.scheduler) if args.scheduler else None
     executor = client.get_executor() if client is not None else None
     try:
