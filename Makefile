@@ -11,13 +11,9 @@ setup:
 # The main job (64x64 array, three engines, table, voltage maps), then the same array
 # with a capacitor integrator on every column in an ngspice transient, then a small
 # neural-network layer (64x256 weights: 64 outputs, 256 inputs, on 64x64 tiles) with its error budget.
+# `spicebar demo` runs all three steps (spicebar.cli.main.run_demo_rest lists them).
 demo: setup
-	$(VENV)/bin/spicebar demo --out demo_out
-	$(VENV)/bin/spicebar simulate -G demo_out/conductances.npy -V demo_out/inputs.npy \
-		--r-wl 2 --r-bl 2 --engine ngspice --readout integrator --opamp macro \
-		--c-int 4e-12 --t-int 8e-9 --t-reset 3e-9 --bits 6 --adc-bits 8 -o demo_out/integrator.npz
-	$(VENV)/bin/spicebar plot transient demo_out/integrator.npz -o demo_out/integrator.png
-	$(VENV)/bin/spicebar mvm --demo --out-dir demo_out/mvm
+	$(VENV)/bin/spicebar demo --out-dir demo_out
 
 test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
