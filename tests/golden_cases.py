@@ -45,11 +45,45 @@ def golden_path(name: str) -> Path:
     return GOLDEN_DIR / f"{name}.cir"
 
 
+def job_cases() -> dict:
+    """Whole jobs as standalone netlists (``spicebar generate``): name -> keyword arguments
+    of :func:`spicebar.engines.transient.jobs.write_job` (spec, inputs, operation, encoding)."""
+    from spicebar.circuit.converters import ADCSpec
+    from spicebar.circuit.encoding import EncodingSpec
+    from spicebar.circuit.operation import ReadOperation
+    from spicebar.circuit.readout import IntegratorSpec
+    return {
+        "job_batch_2x3": dict(spec=CrossbarSpec(G_2x3, r_wl=1.0, r_bl=2.0),
+                              inputs=np.array([[0.1, 0.2], [0.2, -0.1], [0.0, 0.3]])),
+        "job_read_1s1r_3x3": dict(
+            spec=CrossbarSpec(G_3x3, r_wl=1.0, r_bl=1.0,
+                              cell=SelectorCell(nonlinearity=100.0, v_read_volt=1.0,
+                                                i_read_a=1e-4)),
+            inputs=None, operation=ReadOperation(row=1, col=2, v_read_volt=1.0, scheme="v2")),
+        "job_readout_2x2": dict(
+            spec=CrossbarSpec(np.array([[1e-4, 2e-5], [5e-5, 1e-5]]), r_wl=1.0, r_bl=1.0,
+                              readout=IntegratorSpec(c_int_f=1e-12, t_int_s=20e-9,
+                                                     adc=ADCSpec(6, 0.0, 0.5))),
+            inputs=np.array([[0.2, 0.1], [0.05, 0.2]]),
+            encoding=EncodingSpec("pulse_width", bits=2, v_read=0.2)),
+    }
+
+
+def job_text(name: str) -> str:
+    from spicebar.engines.transient.jobs import job_text as text
+    case = dict(job_cases()[name])
+    spec, inputs = case.pop("spec"), case.pop("inputs")
+    return text(spec, inputs, f"{name}.dat", **case)[0]
+
+
 def write_all() -> None:
     from spicebar.circuit.elaboration import elaborate
+    from spicebar.io import write_text_atomic
     from spicebar.netlist.writer import write_netlist
     for name, (spec, v) in cases().items():
         print("wrote", write_netlist(golden_path(name), elaborate(spec), v))
+    for name in job_cases():
+        print("wrote", write_text_atomic(golden_path(name), job_text(name)))
 
 
 if __name__ == "__main__":
