@@ -129,3 +129,24 @@ def test_no_progress_bars_when_stderr_is_not_a_terminal(arrays, tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "\r" not in run.stderr
+
+
+def test_mvm_writes_the_conductances_it_programmed(rng, tmp_path):
+    w = rng.normal(0, 0.3, (4, 6))
+    np.save(tmp_path / "W.npy", w)
+    np.save(tmp_path / "X.npy", rng.uniform(0, 1, (2, 6)))
+    base = ["mvm", "-W", str(tmp_path / "W.npy"), "-X", str(tmp_path / "X.npy"),
+            "--array", "8x8", "--engines", "nodal", "--no-budget", "--r-wire", "2",
+            "--w-max", repr(float(1.2 * np.abs(w).max()))]  # headroom for the compensation
+    assert main([*base, "-o", str(tmp_path / "plain.npz")]) == 0
+    assert main([*base, "--compensate", "first_order", "-o", str(tmp_path / "comp.npz")]) == 0
+    plain, comp = spicebar.load(tmp_path / "plain.npz"), spicebar.load(tmp_path / "comp.npz")
+    assert type(plain).__name__ == "MVMResult" and plain.conductances.shape[1:] == (8, 8)
+    g_max = 1e-4  # the mvm default window top, S
+    assert 0 < plain.conductances.max() <= g_max * (1 + FLOAT_REL)
+    assert np.abs(comp.conductances - plain.conductances).max() > 0  # compensated: moved
+    assert main(["export", str(tmp_path / "comp.npz"), "--out-dir", str(tmp_path / "e")]) == 0
+    header, data = read_csv(tmp_path / "e" / "conductances.csv")
+    assert header == ["tile", "row", "col", "g [S]"]
+    np.testing.assert_allclose(data[:, 3], comp.conductances.ravel(), rtol=FLOAT_REL)
+    assert main(["plot", "maps", str(tmp_path / "comp.npz"), "-o", str(tmp_path / "g.png")]) == 0
