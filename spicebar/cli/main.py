@@ -33,6 +33,7 @@ from .results import add_plot_maps_parser as _plot_maps_parser, cmd_plot_maps as
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
 from .speed import add_threads_flag, apply_threads
+from .wires import add_wire_flags, wire_resistances
 from .sweep import PLOT_KINDS, add_plot_parser, add_sweep_parser, cmd_plot, cmd_sweep
 from ..errors import SpecError, SpicebarError
 from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
@@ -114,16 +115,7 @@ def _array_flags(p: argparse.ArgumentParser, inputs_required: bool,
                    help="cell conductances, (rows, cols) siemens, .npy or .csv")
     g.add_argument("--inputs", "-V", required=inputs_required, metavar="V.npy",
                    help="word-line voltages, (batch, rows) or (rows,) volts, .npy or .csv")
-    g.add_argument("--r-wire", type=float, default=None, metavar="OHM",
-                   help="word- and bit-line segment resistance (sets both --r-wl and --r-bl)")
-    g.add_argument("--r-wl", type=float, default=None, metavar="OHM",
-                   help="word-line segment resistance (default --r-wire, else 0: ideal wire)")
-    g.add_argument("--r-bl", type=float, default=None, metavar="OHM",
-                   help="bit-line segment resistance (default --r-wire, else 0: ideal wire)")
-    g.add_argument("--r-driver", type=float, default=0.0, metavar="OHM",
-                   help="driver output resistance (default 0)")
-    g.add_argument("--r-sense", type=float, default=0.0, metavar="OHM",
-                   help="readout input resistance (default 0)")
+    add_wire_flags(g)
     g.add_argument("--drive", choices=("left", "right", "both"), default="left",
                    help="driven end of the word lines (default left)")
     g.add_argument("--sense", choices=("bottom", "top", "both"), default="bottom",
@@ -224,12 +216,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)
     _add_no_progress(parser)
     return parser
-
-
-def wire_resistances(args) -> tuple[float, float]:
-    """``(r_wl, r_bl)`` ohm from ``--r-wire`` and ``--r-wl``/``--r-bl`` (the specific flag wins)."""
-    base = 0.0 if args.r_wire is None else args.r_wire
-    return (base if args.r_wl is None else args.r_wl, base if args.r_bl is None else args.r_bl)
 
 
 def _spec_from_args(args):

@@ -72,15 +72,8 @@ def add_hardware_flags(p, direction: bool = True) -> None:
     g.add_argument("--t-read", type=float, default=1.0, metavar="S", help="read time (default 1 s)")
     g.add_argument("--drift-compensation", action="store_true", help="multiply y by (t/t0)**nu")
     g = p.add_argument_group("circuit and readout")
-    g.add_argument("--r-wire", type=float, default=None, metavar="OHM",
-                   help="word- and bit-line segment resistance (sets both --r-wl and --r-bl)")
-    for flag, what in (("--r-wl", "word-line segment resistance (default --r-wire, else 0)"),
-                       ("--r-bl", "bit-line segment resistance (default --r-wire, else 0)")):
-        g.add_argument(flag, type=float, default=None, metavar="OHM", help=what)
-    g.add_argument("--r-driver", type=float, default=0.0, metavar="OHM",
-                   help="driver output resistance (default 0)")
-    g.add_argument("--r-sense", type=float, default=0.0, metavar="OHM",
-                   help="readout input resistance (default 0)")
+    from .wires import add_wire_flags
+    add_wire_flags(g)
     g.add_argument("--adc-bits", type=int, default=None, help="column ADC bits (default: no ADC)")
     g.add_argument("--adc-full-scale", type=float, default=None, metavar="A",
                    help="ADC full scale, amperes (default v_read * rows * g_max)")
@@ -105,9 +98,8 @@ def spec_from_args(args):
                          read_sigma_rel=args.read_sigma_rel, read_sigma_abs_s=args.read_sigma_abs,
                          drift_nu=args.drift_nu, drift_nu_std=args.drift_nu_std, t0_s=args.t0,
                          t_read_s=args.t_read, stuck_on_rate=args.stuck_on, stuck_off_rate=args.stuck_off)
-    base = 0.0 if args.r_wire is None else args.r_wire
-    r_wl = base if args.r_wl is None else args.r_wl
-    r_bl = base if args.r_bl is None else args.r_bl
+    from .wires import wire_resistances
+    r_wl, r_bl = wire_resistances(args)
     return MVMSpec(mapping, devices, rows, cols, r_wl=r_wl, r_bl=r_bl,
                    r_driver=args.r_driver, r_sense=args.r_sense, adc_bits=args.adc_bits,
                    adc_full_scale_a=args.adc_full_scale, drift_compensation=args.drift_compensation,
