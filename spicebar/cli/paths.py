@@ -88,6 +88,10 @@ def add_deprecated_out_dir(p) -> None:
                    help="deprecated: use --out-dir (--out names a file in every command)")
 
 
+#: Suffixes of the files spicebar writes: a folder flag given one of these is a mix-up.
+FILE_SUFFIXES = (".npz", ".npy", ".csv", ".json", ".png", ".cir", ".sp", ".dat", ".txt")
+
+
 def out_dir_flag(args) -> str:
     """The flag the user typed for the output folder (named in errors)."""
     return "--out" if getattr(args, "out_legacy", None) is not None else "--out-dir"
@@ -102,10 +106,13 @@ def resolve_out_dir(args, default: str | None) -> str | None:
     if legacy is not None:
         if args.out_dir is not None:
             raise SpecError("--out", "was given with --out-dir", "--out-dir DIR alone")
-        if Path(legacy).suffix:
+        if Path(legacy).suffix.lower() in FILE_SUFFIXES:
             raise SpecError("--out", f"{legacy!r} looks like a file, but this command writes a "
                             "folder", "--out-dir DIR")
         args.deprecation_notes = [f"spicebar: warning: --out DIR is deprecated for "
                                   f"`{args.command}` and will be removed; use --out-dir {legacy}"]
         return legacy
+    if args.out_dir is not None and Path(args.out_dir).suffix.lower() in FILE_SUFFIXES:
+        raise SpecError("--out-dir", f"{args.out_dir!r} looks like a file, but it names a folder",
+                        "a folder (a file is --out FILE in the commands that write one)")
     return args.out_dir if args.out_dir is not None else default

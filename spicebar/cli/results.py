@@ -58,8 +58,8 @@ def add_export_parser(sub) -> None:
 
 def cmd_export(args) -> int:
     from ..sweeps.result_files import export_csv
-    from .paths import out_folder
-    out_folder(args.out_dir, "--out-dir")
+    from .paths import out_folder, resolve_out_dir
+    out_folder(resolve_out_dir(args, None), "--out-dir")
     result = _load(args.result, "RESULT")
     paths = export_csv(result, args.out_dir)
     print(f"wrote {len(paths)} CSV file(s) to {args.out_dir}: "
