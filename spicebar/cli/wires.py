@@ -20,6 +20,16 @@ def add_wire_flags(g) -> None:
 
 
 def wire_resistances(args) -> tuple[float, float]:
-    """``(r_wl, r_bl)`` ohm from ``--r-wire`` and ``--r-wl``/``--r-bl`` (the specific flag wins)."""
+    """``(r_wl, r_bl)`` ohm from ``--r-wire`` and ``--r-wl``/``--r-bl`` (the specific flag
+    wins); a value out of range is refused naming the flag typed."""
+    from ..circuit.bounds import check
+    for flag in ("r_wire", "r_wl", "r_bl", "r_driver", "r_sense"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            name = "--" + flag.replace("_", "-")
+            if value < 0:
+                from ..errors import SpecError
+                raise SpecError(name, f"is {value!r} ohm", "0 (an ideal wire) or more")
+            check(name, value, "r_wl, r_bl, r_driver, r_sense")
     base = 0.0 if args.r_wire is None else args.r_wire
     return (base if args.r_wl is None else args.r_wl, base if args.r_bl is None else args.r_bl)
