@@ -279,7 +279,7 @@ CLI = [  # (id, argv with {d} for the folder, parameter named in the message)
     ("negative G file", "simulate -G {d}/neg.npy -V {d}/V.npy -o {d}/o.npz", "conductances"),
     ("batch/rows mismatch", "simulate -G {d}/G.npy -V {d}/V5.npy -o {d}/o.npz", "inputs"),
     ("r-wl not a number", "simulate -G {d}/G.npy -V {d}/V.npy --r-wl abc -o {d}/o.npz", "--r-wl"),
-    ("r-bl negative", "simulate -G {d}/G.npy -V {d}/V.npy --r-bl -2 -o {d}/o.npz", "r_bl"),
+    ("r-bl negative", "simulate -G {d}/G.npy -V {d}/V.npy --r-bl -2 -o {d}/o.npz", "--r-bl"),
     ("cli engine unknown", "simulate -G {d}/G.npy -V {d}/V.npy --engine xyce -o {d}/o.npz", "--engine"),
     ("out suffix", "simulate -G {d}/G.npy -V {d}/V.npy -o {d}/o.txt", "--out"),
     ("out is a folder", "simulate -G {d}/G.npy -V {d}/V.npy -o {d}/adir.npy.npz", "--out"),
@@ -322,7 +322,7 @@ CLI += [  # Hardening II (issue 13)
     ("out links to an input", "simulate -G {d}/G.npy -V {d}/V.npy -o {d}/link.npz", "--out"),
     ("out below a file", "simulate -G {d}/G.npy -V {d}/V.npy -o {d}/afile/o.npz", "--out"),
     ("G of 1e30 S", "simulate -G {d}/big.npy -V {d}/V.npy --r-wl 1 -o {d}/o.npz", "conductances"),
-    ("r-wl 1e12 ohm", "simulate -G {d}/G.npy -V {d}/V.npy --r-wl 1e12 -o {d}/o.npz", "r_wl"),
+    ("r-wl 1e12 ohm", "simulate -G {d}/G.npy -V {d}/V.npy --r-wl 1e12 -o {d}/o.npz", "--r-wl"),
     ("t-int 1e6 s", "simulate -G {d}/G.npy -V {d}/V.npy --readout integrator --t-int 1e6 "
      "--engine nodal -o {d}/o.npz", "readout.t_int_s"),
     ("adc-range 1e308", "simulate -G {d}/G.npy -V {d}/V.npy --readout integrator --adc-bits 8 "

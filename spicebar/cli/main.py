@@ -212,8 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub)
     add_plot_parser(sub)
     add_array_parser(sub)
-    from .results import add_export_parser
+    from .results import add_export_parser, add_show_parser
     add_export_parser(sub)
+    add_show_parser(sub)
     _add_no_progress(parser)
     return parser
 
@@ -454,10 +455,15 @@ def cmd_export(args) -> int:
     return run(args)
 
 
+def cmd_show(args) -> int:
+    from .results import cmd_show as run
+    return run(args)
+
+
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
             "plot": cmd_plot, "array": cmd_array,
-            "network": cmd_network, "export": cmd_export}
+            "network": cmd_network, "export": cmd_export, "show": cmd_show}
 
 
 class Terminated(KeyboardInterrupt):

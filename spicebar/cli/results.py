@@ -3,6 +3,7 @@
     spicebar plot maps RESULT.npz -o maps.png [--vector K]
     spicebar export RESULT.npz --out-dir DIR          (CSV, units in every header)
     spicebar compare A.npz B.npz [--json]             (DC or readout results)
+    spicebar show RESULT                              (what a file is and holds)
 """
 
 from __future__ import annotations
@@ -133,3 +134,41 @@ def add_compare_files_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("results", nargs="*", metavar="RESULT.npz",
                    help="two result files to compare instead of running engines (DC or "
                         "readout; the second is the reference)")
+
+
+def add_show_parser(sub) -> None:
+    p = sub.add_parser("show", help="say what a file spicebar wrote is and what it holds")
+    p.add_argument("result", metavar="RESULT", help="a result .npz, an array, or a sweep folder")
+
+
+def describe(obj) -> list[str]:
+    """Lines naming the type of a loaded file and the shape and unit of what it holds."""
+    kind = type(obj).__name__
+    if isinstance(obj, np.ndarray):
+        return [f"array {obj.shape} {obj.dtype}"]
+    if isinstance(obj, dict):
+        n = len(next(iter(obj.values()))) if obj else 0
+        return [f"sweep table: {n} row(s), columns {', '.join(obj)}"]
+    lines = [kind + (f" ({obj.engine})" if hasattr(obj, "engine") else "")]
+    units = {"inputs": "V", "currents": "A", "driver_currents": "A", "v_wl": "V", "v_bl": "V",
+             "cell_currents": "A", "time": "s", "vout": "V", "samples": "V", "codes": "code",
+             "conductances": "S", "readout_currents": "A", "digital_currents": "A"}
+    from ..results import MapsNotSaved
+    for name, unit in units.items():
+        try:
+            value = getattr(obj, name)
+        except MapsNotSaved:
+            lines.append(f"  {name:<18} not saved (written without maps)")
+            continue
+        except AttributeError:
+            continue
+        if isinstance(value, np.ndarray):
+            lines.append(f"  {name:<18} {str(value.shape):<16} {unit}")
+    for engine, y in getattr(obj, "y", {}).items():
+        lines.append(f"  {'y_' + engine:<18} {str(y.shape):<16} weight units")
+    return lines
+
+
+def cmd_show(args) -> int:
+    print("\n".join(describe(_load(args.result, "RESULT"))))
+    return 0
