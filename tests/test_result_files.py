@@ -73,6 +73,10 @@ def test_readout_results_load_whole_export_and_compare(arrays, tmp_path, capsys)
     d = json.loads(capsys.readouterr().out)
     assert d["engines"] == ["nodal", "nodal"] and d["sample_deviation_fs"] < 1e-3
     assert main(["plot", "transient", str(tmp_path / "a.npz"), "-o", str(tmp_path / "t.png")]) == 0
+    capsys.readouterr()
+    assert main(["show", str(tmp_path / "a.npz")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("TransientResult (nodal)") and "samples" in out
 
 
 def test_the_public_api_is_listed_and_importable():
