@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import spicebar
-from spicebar.cli.main import _every_parser, build_parser, main
+from spicebar.cli.main import build_parser, main
+from spicebar.cli.parser import every_parser
 from spicebar.engines.transient.result import TransientResult
 from spicebar.results import SimulationResult
 
@@ -89,7 +90,7 @@ def test_the_public_api_is_listed_and_importable():
 
 def test_every_option_has_help_and_every_command_takes_no_progress():
     import argparse
-    for p in _every_parser(build_parser()):
+    for p in every_parser(build_parser()):
         for a in p._actions:
             if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)):
                 continue

@@ -1,9 +1,13 @@
 """The ``spicebar`` command line.
 
-    spicebar simulate --conductances G.npy --inputs V.npy --r-wl 1 --r-bl 1 --engine ngspice --out r.npz
-    spicebar generate --conductances G.npy --r-wl 1 --r-bl 1 -o crossbar.cir
-    spicebar compare  --conductances G.npy --inputs V.npy --r-wl 1 --r-bl 1 [--json]
-    spicebar demo [--out DIR]
+    spicebar simulate --conductances G.npy --inputs V.npy --r-wire 1 --engine ngspice --out r.npz
+    spicebar generate --conductances G.npy --inputs V.npy --r-wire 1 -o job.cir  (ngspice -b job.cir)
+    spicebar compare  --conductances G.npy --inputs V.npy --r-wire 1 [--json] [--out-dir DIR]
+    spicebar compare  A.npz B.npz                  (two result files, DC or readout)
+    spicebar demo [--out-dir DIR] [--quick]        (what `make demo` does)
+    spicebar plot maps RESULT.npz -o FILE.png      (any result)
+    spicebar export RESULT.npz --out-dir DIR       (CSV, units in the headers)
+    spicebar show RESULT.npz                       (what a file is and holds)
     spicebar mvm --weights W.npy --inputs X.npy --array 128x128 --out Y.npz   (see cli_mvm)
     spicebar network --network NET.npz --array 128x128 --out DIR   (see cli/network.py)
     spicebar doctor
@@ -14,7 +18,10 @@
     spicebar plot transient RESULT.npz -o FILE.png
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
-shows the traceback.
+shows the traceback. One vocabulary of flags: ``--out`` is always a file, ``--out-dir`` a
+folder (the old ``--out DIR`` still works, deprecated); ``--r-wire`` everywhere;
+``--no-progress`` on every command (bars are off anyway when stderr is not a terminal); a
+mistyped flag or command gets a "did you mean".
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from pathlib import Path
 from .. import __version__
 from .array import add_array_parser, cmd_array
 from .cells import add_cell_flags, cell_and_operation, warn_underdriven_selector
+from .parser import EXIT_BAD_INPUT, _Parser, add_no_progress
 from .paths import add_deprecated_out_dir, out_dir_flag, out_folder, out_path, resolve_out_dir
 from .results import add_compare_files_argument
 from .results import add_plot_maps_parser as _plot_maps_parser, cmd_plot_maps as _cmd_plot_maps
@@ -41,71 +49,7 @@ from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
 PLOT_KINDS.setdefault("transient", (add_plot_transient_parser, cmd_plot_transient))
 PLOT_KINDS.setdefault("maps", (_plot_maps_parser, _cmd_plot_maps))
 
-EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and exit code 2) like every other bad input,
-    pointing at the help of the command that was typed, with a "did you mean" for a
-    mistyped flag or command."""
-
-    def error(self, message: str):
-        import re
-        bad = re.match(r"argument (?:COMMAND|KIND|\S+): invalid choice: '([^']*)' \(choose from (.*)\)",
-                       message)
-        if bad:
-            choices = re.findall(r"'([^']*)'", bad.group(2)) or bad.group(2).split(", ")
-            message += _did_you_mean(bad.group(1), choices)
-        self.exit(EXIT_BAD_INPUT, f"spicebar: error: {message} (see `{self.prog} --help`)\n")
-
-    def parse_args(self, args=None, namespace=None):
-        known, extras = self.parse_known_args(args, namespace)
-        if extras:
-            sub = _chosen_parser(self, known)
-            options = [o for a in sub._actions for o in a.option_strings]
-            hints = "".join(_did_you_mean(e.split("=")[0], options)
-                            for e in extras if e.startswith("-"))
-            sub.error(f"unrecognized arguments: {' '.join(extras)}{hints}")
-        return known
-
-
-def _did_you_mean(word: str, choices) -> str:
-    import difflib
-    close = difflib.get_close_matches(word, list(choices), n=2, cutoff=0.6)
-    return f"; did you mean {' or '.join(close)}?" if close else ""
-
-
-def _subparsers(parser):
-    return [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-
-
-def _chosen_parser(parser, args):
-    """The (sub)parser of the command the user typed (``plot maps``: the ``maps`` parser)."""
-    for action in _subparsers(parser):
-        name = getattr(args, action.dest, None)
-        if name in action.choices:
-            return _chosen_parser(action.choices[name], args)
-    return parser
-
-
-def _every_parser(parser):
-    yield parser
-    for action in _subparsers(parser):
-        for sub in dict.fromkeys(action.choices.values()):
-            yield from _every_parser(sub)
-
-
-def _add_no_progress(parser) -> None:
-    """``--no-progress`` on every command (progress bars are also off when stderr is not a
-    terminal)."""
-    for p in _every_parser(parser):
-        if p is parser or _subparsers(p):
-            continue
-        if not any("--no-progress" in a.option_strings for a in p._actions):
-            p.add_argument("--no-progress", action="store_true",
-                           help="no progress bars (they are also off when stderr is not a "
-                                "terminal)")
 
 
 def _array_flags(p: argparse.ArgumentParser, inputs_required: bool,
@@ -215,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .results import add_export_parser, add_show_parser
     add_export_parser(sub)
     add_show_parser(sub)
-    _add_no_progress(parser)
+    add_no_progress(parser)
     return parser
 
 
@@ -278,42 +222,8 @@ def SimulationResult_load(path):
 
 
 def cmd_generate(args) -> int:
-    import numpy as np
-
-    out = out_path(args.out, (".cir", ".sp", ".spice", ".net"), "--out", args)
-    spec, inputs = _spec_from_args(args)
-    if inputs is not None and args.vector is not None:
-        if not 0 <= args.vector < inputs.shape[0]:
-            raise SpecError("--vector", f"is {args.vector}", f"0..{inputs.shape[0] - 1}")
-        inputs = inputs[args.vector:args.vector + 1]
-    elif args.vector not in (None, 0):
-        raise SpecError("--vector", "needs --inputs")
-    read = args.operation is not None and args.operation.mode == "read"
-    if inputs is None and not read:
-        print("spicebar: note: no --inputs, so every word-line driver is at 0 V; pass --inputs "
-              "V.npy to set them", file=sys.stderr)
-        inputs = np.zeros((1, spec.rows))
-    encoding = None
-    if args.readout != "ideal":
-        if read:
-            raise SpecError("--readout", f"is {args.readout!r} with --mode read", "ideal with "
-                            "--mode read, or --mode vmm")
-        from .readout import readout_spec_from_args
-        spec, encoding = readout_spec_from_args(args, spec, inputs)
-    from ..engines.transient.jobs import write_job
-    from ..netlist.readout import TranSettings
-    from ..netlist.standalone import data_file_for
-    try:
-        settings = TranSettings(args.steps_per_window)
-    except SpecError as exc:
-        raise SpecError("--steps-per-window", exc.problem, exc.allowed) from None
-    path = write_job(out, spec, None if read else inputs, encoding=encoding,
-                     operation=args.operation, settings=settings)
-    what = (f"{spec.readout.kind} readout, {encoding.kind} encoding" if encoding is not None
-            else "a read" if read else f"{inputs.shape[0]} input vector(s), DC")
-    print(f"wrote {path} ({spec.describe()}; {what}); `cd {path.parent} && ngspice -b "
-          f"{path.name}` writes the answers to {data_file_for(path).name}")
-    return 0
+    from .generate import cmd_generate as run
+    return run(args, _spec_from_args)
 
 
 def cmd_compare(args) -> int:
