@@ -73,6 +73,17 @@ class CrossbarSpec:
         readout: None (ideal virtual ground, the default) or a time-domain readout from
             :mod:`spicebar.circuit.readout` (``IntegratorSpec``, ``TIASpec``), used by
             :func:`spicebar.engines.transient.run.simulate_readout`; DC engines ignore it.
+        temperature_k: the array's temperature, kelvin, 150..500; default 300.15 K (27 C,
+            ngspice's default, where results are as without temperature). It reaches the
+            wires, the memory elements, transistors and user devices (``.temp``) and thermal
+            noise; see :mod:`spicebar.circuit.temperature`.
+        wire_geometry: a :class:`~spicebar.circuit.wires.WireGeometry` (pitch, metal width and
+            thickness, capacitance per length) from which the segment ohms and farads are
+            derived; ``r_wl``/``r_bl`` must then be left at 0 (the other way in).
+        wire_tcr_per_k: temperature coefficient of the given ``r_wl``/``r_bl`` (which hold
+            at 300.15 K), 1/K; default bulk copper, 3.9e-3. Unused with a geometry.
+        cell_tcr_per_k: temperature coefficient of the memory element's resistance, 1/K
+            (``R(T) = R (1 + a (T - 300.15 K))``, ``G`` holds at 300.15 K); default 0.
     """
 
     conductances: np.ndarray
@@ -85,6 +96,10 @@ class CrossbarSpec:
     cell: Cell = PassiveCell()
     label: str = ""
     readout: object = None
+    temperature_k: float = 300.15
+    wire_geometry: object = None
+    wire_tcr_per_k: float = 3.9e-3
+    cell_tcr_per_k: float = 0.0
 
     def __post_init__(self) -> None:
         shape = np.shape(self.conductances) if isinstance(self.conductances, np.ndarray) else ()
@@ -110,6 +125,8 @@ class CrossbarSpec:
         validate_cell(self.cell)
         v.safe_label("label", self.label)
         validate_readout(self.readout)
+        from .temperature import check_environment
+        check_environment(self)
 
     @property
     def rows(self) -> int:
@@ -140,7 +157,15 @@ class CrossbarSpec:
         head = f"{self.label}: " if self.label else ""
         return (f"{head}{self.rows}x{self.cols} {kind}, r_wl={r(self.r_wl)} ohm, "
                 f"r_bl={r(self.r_bl)} ohm, r_driver={self.r_driver:g} ohm, "
-                f"r_sense={self.r_sense:g} ohm, drive={self.drive}, sense={self.sense}")
+                f"r_sense={self.r_sense:g} ohm, drive={self.drive}, sense={self.sense}"
+                + self._describe_environment())
+
+    def _describe_environment(self) -> str:
+        """The temperature and wire geometry, where not the defaults ('' otherwise)."""
+        out = "" if self.temperature_k == 300.15 else f", {self.temperature_k:g} K"
+        if self.wire_geometry is not None:
+            out += f", wires: {self.wire_geometry.describe(self.temperature_k)}"
+        return out
 
 
 def validate_inputs(inputs, rows: int, name: str = "inputs") -> np.ndarray:

@@ -111,6 +111,8 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         progress: show ngspice's progress over simulated time (stderr).
     """
     choice("engine", engine, TRANSIENT_ENGINES)
+    from ...circuit.temperature import at_temperature
+    spec = at_temperature(spec)  # geometry and temperature: the ohms and farads used
     if timeout_s is not None:
         timeout_s = positive_scalar("timeout_s", timeout_s, "s")
     if operation is not None and operation.mode == "read":
