@@ -187,6 +187,12 @@ def write_cell(spec: CrossbarSpec, row: int, col: int, v_write_volt: float, *,
                        float(np.abs(r.driver_currents[0]).sum()), v_sw, v_dist, info)
 
 
+def _num(x) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.4g}" if not isinstance(x, list) else f"{x[0]:.4g}..{x[1]:.4g}"
+
+
 def format_write(res: WriteResult) -> str:
     """A few lines for a terminal."""
     s = res.summary()
@@ -208,6 +214,6 @@ def format_write(res: WriteResult) -> str:
         lines.append(f"  write margin {res.margin_v:+.4g} V: " + ", ".join(parts))
     w = res.info.get("wires")
     if w:
-        lines.append(f"  wires at {w['temperature_k']:g} K: r_wl {w['r_wl_ohm']} ohm, r_bl "
-                     f"{w['r_bl_ohm']} ohm per segment, c {w['c_wl_f']} F per segment")
+        lines.append(f"  wires at {w['temperature_k']:g} K: r_wl {_num(w['r_wl_ohm'])} ohm, r_bl "
+                     f"{_num(w['r_bl_ohm'])} ohm, c {_num(w['c_wl_f'])} F per segment")
     return "\n".join(lines)

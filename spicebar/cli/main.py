@@ -27,6 +27,7 @@ from pathlib import Path
 from .. import __version__
 from .array import add_array_parser, cmd_array
 from .cells import add_cell_flags, cell_and_operation, warn_underdriven_selector
+from .environment import add_environment_flags, environment_kwargs, make_spec
 from .paths import out_folder, out_path
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
@@ -67,6 +68,7 @@ def _array_flags(p: argparse.ArgumentParser, inputs_required: bool) -> None:
     g.add_argument("--sense", choices=("bottom", "top", "both"), default="bottom",
                    help="read end of the bit lines (default bottom)")
     g.add_argument("--label", default="", help="free text for the netlist header and reports")
+    add_environment_flags(p)
     add_cell_flags(p)
 
 
@@ -141,17 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub)
     add_plot_parser(sub)
     add_array_parser(sub)
+    from .write import add_write_parser
+    add_write_parser(sub)
     return parser
 
 
 def _spec_from_args(args):
     from ..io import load_array
-    from ..circuit.spec import CrossbarSpec
     g = load_array(args.conductances, "conductances")
     cell, op = cell_and_operation(args)
-    spec = CrossbarSpec(g, r_wl=args.r_wl, r_bl=args.r_bl, r_driver=args.r_driver,
-                        r_sense=args.r_sense, drive=args.drive, sense=args.sense, cell=cell,
-                        label=args.label)
+    spec = make_spec(g, r_wl=args.r_wl, r_bl=args.r_bl, r_driver=args.r_driver,
+                     r_sense=args.r_sense, drive=args.drive, sense=args.sense, cell=cell,
+                     label=args.label, **environment_kwargs(args))
     args.operation = op
     inputs = None
     if op is not None and op.mode == "read":
@@ -319,7 +322,12 @@ def cmd_doctor(args) -> int:
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
             "plot": cmd_plot, "array": cmd_array,
-            "network": cmd_network}
+            "network": cmd_network, "write": lambda args: _cmd_write(args)}
+
+
+def _cmd_write(args) -> int:
+    from .write import cmd_write
+    return cmd_write(args)
 
 
 class Terminated(KeyboardInterrupt):
