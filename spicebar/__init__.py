@@ -50,6 +50,9 @@ _LAZY = {
     "MODELS": "analysis.models", "score_models": "analysis.scoring",
     "format_scores": "analysis.scoring", "load_sweep": "sweeps.definition",
     "run_sweep": "sweeps.run", "read_table": "sweeps.table",
+    "WireGeometry": "circuit.wires", "technology_geometry": "circuit.technology",
+    "TECHNOLOGIES": "circuit.technology", "write_cell": "analysis.write",
+    "WriteResult": "analysis.write", "plot_write_stress": "plots.write",
 }
 
 __all__ = ["SpicebarError", "SpecError", "InputFileError",

@@ -125,7 +125,7 @@ class CrossbarSpec:
         validate_cell(self.cell)
         v.safe_label("label", self.label)
         validate_readout(self.readout)
-        from .temperature import check_environment
+        from .wires import check_environment
         check_environment(self)
 
     @property
@@ -155,8 +155,11 @@ class CrossbarSpec:
         kind = "passive crossbar" if isinstance(self.cell, PassiveCell) else \
             f"crossbar of {self.cell.describe()}"
         head = f"{self.label}: " if self.label else ""
-        return (f"{head}{self.rows}x{self.cols} {kind}, r_wl={r(self.r_wl)} ohm, "
-                f"r_bl={r(self.r_bl)} ohm, r_driver={self.r_driver:g} ohm, "
+        r_wl, r_bl = r(self.r_wl), r(self.r_bl)
+        if self.wire_geometry is not None:  # the ohms the geometry gives at the temperature
+            r_wl = r_bl = f"{self.wire_geometry.segment_ohm(self.temperature_k):.6g}"
+        return (f"{head}{self.rows}x{self.cols} {kind}, r_wl={r_wl} ohm, "
+                f"r_bl={r_bl} ohm, r_driver={self.r_driver:g} ohm, "
                 f"r_sense={self.r_sense:g} ohm, drive={self.drive}, sense={self.sense}"
                 + self._describe_environment())
 

@@ -151,27 +151,3 @@ def mos1_at_temperature(vto: float, phi: float, gamma: float, kp: float, tnom_k:
     t_vto = t_vbi + gamma * math.sqrt(t_phi)
     return t_vto, t_phi, kp / (ratio * math.sqrt(ratio))
 
-
-def check_environment(spec) -> None:
-    """Validate the temperature fields of a CrossbarSpec (called from its ``__post_init__``)."""
-    t = check_temperature("temperature_k", spec.temperature_k)
-    object.__setattr__(spec, "temperature_k", t)
-    object.__setattr__(spec, "wire_tcr_per_k", check_tcr("wire_tcr_per_k", spec.wire_tcr_per_k, t))
-    object.__setattr__(spec, "cell_tcr_per_k", check_tcr("cell_tcr_per_k", spec.cell_tcr_per_k, t))
-    if spec.cell_tcr_per_k != 0 and spec.cell.kind == "device":
-        raise SpecError("cell_tcr_per_k", f"is {spec.cell_tcr_per_k!r} 1/K for a user device",
-                        "0: a user device follows its own law at the simulator's temperature")
-    geo = spec.wire_geometry
-    if geo is None:
-        return
-    from .wires import WireGeometry
-    if not isinstance(geo, WireGeometry):
-        raise SpecError("wire_geometry", f"is {geo!r}", "None or a WireGeometry(...)")
-    for name in ("r_wl", "r_bl"):
-        r = getattr(spec, name)
-        if np.ndim(r) != 0 or float(r) != 0.0:
-            raise SpecError(name, "is set together with wire_geometry",
-                            f"0 (the default) with a wire geometry, which gives {name} itself")
-    if getattr(spec.readout, "c_wl_f", 0.0) or getattr(spec.readout, "c_bl_f", 0.0):
-        raise SpecError("readout.c_wl_f/c_bl_f", "are set together with wire_geometry",
-                        "0 with a wire geometry, which gives the wire capacitance itself")
