@@ -24,7 +24,7 @@ from tests.tolerances import ENGINE_AGREEMENT_REL, FLOAT_REL
 #: The size-effect model (Mayadas-Shatzkes + Fuchs-Sondheimer with Sun et al.'s film
 #: constants) against NeuroSim's ITRS-derived effective resistivities: different fits of the
 #: same physics (the table includes barrier and roughness effects the model has no term for).
-#: Measured: within 14 % at every preset (largest at the 80 nm line of the 45 nm node).
+#: Measured: within 11.3 % at every preset (largest at the 80 nm line of the 45 nm node).
 PUBLISHED_RHO_REL = 0.15
 
 #: The first-order expansion MS ~ 1 + 1.5 alpha holds to O(alpha^2): at alpha = 1e-4, 1e-7.
