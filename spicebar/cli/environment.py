@@ -16,7 +16,7 @@ from ..errors import SpecError
 FLAG_OF = {"tech": "--tech", "pitch_nm": "--pitch-nm", "width_nm": "--width-nm",
            "thickness_nm": "--thickness-nm", "c_per_m": "--c-per-m",
            "temperature_k": "--temperature-k", "wire_tcr_per_k": "--wire-tcr",
-           "cell_tcr_per_k": "--cell-tcr", "r_wl": "--r-wl", "r_bl": "--r-bl"}
+           "cell_tcr_per_k": "--cell-tcr"}
 
 
 def add_environment_flags(p: argparse.ArgumentParser) -> None:
