@@ -141,12 +141,18 @@ class CrossbarSpec:
         return (self.rows, self.cols)
 
     def wl_segments(self) -> np.ndarray:
-        """Word-line segment resistances, shape ``(rows, cols + 1)``, ohm."""
-        return np.broadcast_to(np.asarray(self.r_wl, dtype=float), (self.rows, self.cols + 1))
+        """Word-line segment resistances at the spec's temperature (from its geometry, if
+        any), shape ``(rows, cols + 1)``, ohm."""
+        from .temperature import at_temperature
+        r = at_temperature(self).r_wl
+        return np.broadcast_to(np.asarray(r, dtype=float), (self.rows, self.cols + 1))
 
     def bl_segments(self) -> np.ndarray:
-        """Bit-line segment resistances, shape ``(rows + 1, cols)``, ohm."""
-        return np.broadcast_to(np.asarray(self.r_bl, dtype=float), (self.rows + 1, self.cols))
+        """Bit-line segment resistances at the spec's temperature (from its geometry, if
+        any), shape ``(rows + 1, cols)``, ohm."""
+        from .temperature import at_temperature
+        r = at_temperature(self).r_bl
+        return np.broadcast_to(np.asarray(r, dtype=float), (self.rows + 1, self.cols))
 
     def describe(self) -> str:
         """One line: size, wires and ends, for netlist headers and reports."""
