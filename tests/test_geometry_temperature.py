@@ -222,3 +222,17 @@ def test_bsim4_table_is_measured_at_the_array_temperature():
     a, b = simulate(spec, v, "nodal"), simulate(spec, v, "ngspice")
     assert "at 350 K" in a.info["device_tables"]["macc"]["measured"]
     assert np.abs(a.currents - b.currents).max() <= BSIM4_TABLE_REL * np.abs(b.currents).max()
+
+
+def test_temperature_does_not_leak_between_runs_of_one_session():
+    """``.temp`` belongs to its netlist: a 27 C run after a 350 K run in the same ngspice
+    process gives what a fresh process gives."""
+    from spicebar.engines.ngspice.session import NgspiceSession
+
+    def spec(t):
+        return CrossbarSpec(np.full((2, 2), 1e-4), cell=TransistorCell(vg_on_volt=1.2), temperature_k=t)
+    fresh = simulate(spec(T_REF_K), [0.3, 0.2], "ngspice").currents
+    with NgspiceSession() as session:
+        hot = simulate(spec(350.0), [0.3, 0.2], "ngspice", session=session).currents
+        again = simulate(spec(T_REF_K), [0.3, 0.2], "ngspice", session=session).currents
+    assert np.array_equal(again, fresh) and not np.allclose(hot, fresh, rtol=1e-4)
