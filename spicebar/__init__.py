@@ -57,6 +57,9 @@ _LAZY = {
     "ADCSpec": "circuit.converters", "DACSpec": "circuit.converters",
     "TranSettings": "netlist.readout", "error_budget": "engines.transient.run",
     "compare_readouts": "engines.transient.run", "DeviceCell": "circuit.devices",
+    "WireGeometry": "circuit.wires", "technology_geometry": "circuit.technology",
+    "TECHNOLOGIES": "circuit.technology", "write_cell": "analysis.write",
+    "WriteResult": "analysis.write", "plot_write_stress": "plots.write",
 }
 
 __all__ = ["SpicebarError", "SpecError", "InputFileError",

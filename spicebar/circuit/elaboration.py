@@ -56,6 +56,8 @@ def elaborate(spec: CrossbarSpec, operation=None) -> CircuitIR:
     the 1T1R gate lines.
     """
     from .operation import VmmOperation
+    from .temperature import T_REF_K, at_temperature
+    spec = at_temperature(spec)  # wires and memory elements at the spec's temperature
     rows, cols = spec.shape
     operation = VmmOperation() if operation is None else operation
     operation.check(rows, cols, spec.cell.kind)
@@ -152,8 +154,12 @@ def elaborate(spec: CrossbarSpec, operation=None) -> CircuitIR:
         np.concatenate(sense_col), wl, bl, spec.describe())
     ir = _with_wire_capacitance(ir, spec.readout)
     if operation == VmmOperation() and not (cells.devices or cells.gates is not None):
-        return ir
-    return replace(ir, devices=tuple(d.renode(remap) for d in cells.devices),
+        return ir if spec.temperature_k == T_REF_K else replace(ir, temperature_k=spec.temperature_k)
+    hot = spec.temperature_k != T_REF_K
+    devices = tuple(d.renode(remap) for d in cells.devices)
+    if hot:  # transistors and user devices follow the simulator's temperature
+        devices = tuple(replace(d, temperature_k=spec.temperature_k) for d in devices)
+    return replace(ir, devices=devices, temperature_k=spec.temperature_k,
                    gates=None if cells.gates is None else cells.gates.renode(remap),
                    mid_node=None if cells.mid is None else remap[cells.mid], cell=spec.cell,
                    title=f"{ir.title}; {operation.describe()}")

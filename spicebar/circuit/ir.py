@@ -48,6 +48,8 @@ class ElementGroup:
             (user devices, MOSFETs of other levels than 1): a characterised table
             (:mod:`spicebar.engines.nodal.tables`), attached by
             :func:`spicebar.engines.characterise.characterise`; None until then.
+        temperature_k: devices (MOSFETs, user devices) at a temperature other than
+            300.15 K: that temperature, kelvin (their law and tables follow it); else None.
     """
 
     kind: str
@@ -61,6 +63,7 @@ class ElementGroup:
     node_g: np.ndarray | None = None
     model: Any = None
     table: Any = None
+    temperature_k: float | None = None
 
     def __len__(self) -> int:
         return int(self.node_p.shape[0])
@@ -104,6 +107,8 @@ class CircuitIR:
         mid_node: shape ``(rows, cols)``, the internal node of two-part cells, or None.
         cell: the cell spec the cells were built from (None: passive linear).
         capacitors: capacitor groups (wire capacitance to ground), farad; open at DC.
+        temperature_k: the circuit's temperature, kelvin (ngspice's ``.temp``; 300.15 K,
+            ngspice's default, writes none).
     """
 
     rows: int
@@ -127,6 +132,7 @@ class CircuitIR:
         """True when a Newton solve is needed."""
         return bool(self.devices)
     capacitors: tuple[ElementGroup, ...] = ()
+    temperature_k: float = 300.15
 
     @property
     def n_nodes(self) -> int:

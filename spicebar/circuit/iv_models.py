@@ -125,9 +125,16 @@ def nodal_card(path: str) -> str:
     return str(path) if int(p.get("level", 1)) == 1 else str(MODELS_DIR / "nmos_level1.lib")
 
 
-def level1_params(path: str) -> Level1Params:
+def level1_params(path: str, temperature_k: float | None = None) -> Level1Params:
     """The level-1 parameters the Newton engine uses for card ``path`` (see :func:`nodal_card`),
-    with ngspice's defaults for those not given."""
+    with ngspice's defaults for those not given, at ``temperature_k`` (None: the card's
+    nominal temperature, where ngspice's temperature law is the identity; otherwise that law,
+    :func:`spicebar.circuit.temperature.mos1_at_temperature`)."""
     _, p = read_model_card(nodal_card(str(path)))
-    return Level1Params(vto=p.get("vto", 0.0), kp=p.get("kp", 2e-5), gamma=p.get("gamma", 0.0),
-                        phi=p.get("phi", 0.6), lam=p.get("lambda", 0.0), ld=p.get("ld", 0.0))
+    vto, kp, phi, gamma = p.get("vto", 0.0), p.get("kp", 2e-5), p.get("phi", 0.6), p.get("gamma", 0.0)
+    if temperature_k is not None:
+        from .temperature import T_REF_K, ZERO_C_K, mos1_at_temperature
+        tnom = p["tnom"] + ZERO_C_K if "tnom" in p else T_REF_K
+        vto, phi, kp = mos1_at_temperature(vto, phi, gamma, kp, tnom, temperature_k)
+    return Level1Params(vto=vto, kp=kp, gamma=gamma, phi=phi, lam=p.get("lambda", 0.0),
+                        ld=p.get("ld", 0.0))

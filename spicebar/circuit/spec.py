@@ -73,6 +73,17 @@ class CrossbarSpec:
         readout: None (ideal virtual ground, the default) or a time-domain readout from
             :mod:`spicebar.circuit.readout` (``IntegratorSpec``, ``TIASpec``), used by
             :func:`spicebar.engines.transient.run.simulate_readout`; DC engines ignore it.
+        temperature_k: the array's temperature, kelvin, 150..500; default 300.15 K (27 C,
+            ngspice's default, where results are as without temperature). It reaches the
+            wires, the memory elements, transistors and user devices (``.temp``) and thermal
+            noise; see :mod:`spicebar.circuit.temperature`.
+        wire_geometry: a :class:`~spicebar.circuit.wires.WireGeometry` (pitch, metal width and
+            thickness, capacitance per length) from which the segment ohms and farads are
+            derived; ``r_wl``/``r_bl`` must then be left at 0 (the other way in).
+        wire_tcr_per_k: temperature coefficient of the given ``r_wl``/``r_bl`` (which hold
+            at 300.15 K), 1/K; default bulk copper, 3.9e-3. Unused with a geometry.
+        cell_tcr_per_k: temperature coefficient of the memory element's resistance, 1/K
+            (``R(T) = R (1 + a (T - 300.15 K))``, ``G`` holds at 300.15 K); default 0.
     """
 
     conductances: np.ndarray
@@ -85,6 +96,10 @@ class CrossbarSpec:
     cell: Cell = PassiveCell()
     label: str = ""
     readout: object = None
+    temperature_k: float = 300.15
+    wire_geometry: object = None
+    wire_tcr_per_k: float = 3.9e-3
+    cell_tcr_per_k: float = 0.0
 
     def __post_init__(self) -> None:
         shape = np.shape(self.conductances) if isinstance(self.conductances, np.ndarray) else ()
@@ -110,6 +125,8 @@ class CrossbarSpec:
         validate_cell(self.cell)
         v.safe_label("label", self.label)
         validate_readout(self.readout)
+        from .wires import check_environment
+        check_environment(self)
 
     @property
     def rows(self) -> int:
@@ -124,12 +141,18 @@ class CrossbarSpec:
         return (self.rows, self.cols)
 
     def wl_segments(self) -> np.ndarray:
-        """Word-line segment resistances, shape ``(rows, cols + 1)``, ohm."""
-        return np.broadcast_to(np.asarray(self.r_wl, dtype=float), (self.rows, self.cols + 1))
+        """Word-line segment resistances at the spec's temperature (from its geometry, if
+        any), shape ``(rows, cols + 1)``, ohm."""
+        from .temperature import at_temperature
+        r = at_temperature(self).r_wl
+        return np.broadcast_to(np.asarray(r, dtype=float), (self.rows, self.cols + 1))
 
     def bl_segments(self) -> np.ndarray:
-        """Bit-line segment resistances, shape ``(rows + 1, cols)``, ohm."""
-        return np.broadcast_to(np.asarray(self.r_bl, dtype=float), (self.rows + 1, self.cols))
+        """Bit-line segment resistances at the spec's temperature (from its geometry, if
+        any), shape ``(rows + 1, cols)``, ohm."""
+        from .temperature import at_temperature
+        r = at_temperature(self).r_bl
+        return np.broadcast_to(np.asarray(r, dtype=float), (self.rows + 1, self.cols))
 
     def describe(self) -> str:
         """One line: size, wires and ends, for netlist headers and reports."""
@@ -138,9 +161,20 @@ class CrossbarSpec:
         kind = "passive crossbar" if isinstance(self.cell, PassiveCell) else \
             f"crossbar of {self.cell.describe()}"
         head = f"{self.label}: " if self.label else ""
-        return (f"{head}{self.rows}x{self.cols} {kind}, r_wl={r(self.r_wl)} ohm, "
-                f"r_bl={r(self.r_bl)} ohm, r_driver={self.r_driver:g} ohm, "
-                f"r_sense={self.r_sense:g} ohm, drive={self.drive}, sense={self.sense}")
+        r_wl, r_bl = r(self.r_wl), r(self.r_bl)
+        if self.wire_geometry is not None:  # the ohms the geometry gives at the temperature
+            r_wl = r_bl = f"{self.wire_geometry.segment_ohm(self.temperature_k):.6g}"
+        return (f"{head}{self.rows}x{self.cols} {kind}, r_wl={r_wl} ohm, "
+                f"r_bl={r_bl} ohm, r_driver={self.r_driver:g} ohm, "
+                f"r_sense={self.r_sense:g} ohm, drive={self.drive}, sense={self.sense}"
+                + self._describe_environment())
+
+    def _describe_environment(self) -> str:
+        """The temperature and wire geometry, where not the defaults ('' otherwise)."""
+        out = "" if self.temperature_k == 300.15 else f", {self.temperature_k:g} K"
+        if self.wire_geometry is not None:
+            out += f", wires: {self.wire_geometry.describe(self.temperature_k)}"
+        return out
 
 
 def validate_inputs(inputs, rows: int, name: str = "inputs") -> np.ndarray:

@@ -38,6 +38,7 @@ from .parser import EXIT_BAD_INPUT, _Parser, add_no_progress
 from .paths import add_deprecated_out_dir, out_dir_flag, out_folder, out_path, resolve_out_dir
 from .results import add_compare_files_argument
 from .results import add_plot_maps_parser as _plot_maps_parser, cmd_plot_maps as _cmd_plot_maps
+from .environment import add_environment_flags, environment_kwargs, make_spec
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
                       run_simulate_readout)
 from .speed import add_threads_flag, apply_threads
@@ -65,6 +66,7 @@ def _array_flags(p: argparse.ArgumentParser, inputs_required: bool,
     g.add_argument("--sense", choices=("bottom", "top", "both"), default="bottom",
                    help="read end of the bit lines (default bottom)")
     g.add_argument("--label", default="", help="free text for the netlist header and reports")
+    add_environment_flags(p)
     add_cell_flags(p)
 
 
@@ -160,18 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)
     add_show_parser(sub)
     add_no_progress(parser)
+    from .write import add_write_parser
+    add_write_parser(sub)
     return parser
 
 
 def _spec_from_args(args):
     from ..io import load_array
-    from ..circuit.spec import CrossbarSpec
     g = load_array(args.conductances, "conductances")
     cell, op = cell_and_operation(args)
     r_wl, r_bl = wire_resistances(args)
-    spec = CrossbarSpec(g, r_wl=r_wl, r_bl=r_bl, r_driver=args.r_driver,
-                        r_sense=args.r_sense, drive=args.drive, sense=args.sense, cell=cell,
-                        label=args.label)
+    spec = make_spec(g, r_wl=r_wl, r_bl=r_bl, r_driver=args.r_driver,
+                     r_sense=args.r_sense, drive=args.drive, sense=args.sense, cell=cell,
+                     label=args.label, **environment_kwargs(args))
     args.operation = op
     inputs = None
     if op is not None and op.mode == "read":
@@ -373,7 +376,13 @@ def cmd_show(args) -> int:
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
             "plot": cmd_plot, "array": cmd_array,
-            "network": cmd_network, "export": cmd_export, "show": cmd_show}
+            "network": cmd_network, "export": cmd_export, "show": cmd_show,
+            "write": lambda args: _cmd_write(args)}
+
+
+def _cmd_write(args) -> int:
+    from .write import cmd_write
+    return cmd_write(args)
 
 
 class Terminated(KeyboardInterrupt):

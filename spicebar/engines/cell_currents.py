@@ -45,7 +45,7 @@ def cell_currents(ir: CircuitIR, v: np.ndarray) -> np.ndarray:
     if mos is not None:
         if int(read_model_card(str(mos.model))[1].get("level", 1)) == 1:
             i = mos1_ids(v[:, mos.node_p], v[:, mos.node_g], v[:, mos.node_n], 0.0, mos.value,
-                         mos.param, level1_params(str(mos.model)))[0]
+                         mos.param, level1_params(str(mos.model), mos.temperature_k))[0]
         else:
             r = _group(ir, "rcell")
             i = (v[:, r.node_p] - v[:, r.node_n]) / r.value

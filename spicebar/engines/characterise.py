@@ -145,6 +145,21 @@ def _options() -> str:
     return ".options klu " + " ".join(f"{k}={v}" for k, v in NGSPICE_OPTIONS.items())
 
 
+def _temp(g: ElementGroup) -> list[str]:
+    """``.temp`` of a group measured at another temperature than 27 C (none otherwise)."""
+    from ..circuit.temperature import temp_cards
+    return [] if g.temperature_k is None else temp_cards(g.temperature_k)
+
+
+def _at(g: ElementGroup) -> str:
+    return "" if g.temperature_k is None else f" at {g.temperature_k:g} K"
+
+
+def _hot(g: ElementGroup) -> tuple:
+    """The cache-key part of the temperature (nothing at 27 C: old tables stay valid)."""
+    return () if g.temperature_k is None else (f"T={g.temperature_k!r}",)
+
+
 def _grid_of(measured: np.ndarray, grid: np.ndarray, what: str) -> None:
     if measured.size < grid.size or np.abs(measured[:grid.size] - grid).max() > 1e-9 * (
             1 + np.abs(grid).max()):
@@ -162,9 +177,9 @@ def device_table(g: ElementGroup, lo: float, hi: float,
                         "table each): quantise G, or use the ngspice engine")
     grid = np.linspace(lo, hi, POINTS_1D)
     key = content_hash(TABLE_VERSION, cell.source_hash, cell.name, repr(cell.params),
-                       cell.cell_param, unique.tobytes(), grid.tobytes())
+                       cell.cell_param, unique.tobytes(), grid.tobytes(), *_hot(g))
     path = _cache_file("device", key)
-    where = f"{POINTS_1D}-point ngspice DC sweep over [{lo:g}, {hi:g}] V, {unique.size} parameter set(s)"
+    where = f"{POINTS_1D}-point ngspice DC sweep over [{lo:g}, {hi:g}] V, {unique.size} parameter set(s){_at(g)}"
     if path.is_file():
         with np.load(path) as data:
             return Table1D(data["v"], data["current"], which.ravel(), f"{where}; cached {path}")
@@ -175,7 +190,7 @@ def device_table(g: ElementGroup, lo: float, hi: float,
     probe = replace(g, prefix=g.prefix, labels=np.arange(t), node_p=np.arange(2, 2 + t),
                     node_n=np.zeros(t, int), value=unique, table=None)
     names = np.array(["0", "a", *(f"t_{k}" for k in range(t))], dtype=object)
-    lines = [f"* spicebar: characterisation of {cell.describe()}", _options(),
+    lines = [f"* spicebar: characterisation of {cell.describe()}", _options(), *_temp(g),
              *group_model_cards([probe]), "vsweep a 0 dc 0",
              *(f"vm_{k} a t_{k} dc 0" for k in range(t)),
              *FORMATTERS[DEVICE](probe, names, unique),
@@ -213,10 +228,10 @@ def gated_table(g: ElementGroup, vg: np.ndarray, lo: float, hi: float,
         if cell.is_va:
             from .ngspice.openvaf import compile_va
             compile_va(cell.path)
-    key = content_hash(TABLE_VERSION, g.kind, *source, unique.tobytes(), grid.tobytes())
+    key = content_hash(TABLE_VERSION, g.kind, *source, unique.tobytes(), grid.tobytes(), *_hot(g))
     path = _cache_file("mos" if mos else "gated", key)
     where = (f"{POINTS_2D}x{POINTS_2D}-point ngspice DC sweep of V_p, V_n over [{lo:g}, {hi:g}] V, "
-             f"{len(unique)} (V_g, parameters) set(s)")
+             f"{len(unique)} (V_g, parameters) set(s){_at(g)}")
     if path.is_file():
         with np.load(path) as data:
             return Table2D(grid, grid, data["i_drain"], data["i_source"], which.ravel(),
@@ -229,7 +244,7 @@ def gated_table(g: ElementGroup, vg: np.ndarray, lo: float, hi: float,
                       *(f"s_{k}" for k in range(t)), *(f"g_{k}" for k in range(t))], dtype=object)
     step = (hi - lo) / (POINTS_2D - 1)
     lines = [f"* spicebar: characterisation of {what}",
-             _options(), *group_model_cards([probe]), "vd d 0 dc 0", "vsrc s 0 dc 0",
+             _options(), *_temp(g), *group_model_cards([probe]), "vd d 0 dc 0", "vsrc s 0 dc 0",
              *(f"vg_{k} g_{k} 0 dc {float(unique[k, 0])!r}" for k in range(t)),
              *(f"vmd_{k} d d_{k} dc 0" for k in range(t)),
              *(f"vms_{k} s s_{k} dc 0" for k in range(t)),

@@ -51,6 +51,20 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
     engine follows their tables, and ``info["device_tables"]`` reports the interpolation
     error. The ideal engine uses the measured small-signal conductance of user devices.
     """
+    from ..circuit.temperature import at_temperature, wires_info
+    wires = wires_info(spec)  # the ohms and farads derived from geometry and temperature
+    result = _simulate(at_temperature(spec), inputs, engine, ir=ir, workdir=workdir,
+                       timeout_s=timeout_s, keep_files=keep_files,
+                       memory_limit_bytes=memory_limit_bytes, operation=operation, solver=solver,
+                       session=session, allow_approximate_cells=allow_approximate_cells)
+    if wires is not None:
+        result.info["wires"] = wires
+    return result
+
+
+def _simulate(spec, inputs, engine, *, ir, workdir, timeout_s, keep_files, memory_limit_bytes,
+              operation, solver, session, allow_approximate_cells) -> SimulationResult:
+    """:func:`simulate` of a spec already at its temperature."""
     choice("engine", engine, ENGINES)
     choice("solver", solver, ("auto", "direct", "iterative"))
     timeout_s = positive_scalar("timeout_s", timeout_s, "s")

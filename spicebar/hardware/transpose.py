@@ -35,10 +35,15 @@ def _swap(r):
 
 
 def transpose_spec(spec: CrossbarSpec) -> CrossbarSpec:
-    """The circuit of ``spec`` seen from its bit lines (see module notes)."""
+    """The circuit of ``spec`` seen from its bit lines (see module notes); wires from a
+    geometry and the temperature are applied first (the transposed spec keeps the temperature
+    for its devices)."""
+    from ..circuit.temperature import at_temperature
+    spec = at_temperature(spec)
     return CrossbarSpec(np.ascontiguousarray(spec.conductances.T), r_wl=_swap(spec.r_bl),
                         r_bl=_swap(spec.r_wl), r_driver=spec.r_sense, r_sense=spec.r_driver,
-                        drive=_SENSE_TO_DRIVE[spec.sense], sense=_DRIVE_TO_SENSE[spec.drive])
+                        drive=_SENSE_TO_DRIVE[spec.sense], sense=_DRIVE_TO_SENSE[spec.drive],
+                        temperature_k=spec.temperature_k, wire_tcr_per_k=0.0, cell_tcr_per_k=0.0)
 
 
 #: Node-name prefixes of the transposed circuit -> the same node in the original.

@@ -33,6 +33,7 @@ from ..circuit.encoding import Schedule
 from ..circuit.ir import CircuitIR
 from ..circuit.names import branch_name
 from .cards import comment_text
+from ..circuit.temperature import temp_cards
 from .writer import FORMATTERS, model_cards
 
 #: Transient options. reltol 1e-6 keeps the integrated charge within ~5e-6 of exact (the
@@ -103,6 +104,7 @@ def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: f
              "* column j: output rdo_j, virtual ground vgnd_j, current i(vsense_j); see "
              "spicebar.netlist.readout",
              ".options klu " + " ".join(f"{k}={v}" for k, v in TRAN_OPTIONS.items()),
+             *temp_cards(ir.temperature_k),
              opamp_library.strip(),
              *model_cards(ir),
              "* word-line drivers (the encoded inputs)"]

@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..circuit.ir import CAPACITOR, DEVICE, NMOS, RESISTOR, SINH, VSOURCE, CircuitIR, ElementGroup
+from ..circuit.temperature import temp_cards
 from .cards import comment_text
 from .device_cards import device_card_parts, format_devices
 
@@ -126,7 +127,8 @@ def format_netlist(ir: CircuitIR, input_vector: np.ndarray | None = None,
     lines = [f"* spicebar: {comment_text(ir.title)}",
              "* column current j = i(vsense_j) (+ i(vsenset_j)); node names: see spicebar.circuit.names",
              ".options klu " + " ".join(f"{k}={v}" for k, v in {
-                 **NGSPICE_OPTIONS, **(NGSPICE_NONLINEAR_OPTIONS if ir.nonlinear else {})}.items())]
+                 **NGSPICE_OPTIONS, **(NGSPICE_NONLINEAR_OPTIONS if ir.nonlinear else {})}.items()),
+             *temp_cards(ir.temperature_k)]  # none at 27 C (ngspice's default)
     lines += model_cards(ir)
     node_names = ir.node_names.astype(object)  # indexing str objects: no new string each time
     for group in ir.groups:

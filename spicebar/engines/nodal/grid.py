@@ -79,6 +79,8 @@ def grid_reason(spec: CrossbarSpec, operation=None) -> str | None:
         return f"cells are {spec.cell.describe()}, not passive linear"
     if operation is not None:
         return "an operation mode other than the plain VMM"
+    from ...circuit.temperature import at_temperature
+    spec = at_temperature(spec)  # wires from a geometry: their ohms
     for r, r_end, what in ((spec.r_wl, spec.r_driver, "word"), (spec.r_bl, spec.r_sense, "bit")):
         if ideal_line(r, r_end):
             continue

@@ -59,6 +59,8 @@ def ideal_line(r, r_end: float) -> bool:
 def grid_topology(spec: CrossbarSpec) -> GridTopology:
     """The :class:`GridTopology` of a passive ``spec`` (see :func:`.grid.grid_reason` for
     which specs the grid solver takes)."""
+    from ...circuit.temperature import at_temperature
+    spec = at_temperature(spec)  # the wires and cells at the spec's temperature (identity at 27 C)
     rows, cols = spec.shape
     left, right = spec.drive in ("left", "both"), spec.drive in ("right", "both")
     bottom, top = spec.sense in ("bottom", "both"), spec.sense in ("top", "both")

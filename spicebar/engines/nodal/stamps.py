@@ -75,9 +75,9 @@ def stamp_nmos(g: ElementGroup, vd, vg, vs):
     if isinstance(g.table, Table2D):
         return stamp_table2d(g, vd, vs)
     if isinstance(g.table, Level1StandIn):
-        params = level1_params(g.table.card)
+        params = level1_params(g.table.card, g.temperature_k)
     elif mos_is_level1(g):
-        params = level1_params(str(g.model))
+        params = level1_params(str(g.model), g.temperature_k)
     else:
         raise _not_followed(g, f"the MOSFET card {g.model} is not level 1")
     i, dd, dg, ds = mos1_ids(vd, vg, vs, 0.0, g.value, g.param, params)

@@ -111,6 +111,9 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         progress: show ngspice's progress over simulated time (stderr).
     """
     choice("engine", engine, TRANSIENT_ENGINES)
+    from ...circuit.temperature import at_temperature, wires_info
+    wires = wires_info(spec)
+    spec = at_temperature(spec)  # geometry and temperature: the ohms and farads used
     if timeout_s is not None:
         timeout_s = positive_scalar("timeout_s", timeout_s, "s")
     if operation is not None and operation.mode == "read":
@@ -169,6 +172,8 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     errors += [f"vector {schedule.vector[w]}, window {w}, column {j}: the sample lies outside "
                f"the ADC range (clipped)" for w, j in np.argwhere(adc_clipped)]
     info.update(forecast)
+    if wires is not None:
+        info["wires"] = wires
     if operation is not None:
         v_eq = operation.intended_inputs(v_eq)
         info["operation"] = operation.describe()
