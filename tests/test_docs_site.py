@@ -70,6 +70,8 @@ def test_the_cli_reference_has_every_command_and_flag(site):
         assert f"`{title}`" in text, f"the CLI reference has no section for {title!r}"
         assert title in html
         for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue  # -h/--help on every command: said once on the page, not per command
             for flag in action.option_strings:
                 assert re.search(rf"`{re.escape(flag)}[ `,]", text), f"{title}: {flag} missing"
                 n_flags += 1
@@ -102,3 +104,15 @@ def test_a_real_browser_renders_the_landing_page_and_a_reference_page(site, tmp_
     out, run = site
     assert run.returncode == 0
     assert check_in_browser(out, tmp_path) == []
+
+
+def test_the_readme_is_a_front_door_whose_links_resolve():
+    """The README stays short and every relative link in it names a file of the repository
+    (it links into docs/ as GitHub shows it; the site itself is checked above)."""
+    readme = (DOCS.parent / "README.md").read_text()
+    assert len(readme.splitlines()) <= 220, "the README is the front door: move detail into docs/"
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [u for u in links if "://" not in u]
+    assert len(local) >= 15
+    missing = [u for u in local if not (DOCS.parent / u).exists()]
+    assert not missing, f"README.md links to missing files: {missing}"

@@ -76,6 +76,7 @@ def cli_markdown() -> str:
            "Every command and flag of `spicebar`, written from its own argument parser at each",
            "build of this site, so this page and `spicebar --help` cannot drift apart. Bad input",
            "exits with code 2 and one line naming the flag and what is allowed; see",
-           "[when things go wrong](../howto/when-things-go-wrong.md).", ""]
+           "[when things go wrong](../howto/when-things-go-wrong.md). Every command also takes",
+           "`-h`/`--help`.", ""]
     _command(build_parser(), ["spicebar"], 2, out)
     return "\n".join(out) + "\n"
