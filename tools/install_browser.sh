@@ -12,20 +12,7 @@ if command -v chromium >/dev/null 2>&1; then
     exit 0
 fi
 need_msg="install Chromium yourself (Debian: 'apt-get install chromium'); the docs' browser test needs it"
-if ! command -v apt-get >/dev/null 2>&1; then
-    say "no apt-get on this machine; $need_msg"
-    exit 1
-fi
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        SUDO=sudo
-    else
-        say "not root and no password-less sudo; $need_msg"
-        exit 1
-    fi
-else
-    SUDO=
-fi
+. "$(dirname "$0")/apt_access.sh"   # sets SUDO, or exits naming what to install
 say "installing chromium (headless browser for the docs' check) from Debian's packages"
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
     || { $SUDO apt-get update -qq >/dev/null && \

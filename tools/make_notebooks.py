@@ -2,6 +2,7 @@
 
     python tools/make_notebooks.py            # write them without outputs
     python tools/make_notebooks.py --execute  # run each from a clean kernel, keep outputs
+    python tools/make_notebooks.py --execute 04_integrator_transients.ipynb   # only this one
 
 Edit the sources here, not the .ipynb files, then regenerate with `make notebooks` (which
 executes them) and commit the .ipynb files with their outputs. The test suite runs every
@@ -147,10 +148,9 @@ print(r.time.shape, r.vout.shape, "codes:", r.codes)"""),
 reset switch discharges the capacitor before the window, and the dot marks the
 sampling instant. This op-amp has a 1 GHz gain-bandwidth, so its virtual ground lags
 the ramp by about `(dVout/dt) / (2 pi GBW)`, a millivolt or so against 0.1-0.2 V
-inputs: the output sits below the ideal `V @ G` by that readout error, which only a
-circuit-level simulation shows (the error budget's `readout` part). The nodal engine
-models the same macromodel (gain, pole, rails), so its column currents from the
-integrated charge match ngspice's:"""),
+inputs, which takes a little off every column current: a circuit-level effect that no
+`V @ G` model shows. The nodal engine models the same macromodel (gain, pole, rails), so
+its column currents from the integrated charge agree with ngspice's to about 1e-5:"""),
     ("code", """n = simulate_readout(spec, V, EncodingSpec("amplitude", bits=6), engine="nodal")
 print("column current from charge, ngspice:", np.round(r.currents[0] * 1e6, 4), "uA")
 print("column current from charge, nodal:  ", np.round(n.currents[0] * 1e6, 4), "uA")
@@ -378,8 +378,15 @@ def main() -> None:
     import nbformat
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--execute", action="store_true")
+    ap.add_argument("names", nargs="*", metavar="NAME.ipynb",
+                    help="only these notebooks (default: all)")
     args = ap.parse_args()
+    unknown = set(args.names) - set(ALL)
+    if unknown:
+        ap.error(f"no such notebook: {', '.join(sorted(unknown))} (known: {', '.join(ALL)})")
     for name, cells in ALL.items():
+        if args.names and name not in args.names:
+            continue
         nb = build(cells)
         if args.execute:
             with tempfile.TemporaryDirectory() as tmp:
