@@ -19,6 +19,14 @@ def _md(text: str) -> str:
     return _ESCAPE.sub(r"\\\1", " ".join(str(text).split()))
 
 
+def _wrapped(text: str, width: int = 88) -> str:
+    """A help text for a ```text block: long unindented lines wrapped, indented ones
+    (examples) kept as they are."""
+    import textwrap
+    return "\n".join(textwrap.fill(ln, width) if len(ln) > width and not ln.startswith(" ")
+                     else ln for ln in text.strip("\n").splitlines())
+
+
 def _option_line(action: argparse.Action) -> str:
     if action.option_strings:
         names = ", ".join(action.option_strings)
@@ -50,7 +58,7 @@ def _command(parser: argparse.ArgumentParser, path: list[str], level: int, out: 
         out += [_md(summary), ""]
     out += ["```text", parser.format_usage().strip(), "```", ""]
     if parser.description:
-        out += ["```text", parser.description.strip("\n"), "```", ""]
+        out += ["```text", _wrapped(parser.description), "```", ""]
     subs = None
     lines = []
     for action in parser._actions:
@@ -63,7 +71,7 @@ def _command(parser: argparse.ArgumentParser, path: list[str], level: int, out: 
     if lines:
         out += lines + [""]
     if parser.epilog:
-        out += ["```text", parser.epilog.strip("\n"), "```", ""]
+        out += ["```text", _wrapped(parser.epilog), "```", ""]
     if subs is not None:
         helps = {a.dest: a.help or "" for a in subs._choices_actions}
         for name, sub in subs.choices.items():
