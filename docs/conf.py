@@ -63,7 +63,7 @@ html_title = f"spicebar {release}"
 html_static_path: list[str] = []
 
 autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": False}
-autodoc_typehints = "description"
+autodoc_typehints = "signature"
 napoleon_use_ivar = True          # "Attributes:" sections as fields, not a second description
 autodoc_member_order = "bysource"
 autodoc_mock_imports: list[str] = []
