@@ -42,6 +42,34 @@ def _printed(cell) -> str:
     return re.sub(r" at 0x[0-9a-f]+", "", "".join(parts))  # object addresses differ run to run
 
 
+#: A duration as the notebooks print it ("2.8 s wall", "ngspice 1.51 s", "12 ms"): wall
+#: and CPU times move with the machine's load, so they are not compared.
+DURATION = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?\s*(?:s|ms|us)\b")
+#: A table whose last column is a time (its header ends in "time s", "wall s", "cpu s").
+TIME_COLUMN = re.compile(r"\b(?:time|wall|cpu) s\s*$", re.I)
+#: A file path ("/root/.cache/spicebar/tables/device-3e2f....npz"): where a cache or a
+#: temporary folder lives differs between machines and runs, so its digits are not compared.
+FILE_PATH = re.compile(r"(?:/[\w.+-]+){2,}/?")
+
+
+def compared_text(text: str) -> str:
+    """``text`` without its durations (numbers with a time unit, and the values of a table
+    column headed as a time: the last column, to the table's end at a blank line) and
+    without file paths."""
+    out, in_timed_table = [], False
+    for line in FILE_PATH.sub("<path>", text).splitlines():
+        if TIME_COLUMN.search(line):
+            in_timed_table = True
+            out.append(TIME_COLUMN.sub("", line))
+            continue
+        if not line.strip():
+            in_timed_table = False
+        elif in_timed_table:
+            line = line.rstrip().rsplit(None, 1)[0] if len(line.split()) > 1 else line
+        out.append(DURATION.sub("<duration>", line))
+    return "\n".join(out)
+
+
 def _images(cell) -> int:
     return sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
 
@@ -65,7 +93,8 @@ def stale_numbers(stored_nb, fresh_nb) -> list[str]:
             continue
         if _images(s) != _images(f):
             problems.append(f"cell {k}: {_images(s)} figure(s) stored, {_images(f)} drawn now")
-        a, b = NUMBER.findall(_printed(s)), NUMBER.findall(_printed(f))
+        a = NUMBER.findall(compared_text(_printed(s)))
+        b = NUMBER.findall(compared_text(_printed(f)))
         if len(a) != len(b):
             problems.append(f"cell {k}: {len(a)} numbers stored, {len(b)} printed now:\n"
                             f"stored: {_printed(s)[:500]}\nnow:    {_printed(f)[:500]}")
@@ -92,6 +121,15 @@ def test_the_staleness_check_sees_a_moved_number_and_a_lost_figure():
         "cell 0: stored 1.234e-02, now 1.240e-02"]
     assert stale_numbers(nb("a\n", 1), nb("a\n", 0)) == [
         "cell 0: 1 figure(s) stored, 0 drawn now"]
+    # wall and CPU times are not compared; every other number is
+    timed = ("model  max rel  time s\nideal  2.5e-02  7.7e-05\n\n"
+             "sweep: 6 run, 2.8 s wall, CPU 0.2 s; nodal 0.0195 s, ngspice 1.6 s\n")
+    assert stale_numbers(nb(timed), nb(timed.replace("7.7e-05", "1.1").replace("2.8 s", "9 s")
+                                        .replace("0.0195 s", "3 ms"))) == []
+    cached = "measured; cached /root/.cache/spicebar/tables/device-3e2f0.npz\n"
+    assert stale_numbers(nb(cached), nb(cached.replace("/root", "/tmp/pytest-7/c0"))) == []
+    assert stale_numbers(nb(timed), nb(timed.replace("2.5e-02", "2.7e-02"))) == [
+        "cell 0: stored 2.5e-02, now 2.7e-02"]
 
 
 @pytest.mark.ngspice
