@@ -116,3 +116,20 @@ def test_the_readme_is_a_front_door_whose_links_resolve():
     assert len(local) >= 15
     missing = [u for u in local if not (DOCS.parent / u).exists()]
     assert not missing, f"README.md links to missing files: {missing}"
+
+
+#: What belongs in docs/performance/, docs/developers/ or CHANGELOG.md, not in a user page:
+#: the load a figure was measured at, issue numbers, and the history of a change.
+NOT_IN_USER_PAGES = (r"load average", r"\bat load \d", r"\bissue #?\d+", r"\bSpeed II\b",
+                     r"previous `?main`?", r"\bbefore \(")
+
+
+def test_user_pages_state_what_is_true_now():
+    user = [p for p in (DOCS.parent / "README.md", DOCS / "getting-started.md", *sorted(DOCS.glob("howto/*.md")),
+                        *sorted(DOCS.glob("explanation/*.md")), *sorted(DOCS.glob("reference/*.md")))
+            if p.exists()]
+    assert len(user) >= 12
+    found = [f"{p.relative_to(DOCS.parent)}: {m.group(0)!r}" for p in user for pattern in NOT_IN_USER_PAGES
+             for m in re.finditer(pattern, p.read_text(), re.I)]
+    assert not found, "move these to docs/performance/, docs/developers/ or CHANGELOG.md:\n" + \
+        "\n".join(found)
