@@ -3,7 +3,7 @@
 VENV ?= .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench bench-scale bench-cells bench-mvm bench-readout peers bench-sweep notebooks golden clean
+.PHONY: setup demo test bench bench-scale bench-cells bench-mvm bench-readout peers bench-sweep notebooks golden docs docs-check clean
 
 setup:
 	@bash tools/setup.sh
@@ -45,9 +45,19 @@ bench-sweep: setup
 notebooks: setup
 	$(VENV)/bin/python tools/make_notebooks.py --execute
 
+# The documentation site: Sphinx + MyST from docs/ into docs/_build/html, warnings as errors.
+# `make setup` installs the [docs] extra (Sphinx, MyST-Parser, myst-nb, Furo).
+docs: setup
+	$(VENV)/bin/python -m sphinx -b html -W --keep-going -q docs docs/_build/html
+	@echo "spicebar docs: open docs/_build/html/index.html"
+
+# The built site in a real browser (headless Chromium): the landing page and a reference page.
+docs-check: docs
+	bash tools/check_docs_browser.sh docs/_build/html
+
 # Regenerate the golden netlists on purpose (then review the diff).
 golden: setup
 	$(VENV)/bin/python -m tests.golden_cases --write
 
 clean:
-	rm -rf demo_out benchmarks/out .pytest_cache
+	rm -rf demo_out benchmarks/out .pytest_cache docs/_build docs/notebooks

@@ -26,7 +26,7 @@ from .errors import (ConvergenceError, InputFileError, NetlistRejected, Simulati
                      SimulationTimeout, SimulatorCrashed, SimulatorSetupError, SolverError,
                      SpecError, SpicebarError)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Everything else loads on first use: the ngspice worker process imports this package
 # too, and starts faster without the spec and result modules it does not need.
@@ -74,5 +74,7 @@ __getattr__ = lazy_exports(__name__, _LAZY)
 def __dir__() -> list[str]:
     """The public names (the lazy ones too, so completion and ``dir()`` offer them)."""
     return sorted(set(globals()) | set(__all__))
-_moved.install()  # old module paths (spicebar.readout, spicebar.mvm, ...) for one release
+
+
+_moved.install()  # old module paths (spicebar.readout, spicebar.mvm, ...) until 0.3.0
 _moved.keep_exports(__name__, _LAZY)  # spicebar.read_margin stays the function

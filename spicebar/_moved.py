@@ -1,4 +1,4 @@
-"""Old module paths, kept working for one release after the move into subpackages.
+"""Old module paths, kept working until 0.3.0 after the move into subpackages.
 
 ``import spicebar.readout`` (and every other path in :data:`MOVED`) returns the module
 at its new home, the same object, with a :class:`DeprecationWarning` that names it.
@@ -15,7 +15,10 @@ import importlib.util
 import sys
 import warnings
 
-#: old module path -> new module path (removed in the release after 0.2).
+#: The release that removes the old paths (CHANGELOG.md says so too).
+REMOVED_IN = "0.3.0"
+
+#: old module path -> new module path (removed in :data:`REMOVED_IN`).
 MOVED = {f"spicebar.{old}": f"spicebar.{new}" for old, new in {
     "resources": "engines.memory", "toolchain": "engines.ngspice.toolchain",
     "names": "circuit.names", "ir": "circuit.ir", "spec": "circuit.spec",
@@ -63,7 +66,8 @@ class _MovedFinder(importlib.abc.MetaPathFinder):
         new = MOVED.get(fullname)
         if new is None:
             return None
-        warnings.warn(f"{fullname} has moved to {new}; the old path is kept for one release",
+        warnings.warn(f"{fullname} has moved to {new}; the old path will be removed in "
+                      f"spicebar {REMOVED_IN}",
                       DeprecationWarning, stacklevel=2)
         return importlib.util.spec_from_loader(fullname, _Alias(new))
 

@@ -13,7 +13,7 @@ The convention (also at the top of README.md, which is where writers see it):
 * A block of any language whose first line is ``# file: NAME`` is written to ``NAME``
   in the scratch folder (a sweep file, a module of your own) for the blocks after it.
 * Blocks with no language or another one (``text``, ``toml``, tables, printed output)
-  are text.
+  and MyST directives (```` ```{include} ````, ```` ```{toctree} ````) are text.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from pathlib import Path
 RUN_LANGS = {"python": "python", "py": "python", "sh": "sh", "bash": "sh", "shell": "sh"}
 NOT_RUN = re.compile(r"^#\s*not run:\s*(.*)$")
 FILE = re.compile(r"^#\s*file:\s*([A-Za-z0-9_./-]+)\s*$")
-FENCE = re.compile(r"^```\s*([A-Za-z0-9_+-]*)\s*$")
+#: An opening fence: a language (```python) or a MyST directive (```{include} FILE), which
+#: is text here.
+FENCE = re.compile(r"^```\s*(\{[^}]*\}|[A-Za-z0-9_+-]*)(?:\s+\S.*)?\s*$")
 #: Wall-time allowance of one shell block, seconds: a block is meant to take seconds; the
 #: allowance covers a busy 2-core machine shared with other jobs, not a slow example.
 SHELL_TIMEOUT_S = 300

@@ -340,9 +340,9 @@ def test_a_library_that_is_not_ngspice_is_a_setup_error(ngspice_ready, tmp_path)
     assert "Traceback" not in res.stderr
 
 
-def test_the_readme_states_the_bounds_table():
+def test_the_bounds_reference_page_states_the_bounds_table():
     from spicebar.circuit.bounds import format_bounds_table
-    assert format_bounds_table() in (REPO / "README.md").read_text()
+    assert format_bounds_table() in (REPO / "docs" / "reference" / "bounds.md").read_text()
 
 
 

@@ -1,9 +1,11 @@
-"""README.md and notebooks/README.md are tests: every python and shell block runs.
+"""README.md, every page under docs/ and notebooks/README.md are tests: every python and
+shell block runs.
 
 The convention is in :mod:`tests.markdown_blocks` and at the top of README.md: blocks tagged
 ``python``/``sh``/``bash`` run in order in one scratch folder per file; ``# not run: REASON``
 as a block's first line marks an illustration; ``# file: NAME`` writes the block to NAME.
-Blocks added later run under the same rules without any change here.
+Blocks added later, and pages added under docs/ (found recursively, the site's build output
+excluded), run under the same rules without any change here.
 """
 
 from __future__ import annotations
@@ -15,7 +17,19 @@ import pytest
 from .markdown_blocks import DocRun, read_blocks
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = (REPO / "README.md", REPO / "notebooks" / "README.md")
+#: Folders under docs/ that hold no pages of their own: the build output, the site's
+#: Sphinx extensions, the notebooks copied in at build time.
+NOT_PAGES = ("_build", "_ext", "notebooks")
+
+
+def doc_pages() -> list[Path]:
+    """Every Markdown page under docs/ (recursively), in a stable order."""
+    root = REPO / "docs"
+    return sorted(p for p in root.rglob("*.md")
+                  if p.relative_to(root).parts[0] not in NOT_PAGES)
+
+
+DOCS = (REPO / "README.md", REPO / "notebooks" / "README.md", *doc_pages())
 
 
 def _blocks(doc: Path):
@@ -34,7 +48,7 @@ LINKED = ("notebooks", "benchmarks", "models", "docs", "tools")
 def doc_runs(tmp_path_factory):
     runs = {}
     for d in DOCS:
-        cwd = tmp_path_factory.mktemp(d.parent.name + "_" + d.stem)
+        cwd = tmp_path_factory.mktemp(d.parent.name + "_" + d.stem.replace("-", "_"))
         for name in LINKED:
             (cwd / name).symlink_to(REPO / name, target_is_directory=True)
         runs[d] = DocRun(_blocks(d), cwd)
@@ -49,6 +63,8 @@ def test_the_convention_is_written_where_writers_see_it():
 
 def test_every_block_runs_or_says_why_not():
     assert len(RUNNABLE) >= 10, "the README's examples are tests; most of them should run"
+    readme = [b for _, b in RUNNABLE if b.doc == DOCS[0]]
+    assert len(readme) >= 4, "the README's own examples run"
     for b in BLOCKS:
         if b.kind == "not run":
             assert len(b.not_run_reason) >= 8, f"{b.id}: '# not run:' needs a reason"
@@ -68,3 +84,14 @@ def test_the_notebooks_readme_lists_exactly_the_notebooks_there_are():
     present = {p.name for p in (REPO / "notebooks").glob("*.ipynb")}
     assert listed == present, f"listed but missing: {listed - present}; not listed: {present - listed}"
     assert "will come" not in text
+
+
+def test_the_pages_under_docs_are_collected():
+    """The collector finds the site's pages by itself, sub-folders included."""
+    names = {str(p.relative_to(REPO)) for p in doc_pages()}
+    for page in ("docs/index.md", "docs/getting-started.md", "docs/howto/simulate-and-compare.md",
+                 "docs/developers/writing-docs.md"):
+        assert page in names
+    assert not any("_build" in n for n in names)
+    pages_with_code = {b.doc for _, b in RUNNABLE} - {DOCS[0], DOCS[1]}
+    assert len(pages_with_code) >= 8, "most guide pages carry examples that run"

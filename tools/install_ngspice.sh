@@ -25,20 +25,7 @@ fi
 
 need_msg="install ngspice with KLU and its shared library yourself: on Debian 12 'apt-get install -t bookworm-backports ngspice libngspice0 libngspice0-dev', on Debian 13 'apt-get install ngspice libngspice0 libngspice0-dev'; elsewhere build ngspice >= 44 with --with-ngshared --enable-klu and set NGSPICE_LIBRARY_PATH to its libngspice.so.0"
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    say "no apt-get on this machine; $need_msg"
-    exit 1
-fi
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        SUDO=sudo
-    else
-        say "not root and no password-less sudo; $need_msg"
-        exit 1
-    fi
-else
-    SUDO=
-fi
+. "$(dirname "$0")/apt_access.sh"   # sets SUDO, or exits naming what to install
 
 . /etc/os-release
 codename="${VERSION_CODENAME:-}"

@@ -2,9 +2,12 @@
 
     python tools/make_notebooks.py            # write them without outputs
     python tools/make_notebooks.py --execute  # run each from a clean kernel, keep outputs
+    python tools/make_notebooks.py --execute 04_integrator_transients.ipynb   # only this one
 
-Edit the sources here, not the .ipynb files, then regenerate. The test suite runs
-every notebook from a clean kernel (tests/test_notebooks.py).
+Edit the sources here, not the .ipynb files, then regenerate with `make notebooks` (which
+executes them) and commit the .ipynb files with their outputs. The test suite runs every
+notebook from a clean kernel and compares its numbers with the stored outputs
+(tests/test_notebooks.py), so a notebook stored before a change that moved a number fails.
 """
 
 from __future__ import annotations
@@ -121,8 +124,8 @@ INTEGRATOR = [
 
 Put a capacitor integrator on every bit line, drive the word lines with pulses,
 and watch the outputs ramp in ngspice. The end-of-window value is sampled and
-digitised; the nodal engine gives the same end values for an ideal op-amp
-(charge = integral of the column current)."""),
+digitised. The nodal engine integrates the same circuit, the op-amp macromodel of
+`models/opamp.lib` included, and gives the same samples."""),
     ("code", """import numpy as np
 import spicebar as sb
 from spicebar.circuit.converters import ADCSpec
@@ -143,11 +146,11 @@ print(r.time.shape, r.vout.shape, "codes:", r.codes)"""),
     ("code", "plot_transient(r);"),
     ("md", """Each output ramps down (an inverting integrator) while the inputs are on; the
 reset switch discharges the capacitor before the window, and the dot marks the
-sampling instant. The nodal engine's charge-based end values, for comparison. The
-nodal engine assumes an ideal op-amp; this one has a 1 GHz gain-bandwidth, so its
-virtual ground lags the ramp by about `(dVout/dt) / (2 pi GBW)`, a millivolt or so
-against 0.1-0.2 V inputs: the ~1 % gap below is that readout error, which only the
-circuit-level simulation shows."""),
+sampling instant. This op-amp has a 1 GHz gain-bandwidth, so its virtual ground lags
+the ramp by about `(dVout/dt) / (2 pi GBW)`, a millivolt or so against 0.1-0.2 V
+inputs, which takes a little off every column current: a circuit-level effect that no
+`V @ G` model shows. The nodal engine models the same macromodel (gain, pole, rails), so
+its column currents from the integrated charge agree with ngspice's to about 1e-5:"""),
     ("code", """n = simulate_readout(spec, V, EncodingSpec("amplitude", bits=6), engine="nodal")
 print("column current from charge, ngspice:", np.round(r.currents[0] * 1e6, 4), "uA")
 print("column current from charge, nodal:  ", np.round(n.currents[0] * 1e6, 4), "uA")
@@ -288,6 +291,7 @@ read margin near that of an isolated cell as the array grows, where the bare non
 device loses it to sneak currents. Under the V/2 scheme the half-selected cells see 0.5 V,
 below the threshold, yet the margin still falls with size: their leakage adds up along the
 selected column."""),
+]
 
 NETWORK = [
     ("md", """# A design question end to end: a layer at 256x256 and 1 ohm
@@ -374,8 +378,15 @@ def main() -> None:
     import nbformat
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--execute", action="store_true")
+    ap.add_argument("names", nargs="*", metavar="NAME.ipynb",
+                    help="only these notebooks (default: all)")
     args = ap.parse_args()
+    unknown = set(args.names) - set(ALL)
+    if unknown:
+        ap.error(f"no such notebook: {', '.join(sorted(unknown))} (known: {', '.join(ALL)})")
     for name, cells in ALL.items():
+        if args.names and name not in args.names:
+            continue
         nb = build(cells)
         if args.execute:
             with tempfile.TemporaryDirectory() as tmp:

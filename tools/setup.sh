@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Everything `make demo` and `make test` need, idempotent:
 #   1. ngspice with KLU and libngspice (tools/install_ngspice.sh);
-#   2. a virtual environment in .venv with spicebar and its dev extras, and the [va] extra
-#      (the openvaf-r Verilog-A compiler for user devices) where it installs.
+#   2. headless Chromium (tools/install_browser.sh), which opens the built docs in a test;
+#   3. a virtual environment in .venv with spicebar and its dev and docs extras, and the
+#      [va] extra (the openvaf-r Verilog-A compiler for user devices) where it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf 'spicebar setup: %s\n' "$*" >&2; }
 
 bash tools/install_ngspice.sh
+# The browser only serves the docs' test: without it everything else works, and that test
+# fails saying how to install it.
+bash tools/install_browser.sh || say "chromium did not install; the docs' browser test will fail until it does"
 
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
@@ -37,7 +41,7 @@ fi
 if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     say "installing spicebar and its dependencies into $VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]'
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev,docs]'
     # The Verilog-A compiler (user .va devices). Optional: without it everything else works,
     # and a .va device says how to get it.
     if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[va]'; then

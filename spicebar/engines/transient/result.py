@@ -42,17 +42,18 @@ class TransientResult(SimulationResult):
     inputs for the nodal engine, NaN for ngspice (cell nodes are not saved over time).
 
     Attributes (``n_t`` time points, ``n_w`` windows):
-        time: ``(n_t,)`` s.  vout, vg: ``(cols, n_t)`` V, readout output and virtual ground
-            of each column.  i_col: ``(cols, n_t)`` A, column current.
-        window_vector, window_weight, t_open, t_sample: ``(n_w,)``, see
-            :class:`spicebar.circuit.encoding.Schedule`.
-        samples: ``(n_w, cols)`` V, the sampled signal ``v_ref - v_out``.
-        codes: ``(n_w, cols)`` int ADC codes (-1 without an ADC).
-        readout_currents, digital_currents: ``(batch, cols)`` A.
-        saturated: ``(n_w, cols)`` bool, the output reached a rail in that window.
-        equivalent_inputs: ``(batch, rows)`` V, the DC inputs the encoding reproduces.
-        ideal_currents: ``(batch, cols)`` A, ``equivalent_inputs @ G``.
-        reset_t, reset_v: the reset control PWL (1 = closed).
+
+    - ``time``: ``(n_t,)`` s; ``vout``, ``vg``: ``(cols, n_t)`` V, readout output and
+      virtual ground of each column; ``i_col``: ``(cols, n_t)`` A, column current.
+    - ``window_vector``, ``window_weight``, ``t_open``, ``t_sample``: ``(n_w,)``, see
+      :class:`spicebar.circuit.encoding.Schedule`.
+    - ``samples``: ``(n_w, cols)`` V, the sampled signal ``v_ref - v_out``.
+    - ``codes``: ``(n_w, cols)`` int ADC codes (-1 without an ADC).
+    - ``readout_currents``, ``digital_currents``: ``(batch, cols)`` A.
+    - ``saturated``: ``(n_w, cols)`` bool, the output reached a rail in that window.
+    - ``equivalent_inputs``: ``(batch, rows)`` V, the DC inputs the encoding reproduces.
+    - ``ideal_currents``: ``(batch, cols)`` A, ``equivalent_inputs @ G``.
+    - ``reset_t``, ``reset_v``: the reset control PWL (1 = closed).
     """
 
     time: np.ndarray = None
