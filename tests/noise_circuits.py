@@ -51,7 +51,7 @@ def _body(spec, ac_source: bool, trnoise_nt: float | None, seed_offset: int = 0,
         for group in ir.resistors:
             for p, n, r in zip(names[group.node_p].tolist(), names[group.node_n].tolist(),
                                group.value.tolist()):
-                na = np.sqrt(2 * K_BOLTZMANN * T_NGSPICE / r / trnoise_nt)
+                na = float(np.sqrt(2 * K_BOLTZMANN * T_NGSPICE / r / trnoise_nt))
                 lines.append(f"inz{k} {p} {n} dc 0 trnoise({na!r} {trnoise_nt!r} 0 0)")
                 k += 1
     s = ir.senses
@@ -93,7 +93,7 @@ def ngspice_trnoise_windows(spec, column: int, t_window: float, n_windows: int,
     """Output changes of column ``column`` over ``n_windows`` consecutive windows of length
     ``t_window`` in one noisy transient (no reset: an integrator's output increments),
     V, shape ``(n_windows,)``. The first window is dropped as the start-up."""
-    nt = t_window / steps_per_window
+    nt = float(t_window) / steps_per_window
     t_stop = (n_windows + 1) * t_window
     lines = ["* spicebar noise check (TRNOISE Monte Carlo)", *_body(spec, False, nt),
              f".tran {nt!r} {t_stop!r} 0 {nt!r}", f".save rdo_{column}", ".end", ""]
@@ -108,6 +108,7 @@ def ngspice_trnoise_windows(spec, column: int, t_window: float, n_windows: int,
 
 
 def ngspice_step(spec, inputs, t_stop: float, t_step: float):
+    t_stop, t_step = float(t_stop), float(t_step)
     """Column currents ``(cols, n_t)`` A after the word lines step to ``inputs`` at t = 0
     (an ideal virtual ground: the bit-line ends held by the 0 V ammeters), and the times."""
     ir = elaborate(spec)
@@ -118,7 +119,7 @@ def ngspice_step(spec, inputs, t_stop: float, t_step: float):
     for k, (name, p, n) in enumerate(zip(d.names, names[d.node_p].tolist(),
                                          names[d.node_n].tolist())):
         v = float(inputs[ir.driver_row[k]])
-        lines.append(f"{name} {p} {n} pwl(0 0 {t_step / 1000!r} {v!r})")
+        lines.append(f"{name} {p} {n} pwl(0 0 {t_step / 1000!r} {v!r})")  # a 1/1000-step rise
     for group in (*ir.resistors, *ir.capacitors):
         lines.extend(FORMATTERS[group.kind](group, names, group.value))
     s = ir.senses
