@@ -50,6 +50,9 @@ _LAZY = {
     "MODELS": "analysis.models", "score_models": "analysis.scoring",
     "format_scores": "analysis.scoring", "load_sweep": "sweeps.definition",
     "run_sweep": "sweeps.run", "read_table": "sweeps.table",
+    "settling": "analysis.settling", "SettlingResult": "analysis.settling",
+    "noise": "analysis.noise", "NoiseResult": "analysis.noise",
+    "DELAY_MODELS": "analysis.delay_models",
 }
 
 __all__ = ["SpicebarError", "SpecError", "InputFileError",

@@ -238,7 +238,8 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
             bound = 10 * np.log10(e_col / (2 * K_BOLTZMANN * temperature_k))
         else:
             bound = np.full(cols.size, np.nan)
-    info = {"readout": ro.kind, "temperature_k": temperature_k, "band_hz": [f_lo, f_hi],
+    info = {"readout": ro.kind, "t_int_s": t_int, "temperature_k": temperature_k,
+            "band_hz": [f_lo, f_hi],
             "cds": bool(cds), "adc_bits": int(n_bits), "adc_span_v": float(span),
             "frequencies": int(freqs.size), "elapsed_s": time.perf_counter() - t_start,
             "method": ("window filter 4 sin^2(pi f T) on the stationary output spectrum"

@@ -12,6 +12,8 @@
         spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
     spicebar plot sweep DIR -o FILE.png [--where KEY=VALUE] [--facet KEY]
     spicebar plot transient RESULT.npz -o FILE.png
+    spicebar settling -G G.npy -V V.npy --c-wire 2e-15 --out DIR   (see cli/costs.py)
+    spicebar noise -G G.npy -V V.npy --readout integrator --out DIR   (see cli/costs.py)
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
 shows the traceback.
@@ -141,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub)
     add_plot_parser(sub)
     add_array_parser(sub)
+    from .costs import add_cost_parsers
+    add_cost_parsers(sub, _array_flags)
     return parser
 
 
@@ -316,10 +320,22 @@ def cmd_doctor(args) -> int:
     return 0
 
 
+def cmd_settling(args) -> int:
+    from .costs import run_settling
+    out_folder(args.out, "--out")
+    return run_settling(args, *_spec_from_args(args))
+
+
+def cmd_noise(args) -> int:
+    from .costs import run_noise
+    out_folder(args.out, "--out")
+    return run_noise(args, *_spec_from_args(args))
+
+
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
             "plot": cmd_plot, "array": cmd_array,
-            "network": cmd_network}
+            "network": cmd_network, "settling": cmd_settling, "noise": cmd_noise}
 
 
 class Terminated(KeyboardInterrupt):
