@@ -24,6 +24,8 @@ TAIL_REL = 1e-3
 #: Nodal TR-BDF2 (steps tau/10) against ngspice (steps tau/100) after 3 tau, in LSB of 8 bits:
 #: the second-order error (h/tau)^2/12 ~ 1e-3 of the slow modes' amplitude.
 STEP_RESPONSE_LSB = 0.05
+#: The line solver's path against the LU's: every solve to a 1e-11 relative residual.
+LINES_REL = 1e-8
 
 
 def _line(rows, r_seg=20.0, c_seg=5e-15, g=2e-5):
@@ -100,3 +102,19 @@ def test_bad_input_names_the_parameter():
         settling(spec, np.ones(4), bits=0)
     with pytest.raises(SpecError, match="inputs"):
         settling(spec, np.zeros(4))
+
+
+def test_line_solver_path_matches_the_direct_path(rng):
+    """The large-array path (line solver, no factorisation) against the sparse LU path."""
+    g = np.exp(rng.uniform(np.log(1e-6), np.log(1e-4), (5, 6)))
+    spec = sb.CrossbarSpec(g, r_wl=5.0, r_bl=8.0,
+                           readout=sb.IntegratorSpec(c_wl_f=3e-15, c_bl_f=2e-15))
+    v = rng.uniform(0.05, 0.2, 5)
+    a = settling(spec, v, bits=6, method="direct")
+    b = settling(spec, v, bits=6, method="lines")
+    assert b.info["method"] == "lines" and a.info["method"] == "direct"
+    # ARPACK on two exact inverses of G (LU; CG to 1e-11): the same eigenvalues
+    assert b.taus_s == pytest.approx(a.taus_s, rel=LINES_REL)
+    # the step responses carry the line solves' 1e-11 residual
+    assert np.abs(b.currents - a.currents).max() < LINES_REL * a.full_scale_a
+    assert b.t_settle_s == pytest.approx(a.t_settle_s, rel=LINES_REL)

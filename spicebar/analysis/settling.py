@@ -29,7 +29,7 @@ import numpy as np
 
 from ..circuit.elaboration import elaborate
 from ..circuit.spec import CrossbarSpec, validate_inputs
-from ..errors import SolverError, SpecError
+from ..errors import SpecError
 from .. import _validate as v
 from .delay_models import DELAY_MODELS, score_delay_models
 
@@ -45,6 +45,8 @@ SPAN_EXTRA_TAU = 4.0
 EIG_TOL = 1e-10
 #: The number of slowest modes reported.
 N_MODES = 3
+#: How the inner-node systems are solved (:mod:`.settling_solvers`).
+METHODS = ("auto", "direct", "lines")
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,39 +159,32 @@ class Dynamics:
                  self.s_in @ v + self.s_fix @ u)
 
 
-def _lu(matrix):
-    import scipy.sparse.linalg as spla
-    from ..engines.transient.boundary import SPD_LU
-    try:
-        return spla.splu(matrix.tocsc(), **SPD_LU)
-    except RuntimeError as exc:
-        raise SolverError(f"the array's conductance matrix is singular ({exc}): some node has no "
-                          "DC path to a driver or readout") from None
+def _method(dyn: Dynamics, method: str):
+    """``("direct", None)`` or ``("lines", LineSolver)`` for ``method`` auto/direct/lines."""
+    from .settling_solvers import LINES_FROM_NODES, LineSolver
+    v.choice("method", method, METHODS)
+    if method == "direct" or (method == "auto" and dyn.g.shape[0] < LINES_FROM_NODES):
+        return "direct", None
+    lines = LineSolver(dyn)
+    problem = lines.reason or ("some node has no capacitance" if np.any(dyn.c <= 0) else None)
+    if problem is not None:
+        if method == "lines":
+            raise SpecError("method", f"is 'lines' but {problem}", "'direct' or 'auto'")
+        return "direct", None
+    return "lines", lines
 
 
-def slowest_modes(dyn: Dynamics, k: int = N_MODES) -> np.ndarray:
+def slowest_modes(dyn: Dynamics, k: int = N_MODES, method: str = "auto") -> np.ndarray:
     """The ``k`` slowest time constants, s, slowest first (``G x = lambda C x``)."""
-    import scipy.sparse as sp
-    import scipy.sparse.linalg as spla
-    n = dyn.g.shape[0]
-    k = max(1, min(k, n - 1))
-    if n <= 3:  # ARPACK needs k < n; a tiny system is solved whole
-        import scipy.linalg as sla
-        lam = sla.eigh(dyn.g.toarray(), np.diag(dyn.c), eigvals_only=True)
-        lam = np.sort(lam[lam > 0])[:k]
-        return 1.0 / lam
-    lu = _lu(dyn.g)
-    op = spla.LinearOperator((n, n), matvec=lu.solve, dtype=float)
-    m = sp.diags(dyn.c).tocsc()
-    mu = spla.eigsh(dyn.g, k=k, M=m, sigma=0.0, which="LM", OPinv=op, tol=EIG_TOL,
-                    return_eigenvectors=False, ncv=min(n, max(2 * k + 1, 20)))
-    # shift-invert at 0 returns the eigenvalues lambda of G x = lambda C x closest to 0
-    lam = np.sort(np.asarray(mu, dtype=float))
-    return 1.0 / lam[lam > 0]
+    from .settling_solvers import arpack_modes, lobpcg_modes
+    k = max(1, min(k, dyn.g.shape[0] - 1))
+    kind, lines = _method(dyn, method)
+    lam = arpack_modes(dyn, k, lines)
+    return 1.0 / np.sort(lam)
 
 
 def step_response(dyn: Dynamics, v_rows: np.ndarray, tau: float, t_end: float,
-                  steps_per_tau: int = STEPS_PER_TAU):
+                  steps_per_tau: int = STEPS_PER_TAU, method: str = "auto"):
     """Column currents after the word lines step from 0 to ``v_rows`` at ``t = 0``.
 
     Returns ``(t (n_t,), currents (cols, n_t) A, final (cols,) A)``. TR-BDF2 with one step
@@ -204,9 +199,17 @@ def step_response(dyn: Dynamics, v_rows: np.ndarray, tau: float, t_end: float,
     c2 = (1.0 - GAMMA) ** 2 / (GAMMA * (2.0 - GAMMA))
     u = dyn.fixed_values(np.asarray(v_rows, float))
     bu = dyn.b @ u
-    lu = _lu(dyn.g + sp.diags(dyn.c / (d * h)))
-    lu_dc = _lu(dyn.g)
-    final_v = lu_dc.solve(bu)
+    kind, lines = _method(dyn, method)
+    if kind == "direct":
+        from .settling_solvers import direct_lu
+        solve = direct_lu(dyn.g + sp.diags(dyn.c / (d * h))).solve
+        final_v = direct_lu(dyn.g).solve(bu)
+    else:
+        shift = dyn.c / (d * h)
+
+        def solve(f):
+            return lines.solve(f, shift, d * h)
+        final_v = lines.solve(bu)
     x = np.zeros(dyn.g.shape[0])
     cd = dyn.c / (d * h)
     f = bu - dyn.g @ x   # C dx/dt at t = 0+ (the drivers are stepped, nodes start at 0)
@@ -214,9 +217,9 @@ def step_response(dyn: Dynamics, v_rows: np.ndarray, tau: float, t_end: float,
     out[:, 0] = dyn.sense_currents(x, u)
     for k in range(n_steps):
         # trapezoidal stage: C (xg - x) / (d h) = f(x) + f(xg)
-        xg = lu.solve(cd * x + f + bu)
+        xg = solve(cd * x + f + bu)
         # BDF2 stage: C (x1 - c1 xg + c2 x) / (d h) = f(x1)
-        x1 = lu.solve(cd * (c1 * xg - c2 * x) + bu)
+        x1 = solve(cd * (c1 * xg - c2 * x) + bu)
         f = bu - dyn.g @ x1
         x = x1
         out[:, k + 1] = dyn.sense_currents(x, u)
@@ -274,7 +277,8 @@ def window_length(t, currents, final, lsb, qerr, bits) -> float:
 
 
 def settling(spec: CrossbarSpec, inputs, bits: int = 8, *, vector: int = 0,
-             models=None, steps_per_tau: int = STEPS_PER_TAU) -> SettlingResult:
+             models=None, steps_per_tau: int = STEPS_PER_TAU,
+             method: str = "auto") -> SettlingResult:
     """Settling time and read speed of ``spec`` (with wire capacitance) for one input vector.
 
     Args:
@@ -283,10 +287,13 @@ def settling(spec: CrossbarSpec, inputs, bits: int = 8, *, vector: int = 0,
         bits: readout resolution, 1..24: settling is to half an LSB of full scale.
         models: extra delay models ``{name: callable(spec) -> tau_s}`` scored beside the
             built-in ones (:data:`spicebar.analysis.delay_models.DELAY_MODELS`).
-        steps_per_tau: time steps per slowest time constant, 5..1000.
+        steps_per_tau: time steps per slowest time constant, 4..1000.
+        method: ``direct`` (sparse LU, ARPACK), ``lines`` (the line solver, LOBPCG) or
+            ``auto`` (lines from 600 000 inner nodes where the array has them).
     """
     bits = v.integer_in("bits", bits, 1, 24)
-    steps_per_tau = v.integer_in("steps_per_tau", steps_per_tau, 5, 1000)
+    steps_per_tau = v.integer_in("steps_per_tau", steps_per_tau, 4, 1000)
+    v.choice("method", method, METHODS)
     x = validate_inputs(inputs, spec.rows)
     if not 0 <= vector < x.shape[0]:
         raise SpecError("vector", f"is {vector}", f"0..{x.shape[0] - 1}")
@@ -295,7 +302,7 @@ def settling(spec: CrossbarSpec, inputs, bits: int = 8, *, vector: int = 0,
     t0 = time.perf_counter()
     dyn = Dynamics(spec)
     t1 = time.perf_counter()
-    taus = slowest_modes(dyn)
+    taus = slowest_modes(dyn, N_MODES, method)
     t2 = time.perf_counter()
     tau = float(taus[0])
     i_fs = float(np.abs(x).max() * spec.conductances.sum(axis=0).max())
@@ -303,7 +310,7 @@ def settling(spec: CrossbarSpec, inputs, bits: int = 8, *, vector: int = 0,
         raise SpecError("inputs", "are all 0 V", "a vector with some nonzero input")
     lsb = i_fs / 2 ** bits
     t_end = tau * (SPAN_FACTOR * (bits + 1) * np.log(2.0) + SPAN_EXTRA_TAU)
-    t, cur, final = step_response(dyn, x[vector], tau, t_end, steps_per_tau)
+    t, cur, final = step_response(dyn, x[vector], tau, t_end, steps_per_tau, method)
     ts = settle_times(t, cur, final, 0.5 * lsb)
     qerr = charge_error(t, cur, final, i_fs)
     t_window = window_length(t, cur, final, lsb, qerr, bits)
@@ -311,7 +318,6 @@ def settling(spec: CrossbarSpec, inputs, bits: int = 8, *, vector: int = 0,
     est = score_delay_models(spec, tau, float(np.nanmax(ts)), bits, models or {})
     info = {"nodes": int(dyn.g.shape[0]), "steps": int(t.size - 1), "step_s": float(t[1] - t[0]),
             "build_s": t1 - t0, "eigen_s": t2 - t1, "step_response_s": t3 - t2,
-            "method": "ARPACK shift-invert (sparse LU of G) for G x = lambda C x; TR-BDF2 "
-                      "step response on one sparse LU", "models": list(DELAY_MODELS)}
+            "method": _method(dyn, method)[0], "models": list(DELAY_MODELS)}
     return SettlingResult(tau, np.asarray(taus), bits, lsb, i_fs, t, cur, final, ts, qerr,
                           t_window, est, info)
