@@ -32,6 +32,11 @@ LINE_RTOL = 1e-11
 #: symmetric pencil's eigenvalue is then off by about its square over the relative gap to
 #: the next mode: ~1e-12 of it for gaps of 1e-3 and more).
 PRECOND_RTOL = 1e-3
+#: ARPACK: relative accuracy of the returned eigenvalues (a time constant to 1e-8 is far
+#: beyond any use; tighter costs restarts where the modes of many columns cluster), and
+#: the Krylov basis size.
+ARPACK_TOL = 1e-8
+ARPACK_NCV = 30
 LOBPCG_MAXITER = 400
 EIG_RESIDUAL = 1e-6
 
@@ -121,7 +126,7 @@ def arpack_modes(dyn, k: int, lines: LineSolver | None = None) -> np.ndarray:
     solve = direct_lu(dyn.g).solve if lines is None else lines.solve
     op = spla.LinearOperator((n, n), matvec=solve, dtype=float)
     m = sp.diags(dyn.c).tocsc()
-    mu = spla.eigsh(dyn.g, k=k, M=m, sigma=0.0, which="LM", OPinv=op, tol=1e-10,
-                    return_eigenvectors=False, ncv=min(n, max(2 * k + 1, 20)))
+    mu = spla.eigsh(dyn.g, k=k, M=m, sigma=0.0, which="LM", OPinv=op, tol=ARPACK_TOL,
+                    return_eigenvectors=False, ncv=min(n, max(2 * k + 1, ARPACK_NCV)))
     lam = np.sort(np.asarray(mu, dtype=float))
     return lam[lam > 0]

@@ -97,8 +97,7 @@ def run_settling(args, spec, inputs) -> int:
         return 0
     print(f"{spec.describe()}; wire capacitance {spec.readout.c_wl_f:g} / "
           f"{spec.readout.c_bl_f:g} F per segment")
-    print(f"slowest time constant   {res.tau_s:.4g} s  (next: "
-          f"{', '.join(f'{t:.4g}' for t in res.taus_s[1:])})")
+    print(f"slowest time constant   {res.tau_s:.4g} s")
     print(f"settled to 1/2 LSB of {bits} bits in {res.t_settle_max_s:.4g} s (slowest column "
           f"{int(np.nanargmax(res.t_settle_s))}); max read rate {1 / res.t_settle_max_s:.4g} /s")
     print(f"integrator window for a charge error under 1/2 LSB: {res.t_window_s:.4g} s")
