@@ -49,7 +49,7 @@ def main(argv=None) -> int:
 
     print(f"settling, {C_WIRE:g} F per segment, 8 bits, method {args.method}")
     print(f"{'size':>9} {'nodes':>8} {'total s':>8} {'build':>7} {'modes':>7} {'step':>7} "
-          f"{'steps':>6} {'tau (s)':>10} {'t_settle (s)':>12} {'solver':>7} {'load':>5}")
+          f"{'steps':>6} {'tau (s)':>10} {'t_settle (s)':>12} {'solver':>26} {'load':>5}")
     s_cells, s_time = [], []
     for n in sizes:
         spec, v = _spec(n, sb.IntegratorSpec(c_wl_f=C_WIRE, c_bl_f=C_WIRE))
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
         i = r.info
         print(f"{n:>4}x{n:<4} {i['nodes']:>8} {wall:>8.2f} {i['build_s']:>7.2f} "
               f"{i['eigen_s']:>7.2f} {i['step_response_s']:>7.2f} {i['steps']:>6} "
-              f"{r.tau_s:>10.4g} {r.t_settle_max_s:>12.4g} {i['method']:>7} "
+              f"{r.tau_s:>10.4g} {r.t_settle_max_s:>12.4g} {i['method']:>26} "
               f"{os.getloadavg()[0]:>5.1f}", flush=True)
         s_cells.append(n * n)
         s_time.append(wall)

@@ -33,14 +33,14 @@ from ..errors import SpecError
 from .. import _validate as v
 from .delay_models import DELAY_MODELS, score_delay_models
 
-#: Steps per slowest time constant of the step response (TR-BDF2, second order: the
-#: amplitude of the slowest mode is off by about (1/steps)^2 / 12, 8e-4 at 10, so a
-#: half-LSB crossing moves by under a thousandth of a time constant).
-STEPS_PER_TAU = 10
+#: Steps per slowest time constant of the step response (TR-BDF2, second order: the slowest
+#: mode's amplitude drifts by ~1 % over the span at 5, which moves a half-LSB crossing by
+#: ~0.01 of a time constant, a twentieth of a step).
+STEPS_PER_TAU = 5
 #: The step response runs to this many times the one-pole settling time ``tau (N+1) ln 2``
 #: plus ``SPAN_EXTRA_TAU`` time constants (room for the amplitude of the slow modes).
-SPAN_FACTOR = 1.25
-SPAN_EXTRA_TAU = 4.0
+SPAN_FACTOR = 1.0
+SPAN_EXTRA_TAU = 3.0
 #: ARPACK's tolerance on the slowest eigenvalue (relative).
 EIG_TOL = 1e-10
 #: The number of slowest modes found (ARPACK converges much faster on one alone where the
@@ -149,6 +149,20 @@ class Dynamics:
         self.s_fix = rows_s[:, fixed].tocsr()
         self.n_fixed_drv = part.fixed.size
 
+    def g_lu(self):
+        """The sparse LU of ``G`` (made once, shared by the modes and the final state)."""
+        if getattr(self, "_g_lu", None) is None:
+            from .settling_solvers import direct_lu
+            self._g_lu = direct_lu(self.g)
+        return self._g_lu
+
+    def line_solver(self):
+        """The line solver of this array (made once; its ``reason`` says if it has none)."""
+        if getattr(self, "_lines", None) is None:
+            from .settling_solvers import LineSolver
+            self._lines = LineSolver(self)
+        return self._lines
+
     def fixed_values(self, v_rows: np.ndarray) -> np.ndarray:
         """Held-node voltages for one input vector ``(rows,)``: ``(n_fixed + n_senses,)`` V."""
         u = self.part.fixed_values(self.ir, v_rows[None, :])[:, 0]
@@ -160,13 +174,19 @@ class Dynamics:
                  self.s_in @ v + self.s_fix @ u)
 
 
-def _method(dyn: Dynamics, method: str):
-    """``("direct", None)`` or ``("lines", LineSolver)`` for ``method`` auto/direct/lines."""
-    from .settling_solvers import LINES_FROM_NODES, LineSolver
+def _method(dyn: Dynamics, method: str, what: str = "modes"):
+    """``("direct", None)`` or ``("lines", LineSolver)`` for ``method`` auto/direct/lines.
+
+    ``auto``: the slowest modes on the LU of ``G`` below :data:`LINES_FROM_NODES` inner nodes
+    (ARPACK converges in few exact solves), the step response on the lines from
+    :data:`LINES_STEP_FROM_NODES` (``G + C / (d h)`` takes ~3 line iterations, and no
+    second factorisation is needed)."""
+    from .settling_solvers import LINES_FROM_NODES, LINES_STEP_FROM_NODES
     v.choice("method", method, METHODS)
-    if method == "direct" or (method == "auto" and dyn.g.shape[0] < LINES_FROM_NODES):
+    limit = LINES_FROM_NODES if what == "modes" else LINES_STEP_FROM_NODES
+    if method == "direct" or (method == "auto" and dyn.g.shape[0] < limit):
         return "direct", None
-    lines = LineSolver(dyn)
+    lines = dyn.line_solver()
     problem = lines.reason or ("some node has no capacitance" if np.any(dyn.c <= 0) else None)
     if problem is not None:
         if method == "lines":
@@ -177,7 +197,7 @@ def _method(dyn: Dynamics, method: str):
 
 def slowest_modes(dyn: Dynamics, k: int = N_MODES, method: str = "auto") -> np.ndarray:
     """The ``k`` slowest time constants, s, slowest first (``G x = lambda C x``)."""
-    from .settling_solvers import arpack_modes, lobpcg_modes
+    from .settling_solvers import arpack_modes
     k = max(1, min(k, dyn.g.shape[0] - 1))
     kind, lines = _method(dyn, method)
     lam = arpack_modes(dyn, k, lines)
@@ -200,11 +220,11 @@ def step_response(dyn: Dynamics, v_rows: np.ndarray, tau: float, t_end: float,
     c2 = (1.0 - GAMMA) ** 2 / (GAMMA * (2.0 - GAMMA))
     u = dyn.fixed_values(np.asarray(v_rows, float))
     bu = dyn.b @ u
-    kind, lines = _method(dyn, method)
+    kind, lines = _method(dyn, method, "step")
     if kind == "direct":
         from .settling_solvers import direct_lu
         solve = direct_lu(dyn.g + sp.diags(dyn.c / (d * h))).solve
-        final_v = direct_lu(dyn.g).solve(bu)
+        final_v = dyn.g_lu().solve(bu)
     else:
         shift = dyn.c / (d * h)
 
@@ -319,6 +339,7 @@ def settling(spec: CrossbarSpec, inputs, bits: int = 8, *, vector: int = 0,
     est = score_delay_models(spec, tau, float(np.nanmax(ts)), bits, models or {})
     info = {"nodes": int(dyn.g.shape[0]), "steps": int(t.size - 1), "step_s": float(t[1] - t[0]),
             "build_s": t1 - t0, "eigen_s": t2 - t1, "step_response_s": t3 - t2,
-            "method": _method(dyn, method)[0], "models": list(DELAY_MODELS)}
+            "method": f"modes: {_method(dyn, method)[0]}, step: {_method(dyn, method, 'step')[0]}",
+            "models": list(DELAY_MODELS)}
     return SettlingResult(tau, np.asarray(taus), bits, lsb, i_fs, t, cur, final, ts, qerr,
                           t_window, est, info)

@@ -24,6 +24,9 @@ from ..errors import SolverError
 #: about the same time (80-90 s at load 15); the LU's memory grows faster (512x512: 5.2e7
 #: nonzeros, ~1 GB), so the lines take over beyond 512x512.
 LINES_FROM_NODES = 600_000
+#: The step response's ``G + C / (d h)`` takes ~3 line iterations: from this many inner
+#: nodes ``auto`` steps on the lines rather than factorising it (a second LU).
+LINES_STEP_FROM_NODES = 100_000
 #: Residual of every line solve (relative, 2-norm): the step response's currents then
 #: carry ~1e-10 of full scale from it.
 LINE_RTOL = 1e-11
@@ -123,7 +126,7 @@ def arpack_modes(dyn, k: int, lines: LineSolver | None = None) -> np.ndarray:
         import scipy.linalg as sla
         lam = sla.eigh(dyn.g.toarray(), np.diag(dyn.c), eigvals_only=True)
         return np.sort(lam[lam > 0])[:k]
-    solve = direct_lu(dyn.g).solve if lines is None else lines.solve
+    solve = dyn.g_lu().solve if lines is None else lines.solve
     op = spla.LinearOperator((n, n), matvec=solve, dtype=float)
     m = sp.diags(dyn.c).tocsc()
     mu = spla.eigsh(dyn.g, k=k, M=m, sigma=0.0, which="LM", OPinv=op, tol=ARPACK_TOL,
