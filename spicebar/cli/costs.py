@@ -70,6 +70,26 @@ def _spec(args, spec, inputs, default_readout: str):
     return spec
 
 
+def _as_flag(exc: SpecError, flags: dict) -> SpecError:
+    """The error with the Python parameter replaced by the flag the user typed."""
+    if exc.parameter in flags:
+        return SpecError(flags[exc.parameter], exc.problem, exc.allowed)
+    return exc
+
+
+def _write(out: Path, stem: str, res, figures: dict) -> str:
+    """``STEM.npz``, ``STEM.json`` (returned as text) and the figures, each atomically."""
+    from ..io import write_text_atomic
+    from ..plots.maps import save_figure
+    out.mkdir(parents=True, exist_ok=True)
+    res.save(out / f"{stem}.npz")
+    summary = json.dumps(res.to_dict(), indent=2, default=float)
+    write_text_atomic(out / f"{stem}.json", summary)
+    for name, plot in figures.items():
+        save_figure(plot(res), out / name)
+    return summary
+
+
 def run_settling(args, spec, inputs) -> int:
     from ..analysis.delay_models import format_estimates
     from ..analysis.settling import settling
@@ -79,19 +99,11 @@ def run_settling(args, spec, inputs) -> int:
     try:
         res = settling(spec, inputs, bits, vector=args.vector)
     except SpecError as exc:
-        flags = {"bits": "--settle-bits", "vector": "--vector", "readout.c_wl_f/c_bl_f": "--c-wire"}
-        if exc.parameter in flags:
-            raise SpecError(flags[exc.parameter], exc.problem, exc.allowed) from None
-        raise
-    from ..io import write_text_atomic
+        raise _as_flag(exc, {"bits": "--settle-bits", "vector": "--vector",
+                             "readout.c_wl_f/c_bl_f": "--c-wire"}) from None
     from ..plots.costs import plot_charge_error, plot_settling
-    from ..plots.maps import save_figure
-    out.mkdir(parents=True, exist_ok=True)
-    res.save(out / "settling.npz")
-    summary = json.dumps(res.to_dict(), indent=2, default=float)
-    write_text_atomic(out / "settling.json", summary)
-    save_figure(plot_settling(res), out / "settling.png")
-    save_figure(plot_charge_error(res), out / "charge_error.png")
+    summary = _write(out, "settling", res, {"settling.png": plot_settling,
+                                            "charge_error.png": plot_charge_error})
     if args.json:
         print(summary)
         return 0
@@ -135,21 +147,14 @@ def run_noise(args, spec, inputs) -> int:
                     temperature_k=args.temperature, flicker_kf=args.kf, cds=not args.no_cds,
                     noise_bandwidth_hz=args.bandwidth)
     except SpecError as exc:
-        flags = {"temperature_k": "--temperature", "flicker_kf": "--kf", "vector": "--vector",
-                 "noise_bandwidth_hz": "--bandwidth", "adc_bits": "--adc-bits"}
-        if exc.parameter in flags:
-            raise SpecError(flags[exc.parameter], exc.problem, exc.allowed) from None
-        raise
-    from ..io import write_text_atomic
+        raise _as_flag(exc, {"temperature_k": "--temperature", "flicker_kf": "--kf",
+                             "vector": "--vector", "noise_bandwidth_hz": "--bandwidth",
+                             "adc_bits": "--adc-bits"}) from None
     from ..plots.costs import plot_noise_budget, plot_noise_spectra
-    from ..plots.maps import save_figure
-    out.mkdir(parents=True, exist_ok=True)
-    res.save(out / "noise.npz")
-    summary = json.dumps(res.to_dict(), indent=2, default=float)
-    write_text_atomic(out / "noise.json", summary)
-    save_figure(plot_noise_budget(res), out / "noise_budget.png")
     worst = int(res.columns[np.argmax(res.total_v)])
-    save_figure(plot_noise_spectra(res, worst), out / "noise_spectrum.png")
+    summary = _write(out, "noise", res, {
+        "noise_budget.png": plot_noise_budget,
+        "noise_spectrum.png": lambda r: plot_noise_spectra(r, worst)})
     if args.json:
         print(summary)
         return 0
