@@ -16,7 +16,8 @@ switch open: no conductance at all) or ``r_f``.
 Noise sources are current sources between two unknowns (or ground) with a one-sided
 spectral density ``S(f) = white + flicker / f`` (A^2/Hz). The output spectrum of column
 ``j`` is ``sum_k |x_j[p_k] - x_j[n_k]|^2 S_k(f)`` with ``Y(f)^T x_j = e_out_j`` (one
-adjoint solve per column and frequency, on one sparse LU of ``Y = G + j 2 pi f C``).
+adjoint solve per column and frequency, on one sparse LU of ``Y = G + j 2 pi f C`` in its
+real form).
 """
 
 from __future__ import annotations
@@ -86,12 +87,24 @@ class Network:
 
     def _adjoint(self, f: float, columns: np.ndarray) -> np.ndarray:
         """``(n + 1, k)``: the transfer (V/A) from a current injected into each unknown to
-        each column's output at frequency ``f``; the last row (index -1) is ground."""
+        each column's output at frequency ``f`` (up to a common conjugation, which no
+        magnitude sees); the last row (index -1) is ground.
+
+        ``Y = G + j w C`` is solved in its real form ``[[G, -wC], [wC, G]]`` with each
+        node's real and imaginary parts side by side: SuperLU factors that about 10x
+        faster than the complex matrix of the same pattern (measured, 64x64 array). Its
+        transpose is the real form of ``Y^H``, so ``M^T y = e`` gives ``conj(x)``."""
         import scipy.sparse.linalg as spla
-        e = np.zeros((self.g.shape[0], columns.size), dtype=complex)
-        e[self.out[columns], np.arange(columns.size)] = 1.0
-        lu = spla.splu((self.g + (2j * np.pi * f) * self.c).tocsc())
-        return np.vstack([lu.solve(e, trans="T"), np.zeros((1, columns.size))])
+        n = self.g.shape[0]
+        wc = (2 * np.pi * f) * self.c
+        m = sp.bmat([[self.g, -wc], [wc, self.g]]).tocsr()
+        order = np.empty(2 * n, dtype=np.int64)
+        order[0::2], order[1::2] = np.arange(n), np.arange(n) + n
+        m = m[order][:, order].tocsc()
+        e = np.zeros((2 * n, columns.size))
+        e[2 * self.out[columns], np.arange(columns.size)] = 1.0
+        y = spla.splu(m, permc_spec="MMD_AT_PLUS_A").solve(e, trans="T")
+        return np.vstack([y[0::2] + 1j * y[1::2], np.zeros((1, columns.size))])
 
     def column_transfer(self, f: float, columns: np.ndarray) -> np.ndarray:
         """``(k,)`` complex V/A: a current into column ``j``'s virtual ground to its output."""
