@@ -288,6 +288,7 @@ read margin near that of an isolated cell as the array grows, where the bare non
 device loses it to sneak currents. Under the V/2 scheme the half-selected cells see 0.5 V,
 below the threshold, yet the margin still falls with size: their leakage adds up along the
 selected column."""),
+]
 
 NETWORK = [
     ("md", """# A design question end to end: a layer at 256x256 and 1 ohm
@@ -381,7 +382,7 @@ inputs and follows every column current into its virtual ground until it stays w
 half an LSB of 8 bits. The analytic estimates designers use are scored beside it."""),
     ("code", """st = sb.settling(spec, V, bits=8)
 print(f"slowest time constant {st.tau_s * 1e9:.3g} ns; settled to half an LSB in "
-      f"{st.t_settle_max_s * 1e9:.3g} ns, so at most {1e-6 / st.t_settle_max_s:.3g} reads per us")
+      f"{st.t_settle_max_s * 1e9:.3g} ns (at most {1 / st.t_settle_max_s:.3g} settled reads per s)")
 print(format_estimates(st.estimates))"""),
     ("code", "plot_settling(st);"),
     ("md", """An integrator that opens its window with the input step loses the charge the settling
@@ -393,13 +394,21 @@ settling time to keep it under half an LSB:"""),
 `sb.noise` builds the small-signal network of the array and its readout and sends every
 noise source to each column's output: the thermal noise of every cell and wire segment,
 the op-amp's input noise, the macromodel's resistors, the ADC's quantisation; the
-integrator's window filter turns the spectra into the variance of one sample. Five
-columns across the array (each column costs one solve per frequency; 4 points a decade
-keep this notebook quick)."""),
-    ("code", """nz = sb.noise(spec, V, columns=[0, 64, 128, 192, 255], points_per_decade=4)
+integrator's window filter turns the spectra into the variance of one sample.
+
+The analysis factorises the whole network once per frequency (about 40 frequencies), which
+takes minutes at 256x256 on a laptop. A column's noise comes from its own 256 cells, its bit
+line and its readout, so this notebook analyses the slice of the first 8 columns with all
+256 rows (their word lines end after column 8, which moves the word-line share a little;
+`sb.noise(spec, V)` on the whole array gives the exact answer for every column)."""),
+    ("code", """cols = slice(0, 8)
+ro8 = sb.IntegratorSpec(c_int_f=c_int, t_int_s=t_int, opamp=op, c_wl_f=2e-15, c_bl_f=2e-15,
+                        adc=ro.adc)
+slice8 = sb.CrossbarSpec(G[:, cols], r_wl=1.0, r_bl=1.0, readout=ro8)
+nz = sb.noise(slice8, V)
 print(format_noise(nz))"""),
     ("code", "plot_noise_budget(nz);"),
-    ("code", "plot_noise_spectra(nz, 255);"),
+    ("code", "plot_noise_spectra(nz, 0);"),
     ("md", """## Speed against bits
 
 The same spectra give the noise of any window length `T`; the signal grows with `T`

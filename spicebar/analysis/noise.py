@@ -137,7 +137,7 @@ def window_variance(freqs: np.ndarray, s: np.ndarray, t_window: float) -> np.nda
     w = 4.0 * np.sin(np.pi * fine * t_window) ** 2
     var = np.trapezoid(_loglog(fine, freqs, s) * w, fine, axis=-1)
     if f_c < freqs[-1]:
-        k = freqs >= f_c
+        k = freqs > f_c
         ff = np.concatenate([[f_c], freqs[k]])
         tail = np.concatenate([_loglog(np.array([f_c]), freqs, s), s[..., k]], axis=-1)
         var = var + 2.0 * _power_law_integral(ff, tail)
@@ -157,8 +157,8 @@ def _power_law_integral(f: np.ndarray, s: np.ndarray) -> np.ndarray:
     """``integral s df`` with ``s`` a power law on each segment of ``f`` (exact for 1/f^n)."""
     f0, f1 = f[:-1], f[1:]
     s0, s1 = np.maximum(s[..., :-1], 1e-300), np.maximum(s[..., 1:], 1e-300)
-    a = np.log(s1 / s0) / np.log(f1 / f0)
     with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.log(s1 / s0) / np.log(f1 / f0)
         seg = np.where(np.abs(a + 1) > 1e-9, s0 * f0 * ((f1 / f0) ** (a + 1) - 1) / (a + 1),
                        s0 * f0 * np.log(f1 / f0))
     return seg.sum(axis=-1)
