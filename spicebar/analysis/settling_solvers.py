@@ -7,9 +7,9 @@
   conjugate gradients on the word lines with the bit lines eliminated by tridiagonal
   solves), with the capacitance's ``C / (d h)`` added to every line's diagonal. No
   factorisation; a solve of ``G`` takes ~8 iterations and of ``G + C / (d h)`` ~3 at
-  256x256. ARPACK's shift-invert takes ``G^-1`` from these solves.
-  :func:`lobpcg_modes` (LOBPCG with a loose line solve as preconditioner) is kept for
-  experiments: on clustered modes it needs hundreds of iterations.
+  256x256. ARPACK's shift-invert takes ``G^-1`` from these solves. (LOBPCG with a loose
+  line solve as preconditioner was tried: on the clustered modes of many similar columns
+  it needed hundreds of iterations.)
 """
 
 from __future__ import annotations
@@ -30,18 +30,11 @@ LINES_STEP_FROM_NODES = 100_000
 #: Residual of every line solve (relative, 2-norm): the step response's currents then
 #: carry ~1e-10 of full scale from it.
 LINE_RTOL = 1e-11
-#: LOBPCG: the preconditioner's own tolerance, the iterations allowed, and the relative
-#: residual ``||G x - lambda C x|| / (lambda ||C x||)`` each returned mode must reach (a
-#: symmetric pencil's eigenvalue is then off by about its square over the relative gap to
-#: the next mode: ~1e-12 of it for gaps of 1e-3 and more).
-PRECOND_RTOL = 1e-3
 #: ARPACK: relative accuracy of the returned eigenvalues (a time constant to 1e-8 is far
 #: beyond any use; tighter costs restarts where the modes of many columns cluster), and
 #: the Krylov basis size.
 ARPACK_TOL = 1e-8
 ARPACK_NCV = 30
-LOBPCG_MAXITER = 400
-EIG_RESIDUAL = 1e-6
 
 
 def _layout(values: np.ndarray, slot: np.ndarray) -> np.ndarray:
@@ -78,32 +71,6 @@ class LineSolver:
         one = f.ndim == 1
         x, _ = solve_lines(self._system(shift, key), f[:, None] if one else f, rtol=rtol)
         return x[:, 0] if one else x
-
-
-def lobpcg_modes(dyn, lines: LineSolver, k: int, seed: int = 0) -> np.ndarray:
-    """The ``k`` smallest ``lambda`` of ``G x = lambda C x`` (1/s), by LOBPCG."""
-    import scipy.sparse.linalg as spla
-    n = dyn.g.shape[0]
-    if np.any(dyn.c <= 0):
-        raise SolverError("LOBPCG needs capacitance on every node")
-    m = spla.LinearOperator((n, n), matvec=lambda r: lines.solve(r, rtol=PRECOND_RTOL),
-                            matmat=lambda r: lines.solve(r, rtol=PRECOND_RTOL), dtype=float)
-    # scaled to order one (C in femtofarads against G in siemens upsets the B-orthonormalisation)
-    g_scale, c_scale = float(dyn.g.diagonal().max()), float(dyn.c.max())
-    a = (dyn.g / g_scale).tocsr()
-    c = sp.diags(dyn.c / c_scale).tocsr()
-    x0 = np.random.default_rng(seed).standard_normal((n, k + 2))
-    x0 = lines.solve(x0, rtol=PRECOND_RTOL)
-    lam, vec = spla.lobpcg(a, x0, B=c, M=m, largest=False, tol=EIG_RESIDUAL * 1e-4,
-                           maxiter=LOBPCG_MAXITER)
-    order = np.argsort(lam)[:k]
-    lam, vec = lam[order], vec[:, order]
-    gx, cx = a @ vec, c @ vec
-    res = np.linalg.norm(gx - cx * lam, axis=0) / (lam * np.linalg.norm(cx, axis=0))
-    if np.any(res > EIG_RESIDUAL) or np.any(lam <= 0):
-        raise SolverError(f"LOBPCG did not converge (mode residuals {res.max():.2g} > "
-                          f"{EIG_RESIDUAL:g}); use method='direct'")
-    return lam * g_scale / c_scale
 
 
 def direct_lu(matrix):
