@@ -60,6 +60,9 @@ _LAZY = {
     "WireGeometry": "circuit.wires", "technology_geometry": "circuit.technology",
     "TECHNOLOGIES": "circuit.technology", "write_cell": "analysis.write",
     "WriteResult": "analysis.write", "plot_write_stress": "plots.write",
+    "settling": "analysis.settling", "SettlingResult": "analysis.settling",
+    "noise": "analysis.noise", "NoiseResult": "analysis.noise",
+    "DELAY_MODELS": "analysis.delay_models",
 }
 
 __all__ = ["SpicebarError", "SpecError", "InputFileError",

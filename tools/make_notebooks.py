@@ -349,10 +349,100 @@ with headroom; partitioning needs no calibration but more tiles and ADCs, and it
 partial sums are added digitally."""),
 ]
 
+READ_COST = [
+    ("md", """# What a read costs: how fast, and how many bits survive the noise
+
+One 256x256 RRAM array (cells 1-100 uS, 1 ohm wire segments, 2 fF of wire capacitance
+per segment) read by an integrator on every column (macro op-amp: gain 1e5, 1 GHz, input
+noise 10 nV/sqrt(Hz)) and an 8-bit ADC. Two questions, answered exactly for this array:
+how long must a read wait for the array to settle, and how many bits of the result
+survive the noise? (The energy of a read has its own section at the end.)"""),
+    ("code", """import numpy as np
+import spicebar as sb
+from spicebar.analysis.delay_models import format_estimates
+from spicebar.analysis.noise import window_variance
+from spicebar.circuit.converters import ADCSpec
+from spicebar.cli.costs import format_noise
+from spicebar.plots.costs import (plot_charge_error, plot_noise_budget, plot_noise_spectra,
+                                  plot_settling)
+
+rng = np.random.default_rng(7)
+n = 256
+G = np.exp(rng.uniform(np.log(1e-6), np.log(1e-4), (n, n)))   # siemens
+V = rng.uniform(0.0, 0.2, n)                                    # volts, one input vector
+op = sb.OpAmpSpec("macro", a0=1e5, gbw_hz=1e9, en_v_rthz=10e-9)
+c_int, t_int = 20e-12, 100e-9
+i_fs = 0.2 * G.sum(axis=0).max()                                # full-scale column current
+ro = sb.IntegratorSpec(c_int_f=c_int, t_int_s=t_int, opamp=op, c_wl_f=2e-15, c_bl_f=2e-15,
+                       adc=ADCSpec(8, 0.0, i_fs * t_int / c_int))
+spec = sb.CrossbarSpec(G, r_wl=1.0, r_bl=1.0, readout=ro)
+print(spec.describe())"""),
+    ("md", """## How fast: the array's settling
+
+`sb.settling` finds the slowest time constant of the array from its conductance and
+capacitance matrices (a sparse generalised eigenproblem), steps the word lines to the
+inputs and follows every column current into its virtual ground until it stays within
+half an LSB of 8 bits. The analytic estimates designers use are scored beside it."""),
+    ("code", """st = sb.settling(spec, V, bits=8)
+print(f"slowest time constant {st.tau_s * 1e9:.3g} ns; settled to half an LSB in "
+      f"{st.t_settle_max_s * 1e9:.3g} ns (at most {1 / st.t_settle_max_s:.3g} settled reads per s)")
+print(format_estimates(st.estimates))"""),
+    ("code", "plot_settling(st);"),
+    ("md", """An integrator that opens its window with the input step loses the charge the settling
+withheld; that error falls only as 1/T, so the window must be much longer than the
+settling time to keep it under half an LSB:"""),
+    ("code", "plot_charge_error(st);"),
+    ("md", """## How many bits survive: the noise budget
+
+`sb.noise` builds the small-signal network of the array and its readout and sends every
+noise source to each column's output: the thermal noise of every cell and wire segment,
+the op-amp's input noise, the macromodel's resistors, the ADC's quantisation; the
+integrator's window filter turns the spectra into the variance of one sample.
+
+The analysis factorises the whole network once per frequency (about 40 frequencies), which
+takes minutes at 256x256 on a laptop. A column's noise comes from its own 256 cells, its bit
+line and its readout, so this notebook analyses the slice of the first 8 columns with all
+256 rows (their word lines end after column 8, which moves the word-line share a little;
+`sb.noise(spec, V)` on the whole array gives the exact answer for every column)."""),
+    ("code", """cols = slice(0, 8)
+ro8 = sb.IntegratorSpec(c_int_f=c_int, t_int_s=t_int, opamp=op, c_wl_f=2e-15, c_bl_f=2e-15,
+                        adc=ro.adc)
+slice8 = sb.CrossbarSpec(G[:, cols], r_wl=1.0, r_bl=1.0, readout=ro8)
+nz = sb.noise(slice8, V)
+print(format_noise(nz))"""),
+    ("code", "plot_noise_budget(nz);"),
+    ("code", "plot_noise_spectra(nz, 0);"),
+    ("md", """## Speed against bits
+
+The same spectra give the noise of any window length `T`; the signal grows with `T`
+(here against a fixed full scale `i_fs T / C_int`), so longer windows buy bits. The
+settling time and the half-LSB charge window bound the window from below."""),
+    ("code", """import matplotlib.pyplot as plt
+cats = [k for k, c in enumerate(nz.categories) if c != "ADC quantisation"]
+windows = np.geomspace(5e-9, 2e-6, 40)
+bits = []
+for T in windows:
+    var = window_variance(nz.freqs_hz, nz.spectra_v2_hz[:, cats], T).sum(axis=1)
+    bits.append(np.log2(i_fs * T / c_int / (np.sqrt(12 * var))).min())
+fig, ax = plt.subplots(figsize=(7, 4))
+ax.semilogx(windows * 1e9, bits, label="effective bits (analog noise alone, worst column)")
+ax.axvline(st.t_settle_max_s * 1e9, color="tab:red", ls=":", label="settled to 1/2 LSB")
+if np.isfinite(st.t_window_s):
+    ax.axvline(st.t_window_s * 1e9, color="k", ls="--", label="charge error < 1/2 LSB")
+ax.set_xlabel("integration window T (ns)"); ax.set_ylabel("bits"); ax.legend(fontsize=8)
+ax.set_title("Longer windows: more bits, fewer reads per second", fontsize=10);"""),
+    ("md", """## Energy of a read
+
+<!-- ENERGY: the lead adds the energy section here (spicebar simulate --energy) -->
+
+*To be added: the energy of this read, itemised (drivers, cells, wires, sneak paths,
+readout, ADC), and what the IR drop costs in energy.*"""),
+]
+
 ALL = {"01_quickstart.ipynb": QUICKSTART, "02_ir_drop_and_sneak_paths.ipynb": IR_DROP,
        "03_validating_an_idealised_model.ipynb": VALIDATE,
        "04_integrator_transients.ipynb": INTEGRATOR, "05_your_own_devices.ipynb": DEVICES,
-       "06_network_design.ipynb": NETWORK}
+       "06_network_design.ipynb": NETWORK, "07_what_a_read_costs.ipynb": READ_COST}
 
 
 def build(cells):

@@ -45,6 +45,10 @@ class OpAmpSpec:
         v_smooth: width of the soft clamp at the rails, V, > 0 (macro only).
         v_os: input offset voltage, V (added to the non-inverting input).
         r_out: output resistance, ohm, > 0.
+        en_v_rthz: input-referred voltage noise density, V/sqrt(Hz), >= 0 (white; used by
+            the noise analysis only, :mod:`spicebar.analysis.noise`).
+        in_a_rthz: input-referred current noise density at the inverting input,
+            A/sqrt(Hz), >= 0 (white; noise analysis only).
     """
 
     kind: str = "ideal"
@@ -55,9 +59,14 @@ class OpAmpSpec:
     v_smooth: float = 0.01
     v_os: float = 0.0
     r_out: float = 1e-3
+    en_v_rthz: float = 0.0
+    in_a_rthz: float = 0.0
 
     def __post_init__(self) -> None:
         v.choice("opamp.kind", self.kind, OPAMP_KINDS)
+        for name, unit in (("en_v_rthz", "V/sqrt(Hz)"), ("in_a_rthz", "A/sqrt(Hz)")):
+            object.__setattr__(self, name, v.nonnegative_scalar(f"opamp.{name}",
+                                                                getattr(self, name), unit))
         object.__setattr__(self, "a0", v.positive_scalar("opamp.a0", self.a0, "V/V"))
         if self.a0 < 1:
             raise SpecError("opamp.a0", f"is {self.a0!r}", ">= 1 V/V")

@@ -16,6 +16,8 @@
         spicebar sweep SWEEP.toml [--workers N] [--scheduler ADDR] [--out DIR]
     spicebar plot sweep DIR -o FILE.png [--where KEY=VALUE] [--facet KEY]
     spicebar plot transient RESULT.npz -o FILE.png
+    spicebar settling -G G.npy -V V.npy --c-wire 2e-15 --out-dir DIR   (see cli/costs.py)
+    spicebar noise -G G.npy -V V.npy --readout integrator --out-dir DIR   (see cli/costs.py)
 
 Errors print one line (``spicebar: error: ...``) and exit non-zero; ``--debug``
 shows the traceback. One vocabulary of flags: ``--out`` is always a file, ``--out-dir`` a
@@ -164,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_no_progress(parser)
     from .write import add_write_parser
     add_write_parser(sub)
+    from .costs import add_cost_parsers
+    add_cost_parsers(sub, _array_flags)
     return parser
 
 
@@ -373,11 +377,23 @@ def cmd_show(args) -> int:
     return run(args)
 
 
+def cmd_settling(args) -> int:
+    from .costs import run_settling
+    out_folder(args.out_dir, "--out-dir")
+    return run_settling(args, *_spec_from_args(args))
+
+
+def cmd_noise(args) -> int:
+    from .costs import run_noise
+    out_folder(args.out_dir, "--out-dir")
+    return run_noise(args, *_spec_from_args(args))
+
+
 COMMANDS = {"simulate": cmd_simulate, "generate": cmd_generate, "compare": cmd_compare,
             "demo": cmd_demo, "doctor": cmd_doctor, "mvm": cmd_mvm, "sweep": cmd_sweep,
             "plot": cmd_plot, "array": cmd_array,
             "network": cmd_network, "export": cmd_export, "show": cmd_show,
-            "write": lambda args: _cmd_write(args)}
+            "write": lambda args: _cmd_write(args), "settling": cmd_settling, "noise": cmd_noise}
 
 
 def _cmd_write(args) -> int:

@@ -46,7 +46,8 @@ def current_plot(ng, ffi) -> str:
 
 
 def run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: str) -> dict:
-    """Run the netlist's transient (or DC sweep) once; save each ``read`` vector whole."""
+    """Run the netlist's transient (DC sweep, noise analysis) once; save each ``read``
+    vector whole (a noise analysis: from its spectra plot)."""
     t0 = time.perf_counter()
     type(ng).progress_path = job.get("progress")
     try:
@@ -55,17 +56,24 @@ def run_tran(ng, ffi, job: dict, messages: list[str], timings: dict, version: st
         type(ng).progress_path = None
     plot = current_plot(ng, ffi)
     kind = job["analysis"]
+    what = {"tran": "transient analysis", "dc": "DC sweep", "noise": "noise analysis"}[kind]
     if errors or not plot.startswith(kind):
-        raise Failure(f"ngspice {'transient analysis' if kind == 'tran' else 'DC sweep'} failed")
+        raise Failure(f"ngspice {what} failed")
+    totals = None
+    if kind == "noise":  # two plots: the spectra (noiseN), then the totals (noiseN+1, current)
+        totals, plot = plot, f"noise{int(plot[5:]) - 1}"
     timings["run_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     columns = []
-    for name in job["read"]:
+    read = job["read"] if "read" in job else Path(job["read_file"]).read_text().split("\n")
+    for name in read:
         columns.append(read_vector(ng, ffi, plot, name).copy())
     if len({c.size for c in columns}) > 1:
         raise Failure("ngspice returned transient vectors of different lengths")
     np.save(job["result"], np.stack(columns))
     run_command(ng, messages, f"destroy {plot}")
+    if totals is not None:
+        run_command(ng, messages, f"destroy {totals}")
     timings["read_s"] = time.perf_counter() - t0
     return {"status": "ok", "ngspice_version": version, "timings": timings,
             "warnings": [m for m in messages if classify(m) == "warning"][:50]}

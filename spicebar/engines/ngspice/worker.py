@@ -10,9 +10,9 @@ and ``vsense_0#branch``) or ``read_file`` (the same, one a line). Vector 0 uses
 the netlist's own source values; each further vector is applied with ``alter``
 before another ``op``.
 
-With ``"analysis": "tran"`` (or ``"dc"``) the netlist's own ``.tran`` (``.dc`` sweep) runs
-once instead and every ``read`` vector is saved whole over time (over the sweep): result
-shape ``(len(read), n_points)``.
+With ``"analysis": "tran"`` (or ``"dc"``, ``"noise"``) the netlist's own ``.tran`` (``.dc``
+sweep, ``.noise`` spectra) runs once instead and every ``read`` vector is saved whole over
+time (over the sweep, over frequency): result shape ``(len(read), n_points)``.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def run_job(job: dict, messages: list[str], opened=None) -> dict:
     if rc != 0 or errors:
         raise Failure("ngspice rejected the netlist", kind="rejected")
     timings["load_s"] = time.perf_counter() - t0
-    if job.get("analysis") in ("tran", "dc"):
+    if job.get("analysis") in ("tran", "dc", "noise"):
         return run_tran(ng, ffi, job, messages, timings, version)
     if job.get("analysis") == "batch_tran":
         return run_batch_tran(ng, ffi, job, messages, timings, version)
