@@ -158,7 +158,7 @@ def export_cnn(p: dict, path) -> Path:
     return path
 
 
-def export_sklearn_mlp(x: np.ndarray, y: np.ndarray, path, seed: int = 0) -> Path:
+def export_sklearn_mlp(x: np.ndarray, y: np.ndarray, path, seed: int = 0, max_iter: int = 400) -> Path:
     """Train scikit-learn's ``MLPClassifier`` (64-32-10 ReLU) on ``x`` ``(N, 64)`` and write it
     with ``skl2onnx`` (outputs ``label`` and ``probabilities``); returns the path."""
     import warnings
@@ -168,7 +168,8 @@ def export_sklearn_mlp(x: np.ndarray, y: np.ndarray, path, seed: int = 0) -> Pat
     from sklearn.neural_network import MLPClassifier
 
     from ..io import atomic_output
-    clf = MLPClassifier(hidden_layer_sizes=(CNN_HIDDEN,), alpha=1e-3, max_iter=400, random_state=seed)
+    clf = MLPClassifier(hidden_layer_sizes=(CNN_HIDDEN,), alpha=1e-3, max_iter=max_iter,
+                        random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(x, y)
