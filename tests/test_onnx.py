@@ -266,7 +266,8 @@ def run_cli(*args):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_cli_onnx(tmp_path, rng):
+def test_cli_onnx(tmp_path, rng, capsys):
+    from spicebar.cli.main import main
     model = _small_cnn(rng)
     (tmp_path / "m.onnx").write_bytes(model.SerializeToString())
     graph = graph_from_model(model)
@@ -281,14 +282,15 @@ def test_cli_onnx(tmp_path, rng):
     d = json.loads((tmp_path / "o" / "accuracy.json").read_text())
     assert d["accuracy"]["float"] == 1.0 and d["info"]["layers"][1]["array"] == [16, 16]
     assert (tmp_path / "o" / "layers.png").stat().st_size > 0
-    # refusals: exit 2, one line, nothing written
+    # refusals (in this process, as the command line parses them): exit 2, one line, nothing written
     bad = _model([helper.make_node("Erf", ["x"], ["out"], "erf1")], {}, ["N", 4])
     (tmp_path / "bad.onnx").write_bytes(bad.SerializeToString())
     for args, word in [(("--onnx", tmp_path / "bad.onnx", "--data", tmp_path / "d.npz"), "erf1"),
                        (("--onnx", tmp_path / "m.onnx", "--data", tmp_path / "d.npz"), "--data"),
                        (("--onnx", tmp_path / "m.onnx", "--data", tmp_path / "d.npz", "--layout",
                          "nhwc", "--layer-config", tmp_path / "d.npz"), "--layer-config")]:
-        p = run_cli("network", *args, "--out", tmp_path / "o2")
-        assert p.returncode == 2 and word in p.stderr, p.stderr
-        assert p.stderr.count("spicebar: error:") == 1
+        capsys.readouterr()
+        assert main(["network", *map(str, args), "--out", str(tmp_path / "o2")]) == 2
+        err = capsys.readouterr().err
+        assert word in err and err.count("spicebar: error:") == 1, err
         assert not (tmp_path / "o2" / "accuracy.json").exists()
