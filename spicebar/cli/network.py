@@ -68,7 +68,9 @@ def cmd_network(args) -> int:
         if args.network is not None:
             raise SpecError("--network", "is given with --onnx", "one model: --network or --onnx")
         from .onnx_network import run_onnx, run_onnx_demo
-        return run_onnx_demo(args) if args.onnx_demo else run_onnx(args, args.onnx, args.data, args.labels)
+        if args.onnx_demo:
+            return run_onnx_demo(args, _executor)
+        return run_onnx(args, args.onnx, args.data, args.labels, _executor)
     if args.network is None:
         raise SpecError("--network", "is missing", "a .npz file, --onnx MODEL.onnx (or use --demo)")
     from ..hardware.network import load_network

@@ -68,11 +68,11 @@ def load_data(data: str | None, labels: str | None, layout: str) -> tuple[np.nda
     return x.astype(float), y.astype(np.int64)
 
 
-def run_onnx(args, model: str, data: str, labels: str | None = None) -> int:
+def run_onnx(args, model: str, data: str, labels: str | None = None, executor_for=None) -> int:
+    """Run ``--onnx``; ``executor_for(args, stack)``: the sample batches' executor (or None)."""
     from contextlib import ExitStack
 
     from .mvm import spec_from_args
-    from .network import _executor
     from ..hardware.graph_eval import GraphSpec
     from ..hardware.graph_result import evaluate_graph, format_graph_result
     from ..hardware.layer_config import check_layer_names, load_layer_config
@@ -104,7 +104,7 @@ def run_onnx(args, model: str, data: str, labels: str | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     print(f"model {graph.describe()}; {len(y)} samples on {args.array} tiles")
     with ExitStack() as stack:
-        executor = _executor(args, stack)
+        executor = executor_for(args, stack) if executor_for is not None else None
         r = evaluate_graph(graph, x, y, spec, x_cal=x[:args.calibration] if args.calibration else x,
                            executor=executor, batch_size=args.batch_size, workers=args.workers,
                            timeout_s=args.timeout, echo=print)
@@ -115,7 +115,7 @@ def run_onnx(args, model: str, data: str, labels: str | None = None) -> int:
     return 0
 
 
-def run_onnx_demo(args) -> int:
+def run_onnx_demo(args, executor_for=None) -> int:
     """Write ``cnn.onnx``, ``cnn_data.npz``, ``mlp.onnx``, ``mlp_data.npz`` (test sets) and
     ``cnn_train.npz`` in ``--out``, then run the CNN as ``--onnx`` would."""
     from .onnx_models import digits_images, export_cnn, export_sklearn_mlp, train_cnn
@@ -127,4 +127,4 @@ def run_onnx_demo(args) -> int:
     np.savez(out / "cnn_data.npz", X=x_te, y=y_te)
     np.savez(out / "mlp_data.npz", X=x_te.reshape(len(x_te), -1), y=y_te)
     print(f"wrote {out / 'cnn.onnx'}, {out / 'mlp.onnx'} and their test sets ({len(y_te)} images)")
-    return run_onnx(args, str(out / "cnn.onnx"), str(out / "cnn_data.npz"))
+    return run_onnx(args, str(out / "cnn.onnx"), str(out / "cnn_data.npz"), executor_for=executor_for)
