@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
+from ..errors import SpecError
 from .graph import Graph
 from .graph_eval import (GraphSpec, configured_effects, format_cost, graph_specs, layer_budgets,
                          planned_rows, run_batches, run_cost, spot_check, vectors_per_sample)
@@ -63,6 +64,7 @@ def evaluate_graph(graph: Graph, x: np.ndarray, y: np.ndarray, spec: GraphSpec,
     batches = -(-len(x) // batch_size)
     per_row = batches if executor is not None else batches * len(layers)
     logits = {"float": graph.logits(x)}
+    refused = {}
     with tqdm(total=len(planned) * per_row, desc="layers", unit="step", disable=not progress) as bar:
         for name, effects, engine, comp, only in planned:
             def step(label, name=name):
@@ -72,15 +74,22 @@ def evaluate_graph(graph: Graph, x: np.ndarray, y: np.ndarray, spec: GraphSpec,
                 def step(label, name=name):  # noqa: F811
                     bar.set_postfix_str(f"{name} {label}")
                     bar.update(len(layers))
-            logits[name] = run_batches(graph, x, specs, effects, engine, caches, comp, only,
-                                       batch_size, executor, step, timeout_s)
+            try:
+                logits[name] = run_batches(graph, x, specs, effects, engine, caches, comp, only,
+                                           batch_size, executor, step, timeout_s)
+            except SpecError as exc:  # compensation refused: the window has no room for it
+                if comp == "none":
+                    raise
+                refused[name] = str(exc)
+                bar.update(per_row)
     effects = configured_effects(specs)
     n_budget = min(spec.budget_samples, len(x))
     budgets = layer_budgets(graph, x[:n_budget], specs, caches) if budget else []
     spot = []
     n_spot = min(spec.spot_samples, len(x))
     if n_spot:
-        for comp in ("none",) + ((spec.compensate,) if spec.compensate != "none" else ()):
+        comps = ("none",) + ((spec.compensate,) if spec.compensate != "none" and not refused else ())
+        for comp in comps:
             spot += spot_check(graph, x[:n_spot], specs, effects, comp, spec.spot_layers, caches,
                                workers, timeout_s)
     acc = {name: accuracy(z, y) for name, z in logits.items()}
@@ -88,6 +97,7 @@ def evaluate_graph(graph: Graph, x: np.ndarray, y: np.ndarray, spec: GraphSpec,
     info = {"model": graph.describe(), "samples": int(len(y)), "calibration_samples": int(len(x_cal)),
             "budget_samples": n_budget, "spot_samples": n_spot, "effects": list(effects),
             "r_wl": s.r_wl, "r_bl": s.r_bl, "headroom": spec.headroom, "compensate": spec.compensate,
+            "compensation_refused": refused,
             "layers": [{"name": c.name, "op": c.describe(), "groups": len(c.weights),
                         "array": [specs[k][0].array_rows, specs[k][0].array_cols],
                         "levels": specs[k][0].mapping.levels, "adc_bits": specs[k][0].adc_bits,
@@ -101,6 +111,7 @@ def format_graph_result(r: GraphResult) -> str:
     output, percent) and the spot check."""
     lines = [f"{'row':<32} {'accuracy':>9}"]
     lines += [f"{name:<32} {100 * a:>8.2f}%" for name, a in r.accuracy.items()]
+    lines += [f"{name:<32} refused: {why}" for name, why in r.info.get("compensation_refused", {}).items()]
     if r.budgets:
         short = ["+".join(row["effects"]) if not row["label"].startswith("all") else "all"
                  for row in r.budgets[0]["rows"]]
