@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 
 from ..errors import InputFileError, SpecError
 from ..io import read_text_file
+from ..circuit.converters import MAX_BITS
+from .mapping import MAX_LEVELS
 from .mvm import MVMSpec
 from .tiling import parse_array
 
@@ -74,8 +76,8 @@ def parse_layer_config(data: dict, where: str = "--layer-config") -> dict[str, L
                 array = parse_array(table["array"])
             except SpecError as exc:
                 raise SpecError(f"{at}.array", exc.problem, exc.allowed) from None
-        levels = _int(f"{at}.levels", table["levels"], 2, 1 << 16) if "levels" in table else None
-        bits = _int(f"{at}.adc_bits", table["adc_bits"], 1, 24) if "adc_bits" in table else None
+        levels = _int(f"{at}.levels", table["levels"], 2, MAX_LEVELS) if "levels" in table else None
+        bits = _int(f"{at}.adc_bits", table["adc_bits"], 1, MAX_BITS) if "adc_bits" in table else None
         out[name] = LayerOverride(array, levels, bits)
     return out
 
