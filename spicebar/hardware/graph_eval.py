@@ -26,15 +26,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .. import _validate as v
 from ..errors import SpecError
 from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
-from .compensation import COMPENSATIONS
 from .graph import Graph
 from .layer_config import check_layer_names
 from .mvm import MVMSpec, prepare, run_effects
 from .network import accuracy
-from .network_eval import calibrated_spec
+from .network_eval import calibrated_spec, check_network_spec
 from .tiling import plan_tiles
 
 
@@ -61,17 +59,11 @@ class GraphSpec:
     budget_samples: int = 32
 
     def __post_init__(self) -> None:
-        h = v.positive_scalar("headroom", self.headroom, "")
-        if h < 1:
-            raise SpecError("headroom", f"is {self.headroom!r}", "a factor >= 1")
-        object.__setattr__(self, "headroom", h)
-        v.choice("compensate", self.compensate, COMPENSATIONS)
+        check_network_spec(self)
         for name, low in (("spot_samples", 0), ("spot_layers", 1), ("budget_samples", 1)):
             n = getattr(self, name)
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < low:
                 raise SpecError(name, f"is {n!r}", f"an integer >= {low}")
-        if self.hardware.direction != "forward":
-            raise SpecError("hardware.direction", f"is {self.hardware.direction!r}", "forward")
 
 
 def graph_specs(graph: Graph, x_cal: np.ndarray, spec: GraphSpec) -> list[list[MVMSpec]]:

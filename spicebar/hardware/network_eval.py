@@ -55,16 +55,22 @@ class NetworkSpec:
     spot_samples: int = 0
 
     def __post_init__(self) -> None:
-        h = v.positive_scalar("headroom", self.headroom, "")
-        if h < 1:
-            raise SpecError("headroom", f"is {self.headroom!r}", "a factor >= 1")
-        object.__setattr__(self, "headroom", h)
-        v.choice("compensate", self.compensate, COMPENSATIONS)
-        if self.hardware.direction != "forward":
-            raise SpecError("hardware.direction", f"is {self.hardware.direction!r}", "forward")
+        check_network_spec(self)
         n = self.spot_samples
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise SpecError("spot_samples", f"is {n!r}", "an integer >= 0")
+
+
+def check_network_spec(spec) -> None:
+    """The checks a network's and an imported model's spec share: ``headroom`` >= 1
+    (stored as a float), a known ``compensate`` method, forward hardware."""
+    h = v.positive_scalar("headroom", spec.headroom, "")
+    if h < 1:
+        raise SpecError("headroom", f"is {spec.headroom!r}", "a factor >= 1")
+    object.__setattr__(spec, "headroom", h)
+    v.choice("compensate", spec.compensate, COMPENSATIONS)
+    if spec.hardware.direction != "forward":
+        raise SpecError("hardware.direction", f"is {spec.hardware.direction!r}", "forward")
 
 
 #: A calibrated ADC range is this factor above the largest ideal column current seen on
