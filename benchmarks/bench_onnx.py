@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 from spicebar.cli.onnx_models import digits_images, export_cnn, train_cnn
 from spicebar.hardware.devices import DeviceSpec

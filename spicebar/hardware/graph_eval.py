@@ -31,7 +31,6 @@ from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
 from .graph import Graph
 from .layer_config import check_layer_names
 from .mvm import MVMSpec, prepare, run_effects
-from .network import accuracy
 from .network_eval import calibrated_spec, check_network_spec
 from .tiling import plan_tiles
 
