@@ -137,7 +137,12 @@ def _reshape(node, x, shape):
     shape = [int(s) for s in np.asarray(shape).ravel()]
     if not node.attrs.get("allowzero", 0):
         shape = [x.shape[i] if s == 0 else s for i, s in enumerate(shape)]
-    return x.reshape(shape)
+    try:
+        return x.reshape(shape)
+    except ValueError:
+        raise SpecError("--onnx", f"node {node.name!r} (Reshape) cannot make {tuple(x.shape)} into "
+                        f"{tuple(shape)}", "a shape that keeps the batch free (0 or -1 first; "
+                        "export with a dynamic batch dimension)") from None
 
 
 def _flatten(node, x):
