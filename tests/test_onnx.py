@@ -297,3 +297,22 @@ def test_cli_onnx(tmp_path, rng, capsys):
         err = capsys.readouterr().err
         assert word in err and err.count("spicebar: error:") == 1, err
         assert not (tmp_path / "o2" / "accuracy.json").exists()
+
+
+def test_sample_batches_on_an_executor(rng):
+    """Batches on an executor (the --processes/--scheduler path) give the in-process logits,
+    and what is shipped to a worker pickles."""
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spicebar.hardware.graph_eval import run_batches
+    graph = graph_from_model(_small_cnn(rng))
+    x = rng.uniform(0, 1, (9, 1, 4, 4))
+    specs = graph_specs(graph, x, GraphSpec(_hw(r_wl=1.0, r_bl=1.0), headroom=2.0))
+    caches = [[{} for _ in c.weights] for c in graph.crossbars]
+    local = run_batches(graph, x, specs, ("wires",), "nodal", caches, "exact", batch_size=4)
+    pickle.loads(pickle.dumps((graph, specs, caches)))
+    with ThreadPoolExecutor(2) as pool:
+        remote = run_batches(graph, x, specs, ("wires",), "nodal", caches, "exact", batch_size=4,
+                             executor=pool)
+    np.testing.assert_array_equal(remote, local)  # the same solves, the same order
