@@ -439,10 +439,78 @@ ax.set_title("Longer windows: more bits, fewer reads per second", fontsize=10);"
 readout, ADC), and what the IR drop costs in energy.*"""),
 ]
 
+ONNX_LAYERS = [
+    ("md", """# Which layer gets the bigger tiles or the finer levels?
+
+A small convolutional network (two convolutions with pooling, two dense layers), trained
+here in numpy on scikit-learn's bundled 8x8 digits and exported to ONNX, runs on 128x128
+tiles at 2 ohm per segment with 32 conductance levels. The budget allows better hardware
+for one layer only: smaller tiles, which means shorter lines and less IR drop, or more
+levels. Which layer should get it, and which of the two? `spicebar network --onnx` answers
+this with a per-layer config file; this notebook makes the same calls from Python."""),
+    ("code", """import tempfile
+from pathlib import Path
+
+import numpy as np
+from spicebar.cli.onnx_models import digits_images, export_cnn, train_cnn
+from spicebar.hardware.graph_eval import GraphSpec
+from spicebar.hardware.graph_result import evaluate_graph, format_graph_result
+from spicebar.hardware.layer_config import LayerOverride
+from spicebar.hardware.mapping import MappingSpec
+from spicebar.hardware.mvm import MVMSpec
+from spicebar.hardware.onnx_import import load_onnx
+
+x_tr, x_te, y_tr, y_te = digits_images(seed=0)
+model = Path(tempfile.mkdtemp()) / "cnn.onnx"
+export_cnn(train_cnn(x_tr, y_tr, seed=0, epochs=6), model)
+graph = load_onnx(model)
+x, y = x_te[:300], y_te[:300]
+print(graph.describe())"""),
+    ("md", """First, the baseline. Every layer is on 128x128 tiles with 32 levels and wires at 2 ohm.
+The `layer:NAME` rows put all effects on one layer and keep the others exact, and the
+budget shows each effect's error at each layer's output."""),
+    ("code", """hw = MVMSpec(MappingSpec(g_max_s=3e-4, on_off=50.0, levels=32), array_rows=128, array_cols=128,
+             r_wl=2.0, r_bl=2.0)
+base = evaluate_graph(graph, x, y, GraphSpec(hw, compensate="none"), x_cal=x_tr[:300], progress=False)
+print(format_graph_result(base))"""),
+    ("md", """Now try both upgrades on each layer in turn: 32x32 tiles, or 256 levels. Every
+run keeps the same calibration and seeds and changes only that one layer."""),
+    ("code", """names = [c.name for c in graph.crossbars]
+options = {"32x32 tiles": LayerOverride(array=(32, 32)), "256 levels": LayerOverride(levels=256)}
+gain = {}
+for label, override in options.items():
+    for name in names:
+        r = evaluate_graph(graph, x, y, GraphSpec(hw, {name: override}, compensate="none"),
+                           x_cal=x_tr[:300], rows=("nodal",), budget=False, progress=False)
+        gain[(label, name)] = r.accuracy["nodal"]
+best = max(gain, key=gain.get)
+print(f"baseline {100 * base.accuracy['nodal']:.1f} %; best single upgrade: {best[0]} on {best[1]} "
+      f"({100 * gain[best]:.1f} %)")"""),
+    ("code", """import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(8, 3.4), constrained_layout=True)
+width = 0.38
+for j, label in enumerate(options):
+    ax.bar(np.arange(len(names)) + (j - 0.5) * width, [100 * gain[(label, n)] for n in names],
+           width, label=label)
+ax.axhline(100 * base.accuracy["nodal"], color="k", ls="--", lw=1, label="baseline (all 128x128, 32 levels)")
+ax.axhline(100 * base.accuracy["float"], color="k", ls=":", lw=1, label="float")
+ax.set_xticks(range(len(names)), names)
+ax.set_ylabel("test accuracy (%)")
+ax.set_ylim(min(gain.values()) * 100 - 3, 100)
+ax.legend(fontsize=8);"""),
+    ("md", """Read the answer from the per-layer budget. A layer whose IR-drop column is large
+gains from smaller tiles. A layer whose quantisation column is large gains from more
+levels. A `layer:NAME` row shows how much of that error reaches the accuracy. On the
+command line, the same experiment is a `--layer-config` file with one `[layer.NAME]`
+table (see docs/howto/onnx-networks.md)."""),
+]
+
 ALL = {"01_quickstart.ipynb": QUICKSTART, "02_ir_drop_and_sneak_paths.ipynb": IR_DROP,
        "03_validating_an_idealised_model.ipynb": VALIDATE,
        "04_integrator_transients.ipynb": INTEGRATOR, "05_your_own_devices.ipynb": DEVICES,
-       "06_network_design.ipynb": NETWORK, "07_what_a_read_costs.ipynb": READ_COST}
+       "06_network_design.ipynb": NETWORK, "07_what_a_read_costs.ipynb": READ_COST,
+       "08_onnx_layer_choice.ipynb": ONNX_LAYERS}
 
 
 def build(cells):

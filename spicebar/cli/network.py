@@ -3,6 +3,8 @@
     spicebar network --network NET.npz [--data DATA.npz] --array 128x128 --levels 64 \\
         --r-wl 1 --r-bl 1 --adc-bits 8 --headroom 2 --compensate exact --spot 4 --out DIR
     spicebar network --demo [--out DIR]
+    spicebar network --onnx MODEL.onnx --data DATA.npz --array 128x128 ... (see cli/onnx_network.py)
+    spicebar network --onnx-demo [--out DIR]
 
 ``NET.npz`` holds ``W0, b0, activation0, W1, ...`` and optionally ``X``, ``y`` (see
 :mod:`spicebar.hardware.network`); ``--data`` gives ``X``, ``y`` in a separate file.
@@ -51,6 +53,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="random seed of device variability, noise and the demo's training "
                         "(default 0)")
     g.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help="per ngspice run")
+    from .onnx_network import add_onnx_flags
+    add_onnx_flags(p.add_argument_group("ONNX models"))
     p.set_defaults(compensate="exact")
     return p
 
@@ -65,8 +69,15 @@ def cmd_network(args) -> int:
         from .network_demo import run_network_demo
         run_network_demo(resolve_out_dir(args, "network_out"), seed=args.seed, spot=args.spot or 4, workers=args.workers)
         return 0
+    if args.onnx_demo or args.onnx:
+        if args.network is not None:
+            raise SpecError("--network", "is given with --onnx", "one model: --network or --onnx")
+        from .onnx_network import run_onnx, run_onnx_demo
+        if args.onnx_demo:
+            return run_onnx_demo(args, _executor)
+        return run_onnx(args, args.onnx, args.data, args.labels, _executor)
     if args.network is None:
-        raise SpecError("--network", "is missing", "a .npz file (or use --demo)")
+        raise SpecError("--network", "is missing", "a .npz file, --onnx MODEL.onnx (or use --demo)")
     from ..hardware.network import load_network
     net, x, y = load_network(args.network, args.data)
     if x is None:

@@ -266,7 +266,6 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
     from ..engines.ngspice.session import SessionPool
     from ..engines.simulation import simulate
     from .transpose import transpose_spec
-    from ..engines.nodal.transfer import transfer_matrix
     effects = frozenset(effects)
     bad = effects - set(EFFECTS)
     if bad:
@@ -291,7 +290,7 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
         if eng == "nodal" and len(reads) > n_in:
             # More vectors than driven lines: the tile's exact transfer matrix (one unit
             # solve per driven line, memory bounded), then every vector at once.
-            return volts[k][reads][:, :n_in] @ transfer_matrix(spec, n_in)
+            return volts[k][reads][:, :n_in] @ _cached_transfer(prep.cache, spec, n_in, backward)
         session = sessions.get() if eng == "ngspice" else None
         return simulate(spec, volts[k][reads], eng, timeout_s=timeout_s,
                         session=session).currents
@@ -320,6 +319,21 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
     if "drift" in effects and s.drift_compensation:
         y *= s.devices.drift_factor()
     return y
+
+
+def _cached_transfer(cache: dict, spec: CrossbarSpec, n_in: int, backward: bool) -> np.ndarray:
+    """The tile's exact transfer matrix ``(n_in, cols)``, kept in ``cache`` by the tile's
+    conductances and wires, so sample batches of the same layer solve each tile once."""
+    import hashlib
+
+    from ..engines.nodal.transfer import transfer_matrix
+    h = hashlib.sha1(np.ascontiguousarray(spec.conductances, float).tobytes())
+    for name in ("r_wl", "r_bl", "r_driver", "r_sense"):
+        h.update(np.ascontiguousarray(getattr(spec, name), float).tobytes())
+    key = ("transfer", h.hexdigest(), int(n_in), backward)
+    if key not in cache:
+        cache[key] = transfer_matrix(spec, n_in)
+    return cache[key]
 
 
 def ideal_outputs(prep: Prepared) -> np.ndarray:

@@ -57,16 +57,22 @@ class NetworkSpec:
     spot_samples: int = 0
 
     def __post_init__(self) -> None:
-        h = v.positive_scalar("headroom", self.headroom, "")
-        if h < 1:
-            raise SpecError("headroom", f"is {self.headroom!r}", "a factor >= 1")
-        object.__setattr__(self, "headroom", h)
-        v.choice("compensate", self.compensate, COMPENSATIONS)
-        if self.hardware.direction != "forward":
-            raise SpecError("hardware.direction", f"is {self.hardware.direction!r}", "forward")
+        check_network_spec(self)
         n = self.spot_samples
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise SpecError("spot_samples", f"is {n!r}", "an integer >= 0")
+
+
+def check_network_spec(spec) -> None:
+    """The checks a network's and an imported model's spec share: ``headroom`` >= 1
+    (stored as a float), a known ``compensate`` method, forward hardware."""
+    h = v.positive_scalar("headroom", spec.headroom, "")
+    if h < 1:
+        raise SpecError("headroom", f"is {spec.headroom!r}", "a factor >= 1")
+    object.__setattr__(spec, "headroom", h)
+    v.choice("compensate", spec.compensate, COMPENSATIONS)
+    if spec.hardware.direction != "forward":
+        raise SpecError("hardware.direction", f"is {spec.hardware.direction!r}", "forward")
 
 
 #: A calibrated ADC range is this factor above the largest ideal column current seen on
@@ -74,27 +80,33 @@ class NetworkSpec:
 ADC_MARGIN = 1.25
 
 
-def layer_specs(net: Network, x_cal: np.ndarray, spec: NetworkSpec) -> list[MVMSpec]:
-    """One :class:`MVMSpec` per layer with its weight, input and ADC ranges fixed.
+def calibrated_spec(weights: np.ndarray, inputs: np.ndarray, hardware: MVMSpec,
+                    headroom: float) -> MVMSpec:
+    """``hardware`` with one layer's ranges fixed from its calibration inputs.
 
-    ``w_max = headroom * max|W_k|`` and ``x_max = max |a_k|`` over the calibration set
+    ``weights`` ``(outputs, inputs)``; ``inputs`` ``(vectors, inputs)``: the layer's float
+    inputs on the calibration set. ``w_max = headroom * max|W|`` and ``x_max = max |inputs|``
     (unless the mapping sets them); with an ADC and no ``adc_full_scale_a``, the range is
     :data:`ADC_MARGIN` times the largest ideal column current of the calibration set.
     """
+    m = hardware.mapping
+    w_max = m.w_max or headroom * (float(np.abs(weights).max()) or 1.0)
+    x_max = m.x_max or float(np.abs(inputs).max()) or 1.0
+    s = replace(hardware, mapping=replace(m, w_max=w_max, x_max=x_max))
+    if s.adc_bits is not None and s.adc_full_scale_a is None:
+        prep = prepare(weights, inputs, s)
+        peak = max(float(np.abs(prep.volts[:, t.inputs] @ g[:t.n_inputs]).max())
+                   for t, g in zip(prep.tiles, prep.targets))
+        s = replace(s, adc_full_scale_a=ADC_MARGIN * peak if peak > 0 else None)
+    return s
+
+
+def layer_specs(net: Network, x_cal: np.ndarray, spec: NetworkSpec) -> list[MVMSpec]:
+    """One :class:`MVMSpec` per layer with its weight, input and ADC ranges fixed
+    (:func:`calibrated_spec` on each layer's float inputs over the calibration set)."""
     acts = net.layer_inputs(x_cal)
-    m = spec.hardware.mapping
-    out = []
-    for k, layer in enumerate(net.layers):
-        w_max = m.w_max or spec.headroom * (float(np.abs(layer.weights).max()) or 1.0)
-        x_max = m.x_max or float(np.abs(acts[k]).max()) or 1.0
-        s = replace(spec.hardware, mapping=replace(m, w_max=w_max, x_max=x_max))
-        if s.adc_bits is not None and s.adc_full_scale_a is None:
-            prep = prepare(layer.weights, acts[k], s)
-            peak = max(float(np.abs(prep.volts[:, t.inputs] @ g[:t.n_inputs]).max())
-                       for t, g in zip(prep.tiles, prep.targets))
-            s = replace(s, adc_full_scale_a=ADC_MARGIN * peak if peak > 0 else None)
-        out.append(s)
-    return out
+    return [calibrated_spec(layer.weights, acts[k], spec.hardware, spec.headroom)
+            for k, layer in enumerate(net.layers)]
 
 
 def run_layers(net: Network, x: np.ndarray, specs: list[MVMSpec], effects, engine: str,
