@@ -108,11 +108,13 @@ def simulate_with_energy(spec, inputs, engine: str = "nodal", *, read_time_s: fl
     batch = v.shape[0]
     dt = np.full(batch, period)
     delivered, absorbed, columns = aggregate(ir, powers, dt, selected_cells(ir, operation), operation)
-    n_rows = np.unique(ir.driver_row).size
+    read = getattr(operation, "mode", "") == "read"  # one cell: one conversion each way
+    n_rows = 1 if read else np.unique(ir.driver_row).size
+    n_adc = 1 if read else len(ir.senses)
     energy = EnergyBreakdown(
         engine=engine, mode="dc", period_s=dt, delivered=delivered, absorbed=absorbed,
-        columns=columns, macs=1 if getattr(operation, "mode", "") == "read" else spec.rows * spec.cols,
-        converters=converter_energy(conv, np.full(batch, len(ir.senses)), np.full(batch, n_rows)),
+        columns=columns, macs=1 if read else spec.rows * spec.cols,
+        converters=converter_energy(conv, np.full(batch, n_adc), np.full(batch, n_rows)),
         ideal_wires=ideal_wire_energy(spec, v, operation, period) if ideal_wires else None,
         meta={"read_time_s": period, "power_source": source, "adc_bits": conv.adc_bits,
               "adc_fom_j_per_step": conv.adc_fom_j_per_step,

@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "8 bytes x batch x rows x cols each")
     _ngspice_flags(p)
     add_readout_flags(p)
+    from .energy import add_energy_flags
+    add_energy_flags(p)
 
     p = sub.add_parser("generate", help="write the SPICE netlist only")
     _array_flags(p, inputs_required=False)
@@ -174,10 +176,14 @@ def _spec_from_args(args):
 def cmd_simulate(args) -> int:
     from ..engines.simulation import simulate
     out = out_path(args.out, (".npz",), "--out", args)
+    from .energy import check_energy_args, run_simulate_energy
+    energy_plot = check_energy_args(args)
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     if args.readout != "ideal":
         return run_simulate_readout(args, spec, inputs, out)
+    if args.energy:
+        return run_simulate_energy(args, spec, inputs, out, energy_plot)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir,
                       timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
                       operation=args.operation, solver=args.solver,
