@@ -51,8 +51,8 @@ _LAZY = {
     "format_scores": "analysis.scoring", "load_sweep": "sweeps.definition",
     "run_sweep": "sweeps.run", "read_table": "sweeps.table",
     "energy_breakdown": "analysis.energy_run", "simulate_with_energy": "analysis.energy_run",
-    "energy_of": "analysis.energy_run", "EnergyBreakdown": "analysis.energy",
-    "ConverterEnergy": "analysis.energy", "score_energy_models": "analysis.energy_models",
+    "energy_of": "analysis.energy_run", "EnergyBreakdown": "engines.energy",
+    "ConverterEnergy": "engines.energy", "score_energy_models": "analysis.energy_models",
     "format_energy_scores": "analysis.energy_models", "ENERGY_MODELS": "analysis.energy_models",
 }
 

@@ -14,7 +14,7 @@ Shipped models (:data:`ENERGY_MODELS`):
   it has one, else :data:`NEUROSIM_C_PER_CELL_F`.
 * ``cells_and_lines``: the two together (the sum a careful hand estimate gives).
 
-:func:`score_energy_models` compares each with an :class:`~spicebar.analysis.energy.EnergyBreakdown`'s
+:func:`score_energy_models` compares each with an :class:`~spicebar.engines.energy.EnergyBreakdown`'s
 total (what the sources delivered): relative error per read, its max and mean, and the
 signed mean (a bias).
 """
@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import SpecError
-from .energy import EnergyBreakdown
+from ..engines.energy import EnergyBreakdown
 
 EnergyModel = Callable[[np.ndarray, np.ndarray, object, float], np.ndarray]
 

@@ -25,7 +25,7 @@ from ..circuit.cells import PassiveCell
 from ..circuit.elaboration import elaborate
 from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
 from ..errors import SpecError
-from .energy import (SOURCES, ConverterEnergy, EnergyBreakdown, aggregate, check_itemised,
+from ..engines.energy import (SOURCES, ConverterEnergy, EnergyBreakdown, aggregate, check_itemised,
                      converter_energy, dc_powers, selected_cells)
 
 #: Read time of a DC read without a readout spec, s (the integrator's default window).
@@ -80,7 +80,7 @@ def simulate_with_energy(spec, inputs, engine: str = "nodal", *, read_time_s: fl
     merit, default :func:`default_converters`) and ``ideal_wires`` (also compute the same
     array's energy with ideal wires, for the IR-drop cost). Returns ``(result, energy)``:
     the :class:`~spicebar.results.SimulationResult` (its ``energy`` holds the record a
-    result file keeps) and the :class:`~spicebar.analysis.energy.EnergyBreakdown`.
+    result file keeps) and the :class:`~spicebar.engines.energy.EnergyBreakdown`.
     """
     choice("engine", engine, ENERGY_ENGINES)
     from ..engines.simulation import operation_inputs, simulate
@@ -124,7 +124,7 @@ def simulate_with_energy(spec, inputs, engine: str = "nodal", *, read_time_s: fl
 
 
 def energy_breakdown(spec, inputs, engine: str = "nodal", **options) -> EnergyBreakdown:
-    """The :class:`~spicebar.analysis.energy.EnergyBreakdown` of DC reads (a readout
+    """The :class:`~spicebar.engines.energy.EnergyBreakdown` of DC reads (a readout
     transient's is :func:`spicebar.analysis.energy_transient.transient_energy`); options as
     :func:`simulate_with_energy`."""
     return simulate_with_energy(spec, inputs, engine, **options)[1]

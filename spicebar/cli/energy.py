@@ -61,7 +61,7 @@ def check_energy_args(args):
 
 
 def run_simulate_energy(args, spec, inputs, out, plot) -> int:
-    from ..analysis.energy import ADC_FOM_J_PER_STEP, DAC_J_PER_CONVERSION, ConverterEnergy
+    from ..engines.energy import ADC_FOM_J_PER_STEP, DAC_J_PER_CONVERSION, ConverterEnergy
     from ..analysis.energy_run import simulate_with_energy
     from ..engines.ngspice.limits import DEFAULT_TIMEOUT_S
     conv = ConverterEnergy(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis.energy import LABELS, EnergyBreakdown
+from ..engines.energy import LABELS, EnergyBreakdown
 from .maps import _pyplot
 
 #: Unit prefixes for the energy axis.
