@@ -36,7 +36,7 @@ from ..errors import SpecError
 
 DELIVERED = ("drivers", "bias", "gates", "supplies", "opamp_out")
 ABSORBED = ("memory", "access", "sneak", "wl_wire", "bl_wire", "driver_r", "sense_r",
-            "wire_c", "c_int", "reset", "opamp")
+            "wire_c", "c_int", "reset", "r_f", "opamp")
 STORED = ("wire_c", "c_int")
 LABELS = {
     "drivers": "word-line drivers", "bias": "bias sources (unselected lines)",
@@ -44,7 +44,7 @@ LABELS = {
     "memory": "memory elements", "access": "access devices", "sneak": "sneak cells (unselected lines)",
     "wl_wire": "word-line wires", "bl_wire": "bit-line wires", "driver_r": "driver resistance",
     "sense_r": "sense resistance", "wire_c": "wire capacitance (stored)",
-    "c_int": "integration capacitor (stored)", "reset": "reset switch", "opamp": "op-amp",
+    "c_int": "integration capacitor (stored)", "reset": "reset switch", "r_f": "feedback resistor (TIA)", "opamp": "op-amp",
 }
 #: Resistor prefixes -> component (cells are split by line selection, see below).
 _RESISTOR_ROLE = {"rdrv": "driver_r", "rdrvr": "driver_r", "rwl": "wl_wire", "rbl": "bl_wire",
@@ -106,7 +106,8 @@ class EnergyBreakdown:
         delivered: component -> ``(n,)`` J delivered by that kind of source (:data:`DELIVERED`).
         absorbed: component -> ``(n,)`` J dissipated or stored (:data:`ABSORBED`).
         columns: ``(n, cols)`` J dissipated in each column's cells and bit-line wires.
-        macs: multiply-accumulates of one period (rows x cols for a full VMM).
+        macs: multiply-accumulates of one period (rows x cols for a DC VMM; a transient
+            window of a multi-window encoding holds its share of a vector's).
         converters: ``adc``, ``dac`` -> ``(n,)`` J estimated from the figures of merit.
         ideal_wires: ``(n,)`` J the same array absorbs with ideal wires, or None.
         stored_check: ``(n,)`` J, ``0.5 C V^2`` at the period's end minus its start, summed
@@ -120,7 +121,7 @@ class EnergyBreakdown:
     delivered: dict
     absorbed: dict
     columns: np.ndarray
-    macs: int
+    macs: float
     converters: dict = field(default_factory=dict)
     ideal_wires: np.ndarray | None = None
     stored_check: np.ndarray | None = None
