@@ -22,7 +22,8 @@ class PowerRecipe:
     """Vector names and how to turn them into powers, term by term.
 
     A term is ``(key, kind, names)``: ``kind`` ``"p"`` (names: the ``@x[p]`` of each
-    element) or ``"iv"`` (names: ``@x[i]``, then the first and second node of each).
+    element), ``"iv"`` (names: ``@x[i]``, then the first and second node of each) or
+    ``"switch:<S/V>"`` (the control node, then the nodes: see :meth:`add_switch`).
     """
 
     def __init__(self):
@@ -38,6 +39,17 @@ class PowerRecipe:
         start = len(self.names)
         self.names += [f"@{e}[i]" for e in elements] + list(node_p) + list(node_n)
         self.terms.append((key, "iv", slice(start, len(self.names)), len(elements)))
+
+    def add_switch(self, key: str, control: str, node_p: list[str], node_n: list[str],
+                   siemens_per_volt: float) -> None:
+        """The readout's reset switches ``i = v(control) * s * (v(p) - v(n))``: their law at
+        ngspice's node voltages. (Their ``@x[i]`` is the current of the Newton iterate
+        before the last, off by ngspice's convergence tolerance: 1e-6 of a reset current,
+        where the law at the final voltages is what KCL holds with.)"""
+        start = len(self.names)
+        self.names += [control] + list(node_p) + list(node_n)
+        self.terms.append((key, f"switch:{siemens_per_volt!r}", slice(start, len(self.names)),
+                           len(node_p)))
 
     def add_group(self, key: str, g, node_names: np.ndarray) -> None:
         """An IR element group (sinh elements through their current, the rest ``p``)."""
@@ -64,6 +76,9 @@ class PowerRecipe:
             names = self.names[sl]
             if kind == "p":
                 out.append((key, get(names)))
+            elif kind.startswith("switch:"):
+                ctrl, vp, vn = get(names[:1]), get(names[1:1 + n]), get(names[1 + n:])
+                out.append((key, ctrl * float(kind[7:]) * (vp - vn) ** 2))
             else:
                 i, vp, vn = get(names[:n]), get(names[n:2 * n]), get(names[2 * n:])
                 out.append((key, i * (vp - vn)))
@@ -93,8 +108,8 @@ def readout_recipe(recipe: PowerRecipe, readout, cols: int) -> PowerRecipe:
     js = range(cols)
     if readout.kind == "integrator":
         recipe.add_p("c_int", [f"cint_{j}" for j in js])
-        recipe.add_iv("reset", [f"brst_{j}" for j in js], [f"vgnd_{j}" for j in js],
-                      [f"rdo_{j}" for j in js])
+        recipe.add_switch("reset", "rst", [f"vgnd_{j}" for j in js], [f"rdo_{j}" for j in js],
+                          1.0 / readout.r_reset_ohm)
     else:
         recipe.add_p("r_f", [f"rf_{j}" for j in js])
     op = readout.opamp

@@ -40,7 +40,8 @@ from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
 from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
-from .timegrid import FIRST_STEP_FRACTION, GAMMA, reset_step, step_grid
+from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, FIRST_STEP_FRACTION, GAMMA,
+                       reset_step, step_grid)
 
 #: With nonlinear cells the array is linearised at the virtual ground ``v0``; the error
 #: is second order in the departure ``e``, bounded after the run (see
@@ -177,8 +178,13 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
                         "linear cells, or engine='ngspice'")
     cols = Columns(readout, ir.cols)
     h_max = settings.max_step(schedule.t_int) * NODAL_STEP_SCALE
-    t_grid = step_grid(schedule.breakpoints(), h_max, first_step(readout, t_edge),
-                       reset_cap(readout, schedule, t_edge))
+    if energy:  # a finer grid after each breakpoint: see ENERGY_STEP_GROWTH
+        t_grid = step_grid(schedule.breakpoints(), h_max,
+                           first_step(readout, t_edge) * ENERGY_FIRST_STEP_FRACTION / FIRST_STEP_FRACTION,
+                           reset_cap(readout, schedule, t_edge), ENERGY_STEP_GROWTH)
+    else:
+        t_grid = step_grid(schedule.breakpoints(), h_max, first_step(readout, t_edge),
+                           reset_cap(readout, schedule, t_edge))
     t_stage = t_grid[:-1] + GAMMA * np.diff(t_grid)
     g_of = (lambda t: float(np.interp(t, schedule.reset_t, schedule.reset_v)) / readout.r_reset_ohm) \
         if readout.kind == "integrator" else (lambda t: 0.0)
