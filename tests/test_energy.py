@@ -126,3 +126,20 @@ def test_user_energy_model_and_unsupported_cells(rng):
     assert twice[0].mean_signed_rel == pytest.approx(1.0, rel=1e-12)
     with pytest.raises(sb.SpecError, match="1T1R"):
         sb.energy_breakdown(sb.CrossbarSpec(g, cell=sb.TransistorCell()), v)
+
+
+def test_cli_readout_energy_stores_windows(tmp_path, rng):
+    """--energy with --readout: each window itemised (the macro op-amp on its rails by
+    default) and kept by TransientResult.load; a bad --supply exits 2 before any output."""
+    np.save(tmp_path / "G.npy", rng.uniform(1e-6, 1e-5, (4, 3)))
+    np.save(tmp_path / "V.npy", rng.uniform(0, 0.2, (2, 4)))
+    base = ("simulate", "-G", "G.npy", "--inputs", "V.npy", "--readout", "integrator",
+            "--opamp", "macro", "--engine", "nodal", "--t-int", 2e-8)
+    p = _cli(*base, "--energy", "-o", "r.npz", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "op-amp supplies" in p.stdout and "reset switch" in p.stdout
+    e = energy_of(sb.TransientResult.load(tmp_path / "r.npz"))
+    assert e.mode == "transient" and e.n == 2 and e.delivered["supplies"].min() > 0
+    p = _cli(*base, "--energy", "--supply", "0.5,-0.5", "-o", "bad.npz", cwd=tmp_path)
+    assert p.returncode == 2 and "spicebar: error: --supply" in p.stderr, p.stderr
+    assert not (tmp_path / "bad.npz").exists()

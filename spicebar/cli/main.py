@@ -181,7 +181,7 @@ def cmd_simulate(args) -> int:
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     if args.readout != "ideal":
-        return run_simulate_readout(args, spec, inputs, out)
+        return run_simulate_readout(args, spec, inputs, out, energy_plot)
     if args.energy:
         return run_simulate_energy(args, spec, inputs, out, energy_plot)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir,
