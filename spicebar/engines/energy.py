@@ -227,6 +227,20 @@ class EnergyBreakdown:
         return "\n".join(lines)
 
 
+def scatter(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """``out[b, index[k]] += values[b, k]``: ``(batch, n)`` -> ``(batch, size)`` (bincount per
+    row: ten times faster than ``np.add.at``)."""
+    return np.stack([np.bincount(index, weights=row, minlength=size) for row in values]) \
+        if values.shape[0] else np.zeros((0, size))
+
+
+def _by_column(col: np.ndarray, e: np.ndarray, cols: int) -> np.ndarray:
+    """``(batch, n)`` per element -> ``(batch, cols)`` summed by column (a sparse product)."""
+    import scipy.sparse as sp
+    m = sp.csr_matrix((np.ones(col.size), (col, np.arange(col.size))), shape=(cols, col.size))
+    return np.asarray(m @ e.T).T
+
+
 def selected_cells(ir: CircuitIR, operation) -> np.ndarray:
     """``(rows, cols)`` bool: cells on a selected word line and a selected bit line (the
     rest are sneak cells)."""
@@ -253,8 +267,9 @@ def check_itemised(ir: CircuitIR) -> None:
                             "passive, nonlinear (sinh) or 1S1R cells for --energy")
 
 
-def _role(g, selected: np.ndarray, sources) -> np.ndarray | str:
-    """Component of each element of ``g``: one key, or an ``(n,)`` object array for cells."""
+def _role(g, selected: np.ndarray, sources) -> str | dict:
+    """Component of the elements of ``g``: one key, or ``{key: (n,) bool}`` where the
+    group splits (cells on selected lines or not; drivers of the read row or not)."""
     if g.kind == VSOURCE:
         return sources(g)
     if g.kind == CAPACITOR:
@@ -264,7 +279,7 @@ def _role(g, selected: np.ndarray, sources) -> np.ndarray | str:
         return _RESISTOR_ROLE[prefix]
     base = "access" if prefix in _ACCESS else "memory"
     sel = selected[g.labels[:, 0], g.labels[:, 1]]
-    return np.where(sel, base, "sneak").astype(object)
+    return base if sel.all() else {base: sel, "sneak": ~sel}
 
 
 def _column_of(g) -> np.ndarray | None:
@@ -302,7 +317,8 @@ def aggregate(ir: CircuitIR, powers: list[np.ndarray], dt: np.ndarray, selected:
         if g is ir.drivers:
             if read_row is None:
                 return "drivers"
-            return np.where(ir.driver_row == read_row, "drivers", "bias").astype(object)
+            mine = ir.driver_row == read_row
+            return {"drivers": mine, "bias": ~mine}
         if g is ir.gates:
             return "gates"
         return "bias"  # the readout's virtual grounds: 0 V in a VMM, biased in a read
@@ -315,11 +331,11 @@ def aggregate(ir: CircuitIR, powers: list[np.ndarray], dt: np.ndarray, selected:
         if isinstance(role, str):
             target[role] += sign * e.sum(axis=1)
         else:
-            for key in np.unique(role):
-                target[key] += sign * e[:, role == key].sum(axis=1)
+            for key, mask in role.items():
+                target[key] += sign * e[:, mask].sum(axis=1)
         col = _column_of(g)
         if col is not None:
-            np.add.at(columns, (slice(None), col), e)
+            columns += _by_column(np.asarray(col).ravel(), e, ir.cols)
     for src, dst in ((extra_delivered, delivered), (extra_absorbed, absorbed)):
         for k, x in (src or {}).items():
             dst[k] = dst[k] + x
@@ -353,11 +369,17 @@ def dc_powers(ir: CircuitIR, v: np.ndarray) -> list[np.ndarray]:
     what KCL leaves at its node (every source has its ``-`` terminal at ground)."""
     check_itemised(ir)
     cur = element_currents(ir, v)
-    net = np.zeros((v.shape[0], ir.n_nodes))  # current each node sends into the elements
+    is_src = np.zeros(ir.n_nodes, bool)  # KCL is needed at the sources' nodes only
+    for g in ir.groups:
+        if g.kind == VSOURCE:
+            is_src[g.node_p] = True
+    net = np.zeros((v.shape[0], ir.n_nodes))  # current each source node sends into the elements
     for g, i in zip(ir.groups, cur):
         if i is not None:
-            np.add.at(net, (slice(None), g.node_p), i)
-            np.add.at(net, (slice(None), g.node_n), -i)
+            for nodes, sign in ((g.node_p, 1.0), (g.node_n, -1.0)):
+                at = np.flatnonzero(is_src[nodes])
+                if at.size:
+                    net += sign * scatter(nodes[at], i[:, at], ir.n_nodes)
     out = []
     for g, i in zip(ir.groups, cur):
         dv = v[:, g.node_p] - v[:, g.node_n]
