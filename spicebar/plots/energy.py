@@ -22,9 +22,11 @@ def plot_energy(energy: EnergyBreakdown, axes=None, max_bars: int = 32):
     """Two panels; returns the 2 axes.
 
     Panel 1: one stacked bar per period (input vector or window; the first ``max_bars``)
-    of where the energy went (each absorbed component), the converters' estimate stacked
-    on top (hatched), and a black tick at what the sources delivered (the bars' circuit
-    part reaches it when the balance closes). Panel 2: per-column map: each column's
+    of where the energy went (each absorbed component; stored energy given back in that
+    period, e.g. a capacitor discharged by its reset, stacks below zero, cross-hatched),
+    the converters' estimate stacked on top (hatched), and a black tick at what the sources
+    delivered (the bars' circuit part above zero, less the part below, reaches it when the
+    balance closes). Panel 2: per-column map: each column's
     dissipation (cells and bit-line wire) in every period, as an image (periods x columns).
     """
     plt = _pyplot()
@@ -36,11 +38,15 @@ def plot_energy(energy: EnergyBreakdown, axes=None, max_bars: int = 32):
     top = float(np.max(energy.total_with_converters[:n], initial=0.0))
     s, unit = _scale(top if top > 0 else 1e-15)
     ax = axes[0]
-    bottom = np.zeros(n)
+    bottom, below = np.zeros(n), np.zeros(n)  # released stored energy stacks below 0
     cmap = plt.get_cmap("tab20")
     for k, (key, e) in enumerate(energy.absorbed.items()):
-        ax.bar(x, e[:n] / s, bottom=bottom, color=cmap(k % 20), label=LABELS.get(key, key))
-        bottom = bottom + e[:n] / s
+        y = e[:n] / s
+        pos, neg = np.maximum(y, 0.0), np.minimum(y, 0.0)
+        ax.bar(x, pos, bottom=bottom, color=cmap(k % 20), label=LABELS.get(key, key))
+        if np.any(neg < 0):
+            ax.bar(x, neg, bottom=below, color=cmap(k % 20), hatch="xx", edgecolor="white")
+        bottom, below = bottom + pos, below + neg
     for key, e in energy.converters.items():
         ax.bar(x, e[:n] / s, bottom=bottom, color="white", edgecolor="grey",
                hatch="//" if key == "adc" else "..",
@@ -53,6 +59,7 @@ def plot_energy(energy: EnergyBreakdown, axes=None, max_bars: int = 32):
     ax.set_ylabel(f"energy ({unit})")
     ax.set_title(f"{energy.engine}: {energy.fj_per_mac(False):.3g} fJ/MAC circuit, "
                  f"{energy.fj_per_mac(True):.3g} with converters")
+    ax.axhline(0.0, color="black", lw=0.6)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_xticks(x if n <= 16 else x[:: max(1, n // 8)])
     ax = axes[1]

@@ -143,6 +143,9 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         if converters is not None and not isinstance(converters, ConverterEnergy):
             raise SpecError("converters", f"is {type(converters).__name__}", "a ConverterEnergy or None")
         check_itemised(ir)
+        if converters is None:  # the documented figures of merit, at the readout's ADC bits
+            converters = ConverterEnergy(adc_bits=readout.adc.bits) if readout.adc is not None \
+                else ConverterEnergy()
         if engine == "nodal" and ir.nonlinear:
             raise SpecError("energy", "was asked of the nodal transient with nonlinear cells",
                             "linear cells, or engine='ngspice'")
