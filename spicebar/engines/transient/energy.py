@@ -107,17 +107,17 @@ def _group_powers(ir, v: np.ndarray, i_cap_node: np.ndarray | None) -> list[tupl
 
 
 def nodal_powers(ir, readout, schedule, t: np.ndarray, vout: np.ndarray, vg: np.ndarray,
-                 i_col: np.ndarray, kept: list | None) -> list[tuple[str, np.ndarray]]:
+                 i_col: np.ndarray, kept: list | None, v_rows: np.ndarray
+                 ) -> list[tuple[str, np.ndarray]]:
     """The nodal engine's powers at its time points ``t`` (the terms of ngspice's, see the
     module docstring). ``kept``: the wired stepper's ``(v, C dv/dt)`` per time point, or
-    None (an array without capacitance: solved here at each time point's inputs and
-    virtual grounds)."""
-    from .nodal import rows_at
+    None (an array without capacitance: solved here at each time point's inputs
+    ``v_rows`` ``(n_t, rows)`` V and virtual grounds)."""
     if kept is not None:
         v = np.stack([k[0] for k in kept])
         i_cap = np.stack([k[1] for k in kept])
     else:
-        v = _array_nodes(ir, rows_at(schedule, t), vg[ir.sense_col].T)
+        v = _array_nodes(ir, v_rows, vg[ir.sense_col].T)
         i_cap = None
     out = _group_powers(ir, v, i_cap)
     J, q, vo = i_col.T, (vg - vout).T, vout.T  # (n_t, cols)

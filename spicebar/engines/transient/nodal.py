@@ -224,7 +224,8 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     powers = None
     if energy:
         from .energy import nodal_powers
-        powers = nodal_powers(ir, readout, schedule, t_grid, vout, vg, i_col, kept)
+        powers = nodal_powers(ir, readout, schedule, t_grid, vout, vg, i_col, kept,
+                              None if kept is not None else rows_at(schedule, t_grid))
     return RawTransient(t_grid, vout, vg, i_col, i_drv, powers), info
 
 
