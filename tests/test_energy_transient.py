@@ -68,7 +68,7 @@ def test_ideal_wires_reset_and_opamp_without_supply(ngspice_ready, rng, engine):
     assert "opamp_out" in e.delivered and "supplies" not in e.delivered
     from spicebar.circuit.encoding import build_schedule
     sch = build_schedule(sb.EncodingSpec("amplitude"), v, ro.t_int_s, ro.t_reset_s, ro.t_settle_s)
-    bounds = np.concatenate([[0.0], sch.t_sample[:-1], [r.time[-1]]])
+    bounds = np.concatenate([[0.0], sch.t_sample[:-1], [sch.t_stop]])
     for w in range(2):
         expect = sum(g[i].sum() * _pwl_square_integral(sch.row_t[i], sch.row_v[i], bounds[w],
                                                        bounds[w + 1]) for i in range(4))
@@ -76,6 +76,24 @@ def test_ideal_wires_reset_and_opamp_without_supply(ngspice_ready, rng, engine):
     q0 = r.samples[0]  # v_ref - v_out at the first sample = the capacitor's voltage
     assert e.absorbed["reset"][1] == pytest.approx(0.5 * ro.c_int_f * (q0 ** 2).sum(),
                                                    rel=ENERGY_QUADRATURE_REL)
+
+
+def test_tia_engines_agree(ngspice_ready, rng):
+    """A TIA readout (feedback resistor, macro op-amp on a supply, bit-line capacitance):
+    the same components in both engines, within ENERGY_ENGINES_TRAN_REL of the window."""
+    g = rng.uniform(1e-6, 2e-5, (6, 5))
+    op = sb.OpAmpSpec("macro", a0=1e5, gbw_hz=1e9, v_lo=-1, v_hi=1,
+                      supply=OpAmpSupply(v_dd=1.0, v_ss=-1.0, i_q_a=1e-6))
+    ro = sb.TIASpec(r_f_ohm=5e3, t_int_s=20e-9, opamp=op, c_bl_f=1e-15)
+    spec = sb.CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro)
+    v = rng.uniform(0.02, 0.2, (2, 6))
+    a, b = (energy_of(sb.simulate_readout(spec, v, sb.EncodingSpec("amplitude"), engine=e,
+                                          energy=True)) for e in ("nodal", "ngspice"))
+    assert a.absorbed["r_f"].min() > 0 and "c_int" not in a.absorbed
+    for part in ("delivered", "absorbed"):
+        for k in set(getattr(a, part)) | set(getattr(b, part)):
+            x, y = getattr(a, part).get(k, 0.0), getattr(b, part).get(k, 0.0)
+            assert np.all(np.abs(x - y) <= ENERGY_ENGINES_TRAN_REL * b.total_delivered), k
 
 
 @pytest.mark.parametrize("engine", ["nodal", "ngspice"])

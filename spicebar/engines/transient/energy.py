@@ -30,7 +30,8 @@ from ..energy import EnergyBreakdown, aggregate, check_itemised, converter_energ
 
 
 def window_bounds(schedule, t_end: float) -> np.ndarray:
-    """``(n_w + 1,)`` s: 0, every sampling instant but the last, then ``t_end``."""
+    """``(n_w + 1,)`` s: 0, every sampling instant but the last, then ``t_end`` (the stop
+    time of the netlist's ``.tran``, which both engines reach)."""
     return np.concatenate([[0.0], schedule.t_sample[:-1], [t_end]])
 
 
@@ -141,7 +142,7 @@ def nodal_powers(ir, readout, schedule, t: np.ndarray, vout: np.ndarray, vg: np.
 def transient_breakdown(ir, readout, schedule, raw, engine: str, batch: int, operation=None,
                         converters=None) -> EnergyBreakdown:
     """The :class:`~spicebar.engines.energy.EnergyBreakdown` of every window of a run."""
-    bounds = window_bounds(schedule, float(raw.time[-1]))
+    bounds = window_bounds(schedule, min(float(schedule.t_stop), float(raw.time[-1])))
     n_w = bounds.size - 1
     energies = {}
     for key, p in raw.powers:
