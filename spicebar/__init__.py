@@ -40,7 +40,8 @@ _LAZY = {
     "NgspiceSession": "engines.ngspice.session",
     "simulate_readout": "engines.transient.run", "TransientResult": "engines.transient.result",
     "IntegratorSpec": "circuit.readout", "TIASpec": "circuit.readout",
-    "OpAmpSpec": "circuit.readout", "EncodingSpec": "circuit.encoding",
+    "OpAmpSpec": "circuit.readout", "OpAmpSupply": "circuit.readout",
+    "EncodingSpec": "circuit.encoding",
     "MVMSpec": "hardware.mvm", "run_mvm": "hardware.mvm", "MappingSpec": "hardware.mapping",
     "DeviceSpec": "hardware.devices", "transpose_spec": "hardware.transpose",
     "PassiveCell": "circuit.cells", "NonlinearCell": "circuit.cells",
@@ -63,6 +64,10 @@ _LAZY = {
     "settling": "analysis.settling", "SettlingResult": "analysis.settling",
     "noise": "analysis.noise", "NoiseResult": "analysis.noise",
     "DELAY_MODELS": "analysis.delay_models",
+    "energy_breakdown": "analysis.energy_run", "simulate_with_energy": "analysis.energy_run",
+    "energy_of": "analysis.energy_run", "EnergyBreakdown": "engines.energy",
+    "ConverterEnergy": "engines.energy", "score_energy_models": "analysis.energy_models",
+    "format_energy_scores": "analysis.energy_models", "ENERGY_MODELS": "analysis.energy_models",
 }
 
 __all__ = ["SpicebarError", "SpecError", "InputFileError",

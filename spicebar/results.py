@@ -21,6 +21,10 @@ DEFERRABLE_ARRAYS = ("v_wl", "v_bl", "cell_currents")
 MAP_ARRAYS = ("v_wl", "v_bl", "cell_currents")
 
 
+#: Result-file keys of the energy record (``energy.delivered_j``, ...).
+ENERGY_PREFIX = "energy."
+
+
 class MapsNotSaved(SpicebarError, AttributeError):
     """A per-cell map was read from a result file written without maps."""
 
@@ -63,6 +67,9 @@ class SimulationResult:
         info: engine details (solver, residual, ngspice version, netlist path), JSON-able.
         cell_currents: shape ``(batch, rows, cols)``, amperes each cell delivers into its
             bit-line node (from the node voltages and the cell's I-V), or None.
+        energy: the itemised energy record (``EnergyBreakdown.to_record()``, arrays keyed by
+            name; :func:`spicebar.analysis.energy_run.energy_of` reads it), or None when no
+            energy was asked for. A result file keeps it under ``energy.<name>`` keys.
 
     An engine may pass ``v_wl``, ``v_bl`` or ``cell_currents`` as :class:`Deferred`:
     the array is then built on first access and kept (``deferred`` names those not
@@ -78,6 +85,7 @@ class SimulationResult:
     elapsed_s: float = 0.0
     info: dict = field(default_factory=dict)
     cell_currents: np.ndarray | None = field(default=None, repr=False)
+    energy: dict | None = field(default=None, repr=False)
 
     #: Arrays every file of this class holds, and arrays written only when present.
     SAVED_ARRAYS = RESULT_ARRAYS
@@ -135,6 +143,8 @@ class SimulationResult:
         arrays = {k: getattr(self, k) for k in self.SAVED_ARRAYS if k not in skip}
         arrays.update({k: getattr(self, k) for k in self.OPTIONAL_ARRAYS
                        if k not in skip and getattr(self, k) is not None})
+        if self.energy is not None:
+            arrays.update({f"{ENERGY_PREFIX}{k}": x for k, x in self.energy.items()})
         with atomic_output(path) as f:  # all or nothing; the name as given (no .npz added)
             np.savez(f, **arrays, engine=np.array(self.engine),
                      elapsed_s=np.array(self.elapsed_s),
@@ -161,6 +171,10 @@ class SimulationResult:
                       else Deferred(_not_saved, k, str(path)) for k in cls.SAVED_ARRAYS}
             arrays.update({k: np.asarray(data[k]) for k in cls.OPTIONAL_ARRAYS
                            if k in data.files})
+            energy = {k[len(ENERGY_PREFIX):]: np.asarray(data[k]) for k in data.files
+                      if k.startswith(ENERGY_PREFIX)}
+            if energy:
+                arrays["energy"] = energy
             return cls(engine=str(data["engine"]), elapsed_s=float(data["elapsed_s"]),
                        info=json.loads(str(data["info"])), **arrays)
 

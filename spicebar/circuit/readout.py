@@ -29,6 +29,38 @@ from . import bounds
 from .iv_models import MODELS_DIR
 
 OPAMP_KINDS = ("ideal", "macro")
+#: Default quiescent current of one op-amp, A: a low-power CMOS amplifier (an assumption
+#: stated here, not a published figure: set the value of your amplifier).
+I_Q_DEFAULT_A = 10e-6
+
+
+@dataclass(frozen=True)
+class OpAmpSupply:
+    """The rails an op-amp draws from (energy accounting; the signal path is unchanged).
+
+    Each op-amp draws ``i_q_a`` from both rails, and its output current from the rail it
+    flows from: a sourced current from ``v_dd``, a sunk one from ``v_ss``. In the netlist:
+    sources ``vdd``/``vss``, a 0 V ammeter ``vop_j`` on each output and two behavioural
+    current sources per column (:mod:`spicebar.netlist.readout`).
+
+    Attributes:
+        v_dd, v_ss: rail voltages, V, ``v_ss < v_dd``; a macro op-amp's swing must lie
+            inside them.
+        i_q_a: quiescent current per op-amp, A, >= 0.
+    """
+
+    v_dd: float = 1.0
+    v_ss: float = -1.0
+    i_q_a: float = I_Q_DEFAULT_A
+
+    def __post_init__(self) -> None:
+        for name in ("v_dd", "v_ss"):
+            object.__setattr__(self, name, float(v.real_array(f"opamp.supply.{name}",
+                                                               getattr(self, name), 0)))
+        if not self.v_dd > self.v_ss:
+            raise SpecError("opamp.supply.v_dd", f"is {self.v_dd!r}, not above v_ss={self.v_ss!r}",
+                            f"> {self.v_ss!r} V")
+        object.__setattr__(self, "i_q_a", v.nonnegative_scalar("opamp.supply.i_q_a", self.i_q_a, "A"))
 #: The model library, read into every transient netlist (netlists stay self-contained).
 OPAMP_LIBRARY = MODELS_DIR / "opamp.lib"
 
@@ -49,6 +81,8 @@ class OpAmpSpec:
             the noise analysis only, :mod:`spicebar.analysis.noise`).
         in_a_rthz: input-referred current noise density at the inverting input,
             A/sqrt(Hz), >= 0 (white; noise analysis only).
+        supply: the rails it draws from (:class:`OpAmpSupply`), or None (no supply: its
+            output energy comes from nowhere and is reported as such).
     """
 
     kind: str = "ideal"
@@ -61,12 +95,16 @@ class OpAmpSpec:
     r_out: float = 1e-3
     en_v_rthz: float = 0.0
     in_a_rthz: float = 0.0
+    supply: OpAmpSupply | None = None
 
     def __post_init__(self) -> None:
         v.choice("opamp.kind", self.kind, OPAMP_KINDS)
         for name, unit in (("en_v_rthz", "V/sqrt(Hz)"), ("in_a_rthz", "A/sqrt(Hz)")):
             object.__setattr__(self, name, v.nonnegative_scalar(f"opamp.{name}",
                                                                 getattr(self, name), unit))
+        if self.supply is not None and not isinstance(self.supply, OpAmpSupply):
+            raise SpecError("opamp.supply", f"is {type(self.supply).__name__}",
+                            "an OpAmpSupply or None")
         object.__setattr__(self, "a0", v.positive_scalar("opamp.a0", self.a0, "V/V"))
         if self.a0 < 1:
             raise SpecError("opamp.a0", f"is {self.a0!r}", ">= 1 V/V")
@@ -78,6 +116,11 @@ class OpAmpSpec:
         if not self.v_hi > self.v_lo:
             raise SpecError("opamp.v_hi", f"is {self.v_hi!r}, not above v_lo={self.v_lo!r}",
                             f"> {self.v_lo!r} V")
+        if self.supply is not None and self.has_rails and not (
+                self.supply.v_ss <= self.v_lo and self.v_hi <= self.supply.v_dd):
+            raise SpecError("opamp.supply", f"rails ({self.supply.v_ss!r}, {self.supply.v_dd!r}) V "
+                            f"do not contain the output swing ({self.v_lo!r}, {self.v_hi!r}) V",
+                            "v_ss <= v_lo and v_hi <= v_dd")
 
     @property
     def has_rails(self) -> bool:

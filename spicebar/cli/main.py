@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "RESULT_csv/ beside RESULT.npz")
     _ngspice_flags(p)
     add_readout_flags(p)
+    from .energy import add_energy_flags
+    add_energy_flags(p)
 
     p = sub.add_parser("generate", help="write the whole job as a netlist that `ngspice -b` "
                                         "runs as it is (answers in FILE.dat)")
@@ -201,10 +203,18 @@ def _spec_from_args(args):
 def cmd_simulate(args) -> int:
     from ..engines.simulation import simulate
     out = out_path(args.out, (".npz",), "--out", args)
+    from .energy import check_energy_args, run_simulate_energy
+    energy_plot = check_energy_args(args)
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     if args.readout != "ideal":
-        rc = run_simulate_readout(args, spec, inputs, out)
+        rc = run_simulate_readout(args, spec, inputs, out, energy_plot)
+        if rc == 0 and args.format == "csv":
+            from .results import write_csv_beside
+            print(f"  CSV tables -> {write_csv_beside(SimulationResult_load(out), out)}")
+        return rc
+    if args.energy:
+        rc = run_simulate_energy(args, spec, inputs, out, energy_plot)
         if rc == 0 and args.format == "csv":
             from .results import write_csv_beside
             print(f"  CSV tables -> {write_csv_beside(SimulationResult_load(out), out)}")

@@ -78,6 +78,9 @@ def readout_spec_from_args(args, spec, inputs):
     lo, hi = _pair(args.rails, "--rails")
     a0 = args.a0 if args.a0 is not None else (1e9 if args.opamp == "ideal" else 1e5)
     op = OpAmpSpec(args.opamp, a0=a0, gbw_hz=args.gbw, v_lo=lo, v_hi=hi)
+    if getattr(args, "energy", False):
+        from .energy import supply_from_args
+        op = replace(op, supply=supply_from_args(args, op))
     signed = args.signed or bool(np.any(inputs < 0))
     v_read = (args.v_fs if args.v_fs is not None
               else args.v_read if getattr(args, "v_read", None) is not None
@@ -101,7 +104,7 @@ def readout_spec_from_args(args, spec, inputs):
     return replace(spec, readout=ro), enc
 
 
-def run_simulate_readout(args, spec, inputs, out) -> int:
+def run_simulate_readout(args, spec, inputs, out, energy_plot=None) -> int:
     import warnings
 
     from ..engines.transient.run import error_budget, simulate_readout
@@ -121,7 +124,9 @@ def run_simulate_readout(args, spec, inputs, out) -> int:
         result = simulate_readout(spec, inputs, enc, args.engine, workdir=args.workdir,
                                   timeout_s=args.timeout, operation=op, strict=args.strict,
                                   settings=settings,
-                                  progress=args.progress or sys.stderr.isatty())
+                                  progress=args.progress or sys.stderr.isatty(),
+                                  energy=getattr(args, "energy", False),
+                                  converters=energy_converters(args, spec))
     for w in caught:
         if issubclass(w.category, ReadoutWarning):
             print(f"spicebar: warning: {w.message}", file=sys.stderr)
@@ -132,12 +137,23 @@ def run_simulate_readout(args, spec, inputs, out) -> int:
     print(f"{args.engine}: {spec.describe()}; {spec.readout.describe()}; {enc.kind} encoding, "
           f"{result.info['n_windows']} window(s), {result.time.size} time points in "
           f"{result.elapsed_s:.3g} s -> {out}\n  max error / full scale: {budget}")
+    if getattr(args, "energy", False):
+        from .energy import report_energy
+        report_energy(result, energy_plot)
     for line in result.info["readout_errors"][:5]:
         print(f"spicebar: readout error: {line}", file=sys.stderr)
     if len(result.info["readout_errors"]) > 5:
         print(f"spicebar: ... {len(result.info['readout_errors']) - 5} more readout errors",
               file=sys.stderr)
     return 0
+
+
+def energy_converters(args, spec):
+    """The converters' figures of merit of ``--energy`` (None without it)."""
+    if not getattr(args, "energy", False):
+        return None
+    from .energy import converters_from_args
+    return converters_from_args(args, spec)
 
 
 def add_plot_transient_parser(kinds) -> None:

@@ -76,3 +76,12 @@ def deferred_cell_currents(ir: CircuitIR, v: np.ndarray):
 
 def _cell_currents_of_result(result, ir: CircuitIR, v: np.ndarray) -> np.ndarray:
     return cell_currents(ir, v)
+
+
+def node_voltages(result) -> np.ndarray | None:
+    """Every node's voltage ``(batch, n_nodes)`` V behind a result whose cell currents are
+    still deferred (set by :func:`deferred_cell_currents`), else None."""
+    build = result.__dict__.get("_deferred", {}).get("cell_currents")
+    if build is None or build.fn is not _cell_currents_of_result:
+        return None
+    return build.args[1]

@@ -8,6 +8,8 @@ vsense_k  sns_k  vgnd_j    dc 0            ammeter: its current is column j's cu
 xop_j     vref   vgnd_j    rdo_j  <opamp>  non-inverting input at v_ref
 cint_j    vgnd_j   rdo_j   c_int           integrator (or rf_j vgnd_j rdo_j r_f for a TIA)
 brst_j    vgnd_j   rdo_j   i = v(rst) * (v(vgnd_j) - v(rdo_j)) / r_reset   reset switch
+(with an op-amp supply: xop_j's output at opo_j, ammeter vop_j opo_j rdo_j, rails vdd/vss
+and per column bdd_j/bss_j drawing the output current from its rail; see supply_lines)
 vref      vref   0       dc v_ref
 vrst      rst    0       pwl(...)        reset pulses
 vsmp      smp    0       pwl(...)        marks the sampling instants (forces time points)
@@ -88,6 +90,19 @@ def sample_marker(schedule: Schedule, t_edge: float) -> tuple[np.ndarray, np.nda
     return t, v[first]
 
 
+def supply_lines(supply, cols: int) -> list[str]:
+    """The op-amps' rails: sources ``vdd``/``vss`` and per column two behavioural current
+    sources drawing the quiescent current plus the output current (``i(vop_j)``, positive
+    when sourced) from the rail it flows from. Beside the signal path: no node of it changes."""
+    iq = f"{supply.i_q_a!r}"
+    lines = [f"* op-amp supply: rails and what each op-amp draws (quiescent {iq} A + output current)",
+             f"vdd spdd 0 dc {supply.v_dd!r}", f"vss spss 0 dc {supply.v_ss!r}"]
+    for j in range(cols):
+        lines.append(f"bdd_{j} spdd 0 i = {iq} + max(i(vop_{j}), 0)")
+        lines.append(f"bss_{j} 0 spss i = {iq} + max(-i(vop_{j}), 0)")
+    return lines
+
+
 def readout_vectors(ir: CircuitIR) -> list[str]:
     """Vectors the transient saves and reads: outputs, virtual grounds, sense and driver currents."""
     cols = range(ir.cols)
@@ -96,8 +111,11 @@ def readout_vectors(ir: CircuitIR) -> list[str]:
 
 
 def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
-                           opamp_library: str, settings: TranSettings = TranSettings()) -> str:
-    """The whole transient netlist as text (see the module docstring for the topology)."""
+                           opamp_library: str, settings: TranSettings = TranSettings(),
+                           extra_saves: tuple[str, ...] = ()) -> str:
+    """The whole transient netlist as text (see the module docstring for the topology).
+
+    ``extra_saves``: ``.save`` lines of further vectors (the energy's power vectors)."""
     names = ir.node_names
     lines = [f"* spicebar readout transient: {comment_text(ir.title)}; "
              f"{comment_text(readout.describe())}",
@@ -123,17 +141,23 @@ def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: f
     lines.append(f"* readout per column: {comment_text(readout.describe())}")
     op = readout.opamp
     for j in range(ir.cols):
-        lines.append(f"xop_{j} vref vgnd_{j} rdo_{j} {op.subckt} {op.instance_params()}")
+        out = f"opo_{j}" if op.supply is not None else f"rdo_{j}"
+        lines.append(f"xop_{j} vref vgnd_{j} {out} {op.subckt} {op.instance_params()}")
+        if op.supply is not None:  # the output current, for the rail it is drawn from
+            lines.append(f"vop_{j} opo_{j} rdo_{j} dc 0")
         if readout.kind == "integrator":
             lines.append(f"cint_{j} vgnd_{j} rdo_{j} {readout.c_int_f!r}")
             lines.append(f"brst_{j} vgnd_{j} rdo_{j} i = v(rst)*(v(vgnd_{j})-v(rdo_{j}))"
                          f"*{1.0 / readout.r_reset_ohm!r}")
         else:
             lines.append(f"rf_{j} vgnd_{j} rdo_{j} {readout.r_f_ohm!r}")
+    if op.supply is not None:
+        lines += supply_lines(op.supply, ir.cols)
     lines.append(f"vref vref 0 dc {readout.v_ref!r}")
     lines += _pwl("vrst", "rst", "0", schedule.reset_t, schedule.reset_v)
     lines += _pwl("vsmp", "smp", "0", *sample_marker(schedule, t_edge))
     lines.append(".save " + " ".join(readout_vectors(ir)))
+    lines += list(extra_saves)
     t_max = settings.max_step(schedule.t_int)
     lines += [f".tran {t_max!r} {schedule.t_stop!r} 0 {t_max!r}", ".end", ""]
     return "\n".join(lines)

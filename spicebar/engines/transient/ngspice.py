@@ -10,6 +10,7 @@ import numpy as np
 from ...circuit.encoding import Schedule
 from ...circuit.ir import CircuitIR
 from ...circuit.readout import opamp_library_text
+from ...netlist.power_vectors import array_recipe, readout_recipe, save_cards
 from ...netlist.readout import TranSettings, format_readout_netlist, readout_vectors
 from ..ngspice.engine import DEFAULT_TIMEOUT_S, run_folder, run_worker
 from ...errors import SimulationError
@@ -24,11 +25,13 @@ RUNNABLE_READOUT = "readout.cir"
 def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
                         workdir: str | Path | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                         keep_files: bool = False, settings: TranSettings = TranSettings(),
-                        progress: bool = False):
+                        progress: bool = False, energy: bool = False):
     """Run the transient; return ``(raw, info)`` with ``raw`` a :class:`~spicebar.engines.transient.result.RawTransient`.
 
     ``progress``: draw a bar of simulated time over the stop time on stderr (ngspice
-    reports its percent through the shared library's status callback)."""
+    reports its percent through the shared library's status callback). ``energy``: also
+    save ngspice's power of every element (:mod:`spicebar.netlist.power_vectors`) into
+    ``raw.powers``."""
     own_dir = workdir is None
     from ..ngspice.openvaf import compile_devices
     compile_devices(ir)  # Verilog-A devices: their OSDI libraries (cached)
@@ -37,14 +40,16 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
         netlist = wd / "readout_shared.cir"  # what the worker runs
         runnable = wd / RUNNABLE_READOUT
         t0 = time.perf_counter()
+        recipe = readout_recipe(array_recipe(ir), readout, ir.cols) if energy else None
+        power_read = recipe.vectors() if energy else []
         text = format_readout_netlist(ir, readout, schedule, t_edge, opamp_library_text(),
-                                      settings)
+                                      settings, tuple(save_cards(power_read)))
         netlist.write_text(text)
         job_text = format_readout_job(text, ir, readout, schedule.t_sample,
                                       data_file_for(runnable).name)
         if keep:
             runnable.write_text(job_text)
-        read = ["time"] + readout_vectors(ir)
+        read = ["time"] + readout_vectors(ir) + power_read
         t_emit = time.perf_counter() - t0
         job = {"analysis": "tran", "netlist": str(netlist), "read": read,
                "result": str(wd / "result.npy"), "status": str(wd / "status.json"),
@@ -75,7 +80,9 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
     vout = values[1:1 + cols]
     vg = values[1 + cols:1 + 2 * cols]
     sen = values[1 + 2 * cols:1 + 2 * cols + n_s]
-    drv = -values[1 + 2 * cols + n_s:]  # i(v) flows into the + terminal: minus what it delivers
+    n_base = 1 + 2 * cols + n_s + n_d
+    powers = recipe.powers(values[n_base:].T, power_read) if energy else None
+    drv = -values[1 + 2 * cols + n_s:n_base]  # i(v) flows into the + terminal: minus what it delivers
     i_col = np.zeros((cols, t.size))
     np.add.at(i_col, ir.sense_col, sen)
     i_drv = np.zeros((ir.rows, t.size))
@@ -85,4 +92,4 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
             "max_step_s": settings.max_step(schedule.t_int),
             "netlist": str(runnable) if keep else None,
             "warnings": status["warnings"]}
-    return RawTransient(t, vout, vg, i_col, i_drv), info
+    return RawTransient(t, vout, vg, i_col, i_drv, powers), info

@@ -40,7 +40,8 @@ from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
 from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
-from .timegrid import FIRST_STEP_FRACTION, GAMMA, reset_step, step_grid
+from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, FIRST_STEP_FRACTION, GAMMA,
+                       reset_step, step_grid)
 
 #: With nonlinear cells the array is linearised at the virtual ground ``v0``; the error
 #: is second order in the departure ``e``, bounded after the run (see
@@ -160,21 +161,34 @@ class _Algebraic:
 
 
 def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
-                      settings: TranSettings = TranSettings(), memory=None):
+                      settings: TranSettings = TranSettings(), memory=None, energy: bool = False):
     """Integrate the whole readout circuit; returns ``(raw, info)`` like the ngspice engine.
+
+    ``energy``: also the power of every element at every time point in ``raw.powers``
+    (:mod:`.energy`; linear arrays only).
 
     Nonlinear cells take two passes: the first linearises the array at ``v0``, the second
     at each input vector's mean virtual ground of the first (the loop's steady error, mV
     with a finite-bandwidth op-amp), which leaves only the wobble around it to second order.
     """
     check_supported(ir)
+    if energy and ir.nonlinear:
+        raise SpecError("energy", "was asked of the nodal transient with nonlinear cells (its "
+                        "array is linearised at the virtual ground, not solved at each node)",
+                        "linear cells, or engine='ngspice'")
     cols = Columns(readout, ir.cols)
     h_max = settings.max_step(schedule.t_int) * NODAL_STEP_SCALE
-    t_grid = step_grid(schedule.breakpoints(), h_max, first_step(readout, t_edge),
-                       reset_cap(readout, schedule, t_edge))
+    if energy:  # a finer grid after each breakpoint: see ENERGY_STEP_GROWTH
+        t_grid = step_grid(schedule.breakpoints(), h_max,
+                           first_step(readout, t_edge) * ENERGY_FIRST_STEP_FRACTION / FIRST_STEP_FRACTION,
+                           reset_cap(readout, schedule, t_edge), ENERGY_STEP_GROWTH)
+    else:
+        t_grid = step_grid(schedule.breakpoints(), h_max, first_step(readout, t_edge),
+                           reset_cap(readout, schedule, t_edge))
     t_stage = t_grid[:-1] + GAMMA * np.diff(t_grid)
     g_of = (lambda t: float(np.interp(t, schedule.reset_t, schedule.reset_v)) / readout.r_reset_ohm) \
         if readout.kind == "integrator" else (lambda t: 0.0)
+    kept = None  # the wired stepper's node voltages and capacitor currents (energy)
     info = {"max_step_s": h_max,
             "first_step_s": float(np.diff(t_grid).min()), "timepoints": int(t_grid.size),
             "kcl_residual_rel": 0.0, "not_modelled": not_modelled(readout, ir)}
@@ -184,6 +198,7 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
         array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())), own=(DC_STAGE_S,))
         stepper = _WiredStepper(ir, array, cols, schedule,
                                 np.concatenate([[0.0], t_grid, t_stage]))
+        stepper.kept = kept = [] if energy else None
         info["solver"] = ("TR-BDF2; array with wire capacitance: sparse LU of L + C/(d h) per "
                           "step size, with its exact Schur complement onto the senses")
         traces, worst = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
@@ -206,7 +221,12 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     if ir.nonlinear:
         info["linearisation_error_fs"] = _check_linearisation(
             ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src)
-    return RawTransient(t_grid, vout, vg, i_col, i_drv), info
+    powers = None
+    if energy:
+        from .energy import nodal_powers
+        powers = nodal_powers(ir, readout, schedule, t_grid, vout, vg, i_col, kept,
+                              None if kept is not None else rows_at(schedule, t_grid))
+    return RawTransient(t_grid, vout, vg, i_col, i_drv, powers), info
 
 
 def _probe_rounds(src, cols, t_grid, t_stage, g_of, info):
@@ -246,6 +266,9 @@ def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
     m = cols.mass
     x, f, nodes, extra = stepper.initial(np.zeros(cols.n_states), g_of(t_grid[0]))
     _record(0, nodes, extra["i_drv"], cols, vout, vg, i_col, i_drv)
+    keep = getattr(stepper, "kept", None)  # node voltages and capacitor currents (energy)
+    if keep is not None:
+        keep.append((extra["v"], extra["f_nodes"]))
     worst = (0.0, t_grid[0], nodes)
     for k in range(n - 1):
         dh = _dh(h[k])
@@ -256,6 +279,8 @@ def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
                                             (extra, ex_g), 2, f"at t={t1:.6g} s")
         x, f, extra = x1, f1, ex1
         _record(k + 1, nodes1, ex1["i_drv"], cols, vout, vg, i_col, i_drv)
+        if keep is not None:
+            keep.append((ex1["v"], ex1["f_nodes"]))
         if src is None:
             continue
         for tt, nn in ((tg, nodes_g), (t1, nodes1)):

@@ -24,13 +24,16 @@ TRANSIENT_ARRAYS = ("time", "vout", "vg", "i_col", "window_vector", "window_weig
 @dataclass(frozen=True, eq=False)
 class RawTransient:
     """Traces an engine returns: ``time`` ``(n_t,)`` s; ``vout``, ``vg``, ``i_col``
-    ``(cols, n_t)`` V, V, A; ``i_drv`` ``(rows, n_t)`` A delivered by each word line's drivers."""
+    ``(cols, n_t)`` V, V, A; ``i_drv`` ``(rows, n_t)`` A delivered by each word line's drivers;
+    ``powers`` (only when energy was asked for): ``[(key, (n_t, n) W absorbed), ...]`` in the
+    terms of :mod:`spicebar.netlist.power_vectors` (one per IR group, then the readout's)."""
 
     time: np.ndarray
     vout: np.ndarray
     vg: np.ndarray
     i_col: np.ndarray
     i_drv: np.ndarray
+    powers: list | None = None
 
 
 @dataclass(frozen=True, eq=False)

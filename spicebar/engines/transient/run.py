@@ -94,7 +94,8 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
                      engine: str = "ngspice", *, workdir: str | Path | None = None,
                      timeout_s: float | None = None, keep_files: bool = False,
                      settings: TranSettings = TranSettings(), operation=None,
-                     strict: bool = False, progress: bool = False) -> TransientResult:
+                     strict: bool = False, progress: bool = False, energy: bool = False,
+                     converters=None) -> TransientResult:
     """Encode ``inputs`` (``(batch, rows)`` or ``(rows,)`` V), run the readout, sample, quantise.
 
     Args:
@@ -109,6 +110,9 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         strict: refuse (SpecError) a run whose windows will hit a rail or whose reset leaves
             more than half an ADC LSB, instead of warning (:mod:`.saturation`).
         progress: show ngspice's progress over simulated time (stderr).
+        energy: also itemise the energy of every window (:mod:`.energy`; the result's
+            ``energy`` record, read by :func:`spicebar.analysis.energy_run.energy_of`);
+            ``converters``: the ADC/DAC figures of merit then (a ``ConverterEnergy``).
     """
     choice("engine", engine, TRANSIENT_ENGINES)
     from ...circuit.temperature import at_temperature, wires_info
@@ -137,6 +141,17 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     forecast = check_readout(readout, schedule, spec.conductances * meant[:, None],
                              encoding.t_edge_s, strict)
     ir = elaborate(spec, operation)
+    if energy:
+        from ..energy import ConverterEnergy, check_itemised
+        if converters is not None and not isinstance(converters, ConverterEnergy):
+            raise SpecError("converters", f"is {type(converters).__name__}", "a ConverterEnergy or None")
+        check_itemised(ir)
+        if converters is None:  # the documented figures of merit, at the readout's ADC bits
+            converters = ConverterEnergy(adc_bits=readout.adc.bits) if readout.adc is not None \
+                else ConverterEnergy()
+        if engine == "nodal" and ir.nonlinear:
+            raise SpecError("energy", "was asked of the nodal transient with nonlinear cells",
+                            "linear cells, or engine='ngspice'")
     if engine == "nodal":  # cells with no closed form: their tables, over the pulse levels
         from .nodal import check_supported
         check_supported(ir)  # before any table is measured
@@ -149,10 +164,11 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         if timeout_s is None:
             timeout_s = default_timeout_s(spec, schedule.n_windows)
         raw, info = run_readout_ngspice(ir, readout, schedule, encoding.t_edge_s, workdir,
-                                        timeout_s, keep_files, settings, progress)
+                                        timeout_s, keep_files, settings, progress, energy)
     else:
         from .nodal import run_readout_nodal
-        raw, info = run_readout_nodal(ir, readout, schedule, encoding.t_edge_s, settings)
+        raw, info = run_readout_nodal(ir, readout, schedule, encoding.t_edge_s, settings,
+                                      energy=energy)
     batch = v.shape[0]
     v_eq = encoding.equivalent_voltages(v)
     signal, combine, currents, driver_currents, saturated = _windows(raw, schedule, readout, batch)
@@ -190,8 +206,13 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
                  "n_saturated": int(saturated.sum()), "n_adc_clipped": int(adc_clipped.sum()),
                  "adc": None if adc is None else {"bits": adc.bits, "x_min": adc.x_min,
                                                   "x_max": adc.x_max, "lsb": adc.lsb}})
+    record = None
+    if energy:
+        from .energy import transient_breakdown
+        record = transient_breakdown(ir, readout, schedule, raw, engine, batch, operation,
+                                     converters).to_record()
     return TransientResult(
-        engine=engine, inputs=v, currents=currents, v_wl=v_wl, v_bl=v_bl,
+        energy=record, engine=engine, inputs=v, currents=currents, v_wl=v_wl, v_bl=v_bl,
         driver_currents=driver_currents, elapsed_s=time.perf_counter() - t0, info=info,
         time=raw.time, vout=raw.vout, vg=raw.vg, i_col=raw.i_col, window_vector=schedule.vector,
         window_weight=schedule.weight, t_open=schedule.t_open, t_sample=schedule.t_sample,

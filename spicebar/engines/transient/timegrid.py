@@ -22,6 +22,13 @@ FIRST_STEP_FRACTION = 1.0 / 8.0
 #: step lengths, so few factorisations with wire capacitance; the L-stable rule damps
 #: what a longer step no longer follows).
 STEP_GROWTH = 4.0
+#: With the energy asked for, the growth and first step are finer: an energy is the integral
+#: of a power that decays twice as fast as the state (``exp(-2 t / tau)``), integrated by
+#: the trapezoidal rule on these points (measured on an 8x8 integrator with the macro op-amp
+#: and 2 fF wires against ngspice at t_int/2000: every component within 2.3e-5 of the
+#: window's energy with these, 1.8e-3 with the default grid).
+ENERGY_STEP_GROWTH = 1.1
+ENERGY_FIRST_STEP_FRACTION = 1.0 / 80.0
 
 
 #: TR-BDF2's local error constant: one step of ``x' = -x / tau`` is off by
@@ -47,10 +54,11 @@ def reset_step(tau: float, t_closed: float) -> float:
 
 
 def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float,
-              h_cap=None) -> np.ndarray:
+              h_cap=None, growth: float = STEP_GROWTH) -> np.ndarray:
     """Time points ``(n,)`` s from ``breakpoints[0]`` to ``breakpoints[-1]`` (sorted, unique).
 
-    ``h_cap(t0, t1)``: an optional smaller maximum step for the interval ``[t0, t1]``."""
+    ``h_cap(t0, t1)``: an optional smaller maximum step for the interval ``[t0, t1]``;
+    ``growth``: each step after a breakpoint over the one before."""
     out = [np.asarray([breakpoints[0]])]
     h_top = h_max
     for t0, t1 in zip(breakpoints[:-1], breakpoints[1:]):
@@ -61,7 +69,7 @@ def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float,
         while h < h_max and s + 2 * h <= length:
             steps.append(h)
             s += h
-            h *= STEP_GROWTH
+            h *= growth
         rest = length - s
         n = max(1, int(np.ceil(rest / h_max - 1e-9)))
         steps += [rest / n] * n

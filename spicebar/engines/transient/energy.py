@@ -1,0 +1,182 @@
+"""The energy of every window of a readout transient, itemised (both engines).
+
+Each engine hands over the power of every element at each of its time points
+(``RawTransient.powers``, in the terms of :mod:`spicebar.netlist.power_vectors`): ngspice
+its own instance power ``@x[p]`` (behavioural sources: its ``@x[i]`` times its node
+voltages), the nodal engine the element laws at its node voltages. At every time point
+Tellegen's theorem makes them sum to zero; each is integrated over every window by the
+trapezoidal rule on the engine's own time points, so the window's balance closes too.
+
+A window runs from the previous window's sampling instant (0 for the first) to its own
+(the last also takes the tail to the stop time): its reset, its integration and its
+settling. The readout's terms per column (:func:`nodal_powers` derives them the same way):
+
+* ``c_int``: the integration capacitor, ``(vg - vout) * i_c``, ``i_c = J - g_rst (vg - vout)``;
+* ``reset``: the reset switch ``g_rst (vg - vout)^2``; ``r_f``: a TIA's feedback resistor;
+* ``opamp_block``: the op-amp as seen from its output pin, ``vout * J`` (its output sinks the
+  column current ``J``); with a supply (:class:`~spicebar.circuit.readout.OpAmpSupply`) the
+  rails deliver ``v_dd (i_q + max(i_out, 0)) + |v_ss| (i_q + max(-i_out, 0))``,
+  ``i_out = -J``, and the op-amp absorbs that minus what its output delivers; without one
+  the output's energy is reported as delivered from nowhere (``opamp_out``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...circuit.ir import CAPACITOR, RESISTOR, SINH, VSOURCE
+from ...circuit.iv_models import sinh_iv
+from ..energy import EnergyBreakdown, aggregate, check_itemised, converter_energy, selected_cells
+
+
+def window_bounds(schedule, t_end: float) -> np.ndarray:
+    """``(n_w + 1,)`` s: 0, every sampling instant but the last, then ``t_end`` (the stop
+    time of the netlist's ``.tran``, which both engines reach)."""
+    return np.concatenate([[0.0], schedule.t_sample[:-1], [t_end]])
+
+
+def integrate_windows(t: np.ndarray, p: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Trapezoidal integral of ``p`` ``(n_t, n)`` W between consecutive ``bounds`` on the
+    time points ``t``: ``(len(bounds) - 1, n)`` J (a bound between time points: the
+    integral's linear interpolation)."""
+    steps = 0.5 * (p[1:] + p[:-1]) * np.diff(t)[:, None]
+    cum = np.concatenate([np.zeros((1, p.shape[1])), np.cumsum(steps, axis=0)])
+    at = np.stack([np.interp(bounds, t, c) for c in cum.T], 1) if p.shape[1] else \
+        np.zeros((bounds.size, 0))
+    return np.diff(at, axis=0)
+
+
+def _array_nodes(ir, v_rows: np.ndarray, v_sense: np.ndarray) -> np.ndarray:
+    """Node voltages ``(n_t, n_nodes)`` of a linear array without capacitance, with the
+    drivers at ``v_rows`` ``(n_t, rows)`` and each sense node at ``v_sense`` ``(n_t, n_senses)``."""
+    import scipy.sparse.linalg as spla
+
+    from ..nodal.stamps import conductance_matrix
+    n_t = v_rows.shape[0]
+    gates = [] if ir.gates is None else [ir.gates]
+    fixed = np.concatenate([[0], ir.drivers.node_p, ir.senses.node_p, *(g.node_p for g in gates)])
+    values = np.concatenate([np.zeros((n_t, 1)), v_rows[:, ir.driver_row], v_sense,
+                             *(np.repeat(g.value[None], n_t, 0) for g in gates)], 1)
+    is_fixed = np.zeros(ir.n_nodes, bool)
+    is_fixed[fixed] = True
+    unknown = np.flatnonzero(~is_fixed)
+    lap = conductance_matrix(ir)
+    v = np.zeros((n_t, ir.n_nodes))
+    v[:, fixed] = values
+    if unknown.size:
+        lu = spla.splu(lap[unknown][:, unknown].tocsc())
+        v[:, unknown] = lu.solve(-(lap[unknown][:, fixed] @ values.T)).T
+    return v
+
+
+def _group_powers(ir, v: np.ndarray, i_cap_node: np.ndarray | None) -> list[tuple[str, np.ndarray]]:
+    """Per group of ``ir.groups``: ``(n_t, len(group))`` W absorbed. Capacitor currents per
+    node ``i_cap_node`` ``(n_t, n_nodes)`` (C dv/dt), shared among a node's capacitors by
+    their values; the readout's ammeters (senses) take no power; a driver delivers what
+    KCL leaves at its node."""
+    check_itemised(ir)
+    c_node = np.zeros(ir.n_nodes)
+    for g in ir.capacitors:
+        np.add.at(c_node, g.node_p, g.value)
+    net = np.zeros_like(v)
+    cur = []
+    for g in ir.groups:
+        dv = v[:, g.node_p] - v[:, g.node_n]
+        if g.kind == RESISTOR:
+            i = dv / g.value
+        elif g.kind == SINH:
+            i = sinh_iv(dv, g.value, g.param)[0]
+        elif g.kind == CAPACITOR:
+            i = i_cap_node[:, g.node_p] * (g.value / c_node[g.node_p])
+        else:
+            i = None
+        if i is not None:
+            np.add.at(net.T, g.node_p, i.T)
+            np.add.at(net.T, g.node_n, -i.T)
+        cur.append(i)
+    out = []
+    for k, (g, i) in enumerate(zip(ir.groups, cur)):
+        dv = v[:, g.node_p] - v[:, g.node_n]
+        if g is ir.senses:
+            p = np.zeros_like(dv)
+        elif i is None:
+            p = -dv * net[:, g.node_p]
+        else:
+            p = dv * i
+        out.append((str(k), p))
+    return out
+
+
+def nodal_powers(ir, readout, schedule, t: np.ndarray, vout: np.ndarray, vg: np.ndarray,
+                 i_col: np.ndarray, kept: list | None, v_rows: np.ndarray
+                 ) -> list[tuple[str, np.ndarray]]:
+    """The nodal engine's powers at its time points ``t`` (the terms of ngspice's, see the
+    module docstring). ``kept``: the wired stepper's ``(v, C dv/dt)`` per time point, or
+    None (an array without capacitance: solved here at each time point's inputs
+    ``v_rows`` ``(n_t, rows)`` V and virtual grounds)."""
+    if kept is not None:
+        v = np.stack([k[0] for k in kept])
+        i_cap = np.stack([k[1] for k in kept])
+    else:
+        v = _array_nodes(ir, v_rows, vg[ir.sense_col].T)
+        i_cap = None
+    out = _group_powers(ir, v, i_cap)
+    J, q, vo = i_col.T, (vg - vout).T, vout.T  # (n_t, cols)
+    if readout.kind == "integrator":
+        g = np.interp(t, schedule.reset_t, schedule.reset_v)[:, None] / readout.r_reset_ohm
+        out += [("c_int", q * (J - g * q)), ("reset", g * q * q)]
+    else:
+        out.append(("r_f", q * J))
+    out.append(("opamp_block", vo * J))
+    sup = readout.opamp.supply
+    if sup is not None:
+        i_out = -J
+        src = sup.i_q_a + np.maximum(i_out, 0.0)
+        sink = sup.i_q_a + np.maximum(-i_out, 0.0)
+        out.append(("rail_draw", np.concatenate([sup.v_dd * src, -sup.v_ss * sink], 1)))
+        out.append(("supply", np.stack([-sup.v_dd * src.sum(1), sup.v_ss * sink.sum(1)], 1)))
+    out.append(("vref", np.zeros((t.size, 1))))
+    return out
+
+
+def transient_breakdown(ir, readout, schedule, raw, engine: str, batch: int, operation=None,
+                        converters=None) -> EnergyBreakdown:
+    """The :class:`~spicebar.engines.energy.EnergyBreakdown` of every window of a run."""
+    bounds = window_bounds(schedule, min(float(schedule.t_stop), float(raw.time[-1])))
+    n_w = bounds.size - 1
+    energies = {}
+    for key, p in raw.powers:
+        e = integrate_windows(raw.time, np.asarray(p, float), bounds)
+        energies[key] = np.concatenate([energies[key], e], 1) if key in energies else e
+    groups = [energies[str(k)] for k in range(len(ir.groups))]
+    sums = {k: x.sum(axis=1) for k, x in energies.items() if not k.isdigit()}
+    delivered, absorbed = {"bias": -sums.get("vref", np.zeros(n_w))}, {}
+    for key in ("c_int", "reset", "r_f"):
+        if key in sums:
+            absorbed[key] = sums[key]
+    if readout.opamp.supply is not None:
+        absorbed["opamp"] = sums["opamp_block"] + sums["rail_draw"]
+        delivered["supplies"] = -sums["supply"]
+    else:
+        delivered["opamp_out"] = -sums["opamp_block"]
+    d, a, columns = aggregate(ir, groups, np.ones(n_w), selected_cells(ir, operation), operation,
+                              delivered, absorbed)
+    stored = None
+    if readout.kind == "integrator":
+        q = np.stack([np.interp(bounds, raw.time, row) for row in raw.vg - raw.vout], 1)
+        stored = 0.5 * readout.c_int_f * (q[1:] ** 2 - q[:-1] ** 2).sum(axis=1)
+    meta = {"power_source": ("ngspice instance power @x[p] (behavioural sources: @x[i] times "
+                             "the node voltages), trapezoidal over its time points")
+            if engine == "ngspice" else "nodal: element laws at every time point, trapezoidal",
+            "windows": "from the previous sampling instant to this window's",
+            "time_points": int(raw.time.size)}
+    conv = {}
+    if converters is not None:
+        conv = converter_energy(converters, np.full(n_w, len(ir.senses)),
+                                np.full(n_w, np.unique(ir.driver_row).size))
+        meta.update(adc_bits=converters.adc_bits, adc_fom_j_per_step=converters.adc_fom_j_per_step,
+                    dac_j_per_conversion=converters.dac_j_per_conversion)
+    return EnergyBreakdown(engine=engine, mode="transient", period_s=np.diff(bounds),
+                           delivered=d, absorbed=a, columns=columns,
+                           macs=ir.rows * ir.cols * batch / n_w, converters=conv,
+                           stored_check=stored, meta=meta)
