@@ -147,14 +147,27 @@ class SimulationResult:
 
     @classmethod
     def load(cls, path: str | Path) -> "SimulationResult":
-        with np.load(path, allow_pickle=False) as data:
-            cls.check_file(data, path)
-            arrays = {k: np.asarray(data[k]) if k in data.files or k not in MAP_ARRAYS
-                      else Deferred(_not_saved, k, str(path)) for k in cls.SAVED_ARRAYS}
-            arrays.update({k: np.asarray(data[k]) for k in cls.OPTIONAL_ARRAYS
-                           if k in data.files})
-            return cls(engine=str(data["engine"]), elapsed_s=float(data["elapsed_s"]),
-                       info=json.loads(str(data["info"])), **arrays)
+        """A result written by :meth:`save`; InputFileError (naming the file) for anything else."""
+        from .errors import InputFileError
+        from .io import read_npz
+        data = read_npz(path, "result")
+        cls.check_file(data, path)
+        needed = ("engine", "elapsed_s", "info",
+                  *(k for k in cls.SAVED_ARRAYS if k not in MAP_ARRAYS))
+        missing = [k for k in needed if k not in data]
+        if missing:
+            raise InputFileError("result", f"{str(path)!r} has no {missing[0]!r} array",
+                                 "a result file written by spicebar")
+        try:
+            info = json.loads(str(data["info"]))
+            elapsed = float(data["elapsed_s"])
+        except (ValueError, TypeError) as exc:
+            raise InputFileError("result", f"{str(path)!r} has a damaged 'info' or "
+                                 f"'elapsed_s' ({exc})", "a result file written by spicebar") from None
+        arrays = {k: data[k] if k in data or k not in MAP_ARRAYS
+                  else Deferred(_not_saved, k, str(path)) for k in cls.SAVED_ARRAYS}
+        arrays.update({k: data[k] for k in cls.OPTIONAL_ARRAYS if k in data})
+        return cls(engine=str(data["engine"]), elapsed_s=elapsed, info=info, **arrays)
 
 
 # The dataclass keeps each default as a class attribute too, which would answer for a

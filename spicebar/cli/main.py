@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .. import __version__
 from .array import add_array_parser, cmd_array
+from .flag_domains import apply_flag_domains
 from .cells import add_cell_flags, cell_and_operation, warn_underdriven_selector
 from .paths import out_folder, out_path
 from .readout import (add_plot_transient_parser, add_readout_flags, cmd_plot_transient,
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sweep_parser(sub)
     add_plot_parser(sub)
     add_array_parser(sub)
+    apply_flag_domains(parser)
     return parser
 
 
@@ -171,6 +173,11 @@ def _spec_from_args(args):
     return spec, inputs
 
 
+def _timeout(args) -> float:
+    """``--timeout`` (checked while parsing: > 0), or the default limit when not given."""
+    return DEFAULT_TIMEOUT_S if args.timeout is None else args.timeout
+
+
 def cmd_simulate(args) -> int:
     from ..engines.simulation import simulate
     out = out_path(args.out, (".npz",), "--out", args)
@@ -179,7 +186,7 @@ def cmd_simulate(args) -> int:
     if args.readout != "ideal":
         return run_simulate_readout(args, spec, inputs, out)
     result = simulate(spec, inputs, args.engine, workdir=args.workdir,
-                      timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
+                      timeout_s=_timeout(args),
                       operation=args.operation, solver=args.solver,
                       allow_approximate_cells=args.allow_approximate_cells)
     result.save(out, maps=args.maps)
@@ -222,6 +229,9 @@ def cmd_compare(args) -> int:
     for e in engines:
         if e not in ENGINES:
             raise SpecError("--engines", f"has {e!r}", ", ".join(ENGINES))
+    twice = next((e for e in engines if engines.count(e) > 1), None)
+    if twice is not None:
+        raise SpecError("--engines", f"names {twice!r} twice", "at least two different engines")
     if len(engines) < 2:
         raise SpecError("--engines", f"has {len(engines)} engine(s)", "at least two")
     from ..engines.simulation import operation_inputs
@@ -230,7 +240,7 @@ def cmd_compare(args) -> int:
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
-                           timeout_s=args.timeout or DEFAULT_TIMEOUT_S, solver=args.solver,
+                           timeout_s=_timeout(args), solver=args.solver,
                            allow_approximate_cells=args.allow_approximate_cells)
     comparison = compare(results, full_scale_current(spec, operation_inputs(spec, inputs,
                                                                             args.operation)),

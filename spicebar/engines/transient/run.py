@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..._validate import choice, positive_scalar
+from ..._validate import choice, time_limit_s
 from ...circuit.elaboration import elaborate
 from ...circuit.encoding import EncodingSpec, Schedule, build_schedule
 from ...errors import SpecError
@@ -112,7 +112,10 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     """
     choice("engine", engine, TRANSIENT_ENGINES)
     if timeout_s is not None:
-        timeout_s = positive_scalar("timeout_s", timeout_s, "s")
+        timeout_s = time_limit_s("timeout_s", timeout_s)
+    if workdir is not None:
+        from ..ngspice.engine import check_workdir
+        check_workdir(workdir)
     if operation is not None and operation.mode == "read":
         raise SpecError("operation", "is a read of one cell with a time-domain readout",
                         "a VMM operation (floating/gated-off rows) with a readout, or the ideal "
