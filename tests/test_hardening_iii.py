@@ -94,3 +94,14 @@ def test_the_memory_guard_speaks_before_the_batch_arrays(tmp_path):
     assert "20000 input vector" in str(err.value)
     # the inputs themselves are 10 MB; the IR and its matrix a few MB more
     assert peak < 100e6, f"{peak / 1e6:.0f} MB allocated before the refusal"
+
+
+def test_a_job_the_worker_cannot_read_is_one_line_not_a_traceback(ngspice_ready, tmp_path):
+    from spicebar import SimulatorCrashed
+    from spicebar.engines.ngspice.session import NgspiceSession
+    with NgspiceSession() as session:
+        with pytest.raises(SimulatorCrashed) as err:
+            session.run(tmp_path / "no-such-job.json", tmp_path / "status.json", 60, "x.cir")
+    text = str(err.value)
+    assert "stopped on an error of its own" in text and "cannot read the job" in text, text
+    assert "Traceback" not in text

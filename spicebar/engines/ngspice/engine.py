@@ -31,7 +31,7 @@ from ...netlist.batch import format_batch_netlist
 from ...netlist.writer import write_netlist
 from ...results import SimulationResult
 from .messages import without_tracebacks
-from .worker import EXIT_SETUP_ERROR, job_line
+from .worker import EXIT_SETUP_ERROR, EXIT_WORKER_ERROR, job_line
 from .limits import DEFAULT_TIMEOUT_S  # noqa: F401 (re-exported)
 
 #: Temporary run folders are named so; a failed run's folder is kept with this marker file.
@@ -149,6 +149,9 @@ def crashed(rc: int, netlist: str, log_path: Path) -> SimulatorCrashed:
         tail = without_tracebacks(log_path.read_text(errors="replace").splitlines())[-20:]
     except OSError:
         tail = []
+    if rc == EXIT_WORKER_ERROR:  # the worker's own one-line reason is the log's last line
+        return SimulatorCrashed("the ngspice worker stopped on an error of its own before "
+                                "reporting", netlist, tail)
     how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
     return SimulatorCrashed(f"ngspice crashed ({how}) before reporting", netlist, tail)
 
