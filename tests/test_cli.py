@@ -101,7 +101,7 @@ def test_compare_prints_table_and_json(ngspice_ready, arrays):
      "conductances"),
     (lambda d: ("simulate", "-G", d / "G.npy", "-V", d / "V7.npy", "--out", d / "o.npz"), "inputs"),
     (lambda d: ("simulate", "-G", d / "G.npy", "-V", d / "V.npy", "--r-wl", -1, "--out",
-                d / "o.npz"), "r_wl"),
+                d / "o.npz"), "--r-wl"),
     (lambda d: ("simulate", "-G", d / "G.npy", "-V", d / "V.npy", "--out", d / "o.txt"), "--out"),
     (lambda d: ("simulate", "-G", d / "empty.npy", "-V", d / "V.npy", "--out", d / "o.npz"),
      "conductances"),
