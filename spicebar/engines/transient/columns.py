@@ -74,6 +74,14 @@ class Columns:
     def n_states(self) -> int:
         return self.mass.size
 
+    @property
+    def output_states(self) -> np.ndarray:
+        """Indices of the states the sample is read from: an integrator's capacitor voltages
+        (its charge), else the op-amp's stage-1 nodes (a macro TIA), else none. The local
+        error is controlled on these: the op-amp's fast loop mode decays (L-stable steps
+        damp its error) and reaches the sample only through the charge it moves."""
+        return np.arange(self.cols if (self.integrator or self.macro) else 0)
+
     # -- the algebra -------------------------------------------------------------------
     def context(self, key, y: np.ndarray):
         """Precompute ``A^-1`` and ``Y A^-1`` for an admittance ``y`` (cached by ``key``:
