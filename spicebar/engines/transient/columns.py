@@ -76,11 +76,11 @@ class Columns:
 
     @property
     def output_states(self) -> np.ndarray:
-        """Indices of the states the sample is read from: an integrator's capacitor voltages
-        (its charge), else the op-amp's stage-1 nodes (a macro TIA), else none. The local
-        error is controlled on these: the op-amp's fast loop mode decays (L-stable steps
-        damp its error) and reaches the sample only through the charge it moves."""
-        return np.arange(self.cols if (self.integrator or self.macro) else 0)
+        """Indices of the states whose local error reaches the samples: an integrator's
+        capacitor voltages (the charge it sums). The op-amp's loop mode decays (L-stable
+        steps damp its error) and reaches an integrator's sample only through the charge it
+        moves; a TIA samples a settled output, which carries no integration history."""
+        return np.arange(self.cols if self.integrator else 0)
 
     # -- the algebra -------------------------------------------------------------------
     def context(self, key, y: np.ndarray):

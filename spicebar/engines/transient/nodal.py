@@ -72,7 +72,7 @@ DC_STAGES = 3
 #: inputs), the op-amp loop after an edge (4.5e-6 with a 1 GHz macromodel). The sum of
 #: absolute estimates is conservative: measured, halving every step of the refined grid
 #: moves the samples 10-100x less than it (1.1e-7 at LTE_REL = 2e-6, 1.2e-6 at 1e-5).
-LTE_REL = 3e-6
+LTE_REL = 5e-6
 MAX_REFINEMENTS = 4
 #: A split step gets ``2^k >= REFINE_SAFETY sqrt(ratio)`` parts, at most ``MAX_SPLIT``.
 REFINE_SAFETY = 1.25
