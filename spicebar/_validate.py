@@ -100,3 +100,53 @@ def safe_label(name: str, value: Any) -> str:
         raise SpecError(name, f"contains {bad!r}",
                         "letters, digits, space and _ . , : ; + - = ( ) / # % @ (no newlines)")
     return value
+
+
+#: Longest time limit a run may be given, seconds (7 days): no analysis spicebar runs
+#: needs more, and a larger number is a typo (or an overflow waiting to happen).
+MAX_TIME_LIMIT_S = 7 * 24 * 3600.0
+
+
+def time_limit_s(name: str, value: Any) -> float:
+    """A wall-time limit in seconds: a finite number in ``(0, MAX_TIME_LIMIT_S]`` (bools,
+    strings and None refused). The one check of every ``timeout_s`` / ``--timeout``."""
+    allowed = f"a number of seconds > 0 and <= {MAX_TIME_LIMIT_S:g}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise SpecError(name, f"is {value!r}", allowed)
+    x = float(value)
+    if not math.isfinite(x) or not 0 < x <= MAX_TIME_LIMIT_S:
+        raise SpecError(name, f"is {value!r}", allowed)
+    return x
+
+
+def number(name: str, value: Any, *, low: float = -math.inf, high: float = math.inf,
+           low_open: bool = False, integer: bool = False, unit: str = "") -> float | int:
+    """A number parsed from a file (TOML, JSON): a real int or float, never a bool (TOML's
+    ``true`` is not 1), finite, in ``[low, high]`` (``(low, high]`` with ``low_open``);
+    ``integer`` asks for an int. SpecError naming ``name`` and the range otherwise."""
+    kind = "an integer" if integer else "a number"
+    lo = "" if low == -math.inf else f"{'>' if low_open else '>='} {low:g}"
+    hi = "" if high == math.inf else f"<= {high:g}"
+    allowed = " ".join(p for p in (kind, " and ".join(p for p in (lo, hi) if p), unit) if p)
+    types = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, types):
+        raise SpecError(name, f"is {value!r}", allowed)
+    x = int(value) if integer else float(value)
+    if not math.isfinite(x) or x < low or (low_open and x == low) or x > high:
+        raise SpecError(name, f"is {value!r}", allowed)
+    return x
+
+
+#: Characters no path handed to a worker, a netlist or a log may hold: a newline would
+#: split the line protocols (one job path a line) and the netlist's own lines.
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def plain_path(name: str, value: Any) -> str:
+    """A path as text, refused when it holds a control character (newline, tab, NUL...)."""
+    text = str(value)
+    bad = CONTROL_CHARS.search(text)
+    if bad:
+        raise SpecError(name, f"{text!r} contains the control character {bad.group()!r}",
+                        "a path without newlines, tabs or other control characters")
+    return text

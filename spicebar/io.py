@@ -165,3 +165,41 @@ def load_array(path: str | Path, parameter: str) -> np.ndarray:
         raise InputFileError(parameter, f"{str(p)!r} holds {arr.dtype} values",
                              "integer or floating-point numbers")
     return arr
+
+
+#: Largest ``.npz`` read back (a result file or sweep table), bytes.
+MAX_NPZ_FILE_BYTES = 16 << 30
+
+
+def read_npz(path: str | Path, parameter: str) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file spicebar wrote, read whole, never unpickled.
+
+    The one loader for result files and sweep tables: a missing, damaged or foreign file
+    (text, a zip that is not an ``.npz``, pickled object arrays) is an
+    :class:`~spicebar.errors.InputFileError` naming ``parameter`` and the file, never an
+    internal error.
+    """
+    import zipfile
+    p = regular_file(path, parameter, MAX_NPZ_FILE_BYTES)
+    with open(p, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":
+        raise InputFileError(parameter, f"{str(p)!r} is not an .npz file (no zip signature)",
+                             "a .npz written by spicebar")
+    try:
+        with np.load(p, allow_pickle=False) as data:
+            if not hasattr(data, "files"):
+                raise ValueError("it holds a single array, not the arrays of an .npz")
+            arrays = {k: np.asarray(data[k]) for k in data.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, MemoryError,
+            TypeError, UnicodeDecodeError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "allow_pickle" in detail or "pickle" in detail.lower():
+            detail = "it holds pickled Python objects, which spicebar never loads"
+        raise InputFileError(parameter, f"{str(p)!r} is not an .npz file spicebar can read "
+                             f"({detail})", "a .npz written by spicebar") from None
+    bad = next((k for k, a in arrays.items() if a.dtype.kind not in "biufcUS"), None)
+    if bad is not None:
+        raise InputFileError(parameter, f"{str(p)!r} holds {arrays[bad].dtype} values in "
+                             f"{bad!r}", "a .npz written by spicebar (numbers and text)")
+    return arrays

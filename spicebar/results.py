@@ -157,26 +157,38 @@ class SimulationResult:
 
     @classmethod
     def load(cls, path: str | Path) -> "SimulationResult":
-        """The result in ``path``. A readout file read as a plain ``SimulationResult``
-        warns that its transient fields are left out (``spicebar.load`` returns them all)."""
-        with np.load(path, allow_pickle=False) as data:
-            cls.check_file(data, path)
-            if "time" in data.files and "time" not in cls.SAVED_ARRAYS:
-                import warnings
-                warnings.warn(f"{str(path)!r} holds a readout transient; {cls.__name__}.load "
-                              "leaves out its waveforms, samples and codes: use "
-                              "spicebar.load(path) (or TransientResult.load)", UserWarning,
-                              stacklevel=2)
-            arrays = {k: np.asarray(data[k]) if k in data.files or k not in MAP_ARRAYS
-                      else Deferred(_not_saved, k, str(path)) for k in cls.SAVED_ARRAYS}
-            arrays.update({k: np.asarray(data[k]) for k in cls.OPTIONAL_ARRAYS
-                           if k in data.files})
-            energy = {k[len(ENERGY_PREFIX):]: np.asarray(data[k]) for k in data.files
-                      if k.startswith(ENERGY_PREFIX)}
-            if energy:
-                arrays["energy"] = energy
-            return cls(engine=str(data["engine"]), elapsed_s=float(data["elapsed_s"]),
-                       info=json.loads(str(data["info"])), **arrays)
+        """The result in ``path`` (written by :meth:`save`); InputFileError (naming the file)
+        for anything else. A readout file read as a plain ``SimulationResult`` warns that its
+        transient fields are left out (``spicebar.load`` returns them all)."""
+        from .errors import InputFileError
+        from .io import read_npz
+        data = read_npz(path, "result")
+        cls.check_file(data, path)
+        needed = ("engine", "elapsed_s", "info",
+                  *(k for k in cls.SAVED_ARRAYS if k not in MAP_ARRAYS))
+        missing = [k for k in needed if k not in data]
+        if missing:
+            raise InputFileError("result", f"{str(path)!r} has no {missing[0]!r} array",
+                                 "a result file written by spicebar")
+        try:
+            info = json.loads(str(data["info"]))
+            elapsed = float(data["elapsed_s"])
+        except (ValueError, TypeError) as exc:
+            raise InputFileError("result", f"{str(path)!r} has a damaged 'info' or "
+                                 f"'elapsed_s' ({exc})", "a result file written by spicebar") from None
+        if "time" in data and "time" not in cls.SAVED_ARRAYS:
+            import warnings
+            warnings.warn(f"{str(path)!r} holds a readout transient; {cls.__name__}.load "
+                          "leaves out its waveforms, samples and codes: use "
+                          "spicebar.load(path) (or TransientResult.load)", UserWarning,
+                          stacklevel=2)
+        arrays = {k: data[k] if k in data or k not in MAP_ARRAYS
+                  else Deferred(_not_saved, k, str(path)) for k in cls.SAVED_ARRAYS}
+        arrays.update({k: data[k] for k in cls.OPTIONAL_ARRAYS if k in data})
+        energy = {k[len(ENERGY_PREFIX):]: data[k] for k in data if k.startswith(ENERGY_PREFIX)}
+        if energy:
+            arrays["energy"] = energy
+        return cls(engine=str(data["engine"]), elapsed_s=elapsed, info=info, **arrays)
 
 
 # The dataclass keeps each default as a class attribute too, which would answer for a

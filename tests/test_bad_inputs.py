@@ -196,6 +196,52 @@ API += [
 ]
 
 
+def _closed_session():
+    from spicebar.engines.ngspice.session import NgspiceSession
+    session = NgspiceSession()
+    session.close()
+    return session
+
+
+def _mvm(timeout_s):
+    from spicebar.hardware.mvm import MVMSpec, run_mvm
+    return run_mvm(np.eye(4), np.ones((1, 4)), MVMSpec(array_rows=4, array_cols=4),
+                   engines=("nodal",), budget=False, progress=False, timeout_s=timeout_s)
+
+
+API += [  # Hardening III: one check for every time limit, booleans are not numbers
+    Bad("timeout True", lambda: simulate(CrossbarSpec(G), V, "ngspice", timeout_s=True),
+        "timeout_s"),
+    Bad("timeout nan", lambda: simulate(CrossbarSpec(G), V, "nodal", timeout_s=float("nan")),
+        "timeout_s"),
+    Bad("timeout a year", lambda: simulate(CrossbarSpec(G), V, "nodal", timeout_s=3.2e7),
+        "timeout_s"),
+    Bad("api mvm timeout zero", lambda: _mvm(0), "timeout_s"),
+    Bad("api mvm timeout negative", lambda: _mvm(-1), "timeout_s"),
+    Bad("sweep timeout_s = true", lambda: _sweep("[sweep]\ntimeout_s = true\n"),
+        "sweep.timeout_s"),
+    Bad("sweep ngspice_max_cells = true", lambda: _sweep("[sweep]\nngspice_max_cells = true\n"),
+        "sweep.ngspice_max_cells"),
+    Bad("sweep point timeout_s = true", lambda: _sweep("[fixed]\ntimeout_s = true\n"), "timeout_s"),
+    Bad("sweep point timeout_s = 0", lambda: _sweep("[fixed]\ntimeout_s = 0\n"), "timeout_s"),
+    Bad("sweep g_density = true", lambda: _sweep("[fixed]\ng_density = true\n"), "g_density"),
+    Bad("sweep input_density = false", lambda: _sweep("[fixed]\ninput_density = false\n"),
+        "input_density"),
+    Bad("sweep on_off = true", lambda: _sweep("[fixed]\non_off = true\n"), "on_off"),
+    Bad("sweep seed = true", lambda: _sweep("[fixed]\nseed = true\n"), "seed"),
+    Bad("sweep batch = true", lambda: _sweep("[fixed]\nbatch = true\n"), "batch"),
+    Bad("sweep r_wire = true", lambda: _sweep("[fixed]\nr_wire = true\n"), "r_wl"),
+    Bad("api workdir is a file", lambda: simulate(CrossbarSpec(G), V, "ngspice",
+                                               workdir=_card("")), "workdir"),
+    Bad("api workdir with a newline", lambda: simulate(CrossbarSpec(G), V, "ngspice",
+                                                    workdir="/tmp/a\nb"), "workdir"),
+    Bad("session closed", lambda: simulate(CrossbarSpec(G), V, "ngspice",
+                                           session=_closed_session()), "session"),
+    Bad("model card kp = 1e300", lambda: _transistor(
+        _card(".model m nmos (level=1 vto=0.5 kp=1e300)\n")), "model"),
+]
+
+
 def _binary_card() -> str:
     import tempfile
     folder = tempfile.mkdtemp(prefix="spicebar-card-")
@@ -254,6 +300,12 @@ def _hostile_files(d):
     (d / "temp.lib").write_text(card + ".temp 80\n")
     (d / "card.sp").write_text(card)
     (d / "afile").write_text("")
+    (d / "absurd.lib").write_text(".model m nmos (level=1 vto=0.5 kp=1e300)\n")
+    (d / "text.npz").write_text("not an archive\n")
+    np.savez(d / "pickled.npz", time=np.array([{"a": 1}], dtype=object))
+    np.savez(d / "dc.npz", currents=np.zeros((1, 2)))
+    (d / "objsweep").mkdir()
+    np.savez(d / "objsweep" / "results.npz", model=np.array([{"a": 1}], dtype=object))
     np.save(d / "big.npy", np.full((3, 4), 1e30))
     sweep = "[sweep]\nmodels = ['ideal']\nreference = 'nodal'\n[fixed]\nsize = 2\n"
     (d / "utf8.toml").write_bytes(sweep.encode() + b"# \xff\n")
@@ -294,7 +346,7 @@ CLI = [  # (id, argv with {d} for the folder, parameter named in the message)
     ("engines unknown", "compare -G {d}/G.npy -V {d}/V.npy --engines ideal,hspice", "--engines"),
     ("engines just one", "compare -G {d}/G.npy -V {d}/V.npy --engines nodal", "--engines"),
     ("cli timeout negative", "simulate -G {d}/G.npy -V {d}/V.npy --engine ngspice --timeout -1 "
-     "-o {d}/o.npz", "timeout_s"),
+     "-o {d}/o.npz", "--timeout"),
     ("demo size zero", "demo --size 0 --out {d}/demo", "--size"),
     ("unknown command", "frobnicate", "frobnicate"),
 ]
@@ -343,6 +395,34 @@ CLI += [  # Hardening II (issue 13)
     ("sweep out is a file", "sweep {d}/ok.toml --out {d}/afile", "--out"),
     ("mvm out links to an input", "mvm --weights {d}/G.npy --inputs {d}/V.npy --array 4x4 "
      "--out {d}/link.npz", "--out"),
+]
+
+
+CLI += [  # Hardening III: every case gives exit 2 and one line naming the flag, before any output
+    ("simulate timeout zero", "simulate -G {d}/G.npy -V {d}/V.npy --engine ngspice --timeout 0 "
+     "-o {d}/o.npz", "--timeout"),
+    ("simulate timeout nan", "simulate -G {d}/G.npy -V {d}/V.npy --timeout nan -o {d}/o.npz",
+     "--timeout"),
+    ("mvm timeout negative", "mvm --weights {d}/G.npy --inputs {d}/V.npy --array 4x4 "
+     "--timeout -1 --out {d}/y.npz", "--timeout"),
+    ("network timeout zero", "network --demo --timeout 0 --out {d}/net", "--timeout"),
+    ("compare the same engine twice", "compare -G {d}/G.npy -V {d}/V.npy --engines ideal,ideal",
+     "--engines"),
+    ("workdir is a file", "simulate -G {d}/G.npy -V {d}/V.npy --engine ngspice --workdir "
+     "{d}/afile -o {d}/o.npz", "--workdir"),
+    ("workdir with a newline", "simulate -G {d}/G.npy -V {d}/V.npy --engine ngspice --workdir "
+     "{d}/a{nl}b -o {d}/o.npz", "--workdir"),
+    ("demo r-wire negative", "demo --r-wire -1 --out {d}/demo", "--r-wire"),
+    ("unused flag nan (v0, passive cells)", "simulate -G {d}/G.npy -V {d}/V.npy --v0 nan "
+     "-o {d}/o.npz", "--v0"),
+    ("unused flag negative (bits, no readout)", "simulate -G {d}/G.npy -V {d}/V.npy --bits -1 "
+     "-o {d}/o.npz", "--bits"),
+    ("mos-model kp = 1e300", "generate -G {d}/G.npy --cell 1t1r --vg-on 1.8 "
+     "--mos-model {d}/absurd.lib -o {d}/x.cir", "kp = 1e300"),
+    ("plot transient on text", "plot transient {d}/text.npz -o {d}/p.png", "text.npz"),
+    ("plot transient on pickled npz", "plot transient {d}/pickled.npz -o {d}/p.png", "pickled"),
+    ("plot transient on a DC result", "plot transient {d}/dc.npz -o {d}/p.png", "time"),
+    ("plot sweep on object arrays", "plot sweep {d}/objsweep -o {d}/p.png", "objsweep"),
 ]
 
 

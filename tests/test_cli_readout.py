@@ -51,10 +51,10 @@ def test_saturation_is_reported_on_stderr(ngspice_ready, arrays):
 
 @pytest.mark.parametrize("extra, parameter", [
     (("--readout", "integrator", "--engine", "ideal"), "--engine"),
-    (("--readout", "integrator", "--c-int", -1), "readout.c_int_f"),
+    (("--readout", "integrator", "--c-int", -1), "--c-int"),
     (("--readout", "tia", "--encoding", "pulse_width"), "encoding"),
     (("--readout", "integrator", "--rails", "1"), "--rails"),
-    (("--readout", "integrator", "--bits", 0), "encoding.bits"),
+    (("--readout", "integrator", "--bits", 0), "--bits"),
 ])
 def test_bad_readout_flags_exit_2(arrays, extra, parameter):
     d = arrays

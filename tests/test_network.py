@@ -72,7 +72,7 @@ def test_pickles_and_missing_files_are_refused(tmp_path):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(SpecError, match="--network"):
         load_network(tmp_path / "obj.npy")
-    with pytest.raises(SpecError, match="not a file"):
+    with pytest.raises(SpecError, match="does not exist"):
         load_network(tmp_path / "missing.npz")
 
 

@@ -114,13 +114,19 @@ def test_an_interrupted_wait_gives_the_next_run_a_fresh_worker(ngspice_ready, rn
     with NgspiceSession() as session:
         simulate(*case(rng, 3), "ngspice", session=session)
         old = signal.signal(signal.SIGALRM, stop)
+        wait = session._wait
+
+        def wait_then_interrupt(*args):  # the alarm is set once the job was handed over,
+            signal.setitimer(signal.ITIMER_REAL, 0.1)  # so a loaded machine cannot make it
+            return wait(*args)                          # land before the wait begins
+        session._wait = wait_then_interrupt
         try:
-            signal.setitimer(signal.ITIMER_REAL, 0.15)
             with pytest.raises(Stop):
                 simulate(big, v_big, "ngspice", session=session)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old)
+            session._wait = wait
         small, v = case(rng, 4)
         again = simulate(small, v, "ngspice", session=session)
         assert session.starts == 2

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from .. import __version__
 from .array import add_array_parser, cmd_array
+from .flag_domains import apply_flag_domains
 from .cells import add_cell_flags, cell_and_operation, warn_underdriven_selector
 from .parser import EXIT_BAD_INPUT, _Parser, add_no_progress
 from .paths import add_deprecated_out_dir, out_dir_flag, out_folder, out_path, resolve_out_dir
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_write_parser(sub)
     from .costs import add_cost_parsers
     add_cost_parsers(sub, _array_flags)
+    apply_flag_domains(parser)
     return parser
 
 
@@ -200,6 +202,11 @@ def _spec_from_args(args):
     return spec, inputs
 
 
+def _timeout(args) -> float:
+    """``--timeout`` (checked while parsing: > 0), or the default limit when not given."""
+    return DEFAULT_TIMEOUT_S if args.timeout is None else args.timeout
+
+
 def cmd_simulate(args) -> int:
     from ..engines.simulation import simulate
     out = out_path(args.out, (".npz",), "--out", args)
@@ -220,7 +227,7 @@ def cmd_simulate(args) -> int:
             print(f"  CSV tables -> {write_csv_beside(SimulationResult_load(out), out)}")
         return rc
     result = simulate(spec, inputs, args.engine, workdir=args.workdir,
-                      timeout_s=args.timeout or DEFAULT_TIMEOUT_S,
+                      timeout_s=_timeout(args),
                       operation=args.operation, solver=args.solver,
                       allow_approximate_cells=args.allow_approximate_cells)
     result.save(out, maps=args.maps)
@@ -250,6 +257,9 @@ def cmd_compare(args) -> int:
     for e in engines:
         if e not in ENGINES:
             raise SpecError("--engines", f"has {e!r}", ", ".join(ENGINES))
+    twice = next((e for e in engines if engines.count(e) > 1), None)
+    if twice is not None:
+        raise SpecError("--engines", f"names {twice!r} twice", "at least two different engines")
     if len(engines) < 2:
         raise SpecError("--engines", f"has {len(engines)} engine(s)", "at least two")
     from ..engines.simulation import operation_inputs
@@ -264,7 +274,7 @@ def cmd_compare(args) -> int:
     spec, inputs = _spec_from_args(args)
     warn_underdriven_selector(spec, inputs)
     results = simulate_all(spec, inputs, engines, operation=args.operation, workdir=args.workdir,
-                           timeout_s=args.timeout or DEFAULT_TIMEOUT_S, solver=args.solver,
+                           timeout_s=_timeout(args), solver=args.solver,
                            allow_approximate_cells=args.allow_approximate_cells)
     from ..engines.simulation import ideal_conductances
     v = operation_inputs(spec, inputs, args.operation)

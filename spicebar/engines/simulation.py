@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validate import choice, positive_scalar
+from .._validate import choice, time_limit_s
 from ..circuit.elaboration import elaborate
 from ..errors import SpecError
 from ..circuit.ir import CircuitIR
@@ -67,11 +67,16 @@ def _simulate(spec, inputs, engine, *, ir, workdir, timeout_s, keep_files, memor
     """:func:`simulate` of a spec already at its temperature."""
     choice("engine", engine, ENGINES)
     choice("solver", solver, ("auto", "direct", "iterative"))
-    timeout_s = positive_scalar("timeout_s", timeout_s, "s")
+    timeout_s = time_limit_s("timeout_s", timeout_s)
+    if workdir is not None:
+        from .ngspice.engine import check_workdir
+        check_workdir(workdir)
     if session is not None:
         from .ngspice.session import NgspiceSession
         if not isinstance(session, NgspiceSession):
             raise SpecError("session", f"is {type(session).__name__}", "an NgspiceSession or None")
+        if session.closed:
+            raise SpecError("session", "is closed", "an open NgspiceSession (or None)")
     memory = MemoryGuard.resolve(memory_limit_bytes)  # once per call; a bad limit is named here
     v = operation_inputs(spec, inputs, operation)
     if engine == "ngspice":  # before the elaboration, which takes seconds at this size

@@ -266,6 +266,7 @@ def run_effects(prep: Prepared, effects, engine: str = "nodal", workers: int | N
     from ..engines.ngspice.session import SessionPool
     from ..engines.simulation import simulate
     from .transpose import transpose_spec
+    timeout_s = v.time_limit_s("timeout_s", timeout_s)  # before any tile job starts
     effects = frozenset(effects)
     bad = effects - set(EFFECTS)
     if bad:
@@ -392,6 +393,7 @@ def run_mvm(weights, inputs, spec: MVMSpec, engines=("nodal", "ngspice"), budget
     from ..analysis.budget import error_budget
     for e in engines:
         v.choice("engines", e, ("ideal", "nodal", "ngspice"))
+    timeout_s = v.time_limit_s("timeout_s", timeout_s)
     prep = prepare(weights, inputs, spec)
     effects = spec.configured_effects()
     y_q = run_effects(prep, ("quantisation",), "ideal", progress=False)

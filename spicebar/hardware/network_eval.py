@@ -192,6 +192,7 @@ def evaluate_network(net: Network, x: np.ndarray, y: np.ndarray, spec: NetworkSp
     progress bar then advances per row.
     """
     from tqdm import tqdm
+    timeout_s = v.time_limit_s("timeout_s", timeout_s)  # before any layer runs
     x_cal = x if x_cal is None else x_cal
     specs = layer_specs(net, x_cal, spec)
     caches = caches if caches is not None else [{} for _ in net.layers]

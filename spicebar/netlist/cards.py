@@ -33,6 +33,7 @@ trusted (``trust_netlist_cards = true``; they run as code in ngspice), checked o
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -57,6 +58,10 @@ NODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-+#]*")
 #: Words refused anywhere in a card (file access and shell escapes).
 FORBIDDEN_WORDS = re.compile(r"\b(file|include|shell|system)\b", re.IGNORECASE)
 #: A model parameter's value: a number or name, or one ``{expression}`` without spaces.
+#: Largest magnitude of a number in a model card: device parameters span about 1e-30
+#: (areas in m^2 times small factors) to 1e27 (doping in m^-3); 1e300 (``kp = 1e300``) made
+#: every current overflow, reported as a singular matrix.
+MAX_MODEL_NUMBER = 1e30
 PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.+\-]+")
 BRACED = re.compile(r"\{[^{}\s=']+\}")
 #: Longest logical card (continuations joined), characters.
@@ -180,8 +185,8 @@ def parse_cards(text: str, source: str = "<text>", parameter: str = "model", *,
     """Parse card text (see the module docstring for the rules)."""
     where = comment_text(source)
 
-    def refuse(number: int, why: str) -> SpecError:
-        allowed = ".model, .param, comments and continuation lines" + (
+    def refuse(number: int, why: str, allowed: str | None = None) -> SpecError:
+        allowed = allowed or ".model, .param, comments and continuation lines" + (
             ", .subckt ... .ends with element lines only" if allow_subckt else "")
         return SpecError(parameter, f"{where} line {number}: {why}", allowed)
 
@@ -277,6 +282,11 @@ def _model_card(tokens: list[str], number: int, refuse) -> ModelCard:
         k, eq, v = item.partition("=")
         if not eq or not NAME.fullmatch(k) or not (PLAIN_VALUE.fullmatch(v) or BRACED.fullmatch(v)):
             raise refuse(number, f"model parameter {item!r} is not name=value")
+        x = spice_number(v) if PLAIN_VALUE.fullmatch(v) else None
+        if x is not None and not (math.isfinite(x) and abs(x) <= MAX_MODEL_NUMBER):
+            raise refuse(number, f"model parameter {k} = {v} is out of range",
+                         f"finite numbers of magnitude <= {MAX_MODEL_NUMBER:g} (no device "
+                         "parameter needs more; beyond, the device equations overflow float64)")
         pairs.append((k, v))
     return ModelCard(name, mtype, tuple(pairs), number)
 

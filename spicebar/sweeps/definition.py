@@ -42,7 +42,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import __version__
-from .._validate import choice
+from .._validate import choice, number, time_limit_s
 from ..errors import InputFileError, SpecError
 from ..circuit.random_arrays import G_DISTS, INPUT_DISTS, draw_conductances, draw_inputs
 from ..circuit.spec import CrossbarSpec
@@ -124,11 +124,8 @@ class SweepOptions:
             if ":" not in m:  # user models are imported by the workers, not here
                 resolve_model(m)
         choice("sweep.reference", self.reference, ("ngspice", "nodal"))
-        if not isinstance(self.ngspice_max_cells, int) or self.ngspice_max_cells < 1:
-            raise SpecError("sweep.ngspice_max_cells", f"is {self.ngspice_max_cells!r}",
-                            "an integer >= 1")
-        if not isinstance(self.timeout_s, (int, float)) or not self.timeout_s > 0:
-            raise SpecError("sweep.timeout_s", f"is {self.timeout_s!r}", "a number > 0 s")
+        number("sweep.ngspice_max_cells", self.ngspice_max_cells, low=1, integer=True)
+        object.__setattr__(self, "timeout_s", time_limit_s("sweep.timeout_s", self.timeout_s))
         ADCSpec(self.adc_bits, 0.0, 1.0)  # validates the bits
         for name in ("keep_netlists", "trust_netlist_cards"):
             if not isinstance(getattr(self, name), bool):
@@ -276,8 +273,7 @@ def _short(params: dict) -> str:
 
 
 def _check_seed(seed) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SpecError("seed", f"is {seed!r}", "an integer >= 0")
+    number("seed", seed, low=0, integer=True)
 
 
 def _check_params(params: dict) -> dict:
@@ -290,28 +286,20 @@ def _check_params(params: dict) -> dict:
                         f"at most {MAX_POINT_CELLS} cells")
     _check_seed(p["seed"])
     batch = p["batch"]
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise SpecError("batch", f"is {batch!r}", "an integer >= 1")
+    number("batch", batch, low=1, integer=True)
     if batch * rows > MAX_POINT_INPUTS:
         raise SpecError("batch", f"is {batch} vectors of {rows} rows",
                         f"batch x rows <= {MAX_POINT_INPUTS}")
-    for name in ("g_on", "on_off", "v_max"):
-        if isinstance(p[name], bool) or not isinstance(p[name], (int, float)) or not p[name] > 0:
-            raise SpecError(name, f"is {p[name]!r}", "a number > 0")
-    if p["on_off"] < 1:
-        raise SpecError("on_off", f"is {p['on_off']!r}", ">= 1")
+    for name in ("g_on", "v_max"):
+        number(name, p[name], low=0, low_open=True)
+    number("on_off", p["on_off"], low=1)
     for name in ("g_density", "input_density"):
-        if not isinstance(p[name], (int, float)) or not 0 <= p[name] <= 1:
-            raise SpecError(name, f"is {p[name]!r}", "a fraction 0..1")
+        number(name, p[name], low=0, high=1)
     choice("g_dist", p["g_dist"], G_DISTS)
     choice("input_dist", p["input_dist"], INPUT_DISTS)
     trusted_card_lines("netlist_cards", p["netlist_cards"])
-    if p["timeout_s"] is not None and not (isinstance(p["timeout_s"], (int, float))
-                                           and p["timeout_s"] > 0):
-        raise SpecError("timeout_s", f"is {p['timeout_s']!r}", "a number > 0 s")
-    for name in ("g_on", "v_max"):
-        if not math.isfinite(float(p[name])):
-            raise SpecError(name, f"is {p[name]!r}", "a finite number > 0")
+    if p["timeout_s"] is not None:
+        time_limit_s("timeout_s", p["timeout_s"])
     return p
 
 

@@ -101,8 +101,8 @@ def read_table(path: str | Path) -> dict[str, np.ndarray]:
     p = Path(path)
     if p.is_dir():
         p = p / TABLE_NPZ
-    with np.load(p, allow_pickle=False) as data:
-        return {k: np.asarray(data[k]) for k in data.files}
+    from ..io import read_npz
+    return read_npz(p, "DIR")
 
 
 def select(table: dict[str, np.ndarray], **where) -> dict[str, np.ndarray]:

@@ -22,14 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._validate import plain_path
 from ...errors import (ConvergenceError, NetlistRejected, SimulationError, SimulationTimeout,
-                       SimulatorCrashed, SimulatorSetupError, SpicebarError)
+                       SimulatorCrashed, SimulatorSetupError, SpecError, SpicebarError)
 from ...circuit.ir import CircuitIR
 from ...circuit.names import branch_name
 from ...netlist.batch import format_batch_netlist
 from ...netlist.writer import write_netlist
 from ...results import SimulationResult
-from .worker import EXIT_SETUP_ERROR
+from .messages import without_tracebacks
+from .worker import EXIT_SETUP_ERROR, EXIT_WORKER_ERROR, job_line
 from .limits import DEFAULT_TIMEOUT_S  # noqa: F401 (re-exported)
 
 #: Temporary run folders are named so; a failed run's folder is kept with this marker file.
@@ -75,6 +77,15 @@ def warn_account_spiceinit() -> None:
                   stacklevel=3)
 
 
+def check_workdir(workdir: str | Path) -> None:
+    """SpecError (naming ``workdir``) for a run folder that is a file or whose path holds a
+    control character (a newline would split the job path handed to the worker)."""
+    plain_path("workdir", workdir)
+    if Path(workdir).exists() and not Path(workdir).is_dir():
+        raise SpecError("workdir", f"{str(workdir)!r} is a file", "a folder (it is created if "
+                        "missing)")
+
+
 @contextmanager
 def run_folder(workdir: str | Path | None, keep_files: bool = False):
     """The folder of one run: the caller's (always kept), or a temporary one that is
@@ -82,6 +93,8 @@ def run_folder(workdir: str | Path | None, keep_files: bool = False):
     :data:`FAILED_MARKER` after a spicebar error, and removed after anything else
     (an interrupt), so nothing is left behind unmarked."""
     own = workdir is None
+    if not own:
+        check_workdir(workdir)
     wd = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX)) if own else Path(workdir)
     wd.mkdir(parents=True, exist_ok=True)
     wd = wd.resolve()  # the worker runs inside it: every path it is given is absolute
@@ -133,9 +146,12 @@ def start_worker(workdir: Path, mode: str = "--stdin", done_fd: int | None = Non
 def crashed(rc: int, netlist: str, log_path: Path) -> SimulatorCrashed:
     """The error for a worker that ended (code ``rc``) without a status, with its log's tail."""
     try:
-        tail = log_path.read_text(errors="replace").splitlines()[-20:]
+        tail = without_tracebacks(log_path.read_text(errors="replace").splitlines())[-20:]
     except OSError:
         tail = []
+    if rc == EXIT_WORKER_ERROR:  # the worker's own one-line reason is the log's last line
+        return SimulatorCrashed("the ngspice worker stopped on an error of its own before "
+                                "reporting", netlist, tail)
     how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
     return SimulatorCrashed(f"ngspice crashed ({how}) before reporting", netlist, tail)
 
@@ -189,7 +205,7 @@ def run_worker(job: dict, workdir: Path, timeout_s: float,
     proc = proc or start_worker(workdir)
     try:
         try:
-            proc.stdin.write(f"{job_path}\n".encode())
+            proc.stdin.write(job_line(job_path))
             proc.stdin.close()
         except BrokenPipeError:
             pass  # the worker died early: its exit code and log tell why, below

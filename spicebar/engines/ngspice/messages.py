@@ -88,3 +88,26 @@ def first_errors(messages: list[str], limit: int = CAUSE_LINES) -> list[str]:
                 if len(out) == limit:
                     break
     return out
+
+
+#: Lines that open a Python traceback block in a worker's log.
+TRACEBACK_START = ("Traceback (most recent call last):", "Exception ignored ")
+
+
+def without_tracebacks(lines: list[str]) -> list[str]:
+    """``lines`` of a worker's log with every Python traceback block left out (its frames
+    and the code they quote); the exception's own last line stays, marked as the worker's.
+    A user reads these lines in an error: ngspice's words and the worker's one-line
+    reasons, never a traceback."""
+    out, inside = [], False
+    for line in lines:
+        if line.startswith(TRACEBACK_START):
+            inside = True
+            continue
+        if inside and (line.startswith((" ", "\t")) or not line.strip()):
+            continue
+        if inside:
+            inside = False
+            line = f"(worker) {line}"
+        out.append(line)
+    return out

@@ -28,8 +28,9 @@ import time
 import weakref
 from pathlib import Path
 
-from ...errors import SimulationTimeout, SimulatorCrashed
+from ...errors import SimulationTimeout, SimulatorCrashed, SpicebarError
 from .engine import crashed, kill_group, start_worker
+from .worker import job_line
 
 SESSION_DIR_PREFIX = "spicebar-session-"
 
@@ -37,6 +38,10 @@ SESSION_DIR_PREFIX = "spicebar-session-"
 class RunAborted(Exception):
     """A run ended because its session was aborted (its caller is stopping): not a
     simulation failure, so its run folder is removed rather than kept for the user."""
+
+
+class SessionClosed(SpicebarError):
+    """A closed :class:`NgspiceSession` was asked to run again."""
 
 
 class NgspiceSession:
@@ -47,6 +52,7 @@ class NgspiceSession:
         self._done: int | None = None  # read end of the worker's job-done pipe
         self._lock = threading.Lock()
         self._aborted = False
+        self._closed = False
         self._dir = Path(tempfile.mkdtemp(prefix=SESSION_DIR_PREFIX))
         self.runs = 0
         self.starts = 0
@@ -75,13 +81,16 @@ class NgspiceSession:
     def run(self, job_path: Path, status_path: Path, timeout_s: float, netlist: str) -> dict:
         """Hand one job to the worker and wait for its status file; returns the status."""
         with self._lock:
+            if self._closed:
+                raise SessionClosed("this NgspiceSession is closed (its worker and folder are "
+                                    "gone); open a new one for more runs")
             if self._aborted:
                 raise RunAborted("the ngspice session was aborted")
             status_path = Path(status_path)
             status_path.unlink(missing_ok=True)
             proc = self._ensure()
             try:
-                proc.stdin.write(f"{job_path}\n".encode())
+                proc.stdin.write(job_line(job_path))
                 proc.stdin.flush()
             except BrokenPipeError:
                 pass  # noticed below as a dead process
@@ -123,6 +132,11 @@ class NgspiceSession:
             self._done = None
 
     @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran: the session takes no more runs."""
+        return self._closed
+
+    @property
     def folder(self) -> Path:
         """The session's folder (the worker's working folder and log)."""
         return self._dir
@@ -143,6 +157,7 @@ class NgspiceSession:
     def close(self) -> None:
         """End the worker (politely, then firmly) and remove the session folder."""
         with self._lock:
+            self._closed = True
             proc, self._proc = self._proc, None
             if proc is not None and proc.poll() is None:
                 try:

@@ -70,14 +70,20 @@ def _open_ngspice(messages: list[str]):
         progress_path: str | None = None
         progress_written = 0.0
 
-        def send_stat(self, message, ngspice_id):
+        def send_stat(self, message, ngspice_id) -> int:
+            """ngspice's status callback (``int SendStat(char *, int, void *)``): must return
+            an int, or cffi logs a TypeError with a traceback for every status line."""
             path = CapturingNgSpice.progress_path
             now = time.monotonic()
             if path is not None and now - CapturingNgSpice.progress_written >= PROGRESS_EVERY_S:
                 match = re.search(r"(\d+(?:\.\d+)?)\s*%", message)
                 if match:
                     CapturingNgSpice.progress_written = now
-                    replace_text(path, match.group(1))
+                    try:
+                        replace_text(path, match.group(1))
+                    except OSError:
+                        pass  # progress is a courtesy: a full disk must not stop the run
+            return 0
 
         #: ``external`` driver values of a batch transient: ``(values (B, n), {name: k}, B)``.
         sources: tuple | None = None
@@ -295,6 +301,25 @@ def _finish(job: dict, messages: list[str], opened, timings: dict | None = None)
     return code
 
 
+class JobUnreadable(Exception):
+    """The job file named on stdin cannot be read: the caller's bug, reported in one line."""
+
+
+def job_line(job_path: str | Path) -> bytes:
+    """The line that hands a job to a worker: its path as a JSON string, so no character
+    of the path (a newline in a user's folder name) can split or end the line."""
+    return (json.dumps(str(job_path)) + "\n").encode()
+
+
+def read_job(line: str) -> dict:
+    """The job whose path :func:`job_line` wrote."""
+    try:
+        return json.loads(Path(json.loads(line)).read_text())
+    except (OSError, ValueError, TypeError) as exc:
+        raise JobUnreadable(f"cannot read the job named by {line.strip()[:200]!r}: "
+                            f"{type(exc).__name__}: {exc}") from None
+
+
 def serve(done_fd: int | None = None) -> int:
     """Session mode: load ngspice once, then run every job whose path arrives on stdin.
 
@@ -306,11 +331,10 @@ def serve(done_fd: int | None = None) -> int:
     opened = _try_open(messages)
     banner = list(messages)
     for line in sys.stdin:
-        path = line.strip()
-        if not path:
+        if not line.strip():
             break
         messages[:] = banner  # run_job reads the version and KLU banner from here
-        _finish(json.loads(Path(path).read_text()), messages, opened)
+        _finish(read_job(line), messages, opened)
         if done_fd is not None:  # before the clean-up below, which the caller need not wait for
             os.write(done_fd, b"done\n")
         if not isinstance(opened, Failure):
@@ -332,17 +356,36 @@ def main(argv: list[str]) -> int:
         t0 = time.perf_counter()
         opened = _try_open(messages)
         timings["preload_s"] = time.perf_counter() - t0
-        argv = [sys.stdin.readline().strip()]
-        if not argv[0]:
+        line = sys.stdin.readline()
+        if not line.strip():
             return EXIT_SIM_ERROR  # the caller gave up before sending a job
-    code = _finish(json.loads(Path(argv[0]).read_text()), messages, opened, timings)
+        job = read_job(line)
+    else:
+        job = read_job(json.dumps(argv[0]))
+    code = _finish(job, messages, opened, timings)
     sys.stdout.flush()
     return code
 
 
+#: Exit code of a worker that stopped on its own error (not ngspice's): one line in its log.
+EXIT_WORKER_ERROR = 70
+
+
+def guarded_main(argv: list[str]) -> int:
+    """:func:`main`, with any error of the worker itself reported as one log line (the
+    caller quotes the log to the user: never a Python traceback)."""
+    try:
+        return main(argv)
+    except JobUnreadable as exc:
+        print(f"spicebar worker: {exc}", flush=True)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, one line each
+        print(f"spicebar worker: internal error: {type(exc).__name__}: {exc}", flush=True)
+    return EXIT_WORKER_ERROR
+
+
 if __name__ == "__main__":
     # os._exit: skip libngspice's atexit handlers, which can hang or crash at unload.
-    rc = main(sys.argv[1:])
+    rc = guarded_main(sys.argv[1:])
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(rc)

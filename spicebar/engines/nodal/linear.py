@@ -23,7 +23,7 @@ from ...errors import SolverError
 from ...results import SimulationResult
 from ..cell_currents import deferred_cell_currents
 from ..memory import BASE_BYTES, MemoryGuard
-from .stamps import conductance_matrix, fixed_voltages, kcl_node_residual
+from .stamps import conductance_matrix, fixed_voltages, kcl_node_residual, singular_reason
 
 #: Largest net current the answer may leave at a node, relative to the largest output or
 #: driver current (:func:`~.stamps.kcl_node_residual`). A float64 solve inside the bounds
@@ -93,20 +93,25 @@ def solve_linear(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct",
     is_fixed[fixed] = True
     unknown = np.flatnonzero(~is_fixed)
 
+    # the memory of the solver that will run is checked before any (nodes, batch) array
+    system, extra = plan_linear_solver(ir, unknown, batch, solver, memory)
     v = np.zeros((ir.n_nodes, batch))
     v[fixed] = v_fixed
     residual = 0.0
-    extra = {}
     if unknown.size:
         l_uu = lap[unknown][:, unknown].tocsc()
         rhs = -(lap[unknown][:, fixed] @ v_fixed)
-        v_u, extra = solve_iterative_ir(ir, unknown, rhs, solver, memory)
+        v_u = None
+        if system is not None:
+            from .lines import solve_lines
+            v_u, info = solve_lines(system, rhs)
+            extra = dict(info, solver=LINE_SOLVER_NAME)
     if unknown.size and v_u is None:
         try:
             lu = spla.splu(l_uu, permc_spec="MMD_AT_PLUS_A")
         except RuntimeError as exc:
-            raise SolverError(f"nodal system is singular ({exc}): some node has no DC path "
-                              "to a driver or readout") from None
+            raise SolverError(f"nodal system is singular ({exc}): "
+                              f"{singular_reason(l_uu)}") from None
         v_u = lu.solve(rhs)
     if unknown.size:
         if not np.all(np.isfinite(v_u)):
@@ -143,25 +148,28 @@ def solve_linear(ir: CircuitIR, inputs: np.ndarray, solver: str = "direct",
                             cell_currents=deferred_cell_currents(ir, v.T))
 
 
-def solve_iterative_ir(ir: CircuitIR, unknown: np.ndarray, rhs: np.ndarray,
-                       solver: str, memory: MemoryGuard
-                       ) -> tuple[np.ndarray | None, dict]:
-    """The line solver on an IR's ``L_uu x = rhs``, or ``(None, info)`` to use the LU
-    (whose memory is checked here, before it starts).
+LINE_SOLVER_NAME = ("line-preconditioned conjugate gradients on the IR (Schur complement "
+                    "over bit lines, Thomas line solves)")
+
+
+def plan_linear_solver(ir: CircuitIR, unknown: np.ndarray, batch: int, solver: str,
+                       memory: MemoryGuard) -> tuple[object | None, dict]:
+    """Which solver takes an IR's ``L_uu x = rhs`` for ``batch`` vectors: the line
+    system (:func:`~.lines.line_structure`) or ``None`` for the LU, with notes for
+    ``info``. The chosen solver's memory estimate is checked here, before the caller
+    allocates anything that grows with the batch.
 
     Args:
         unknown: sorted node indices not held by a source.
-        rhs: ``(n_unknown, batch)`` amperes.
     """
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver {solver!r}; allowed: {', '.join(SOLVERS)}")
-    batch = rhs.shape[1]
     if solver == "direct" or (solver == "auto" and unknown.size < AUTO_ITERATIVE_UNKNOWNS):
         check_direct_memory(unknown.size, batch, memory)
         return None, {}
     # the line and grid solvers pull in numba: imported only where they run
     from .grid import grid_memory_bytes
-    from .lines import line_structure, solve_lines
+    from .lines import line_structure
     system = line_structure(ir, unknown)
     if isinstance(system, str):
         check_direct_memory(unknown.size, batch, memory)
@@ -170,7 +178,18 @@ def solve_iterative_ir(ir: CircuitIR, unknown: np.ndarray, rhs: np.ndarray,
     memory.require(grid_memory_bytes(ir.rows, ir.cols, batch),
                    f"the line solver on {ir.rows}x{ir.cols} cells with {batch} input vector(s)",
                    "split the batch")
+    return system, {}
+
+
+def solve_iterative_ir(ir: CircuitIR, unknown: np.ndarray, rhs: np.ndarray,
+                       solver: str, memory: MemoryGuard
+                       ) -> tuple[np.ndarray | None, dict]:
+    """The line solver on an IR's ``L_uu x = rhs`` (``rhs``: ``(n_unknown, batch)`` A), or
+    ``(None, info)`` to use the LU (see :func:`plan_linear_solver`)."""
+    system, extra = plan_linear_solver(ir, unknown, rhs.shape[1], solver, memory)
+    if system is None:
+        return None, extra
+    from .lines import solve_lines
     x, info = solve_lines(system, rhs)
-    info["solver"] = ("line-preconditioned conjugate gradients on the IR "
-                      "(Schur complement over bit lines, Thomas line solves)")
+    info["solver"] = LINE_SOLVER_NAME
     return x, info

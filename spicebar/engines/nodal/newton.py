@@ -34,7 +34,7 @@ from ...errors import SolverError
 from ...circuit.ir import DEVICE, NMOS, SINH, CircuitIR
 from ...results import SimulationResult
 from .stamps import (conductance_matrix, device_table, fixed_voltages, stamp_device, stamp_nmos,
-                     stamp_sinh)
+                     stamp_sinh, singular_reason)
 from .tables import Level1StandIn, Table2D
 
 MAX_ITER = 200
@@ -192,11 +192,12 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0,
                 lu = spla.splu(jac, **system.lu_options)
             except RuntimeError as exc:
                 raise SolverError(f"Newton Jacobian is singular at iteration {it} of input "
-                                  f"vector {vector} ({exc}): some node has no DC path to a "
-                                  "source") from None
+                                  f"vector {vector} ({exc}): {singular_reason(jac)}") from None
             dv = -lu.solve(inj[u])
         if not np.all(np.isfinite(dv)):
-            raise SolverError(f"Newton step is not finite at iteration {it} of input vector {vector}")
+            why = "" if line is not None else f": {singular_reason(jac)}"
+            raise SolverError(f"Newton step is not finite at iteration {it} of input vector "
+                              f"{vector}{why}")
         big = float(np.abs(dv).max(initial=0.0))
         alpha = min(1.0, MAX_STEP_V / big) if big > 0 else 1.0
         if system.tabled and not system.sinh:

@@ -169,3 +169,25 @@ def fixed_voltages(ir: CircuitIR, inputs: np.ndarray) -> tuple[np.ndarray, np.nd
                              np.repeat(ir.senses.value[:, None], batch, 1),
                              *(np.repeat(g.value[:, None], batch, 1) for g in gates)])
     return nodes, values
+
+
+#: Spread of a matrix's diagonal (largest / smallest) beyond which float64's 16 digits
+#: cannot hold both ends: an LU then fails or returns noise, whatever the topology.
+DIAGONAL_SPREAD_LIMIT = 1e16
+
+
+def singular_reason(matrix) -> str:
+    """Why an LU of the nodal ``matrix`` (sparse) most likely failed, for the error: values
+    that overflowed (a device parameter far out of range), a spread of conductances no
+    float64 solve can hold, or, when neither, a node with no DC path."""
+    data = matrix.tocsr().data
+    if data.size and not np.all(np.isfinite(data)):
+        return ("the matrix holds non-finite conductances: a device's current overflowed "
+                "(check its model parameters, e.g. a transistor's kp or a cell's conductance)")
+    diag = np.abs(matrix.diagonal())
+    big, small = float(diag.max(initial=0.0)), float(diag[diag > 0].min(initial=np.inf))
+    if big > 0 and small < np.inf and big / small > DIAGONAL_SPREAD_LIMIT:
+        return (f"its conductances span {big / small:.1e} (largest {big:.3g} S, smallest "
+                f"{small:.3g} S), beyond float64's 16 digits (check device model parameters "
+                "and the bounds in spicebar/circuit/bounds.py)")
+    return "some node has no DC path to a driver or readout"

@@ -32,7 +32,7 @@ from ...circuit.ir import CircuitIR
 from ...errors import SolverError
 from ..memory import BASE_BYTES, MemoryGuard
 from ..nodal.linear import check_direct_memory, direct_memory_bytes
-from ..nodal.stamps import conductance_matrix, fixed_voltages
+from ..nodal.stamps import conductance_matrix, fixed_voltages, singular_reason
 from .probing import SenseProbe, choose_probing
 
 
@@ -126,8 +126,8 @@ def schur(matrix: sp.csr_matrix, part: Partition, memory=None, symmetric: bool =
             lu = spla.splu(m[o][:, o].tocsc(),
                            **(SPD_LU if symmetric else dict(permc_spec="MMD_AT_PLUS_A")))
         except RuntimeError as exc:
-            raise SolverError(f"array matrix is singular ({exc}): some node has no DC path "
-                              "to a driver or readout") from None
+            raise SolverError(f"array matrix is singular ({exc}): "
+                              f"{singular_reason(m[o][:, o])}") from None
         x = _solve_columns(lu.solve, m[o][:, s].tocsc())
         y -= m[s][:, o] @ x
         z -= m[d][:, o] @ x

@@ -74,6 +74,14 @@ class Columns:
     def n_states(self) -> int:
         return self.mass.size
 
+    @property
+    def output_states(self) -> np.ndarray:
+        """Indices of the states whose local error reaches the samples: an integrator's
+        capacitor voltages (the charge it sums). The op-amp's loop mode decays (L-stable
+        steps damp its error) and reaches an integrator's sample only through the charge it
+        moves; a TIA samples a settled output, which carries no integration history."""
+        return np.arange(self.cols if self.integrator else 0)
+
     # -- the algebra -------------------------------------------------------------------
     def context(self, key, y: np.ndarray):
         """Precompute ``A^-1`` and ``Y A^-1`` for an admittance ``y`` (cached by ``key``:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..._validate import choice, positive_scalar
+from ..._validate import choice, time_limit_s
 from ...circuit.elaboration import elaborate
 from ...circuit.encoding import EncodingSpec, Schedule, build_schedule
 from ...errors import SpecError
@@ -119,7 +119,10 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     wires = wires_info(spec)
     spec = at_temperature(spec)  # geometry and temperature: the ohms and farads used
     if timeout_s is not None:
-        timeout_s = positive_scalar("timeout_s", timeout_s, "s")
+        timeout_s = time_limit_s("timeout_s", timeout_s)
+    if workdir is not None:
+        from ..ngspice.engine import check_workdir
+        check_workdir(workdir)
     if operation is not None and operation.mode == "read":
         raise SpecError("operation", "is a read of one cell with a time-domain readout",
                         "a VMM operation (floating/gated-off rows) with a readout, or the ideal "
@@ -242,18 +245,29 @@ def _dc_map(result: TransientResult, ir, v_eq: np.ndarray, name: str) -> np.ndar
     return getattr(dc, name)
 
 
-def error_budget(result: TransientResult, spec: CrossbarSpec) -> dict[str, float]:
+def error_budget(result: TransientResult, spec: CrossbarSpec,
+                 array_currents: np.ndarray | None = None) -> dict[str, float]:
     """Where the digital result departs from the ideal ``V_eq @ G``: max |error| / full scale.
 
-    ``array`` (wires, virtual-ground error: ``currents - ideal``), ``readout`` (amplifier:
-    ``readout_currents - currents``), ``adc`` (quantisation and clipping:
-    ``digital_currents - readout_currents``) and ``total``, over the vectors whose windows
-    stayed inside the rails; ``readout saturation``: the whole analog error
-    (``readout_currents - ideal``) of the vectors with a saturated window (a clipped
-    integrator also loses its virtual ground, so its array share is the readout's doing).
-    Full scale: ``v_read`` times the largest column conductance sum.
+    ``array`` (wires and cells with every virtual ground held at 0 V: the exact DC column
+    currents at the equivalent inputs minus ideal), ``virtual ground`` (the op-amp's share
+    of the array current: its virtual ground left 0 V through finite gain, bandwidth or
+    offset, ``currents - array``), ``readout`` (amplifier output: ``readout_currents -
+    currents``), ``adc`` (quantisation and clipping: ``digital_currents -
+    readout_currents``) and ``total``, over the vectors whose windows stayed inside the
+    rails; ``readout saturation``: the whole analog error (``readout_currents - ideal``) of
+    the vectors with a saturated window. Full scale: ``v_read`` times the largest column
+    conductance sum.
+
+    ``array_currents``: ``(batch, cols)`` A, the DC currents at the equivalent inputs if
+    already known; else one nodal DC solve here.
     """
     ideal = result.ideal_currents
+    if array_currents is None:
+        from dataclasses import replace
+        from ..simulation import simulate
+        array_currents = simulate(replace(spec, readout=None), result.equivalent_inputs,
+                                  "nodal").currents
     v_fs = max(float(np.abs(result.equivalent_inputs).max()), np.finfo(float).tiny)
     fs = v_fs * float(spec.conductances.sum(axis=0).max())
     sat = np.zeros(ideal.shape[0], bool)
@@ -263,7 +277,8 @@ def error_budget(result: TransientResult, spec: CrossbarSpec) -> dict[str, float
     def worst(x, rows):
         return float(np.abs(x[rows]).max(initial=0.0) / fs)
 
-    parts = {"array": worst(result.currents - ideal, ok),
+    parts = {"array": worst(array_currents - ideal, ok),
+             "virtual ground": worst(result.currents - array_currents, ok),
              "readout": worst(result.readout_currents - result.currents, ok),
              "readout saturation": worst(result.readout_currents - ideal, sat)}
     if np.all(np.isfinite(result.digital_currents)):

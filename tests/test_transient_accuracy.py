@@ -1,0 +1,106 @@
+"""The nodal transient is right by construction, in every readout configuration.
+
+For each configuration (op-amp kind, settle time, reset, wire capacitance, encoding, cell
+kind), at the engine's default settings:
+
+* halving every step of the nodal grid (its error control then runs on the finer grid)
+  moves the samples by less than :data:`HALVING_FS` of full scale: the answer is converged;
+* the samples agree with ngspice run with ten times its default step count to
+  :data:`AGREEMENT_FS` of full scale: an independent integrator of the same circuit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import spicebar.engines.transient.nodal as nodal_transient
+from spicebar import CrossbarSpec
+from spicebar.circuit.cells import NonlinearCell, PassiveCell, SelectorCell
+from spicebar.circuit.encoding import EncodingSpec
+from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec, TIASpec
+from spicebar.engines.transient.run import error_budget, simulate_readout
+from spicebar.netlist.readout import TranSettings
+
+pytestmark = pytest.mark.ngspice
+
+#: Step halving may move a converged answer by rounding and the error control's remaining
+#: estimate only: the controller keeps each window's summed local error below
+#: ``LTE_REL = 5e-6`` of full scale, and that sum overestimates the movement 10-100x.
+HALVING_FS = 1e-6
+#: The README's engine agreement for readouts. ngspice's own integration error at ten
+#: times its default steps is ~1e-6 (measured), the nodal engine's below HALVING_FS.
+AGREEMENT_FS = 1e-4
+
+MACRO = OpAmpSpec("macro", a0=1e5, gbw_hz=1e9, v_lo=-1.2, v_hi=1.2)
+
+
+def _spec(n, cell, readout, seed=3):
+    rng = np.random.default_rng(seed)
+    return (CrossbarSpec(rng.uniform(1e-6, 1e-5, (n, n)), r_wl=2.0, r_bl=2.0, cell=cell,
+                         readout=readout), rng.uniform(0.0, 0.2, (1, n)))
+
+
+def _integrator(opamp=OpAmpSpec(), **kw):
+    return IntegratorSpec(**{"c_int_f": 0.5e-12, "t_int_s": 20e-9, "opamp": opamp,
+                             "t_reset_s": 2e-9, **kw})
+
+
+CONFIGS = {
+    "ideal op-amp, amplitude": (6, PassiveCell(), _integrator(), EncodingSpec("amplitude", bits=6)),
+    "macro op-amp, settle 1 ns": (6, PassiveCell(), _integrator(MACRO, t_settle_s=1e-9),
+                                  EncodingSpec("amplitude", bits=6)),
+    "macro op-amp, 1 kohm / 3 ns reset, bit-serial": (
+        6, PassiveCell(), _integrator(MACRO, r_reset_ohm=1e3, t_reset_s=3e-9),
+        EncodingSpec("bit_serial", bits=2)),
+    "wire capacitance 2 fF, pulse width": (6, PassiveCell(), _integrator(MACRO, c_wl_f=2e-15,
+                                                                        c_bl_f=2e-15),
+                                           EncodingSpec("pulse_width", bits=3)),
+    "sinh cells, pulse width": (3, NonlinearCell(), _integrator(), EncodingSpec("pulse_width",
+                                                                                bits=3)),
+    "1s1r cells, macro op-amp": (3, SelectorCell(nonlinearity=100), _integrator(MACRO),
+                                 EncodingSpec("amplitude", bits=4, v_read=0.6)),
+    "TIA, macro op-amp": (6, PassiveCell(), TIASpec(r_f_ohm=5e3, t_int_s=20e-9, opamp=MACRO),
+                          EncodingSpec("amplitude", bits=6)),
+}
+
+
+def _halved(step_grid):
+    def grid(*args, **kwargs):
+        t = step_grid(*args, **kwargs)
+        return np.sort(np.concatenate([t, 0.5 * (t[1:] + t[:-1])]))
+    return grid
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_nodal_transient_is_converged_and_agrees_with_ngspice(ngspice_ready, name, monkeypatch):
+    n, cell, readout, encoding = CONFIGS[name]
+    spec, v = _spec(n, cell, readout)
+    if isinstance(cell, SelectorCell):
+        v = v * 3.0  # a selector conducts from a few tenths of a volt
+    nodal = simulate_readout(spec, v, encoding, engine="nodal")
+    reference = simulate_readout(spec, v, encoding, engine="ngspice",
+                                 settings=TranSettings(steps_per_window=1000))
+    fs = np.abs(reference.samples).max()
+    monkeypatch.setattr(nodal_transient, "step_grid", _halved(nodal_transient.step_grid))
+    finer = simulate_readout(spec, v, encoding, engine="nodal")
+    moved = np.abs(finer.samples - nodal.samples).max() / fs
+    off = np.abs(nodal.samples - reference.samples).max() / fs
+    assert moved < HALVING_FS, (name, moved, nodal.info["lte_estimate_fs"])
+    assert off < AGREEMENT_FS, (name, off)
+    assert nodal.info["lte_estimate_fs"] <= 10 * nodal_transient.LTE_REL * nodal.info["n_windows"]
+
+
+def test_the_budget_books_the_op_amp_apart_from_the_array(ngspice_ready):
+    """Same array, wires and inputs: the array's share is the DC truth at the equivalent
+    inputs whatever the op-amp; a 1 GHz op-amp's virtual-ground error is its own line."""
+    encoding = EncodingSpec("amplitude", bits=6)
+    budgets = {}
+    for label, opamp in (("ideal", OpAmpSpec()), ("macro", MACRO)):
+        spec, v = _spec(8, PassiveCell(), _integrator(opamp, t_int_s=10e-9))
+        budgets[label] = error_budget(simulate_readout(spec, v, encoding, engine="nodal"), spec)
+    # one DC solve of one circuit at the same inputs: equal to float64 rounding
+    assert budgets["ideal"]["array"] == pytest.approx(budgets["macro"]["array"], rel=1e-9)
+    # the ideal op-amp (gain 1e9) holds its virtual ground to ~1e-9 of the signal
+    assert budgets["ideal"]["virtual ground"] < 1e-6
+    assert budgets["macro"]["virtual ground"] > 10 * budgets["ideal"]["virtual ground"]
