@@ -429,6 +429,7 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     elapsed = time.perf_counter() - t_start
     timings = dict(status["timings"], emit_s=t_emit)
     info = {"ngspice_version": status["ngspice_version"], "timings": timings,
+            "ngspice_library": status.get("library"),
             "analysis": ("one transient for the batch (external drivers, vector k on "
                          "k <= t < k+1)" if batch_tran else "one .op per input vector"),
             "netlist": str(netlist_path) if (keep_files or not own_dir) else None,
