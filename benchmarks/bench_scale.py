@@ -72,7 +72,8 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
     if kind == "ngspice":  # elaborated here only to time it apart; the same work either way
         from spicebar.circuit.elaboration import elaborate
         ir, elab = elaborate(spec), time.perf_counter() - t0
-    res = simulate(spec, case["v"], kind, solver=solver, ir=ir)
+    kw = {"timeout_s": float(os.environ["BENCH_TIMEOUT"])} if kind == "ngspice" else {}
+    res = simulate(spec, case["v"], kind, solver=solver, ir=ir, **kw)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     np.save(out_path, res.currents)
     info = {"wall": wall, "cpu": cpu, "iterations": res.info.get("iterations")}
@@ -129,7 +130,7 @@ def main() -> None:
         cases.append((n, b))
     have_peer = PEER_PY.exists()
     env = dict(os.environ, PYTHONPATH=str(HERE.parent),
-               BENCH_NGSPICE_WARM_MAX=str(args.ngspice_warm_max))
+               BENCH_NGSPICE_WARM_MAX=str(args.ngspice_warm_max), BENCH_TIMEOUT=str(args.timeout))
     rows = []
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores; other jobs inflate wall "
           "times, CPU time is the steadier figure)")

@@ -63,6 +63,9 @@ WIRED_ATOL = 1e-15
 WIRED_RTOL = 1e-9
 WIRED_MAX_ITER = 30
 DC_STAGES = 3
+#: How the stages of an array with wire capacitance are solved: ``auto`` (the cost model of
+#: :mod:`.stage_cg`, and conjugate gradients wherever the LU does not fit), ``lu`` or ``cg``.
+STAGE_SOLVER = "auto"
 
 _D = GAMMA / 2.0                                   # stage coefficient on f (both stages)
 _C1 = 1.0 / (GAMMA * (2.0 - GAMMA))                # BDF2 stage: x_{n+1} from x_g ...
@@ -179,14 +182,17 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
             "first_step_s": float(np.diff(t_grid).min()), "timepoints": int(t_grid.size),
             "kcl_residual_rel": 0.0, "not_modelled": not_modelled(readout, ir)}
     if ir.capacitors:
-        array = CapacitiveArray(ir, memory)
+        array = CapacitiveArray(ir, memory, STAGE_SOLVER)
         dhs, counts = np.unique([_dh(h) for h in np.diff(t_grid)], return_counts=True)
         array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())), own=(DC_STAGE_S,))
         stepper = _WiredStepper(ir, array, cols, schedule,
                                 np.concatenate([[0.0], t_grid, t_stage]))
-        info["solver"] = ("TR-BDF2; array with wire capacitance: sparse LU of L + C/(d h) per "
-                          "step size, with its exact Schur complement onto the senses")
         traces, worst = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
+        info["solver"] = f"TR-BDF2; array with wire capacitance: {array.describe()}"
+        info["stage_solver"] = array.mode
+        if array.mode == "cg":
+            info["stage_cg_iterations"] = int(array.cg.iterations)
+            info["stage_cg_solves"] = int(array.cg.solves)
     else:
         times = np.concatenate([t_grid, t_stage])
         src = _Algebraic(ir, schedule, times, cols.v0, memory)
