@@ -34,7 +34,7 @@ from ..memory import BASE_BYTES, MemoryGuard
 from ..nodal.linear import check_direct_memory, direct_memory_bytes
 from ..nodal.stamps import conductance_matrix, fixed_voltages
 from .probing import SenseProbe, choose_probing
-from .stage_cg import IterativeStages, Shifted, choose_stage_solver
+from .stage_cg import CG_BYTES_PER_UNKNOWN, IterativeStages, Shifted, choose_stage_solver
 
 
 #: SuperLU on the array's symmetric, diagonally dominant matrices (Laplacians, their
@@ -348,8 +348,11 @@ class CapacitiveArray:
                 lines = IterativeStages(self.ir, p.inner, self.c[p.inner])
             except SolverError:
                 lines = None
+        per_lu = direct_memory_bytes(p.inner.size, 1) - BASE_BYTES["nodal"]
+        n_lu = 1 + min(sum(n >= REFINE_USES for n in uses.values()),
+                       max(1, LU_BUDGET_BYTES // max(per_lu, 1)))
         self.mode, self.mode_why = choose_stage_solver(
-            p.inner.size, int(sum(uses.values())), len(uses), fits, lines is not None,
+            p.inner.size, int(sum(uses.values())), n_lu, fits, lines is not None,
             self.stage_solver)
         if self.mode == "lu":
             check_direct_memory(p.inner.size, p.sense.size, self.memory, what="the stage LU "
@@ -358,6 +361,10 @@ class CapacitiveArray:
             return
         if lines is None:
             raise SolverError("stage_solver='cg' needs an array made of word and bit lines")
+        MemoryGuard.resolve(self.memory).require(
+            BASE_BYTES["nodal"] + CG_BYTES_PER_UNKNOWN * p.inner.size,
+            f"the line solver's stages on {self.ir.rows}x{self.ir.cols} cells",
+            "use a smaller array or tiles")
         self.cg = lines
         lap = self.lap.tocsr()
         o = p.inner

@@ -29,19 +29,27 @@ from ..nodal.lines import LineSystem, Thomas, line_structure, solve_lines
 #: Relative residual of a stage solve (2-norm, as the line solver's DC solves): the
 #: column currents then agree with the LU stage to ~1e-11 (tests: 1e-9).
 STAGE_RTOL = 1e-13
-#: Cost model (CPU seconds, measured on the 2-core machine, integrator readout with the
-#: macro op-amp and 2 fF wires): one sparse LU of ``K_oo`` ~ a n^1.5 (n inner unknowns;
-#: 128x128: 0.25 s, 256x256: 1.6 s); a solve on it ~ s n; one CG iteration ~ c n;
-#: with warm starts a stage solve takes about CG_ITERS iterations.
-LU_S_PER_UNKNOWN15 = 1.3e-8
-LU_SOLVE_S_PER_UNKNOWN = 2.0e-7
-CG_S_PER_UNKNOWN_ITER = 6.0e-8
-CG_ITERS = 12
-#: Solves per stage: the LU path's exact admittance needs two; the iterative path's
-#: approximate admittance about four (the readout and the array iterated to agreement).
-SOLVES_PER_STAGE = {"lu": 2, "cg": 4}
+#: Cost model (CPU seconds on the 2-core machine, integrator readout with the macro
+#: op-amp, 2 fF wires; n inner unknowns, about 2 per cell). Measured at 128x128 with 4
+#: windows (360 stages): LU path 7.2 s, line solver 5.4 s (1274 solves, 3166 iterations);
+#: at 512x512 a warm line solve costs 0.07 s. LU path: one sparse LU per step length,
+#: ``LU_S_PER_UNKNOWN15 n^1.5`` (scipy's SuperLU: 0.13 s at 128x128, 0.9 s at 256x256,
+#: 8.6 s at 512x512), and two solves a stage, ``LU_SOLVE_S n log2 n`` plus
+#: ``SOLVE_OVERHEAD_S`` each. Line solver: about ``SOLVES_PER_STAGE["cg"]`` solves a stage
+#: (the readout iterates against an approximate admittance), ``CG_S_PER_UNKNOWN n`` each
+#: (about 2.5 warm-started iterations) plus ``CG_OVERHEAD_S``.
+LU_S_PER_UNKNOWN15 = 3.0e-8
+LU_SOLVE_S = 1.5e-8
+SOLVE_OVERHEAD_S = 2.0e-4
+CG_S_PER_UNKNOWN = 1.3e-7
+CG_OVERHEAD_S = 5.0e-4
+SOLVES_PER_STAGE = {"lu": 2.0, "cg": 3.5}
+#: Peak bytes of the line-solver path per inner unknown (the array's matrix and its blocks,
+#: the shifted line factors of CACHE_STEPS step lengths, the stage vectors), rounded up
+#: from the 1024x1024 run (benchmarks/bench_readout.py).
+CG_BYTES_PER_UNKNOWN = 1000
 #: Shifted line blocks kept at once (one per step length, O(nodes) each; least recent out).
-CACHE_STEPS = 12
+CACHE_STEPS = 4
 
 
 class Shifted:
@@ -124,11 +132,12 @@ def _norm(x: np.ndarray) -> float:
 
 
 def stage_costs(n_inner: int, stages: int, step_lengths: int) -> dict:
-    """Estimated CPU seconds of the whole run's stage solves by each method (cost model)."""
-    n = float(max(n_inner, 1))
+    """Estimated CPU seconds of a run's stage solves by each method (the cost model above):
+    ``stages`` implicit stages, ``step_lengths`` LUs on the LU path."""
+    n = float(max(n_inner, 2))
     lu = (step_lengths * LU_S_PER_UNKNOWN15 * n ** 1.5
-          + SOLVES_PER_STAGE["lu"] * stages * LU_SOLVE_S_PER_UNKNOWN * n)
-    cg = SOLVES_PER_STAGE["cg"] * stages * CG_ITERS * CG_S_PER_UNKNOWN_ITER * n
+          + SOLVES_PER_STAGE["lu"] * stages * (LU_SOLVE_S * n * np.log2(n) + SOLVE_OVERHEAD_S))
+    cg = SOLVES_PER_STAGE["cg"] * stages * (CG_S_PER_UNKNOWN * n + CG_OVERHEAD_S)
     return {"lu": lu, "cg": cg}
 
 
