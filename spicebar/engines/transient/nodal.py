@@ -351,14 +351,21 @@ class _WiredStepper:
         self.ir, self.array, self.cols, self.schedule = ir, array, cols, schedule
         fixed = array.part.fixed_values(ir, rows_at(schedule, times))
         self.v_fixed = dict(zip(times.tolist(), fixed.T))
+        self.e_last = None   # the previous stage's virtual-ground errors (cols,) V
 
     def _solve(self, x0, t, g, dh, rhs, rhs_nodes, where):
         arr, cols, part = self.array, self.cols, self.array.part
         v_fixed = self.v_fixed[t]
         v_s0 = np.full(part.sense.size, cols.v0)
-        v = arr.solve(dh, rhs_nodes, v_fixed, v_s0)
-        a, _ = arr.injected(dh, rhs_nodes, v)
         y = arr.admittance(dh)
+        # The line solver's admittance is approximate, so the loop below iterates anyway:
+        # its first solve is at the previous stage's virtual grounds (a near guess) and
+        # the currents' intercept ``a`` is taken from there. The LU's is exact: at v0.
+        e0 = self.e_last if arr.mode == "cg" else None
+        v = arr.solve(dh, rhs_nodes, v_fixed, v_s0 if e0 is None else v_s0 + e0[self.ir.sense_col])
+        a, _ = arr.injected(dh, rhs_nodes, v)
+        if e0 is not None:
+            a = a + y @ e0
         ctx = cols.context(("wired", dh), y)
         x = x0
         for _ in range(WIRED_MAX_ITER):
@@ -374,6 +381,7 @@ class _WiredStepper:
             raise SolverError(f"the array and the readouts did not agree {where} "
                               f"(column currents off by {np.abs(miss).max():.3g} A)")
         f_nodes = (arr.c * v - rhs_nodes) / dh
+        self.e_last = e
         return x, f, (e, j, nodes[2]), {"i_drv": idrv, "v": v, "f_nodes": f_nodes}
 
     def initial(self, x, g):
