@@ -342,18 +342,21 @@ class CapacitiveArray:
         p = self.part
         fits = direct_memory_bytes(p.inner.size, p.sense.size) <= MemoryGuard.resolve(
             self.memory).limit_bytes
-        lines = None
-        if self.stage_solver != "lu":
-            try:
-                lines = IterativeStages(self.ir, p.inner, self.c[p.inner])
-            except SolverError:
-                lines = None
         per_lu = direct_memory_bytes(p.inner.size, 1) - BASE_BYTES["nodal"]
         n_lu = 1 + min(sum(n >= REFINE_USES for n in uses.values()),
                        max(1, LU_BUDGET_BYTES // max(per_lu, 1)))
+        # decided before the line system is built (that loads the compiled kernels)
         self.mode, self.mode_why = choose_stage_solver(
-            p.inner.size, int(sum(uses.values())), n_lu, fits, lines is not None,
-            self.stage_solver)
+            p.inner.size, int(sum(uses.values())), n_lu, fits, True, self.stage_solver)
+        lines = None
+        if self.mode == "cg":
+            try:
+                lines = IterativeStages(self.ir, p.inner, self.c[p.inner])
+            except SolverError:
+                if self.stage_solver == "cg":
+                    raise
+                self.mode, self.mode_why = choose_stage_solver(
+                    p.inner.size, int(sum(uses.values())), n_lu, fits, False)
         if self.mode == "lu":
             check_direct_memory(p.inner.size, p.sense.size, self.memory, what="the stage LU "
                                 "(the array's inner nodes with C/dh)",

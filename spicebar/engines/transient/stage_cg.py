@@ -24,7 +24,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ...errors import SolverError
-from ..nodal.lines import LineSystem, Thomas, line_structure, solve_lines
+
+# :mod:`spicebar.engines.nodal.lines` loads the compiled kernels (numba): imported where
+# the line solver runs, so a run that takes the LU never loads them.
 
 #: Relative residual of a stage solve (2-norm, as the line solver's DC solves): the
 #: column currents then agree with the LU stage to ~1e-11 (tests: 1e-9).
@@ -71,8 +73,10 @@ class Shifted:
         return self.m.shape
 
 
-def _shift(fac: Thomas, slot: np.ndarray, c_u: np.ndarray, dh: float) -> Thomas:
-    """The tridiagonal blocks of ``fac`` with ``c_u / dh`` added on their diagonal."""
+def _shift(fac, slot: np.ndarray, c_u: np.ndarray, dh: float):
+    """The tridiagonal blocks of ``fac`` (a ``lines.Thomas``) with ``c_u / dh`` added on
+    their diagonal."""
+    from ..nodal.lines import Thomas
     diag = fac.diag.copy()
     ok = slot >= 0
     diag[ok] += c_u[slot[ok]] / dh
@@ -83,18 +87,20 @@ class IterativeStages:
     """``K_oo(dh) x = b`` by the line solver, one shifted line system per step length."""
 
     def __init__(self, ir, inner: np.ndarray, c_inner: np.ndarray):
+        from ..nodal.lines import line_structure
         system = line_structure(ir, inner)
         if isinstance(system, str):
             raise SolverError(f"the array is not made of lines ({system}): its stages need "
                               "the LU; use a smaller array or tiles")
-        self.base: LineSystem = system
+        self.base = system
         self.c_inner = c_inner
-        self._systems: dict[float, LineSystem] = {}
+        self._systems: dict = {}
         self._last: np.ndarray | None = None
         self.iterations = 0
         self.solves = 0
 
-    def system(self, dh: float) -> LineSystem:
+    def system(self, dh: float):
+        """The ``lines.LineSystem`` of ``K_oo(dh)`` (cached for the latest step lengths)."""
         if dh not in self._systems:
             if len(self._systems) >= CACHE_STEPS:
                 self._systems.pop(next(iter(self._systems)))
@@ -118,6 +124,7 @@ class IterativeStages:
         if nr <= STAGE_RTOL * nb:
             return x0.copy()
         rtol = min(0.5, STAGE_RTOL * nb / nr)
+        from ..nodal.lines import solve_lines
         dx, info = solve_lines(self.system(dh), r[:, None], rtol=rtol)
         self.iterations += info["iterations"]
         x = dx[:, 0] if x0 is None else x0 + dx[:, 0]
