@@ -79,7 +79,7 @@ def simulate(spec: CrossbarSpec, inputs, engine: str = "nodal", *,
     ir = ir if ir is not None else elaborate(spec, operation)
     from .ngspice.engine import solve_ngspice
     result = solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files,
-                           session=session, memory=memory)
+                           session=session, memory=memory, _checked=True)
     if any(g.table is not None for g in ir.devices):
         from .characterise import tables_info
         result.info["device_tables"] = tables_info(ir)  # the cell currents' I-V

@@ -299,12 +299,13 @@ def check_ngspice_size(rows: int, cols: int, batch: int = 1, memory=None,
     def need(r: int, c: int) -> int:
         return capacity.ngspice_bytes(r, c) + BYTES_PER_CELL_PER_VECTOR * r * c * batch
 
-    if need(rows, cols) > guard.limit_bytes:
+    advice = "use the nodal engine, fewer vectors per call or tiles"
+    if need(rows, cols) > guard.limit_bytes:   # the search only for the refusal's text
         side = capacity.largest_square(lambda n: need(n, n) <= guard.limit_bytes
                                        and capacity.fits_index(kind, n, n))
-        guard.require(need(rows, cols), f"ngspice on {rows}x{cols} cells with {batch} input "
-                      "vector(s)", f"the largest square array that fits is about {side}x{side};"
-                      " use the nodal engine, fewer vectors per call or tiles")
+        advice = f"the largest square array that fits is about {side}x{side}; {advice}"
+    guard.require(need(rows, cols), f"ngspice on {rows}x{cols} cells with {batch} input "
+                  "vector(s)", advice)
 
 
 def default_timeout(rows: int, cols: int, timeout_s: float) -> float:
@@ -360,7 +361,7 @@ def uses_batch_transient(ir: CircuitIR, batch: int) -> bool:
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
                   timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
                   extra_cards: tuple[str, ...] = (), session=None, memory=None,
-                  progress: bool | None = None) -> SimulationResult:
+                  progress: bool | None = None, _checked: bool = False) -> SimulationResult:
     """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice.
 
     One vector: one ``.op``. A batch of a linear circuit without capacitors: one
@@ -375,7 +376,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     has taken, every :data:`PROGRESS_EVERY_S`; None: when stderr is a terminal. With the
     default ``timeout_s`` a large array gets 3x its expected time (:func:`default_timeout`).
     """
-    check_ngspice_size(ir.rows, ir.cols, inputs.shape[0], memory)
+    if not _checked:   # simulate() checks before it elaborates, and says so here
+        check_ngspice_size(ir.rows, ir.cols, inputs.shape[0], memory)
     timeout_s = default_timeout(ir.rows, ir.cols, timeout_s)
     on_wait = _progress_reporter(ir.rows, ir.cols, inputs.shape[0], progress)
     t_start = time.perf_counter()
