@@ -141,3 +141,20 @@ def test_patched_and_stock_libraries_agree(copies, monkeypatch):
             worst = max(worst, float(np.abs(x - y).max(initial=0.0) / scale))
     assert set(_arrays(runs["stock"]["readout"])) >= {"time", "vout", "samples"}
     assert worst <= PATCHED_LIBRARY_REL, worst
+
+
+def test_long_runs_get_time_and_say_how_far_they_are(capsys):
+    from spicebar.engines.ngspice import capacity
+    from spicebar.engines.ngspice.engine import _progress_reporter
+    from spicebar.engines.ngspice.limits import DEFAULT_TIMEOUT_S
+    assert capacity.default_timeout(64, 64, DEFAULT_TIMEOUT_S) == DEFAULT_TIMEOUT_S
+    big = capacity.default_timeout(1024, 1024, DEFAULT_TIMEOUT_S)
+    assert big >= 3 * 400                      # a 1024x1024 .op: ~400 s CPU measured
+    assert capacity.default_timeout(1024, 1024, 50.0) == 50.0   # the caller's limit stands
+    assert capacity.default_timeout(1024, 1024, DEFAULT_TIMEOUT_S, batch=8) > big
+    assert _progress_reporter(64, 64, 1, True) is None          # short runs say nothing
+    report = _progress_reporter(1024, 1024, 1, True)
+    report(10.0)
+    report(31.0)
+    err = capsys.readouterr().err
+    assert err.count("ngspice is solving 1024x1024") == 1 and "31 s elapsed" in err

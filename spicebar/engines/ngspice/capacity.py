@@ -12,12 +12,15 @@ Two limits, both checked up front by :func:`check_ngspice_size`:
 * Memory: the peak resident size of ngspice's worker, measured (:data:`MEASURED_PEAK`),
   interpolated the same way (:func:`ngspice_bytes`); held to the memory guard.
 
-Every refusal names the reason and the largest square array that fits.
+Every refusal names the reason and the largest square array that fits. The expected time
+of a run (:func:`expected_seconds`) sets the default time limit and the progress lines.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .limits import DEFAULT_TIMEOUT_S
 
 #: AMD's estimate of nonzeros in L for spicebar's default passive netlist of an n x n array
 #: (measured with SuiteSparse's AMD on ngspice's matrix): n -> Lnz.
@@ -100,3 +103,29 @@ def index_reason(kind: str) -> str:
             "square measured to run (about 5 minutes, 5 GB). `make setup` on Debian 12 with "
             "backports' libngspice 46 makes a patched private copy whose index limit is near "
             "2000x2000 (memory permitting: 1024x1024 takes about 8 GB; see `spicebar doctor`)")
+
+
+def default_timeout(rows: int, cols: int, timeout_s: float, batch: int = 1) -> float:
+    """``timeout_s``, or for the default limit on a large array 3x the expected time
+    (:func:`expected_seconds`): a 1024x1024 ``.op`` needs ~400 s CPU."""
+    if timeout_s != DEFAULT_TIMEOUT_S:
+        return timeout_s
+    return max(timeout_s, 3.0 * expected_seconds(rows, cols, batch))
+
+
+#: ngspice's ``.op`` time on the passive default netlist, measured: 512x512 64 s, 832x832
+#: ~300 s, 1024x1024 ~400 s CPU (patched library); modelled as 1 s + b cells^1.5.
+SECONDS_PER_CELL15 = 4.0e-7
+#: A batch runs as one transient (:mod:`spicebar.netlist.batch`) of about ``batch + 10``
+#: time points, each a numeric refactorisation and a check: measured at 256x256 with 100
+#: vectors, 107 points in 101.5 s against 3.8 s for one ``.op``: about this share of an
+#: ``.op`` per point.
+BATCH_POINT_SHARE = 0.25
+
+
+def expected_seconds(rows: int, cols: int, batch: int = 1) -> float:
+    """Rough wall time of one run on an idle core, s (for progress and the timeout): one
+    ``.op``, or a batch's transient (``batch`` >= 2; nonlinear batches, one ``.op`` per
+    vector, take longer)."""
+    op = 1.0 + SECONDS_PER_CELL15 * float(rows * cols) ** 1.5
+    return op if batch < 2 else op * (1.0 + BATCH_POINT_SHARE * (batch + 10))

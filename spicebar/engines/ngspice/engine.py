@@ -308,24 +308,6 @@ def check_ngspice_size(rows: int, cols: int, batch: int = 1, memory=None,
                   "vector(s)", advice)
 
 
-def default_timeout(rows: int, cols: int, timeout_s: float) -> float:
-    """``timeout_s``, or for the default limit on a large array 3x the expected time
-    (:data:`SECONDS_PER_CELL` x cells^1.5 growth): a 1024x1024 ``.op`` needs ~400 s CPU."""
-    if timeout_s != DEFAULT_TIMEOUT_S:
-        return timeout_s
-    return max(timeout_s, 3.0 * expected_seconds(rows, cols))
-
-
-#: ngspice's ``.op`` time on the passive default netlist, measured: 512x512 64 s, 832x832
-#: ~300 s, 1024x1024 ~400 s CPU (patched library); modelled as a + b cells^1.5.
-SECONDS_PER_CELL15 = 4.0e-7
-
-
-def expected_seconds(rows: int, cols: int) -> float:
-    """Rough wall time of one ``.op`` on an idle core, s (for progress and the timeout)."""
-    return 1.0 + SECONDS_PER_CELL15 * float(rows * cols) ** 1.5
-
-
 #: A run expected to take at least this long (s) reports its progress (see solve_ngspice).
 PROGRESS_MIN_S = 20.0
 #: ... at most this often, s.
@@ -335,7 +317,7 @@ PROGRESS_EVERY_S = 30.0
 def _progress_reporter(rows: int, cols: int, batch: int, progress: bool | None):
     """An ``on_wait`` for :func:`run_worker` that prints the elapsed time of a long run to
     stderr, or None."""
-    expected = expected_seconds(rows, cols)
+    expected = capacity.expected_seconds(rows, cols, batch)
     if progress is None:
         progress = sys.stderr.isatty()
     if not progress or expected < PROGRESS_MIN_S:
@@ -347,7 +329,7 @@ def _progress_reporter(rows: int, cols: int, batch: int, progress: bool | None):
         if elapsed - last[0] >= PROGRESS_EVERY_S:
             last[0] = elapsed
             print(f"spicebar: ngspice is solving {rows}x{cols} cells ({what}): {elapsed:.0f} s "
-                  f"elapsed; one .op takes about {expected:.0f} s on an idle core",
+                  f"elapsed of about {expected:.0f} s on an idle core",
                   file=sys.stderr, flush=True)
     return report
 
@@ -374,11 +356,11 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     ``memory``: the memory guard (or byte limit) the run is checked against before it starts.
     ``progress``: say on stderr how long a long run (expected over :data:`PROGRESS_MIN_S`)
     has taken, every :data:`PROGRESS_EVERY_S`; None: when stderr is a terminal. With the
-    default ``timeout_s`` a large array gets 3x its expected time (:func:`default_timeout`).
+    default ``timeout_s`` a large array gets 3x its expected time (:func:`.capacity.default_timeout`).
     """
     if not _checked:   # simulate() checks before it elaborates, and says so here
         check_ngspice_size(ir.rows, ir.cols, inputs.shape[0], memory)
-    timeout_s = default_timeout(ir.rows, ir.cols, timeout_s)
+    timeout_s = capacity.default_timeout(ir.rows, ir.cols, timeout_s, inputs.shape[0])
     on_wait = _progress_reporter(ir.rows, ir.cols, inputs.shape[0], progress)
     t_start = time.perf_counter()
     own_dir = workdir is None
