@@ -158,3 +158,19 @@ def test_long_runs_get_time_and_say_how_far_they_are(capsys):
     report(31.0)
     err = capsys.readouterr().err
     assert err.count("ngspice is solving 1024x1024") == 1 and "31 s elapsed" in err
+
+
+def test_doctor_says_which_library_runs_and_why(copies, monkeypatch):
+    """The doctor's library lines (``spicebar doctor`` prints them after the version)."""
+    from spicebar.engines.ngspice.doctor import library_lines
+    from spicebar.engines.ngspice.toolchain import ngspice_version
+    stock, copy = copies
+    monkeypatch.delenv("NGSPICE_LIBRARY_PATH", raising=False)
+    monkeypatch.setattr(patched, "private_library_path", lambda: copy)
+    info = ngspice_version()
+    out = "\n".join(library_lines(info))
+    assert info["library"] == str(copy) and "kind: patched" in out and "sha256 verified" in out
+    monkeypatch.setenv("NGSPICE_LIBRARY_PATH", str(stock))
+    out = "\n".join(library_lines(ngspice_version()))
+    assert "kind: stock-46-bpo" in out and "NGSPICE_LIBRARY_PATH is set" in out
+    assert "up to 832x832" in out
