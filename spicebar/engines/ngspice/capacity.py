@@ -37,8 +37,9 @@ FILL_MARGIN = 0.98
 #: 832 and 848; the refusal stays at the measured size).
 STOCK_MAX_SIDE = 832
 #: Peak resident bytes of ngspice's worker process (passive default topology, one ``.op``),
-#: measured: n -> bytes. 1024x1024 with the patched library (benchmarks/bench_scale.py).
-MEASURED_PEAK = {256: 0.40e9, 512: 1.70e9, 832: 5.0e9, 1024: 7.7e9}
+#: measured by benchmarks/bench_scale.py (``ru_maxrss``, MiB: 256x256 ~400, 512x512 ~1700,
+#: 832x832 5014, 1024x1024 7844 with the patched library), here in bytes: n -> bytes.
+MEASURED_PEAK = {256: 0.42e9, 512: 1.79e9, 832: 5.26e9, 1024: 8.23e9}
 #: The estimate is the interpolated peak times this (the figures are single runs).
 PEAK_MARGIN = 1.1
 
@@ -102,7 +103,7 @@ def index_reason(kind: str) -> str:
             "0\"), from about 848x848 (1024x1024: fill 116.6e6 > 71e6); 832x832 is the largest "
             "square measured to run (about 5 minutes, 5 GB). `make setup` on Debian 12 with "
             "backports' libngspice 46 makes a patched private copy whose index limit is near "
-            "2000x2000 (memory permitting: 1024x1024 takes about 8 GB; see `spicebar doctor`)")
+            "2000x2000 (memory permitting: 1024x1024 takes about 8.2 GB; see `spicebar doctor`)")
 
 
 def default_timeout(rows: int, cols: int, timeout_s: float, batch: int = 1) -> float:
