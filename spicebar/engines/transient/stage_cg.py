@@ -48,8 +48,8 @@ CG_OVERHEAD_S = 5.0e-4
 SOLVES_PER_STAGE = {"lu": 2.0, "cg": 3.5}
 #: Peak bytes of the line-solver path per inner unknown (the array's matrix and its blocks,
 #: the shifted line factors of CACHE_STEPS step lengths, the stage vectors), rounded up
-#: from the 1024x1024 run (benchmarks/bench_readout.py).
-CG_BYTES_PER_UNKNOWN = 1000
+#: from the 1024x1024 run (benchmarks/bench_readout.py: 2238 MiB, 2.35 GB).
+CG_BYTES_PER_UNKNOWN = 1100
 #: Shifted line blocks kept at once (one per step length, O(nodes) each; least recent out).
 CACHE_STEPS = 4
 
