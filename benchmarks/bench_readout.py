@@ -12,7 +12,8 @@ capacitance ``--c-wire`` per segment, an integrator with the macro op-amp (A0 = 
 ``r C = t_reset / 20`` (what a designer picks: nothing of a window survives), 8-bit
 amplitude encoding, 100 ns windows, one window for ``--sizes`` (both engines) and
 ``--windows`` windows for ``--nodal-sizes`` (the nodal engine; ngspice there takes
-10-60 minutes, see the README), and one window without wire capacitance for
+10-60 minutes, see the README; from 128x128 the stages are solved by the line solver
+without a factorisation, column ``stages``), and one window without wire capacitance for
 ``--passive-sizes`` (the nodal engine; ngspice cannot hold 1024x1024). Prints wall and
 CPU times, time points, the 1-minute load average when each run ended, the agreement at
 every sample (fraction of output full scale) and the growth exponents, and writes
@@ -82,8 +83,21 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _peak_mb() -> float:
+    """Largest resident size of any finished child process (and its children), MB."""
+    import resource
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def stage_solver(result) -> str:
+    """``lu``/``cg`` (wire capacitance: how the stages were solved), else ``-``."""
+    return result.info.get("stage_solver", "-")
+
+
 def timed(n: int, windows: int, c_wire: float, engine: str, folder: Path):
-    """``(wall s, cpu s, result)`` of one whole-process run (ngspice's worker included)."""
+    """``(wall s, cpu s, result)`` of one whole-process run (ngspice's worker included).
+    The result's ``info["peak_mb"]``: the largest resident size of the runs so far (each
+    size runs after the smaller ones, so it is this run's)."""
     out = folder / f"{engine}_{n}_{windows}.npz"
     t0, c0 = time.perf_counter(), _cpu()
     p = subprocess.run([sys.executable, str(HERE / "bench_readout.py"), "--one",
@@ -93,7 +107,9 @@ def timed(n: int, windows: int, c_wire: float, engine: str, folder: Path):
     if p.returncode != 0:
         raise RuntimeError(f"{engine} {n}x{n} failed: {p.stderr[-2000:]}")
     from spicebar.engines.transient.run import TransientResult
-    return wall, cpu, TransientResult.load(out)
+    result = TransientResult.load(out)
+    result.info["peak_mb"] = _peak_mb()
+    return wall, cpu, result
 
 
 def main() -> None:
@@ -119,7 +135,10 @@ def main() -> None:
           "(on a shared machine the fair measure)")
     print(f"{'n':>5} {'win':>4} {'ngspice wall':>13} {'cpu':>7} {'points':>7} "
           f"{'nodal wall':>11} {'cpu':>6} {'points':>7} {'speed-up wall':>14} {'cpu':>6} "
-          f"{'samples/FS':>11} {'waves/FS':>9} {'load':>5}")
+          f"{'samples/FS':>11} {'waves/FS':>9} {'load':>5} {'stages':>6} {'peak MB':>8}")
+    print("stages: how the nodal engine solved the stages of the array with wire capacitance "
+          "(lu: sparse LU per step length; cg: the line solver, no factorisation); peak MB: the "
+          "largest process of the run so far")
     series = {"ngspice, 1 window": ([], []), "nodal, 1 window": ([], []),
               f"nodal, {args.windows} windows": ([], []),
               "nodal, 1 window, no wire C": ([], [])}
@@ -133,7 +152,7 @@ def main() -> None:
             print(f"{n:>5} {1:>4} {w_ng:>13.2f} {c_ng:>7.2f} {ng.time.size:>7} {w_nd:>11.2f} "
                   f"{c_nd:>6.2f} {nd.time.size:>7} {w_ng / w_nd:>13.1f}x {c_ng / c_nd:>5.1f}x "
                   f"{cmp['sample_deviation_fs']:>11.2e} {cmp['waveform_deviation_fs']:>9.2e} "
-                  f"{load():>5.1f}")
+                  f"{load():>5.1f} {stage_solver(nd):>6} {nd.info['peak_mb']:>8.0f}", flush=True)
             for key, c in (("ngspice, 1 window", c_ng), ("nodal, 1 window", c_nd)):
                 series[key][0].append(n * n)
                 series[key][1].append(c)
@@ -143,7 +162,8 @@ def main() -> None:
             w_nd, c_nd, nd = timed(n, windows, c_wire, "nodal", folder)
             print(f"{n:>5} {windows:>4} {'-':>13} {'-':>7} {'-':>7} {w_nd:>11.2f} "
                   f"{c_nd:>6.2f} {nd.time.size:>7} {'-':>14} {'-':>6} {'-':>11} {'-':>9} "
-                  f"{load():>5.1f}" + ("   (no wire C)" if not c_wire else ""))
+                  f"{load():>5.1f} {stage_solver(nd):>6} {nd.info['peak_mb']:>8.0f}"
+                  + ("   (no wire C)" if not c_wire else ""), flush=True)
             series[key][0].append(n * n)
             series[key][1].append(c_nd)
     for key, (cells, times) in series.items():

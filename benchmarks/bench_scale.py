@@ -3,8 +3,12 @@
     python benchmarks/bench_scale.py [--sizes 32,...,2048] [--direct-max 512]
         [--ngspice-max 512] [--ngspice-warm-max 512] [--peer-max 512] [--wide 256x1000]
 
-ngspice 46 runs up to 832x832 (``--ngspice-max 832``; about 5 minutes and 5 GB there, see
-README "Speed II"); the engine refuses larger arrays up front, and such rows show the refusal.
+Stock ngspice 46 runs up to 832x832 (``--ngspice-max 832``; about 5 minutes and 5 GB
+there); spicebar's patched copy of Debian's libngspice 46 (``make setup``, see
+docs/explanation/patched-ngspice.md) also runs 1024x1024 (``--ngspice-max 1024``: about
+400 s of CPU and 8 GB; run one such benchmark at a time on a shared machine). The engine
+refuses what its library or the memory cannot hold up front, and such rows show the
+refusal. ``ngspice`` rows name the library in the notes (``patched``/``stock-46-bpo``).
 
 Arrays: conductances log-uniform in [1 uS, 100 uS], 1 ohm word- and bit-line
 segments, inputs uniform in [0, 0.2] V, the default topology (drivers left,
@@ -72,7 +76,8 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
     if kind == "ngspice":  # elaborated here only to time it apart; the same work either way
         from spicebar.circuit.elaboration import elaborate
         ir, elab = elaborate(spec), time.perf_counter() - t0
-    res = simulate(spec, case["v"], kind, solver=solver, ir=ir)
+    kw = {"timeout_s": float(os.environ["BENCH_TIMEOUT"])} if kind == "ngspice" else {}
+    res = simulate(spec, case["v"], kind, solver=solver, ir=ir, **kw)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     np.save(out_path, res.currents)
     info = {"wall": wall, "cpu": cpu, "iterations": res.info.get("iterations")}
@@ -82,6 +87,8 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
             getattr(res, name)
         info["maps_wall"] = time.perf_counter() - t0
     if engine == "ngspice":
+        from spicebar.engines.ngspice.patched import kind_of
+        info["library"] = kind_of(res.info.get("ngspice_library"))
         info["own_pct"] = own_share(res, wall)
         t = res.info["timings"]
         info["emit_read_pct"] = 100 * (elab + t["emit_s"] + t["read_s"]) / wall
@@ -129,7 +136,7 @@ def main() -> None:
         cases.append((n, b))
     have_peer = PEER_PY.exists()
     env = dict(os.environ, PYTHONPATH=str(HERE.parent),
-               BENCH_NGSPICE_WARM_MAX=str(args.ngspice_warm_max))
+               BENCH_NGSPICE_WARM_MAX=str(args.ngspice_warm_max), BENCH_TIMEOUT=str(args.timeout))
     rows = []
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores; other jobs inflate wall "
           "times, CPU time is the steadier figure)")
@@ -167,7 +174,8 @@ def main() -> None:
                 note = r.get("error", "")
                 if "own_pct" in r:
                     warm = f"/{r['own_pct_warm']:.0f}%" if "own_pct_warm" in r else ""
-                    note = f"own {r['own_pct']:.0f}%{warm}, e+r {r['emit_read_pct']:.0f}%"
+                    note = (f"own {r['own_pct']:.0f}%{warm}, e+r {r['emit_read_pct']:.0f}%, "
+                            f"{r.get('library', '?')}")
                 if "maps_wall" in r and batch > 1:
                     note = f"maps +{r['maps_wall']:.1f}s"
                 rows.append(dict(n=n, batch=batch, engine=engine, wall=r.get("wall", np.nan),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything `make demo` and `make test` need, idempotent:
-#   1. ngspice with KLU and libngspice (tools/install_ngspice.sh);
+#   1. ngspice with KLU and libngspice (tools/install_ngspice.sh), and for Debian 12
+#      backports' libngspice 46 a private patched copy in .venv (no 832x832 limit);
 #   2. headless Chromium (tools/install_browser.sh), which opens the built docs in a test;
 #   3. a virtual environment in .venv with spicebar and its dev and docs extras, and the
 #      [va] extra (the openvaf-r Verilog-A compiler for user devices) where it installs.
@@ -49,6 +50,13 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     fi
     touch "$STAMP"
 fi
+
+# ngspice without the 832x832 limit: a private, patched copy of Debian 12 backports'
+# libngspice 46 inside the virtual environment (KLU's first allocation at SuiteSparse's
+# 1.2x instead of 10x; see docs/explanation/patched-ngspice.md). Only that exact build
+# (sha256 and bytes checked) is copied; the system's file is only read; other builds
+# are left as they are and keep the stock limit.
+"$VENV/bin/python" -m spicebar.engines.ngspice.patched
 
 # Compile the nodal line solver's kernels now (numba caches them), so no first call
 # waits for the compiler; seconds the first time, under one when already cached.

@@ -370,7 +370,10 @@ def cmd_doctor(args) -> int:
     from ..engines.ngspice.toolchain import INSTALL_HINT, ngspice_version
     info = ngspice_version()
     for k, v in info.items():
-        print(f"{k:>10}: {v}")
+        if k not in ("library_kind", "library_why"):
+            print(f"{k:>10}: {v}")
+    from ..engines.ngspice.doctor import library_lines
+    print("\n".join(library_lines(info)))
     if not info["library"] or not info["klu"]:
         print(f"problem: {INSTALL_HINT}")
         return EXIT_FAILED

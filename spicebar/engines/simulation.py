@@ -81,8 +81,8 @@ def _simulate(spec, inputs, engine, *, ir, workdir, timeout_s, keep_files, memor
     v = operation_inputs(spec, inputs, operation)
     if engine == "ngspice":  # before the elaboration, which takes seconds at this size
         from .ngspice.engine import check_ngspice_size
-        check_ngspice_size(spec.rows, spec.cols)
-    if engine != "nodal":  # the nodal solver that runs checks its own estimate
+        check_ngspice_size(spec.rows, spec.cols, v.shape[0], memory)  # index limit and memory
+    if engine == "ideal":  # the nodal solver that runs checks its own estimate
         check_memory(spec.rows, spec.cols, v.shape[0], engine, memory)
     if _measured_cells(spec, engine):
         from .characterise import characterise
@@ -98,7 +98,7 @@ def _simulate(spec, inputs, engine, *, ir, workdir, timeout_s, keep_files, memor
     ir = ir if ir is not None else elaborate(spec, operation)
     from .ngspice.engine import solve_ngspice
     result = solve_ngspice(ir, v, workdir=workdir, timeout_s=timeout_s, keep_files=keep_files,
-                           session=session)
+                           session=session, memory=memory, _checked=True)
     if any(g.table is not None for g in ir.devices):
         from .characterise import tables_info
         result.info["device_tables"] = tables_info(ir)  # the cell currents' I-V

@@ -33,6 +33,7 @@ from ...results import SimulationResult
 from .messages import without_tracebacks
 from .worker import EXIT_SETUP_ERROR, EXIT_WORKER_ERROR, job_line
 from .limits import DEFAULT_TIMEOUT_S  # noqa: F401 (re-exported)
+from . import capacity
 
 #: Temporary run folders are named so; a failed run's folder is kept with this marker file.
 RUN_DIR_PREFIX = "spicebar-ngspice-"
@@ -185,12 +186,13 @@ def _timeout_message(job: dict, timeout_s: float) -> str:
 
 def run_worker(job: dict, workdir: Path, timeout_s: float,
                proc: subprocess.Popen | None = None, session=None,
-               on_progress=None) -> tuple[np.ndarray, dict]:
+               on_progress=None, on_wait=None) -> tuple[np.ndarray, dict]:
     """Run one job in a child process (``proc`` from :func:`start_worker`, a new one, or
     a reused :class:`~spicebar.engines.ngspice.session.NgspiceSession`); return
     (values read, status) or raise. A transient job with a ``progress`` file reports
     its percent of simulated time there: ``on_progress(percent)`` is called with it
-    while the job runs, and a timeout says how far it got."""
+    while the job runs, and a timeout says how far it got. ``on_wait(elapsed_s)`` is called
+    about twice a second while any job runs (an ``.op`` has no percent to report)."""
     job = dict(job, nonce=secrets.token_hex(8))
     for key in ("result", "status"):  # a previous run's outputs can never pass for this one's
         Path(job[key]).unlink(missing_ok=True)
@@ -209,12 +211,15 @@ def run_worker(job: dict, workdir: Path, timeout_s: float,
             proc.stdin.close()
         except BrokenPipeError:
             pass  # the worker died early: its exit code and log tell why, below
-        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        deadline = started + timeout_s
         while True:
             try:
                 rc = proc.wait(timeout=max(0.0, min(0.5, deadline - time.monotonic())))
                 break
             except subprocess.TimeoutExpired:
+                if on_wait is not None:
+                    on_wait(time.monotonic() - started)
                 if on_progress is not None:
                     pct = read_progress(job)
                     if pct is not None:
@@ -254,7 +259,7 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
                 timeout_s: float = DEFAULT_TIMEOUT_S, driver_names: list[str] = (),
                 driver_values: np.ndarray | None = None,
                 proc: subprocess.Popen | None = None, session=None,
-                analysis: str | None = None) -> tuple[np.ndarray, dict]:
+                analysis: str | None = None, on_wait=None) -> tuple[np.ndarray, dict]:
     """Run an existing netlist's ``.op`` once per row of ``driver_values`` (or, with
     ``analysis="batch_tran"``, its batch transient once: see :mod:`spicebar.netlist.batch`).
 
@@ -276,36 +281,73 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
            "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
     if analysis is not None:
         job["analysis"] = analysis
-    return run_worker(job, wd, timeout_s, proc, session)
+    return run_worker(job, wd, timeout_s, proc, session, on_wait=on_wait)
 
 
-#: The largest array (cells) the ngspice engine takes: 832x832, the largest square measured
-#: to work with ngspice 46 (KLU). Its bundled KLU sets ``initmem_amd = 10`` (SuiteSparse's
-#: default is 1.2): ``klu_factor`` first allocates ``3 (10 Lnz + n)`` 8-byte units for L and
-#: U (``Lnz``: AMD's estimate, ``n``: equations) and gives up with ``KLU_OUT_OF_MEMORY``, without
-#: allocating, when that passes ``INT_MAX`` (its 32-bit offsets into the LU array), i.e. from
-#: ``Lnz`` ~ 71e6. ngspice reports that status as "singular matrix: check node 0" (KLU's
-#: ``singular_col + 1`` with no singular column), then gmin and source stepping fail alike.
-#: Measured (AMD's Lnz, spicebar's netlist): 832x832 69.0e6 (runs: 290 s, 4.8 GB), 848x848
-#: 72.1e6, 896x896 83.0e6 and 1024x1024 116.6e6 (fail). The real factors fit: SuiteSparse's
-#: KLU factors the same 1024x1024 matrix (116.6e6 nonzeros in L, 3.6 GB).
+#: The largest array (cells) a stock ngspice 46 build takes: 832x832, the largest square
+#: measured to work (KLU's ``initmem_amd = 10``; see :mod:`.capacity`). Measured (AMD's Lnz,
+#: spicebar's netlist): 832x832 69.0e6 (runs: 290 s, 4.8 GB), 848x848 72.1e6, 896x896 83.0e6
+#: and 1024x1024 116.6e6 (fail). spicebar's patched copy (:mod:`.patched`) goes further.
 NGSPICE_MAX_CELLS = 832 * 832
-#: What :func:`check_ngspice_size` says about arrays above :data:`NGSPICE_MAX_CELLS`.
-NGSPICE_SIZE_REASON = (
-    "ngspice 46's KLU sizes its first LU allocation at 10x AMD's fill estimate and stops when "
-    "that passes 2^31 8-byte units (reported as \"singular matrix: check node 0\"); that happens "
-    "from about 848x848 (1024x1024: fill 116.6e6 > 71e6); 832x832 is the largest square "
-    "measured to run (about 5 minutes, 5 GB); use the nodal engine (exact to a 1e-13 "
-    "residual), or tiles of at most 832x832")
+#: What :func:`check_ngspice_size` says about arrays above the stock limit.
+NGSPICE_SIZE_REASON = capacity.index_reason("stock")
 
 
-def check_ngspice_size(rows: int, cols: int) -> None:
-    """Raise :class:`~spicebar.engines.memory.ResourceError` (naming the array size) for an
-    array ngspice cannot solve (see :data:`NGSPICE_MAX_CELLS`), before any work."""
-    from ..memory import ResourceError
-    if rows * cols > NGSPICE_MAX_CELLS:
-        raise ResourceError("array size", f"{rows}x{cols} = {rows * cols} cells for ngspice",
-                            f"at most {NGSPICE_MAX_CELLS} cells: {NGSPICE_SIZE_REASON}")
+def check_ngspice_size(rows: int, cols: int, batch: int = 1, memory=None,
+                       library_kind: str | None = None) -> None:
+    """Raise :class:`~spicebar.engines.memory.ResourceError` (naming the array size, the
+    reason and the largest square array that fits) for an array the ngspice library in
+    use cannot solve (KLU's index limit, :mod:`.capacity`) or whose estimated peak memory
+    passes the guard's limit, before any work. ``library_kind``: that of
+    :func:`.toolchain.library_choice` (looked up when None)."""
+    from ..memory import BYTES_PER_CELL_PER_VECTOR, MemoryGuard, ResourceError
+    from .toolchain import library_choice
+    kind = library_kind or library_choice()["kind"]
+    if not capacity.fits_index(kind, rows, cols):
+        side = capacity.largest_square(lambda n: capacity.fits_index(kind, n, n))
+        raise ResourceError("array size", f"{rows}x{cols} = {rows * cols} cells for ngspice "
+                            f"(library: {kind})",
+                            f"at most {side}x{side} with this library: "
+                            f"{capacity.index_reason(kind)}; use the nodal engine (exact to "
+                            f"a 1e-13 residual), or tiles of at most {side}x{side}")
+    guard = MemoryGuard.resolve(memory)
+
+    def need(r: int, c: int) -> int:
+        return capacity.ngspice_bytes(r, c) + BYTES_PER_CELL_PER_VECTOR * r * c * batch
+
+    advice = "use the nodal engine, fewer vectors per call or tiles"
+    if need(rows, cols) > guard.limit_bytes:   # the search only for the refusal's text
+        side = capacity.largest_square(lambda n: need(n, n) <= guard.limit_bytes
+                                       and capacity.fits_index(kind, n, n))
+        advice = f"the largest square array that fits is about {side}x{side}; {advice}"
+    guard.require(need(rows, cols), f"ngspice on {rows}x{cols} cells with {batch} input "
+                  "vector(s)", advice)
+
+
+#: A run expected to take at least this long (s) reports its progress (see solve_ngspice).
+PROGRESS_MIN_S = 20.0
+#: ... at most this often, s.
+PROGRESS_EVERY_S = 30.0
+
+
+def _progress_reporter(rows: int, cols: int, batch: int, progress: bool | None):
+    """An ``on_wait`` for :func:`run_worker` that prints the elapsed time of a long run to
+    stderr, or None."""
+    expected = capacity.expected_seconds(rows, cols, batch)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress or expected < PROGRESS_MIN_S:
+        return None
+    last = [0.0]
+    what = "one .op" if batch == 1 else f"{batch} input vectors"
+
+    def report(elapsed: float) -> None:
+        if elapsed - last[0] >= PROGRESS_EVERY_S:
+            last[0] = elapsed
+            print(f"spicebar: ngspice is solving {rows}x{cols} cells ({what}): {elapsed:.0f} s "
+                  f"elapsed of about {expected:.0f} s on an idle core",
+                  file=sys.stderr, flush=True)
+    return report
 
 
 #: The netlist a kept run folder holds: it runs as it is in ``ngspice -b`` (every input
@@ -346,7 +388,8 @@ def uses_batch_transient(ir: CircuitIR, batch: int) -> bool:
 
 def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None = None,
                   timeout_s: float = DEFAULT_TIMEOUT_S, keep_files: bool = False,
-                  extra_cards: tuple[str, ...] = (), session=None) -> SimulationResult:
+                  extra_cards: tuple[str, ...] = (), session=None, memory=None,
+                  progress: bool | None = None, _checked: bool = False) -> SimulationResult:
     """Simulate ``inputs`` of shape ``(batch, rows)`` volts with ngspice.
 
     One vector: one ``.op``. A batch of a linear circuit without capacitors: one
@@ -356,8 +399,15 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     ``extra_cards``: netlist lines added before ``.op`` (see ``format_netlist``).
     ``session``: a :class:`~spicebar.engines.ngspice.session.NgspiceSession` to reuse one
     ngspice process across calls (no start-up per run); default a fresh process per call.
+    ``memory``: the memory guard (or byte limit) the run is checked against before it starts.
+    ``progress``: say on stderr how long a long run (expected over :data:`PROGRESS_MIN_S`)
+    has taken, every :data:`PROGRESS_EVERY_S`; None: when stderr is a terminal. With the
+    default ``timeout_s`` a large array gets 3x its expected time (:func:`.capacity.default_timeout`).
     """
-    check_ngspice_size(ir.rows, ir.cols)
+    if not _checked:   # simulate() checks before it elaborates, and says so here
+        check_ngspice_size(ir.rows, ir.cols, inputs.shape[0], memory)
+    timeout_s = capacity.default_timeout(ir.rows, ir.cols, timeout_s, inputs.shape[0])
+    on_wait = _progress_reporter(ir.rows, ir.cols, inputs.shape[0], progress)
     t_start = time.perf_counter()
     own_dir = workdir is None
     proc = None
@@ -391,7 +441,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
             values, status = run_netlist(netlist_path, read, wd, timeout_s, ir.drivers.names,
                                          ir.driver_voltages(inputs) + 0.0, proc=proc,
                                          session=session,
-                                         analysis="batch_tran" if batch_tran else None)
+                                         analysis="batch_tran" if batch_tran else None,
+                                         on_wait=on_wait)
         except SimulationError as exc:
             stop_worker(proc)
             raise _naming_runnable(exc, runnable, ir, inputs, extra_cards, keep) from None
@@ -415,6 +466,7 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
     elapsed = time.perf_counter() - t_start
     timings = dict(status["timings"], emit_s=t_emit)
     info = {"ngspice_version": status["ngspice_version"], "timings": timings,
+            "ngspice_library": status.get("library"),
             "analysis": ("one transient for the batch (external drivers, vector k on "
                          "k <= t < k+1)" if batch_tran else "one .op per input vector"),
             "netlist": str(runnable) if keep else None,

@@ -18,11 +18,7 @@ INSTALL_HINT = ("install ngspice with KLU and its shared library: `make setup` d
                 "elsewhere set NGSPICE_LIBRARY_PATH to a KLU build's libngspice.so.0")
 
 
-def find_library() -> str | None:
-    """Path of libngspice, honouring ``NGSPICE_LIBRARY_PATH``; None if not found."""
-    env = os.environ.get("NGSPICE_LIBRARY_PATH")
-    if env:
-        return env
+def _system_library() -> str | None:
     for pattern in LIBRARY_GLOBS:
         hits = sorted(glob.glob(pattern))
         if hits:
@@ -30,12 +26,45 @@ def find_library() -> str | None:
     return None
 
 
+def library_choice() -> dict:
+    """Which libngspice spicebar loads, and why: ``{"path": str|None, "kind": str, "why": str}``.
+
+    In order: ``NGSPICE_LIBRARY_PATH`` when set (the user's choice always wins); else
+    spicebar's private patched copy (:mod:`.patched`, made at set-up, checked by its sha256
+    here); else the system's library. ``kind`` is that of :func:`.patched.kind_of`:
+    ``patched``, ``stock-46-bpo``, ``other`` or ``missing``."""
+    from .patched import kind_of, private_library, private_library_path
+    env = os.environ.get("NGSPICE_LIBRARY_PATH")
+    if env:
+        return {"path": env, "kind": kind_of(env), "why": "NGSPICE_LIBRARY_PATH is set"}
+    private = private_library()
+    if private is not None:
+        return {"path": str(private), "kind": "patched",
+                "why": "spicebar's private copy of Debian's libngspice with KLU's first "
+                       "allocation at SuiteSparse's size (initmem_amd 1.2), sha256 verified"}
+    lib = _system_library()
+    kind = kind_of(lib)
+    copy = private_library_path()
+    if kind == "stock-46-bpo":
+        why = (f"the system's library (no private patched copy at {copy}: run `python -m "
+               "spicebar.engines.ngspice.patched` or `make setup` to make it)")
+    else:
+        why = "the system's library (a build the patch does not apply to: stock limits)"
+    return {"path": lib, "kind": kind, "why": why}
+
+
+def find_library() -> str | None:
+    """Path of the libngspice spicebar loads (:func:`library_choice`); None if not found."""
+    return library_choice()["path"]
+
+
 def configure_library_path() -> None:
-    """Point PySpice at libngspice when only ``libngspice.so.0`` exists (no -dev package)."""
+    """Point PySpice at the library :func:`library_choice` picks (it reads
+    ``NGSPICE_LIBRARY_PATH``; otherwise it would look for ``libngspice.so`` itself)."""
     if os.environ.get("NGSPICE_LIBRARY_PATH"):
         return
     lib = find_library()
-    if lib and lib.endswith(".so.0"):
+    if lib:
         os.environ["NGSPICE_LIBRARY_PATH"] = lib
 
 
@@ -49,5 +78,7 @@ def ngspice_version() -> dict:
         except (OSError, subprocess.SubprocessError):
             text = ""
     match = re.search(r"ngspice-(\S+)", text)
+    choice = library_choice()
     return {"version": match.group(1) if match else None, "klu": "KLU" in text,
-            "executable": exe, "library": find_library()}
+            "executable": exe, "library": choice["path"], "library_kind": choice["kind"],
+            "library_why": choice["why"]}

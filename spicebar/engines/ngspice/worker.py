@@ -296,6 +296,7 @@ def _finish(job: dict, messages: list[str], opened, timings: dict | None = None)
                   "kind": exc.kind, "cause": cause}
         code = exc.code
     status["nonce"] = job.get("nonce")  # binds this status to the job that asked for it
+    status["library"] = os.environ.get("NGSPICE_LIBRARY_PATH")  # the one this worker loaded
     status["messages"] = status_messages(messages)
     write_status(job["status"], status)
     return code

@@ -34,6 +34,7 @@ from ..memory import BASE_BYTES, MemoryGuard
 from ..nodal.linear import check_direct_memory, direct_memory_bytes
 from ..nodal.stamps import conductance_matrix, fixed_voltages, singular_reason
 from .probing import SenseProbe, choose_probing
+from .stage_cg import CG_BYTES_PER_UNKNOWN, IterativeStages, Shifted, choose_stage_solver
 
 
 #: SuperLU on the array's symmetric, diagonally dominant matrices (Laplacians, their
@@ -287,7 +288,10 @@ class CapacitiveArray:
     ``J = a - Y e`` there.
     """
 
-    def __init__(self, ir: CircuitIR, memory=None):
+    def __init__(self, ir: CircuitIR, memory=None, stage_solver: str = "auto"):
+        """``stage_solver``: ``"lu"`` (sparse LU per step length), ``"cg"`` (the line
+        solver, :mod:`.stage_cg`) or ``"auto"`` (chosen in :meth:`plan` by the cost model,
+        and ``cg`` wherever the LU does not fit the memory limit)."""
         if ir.nonlinear:
             raise SolverError("CapacitiveArray takes linear arrays only")
         self.ir = ir
@@ -303,11 +307,13 @@ class CapacitiveArray:
         self._cache: dict[float, _Stage] = {}
         self._own: list[float] = []
         self._order = None
-        p = self.part
-        check_direct_memory(p.inner.size, p.sense.size, memory, what="the stage LU (the array's "
-                            "inner nodes with C/dh)", advice="use a smaller array or tiles")
+        self.stage_solver = stage_solver
+        self.mode, self.mode_why = "lu", ""
+        self.cg = None
 
     def _factors(self, dh: float):
+        if self.mode == "cg":
+            return self._shifted(dh)
         if dh not in self._cache:
             if len(self._cache) > 32:
                 self._cache.clear()
@@ -319,11 +325,74 @@ class CapacitiveArray:
                                      k[p.sense].tocsr(), k[p.driver].tocsr())
         return self._cache[dh]
 
+    def _shifted(self, dh: float) -> _Stage:
+        """The iterative path's stage: ``K``'s blocks as operators on ``L``'s (no LU)."""
+        if dh not in self._cache:
+            if len(self._cache) > 32:
+                self._cache.clear()
+            p, blocks, c = self.part, self._blocks, self.c / dh
+            self._cache[dh] = _Stage(None, Shifted(blocks["oo"], np.arange(p.inner.size), c[p.inner]),
+                                     blocks["of"], blocks["os"],
+                                     Shifted(blocks["s"], p.sense, c[p.sense]),
+                                     Shifted(blocks["d"], p.driver, c[p.driver]))
+        return self._cache[dh]
+
+    def _choose(self, uses: dict) -> None:
+        """LU or conjugate gradients for the stages (:func:`.stage_cg.choose_stage_solver`)."""
+        p = self.part
+        fits = direct_memory_bytes(p.inner.size, p.sense.size) <= MemoryGuard.resolve(
+            self.memory).limit_bytes
+        per_lu = direct_memory_bytes(p.inner.size, 1) - BASE_BYTES["nodal"]
+        n_lu = 1 + min(sum(n >= REFINE_USES for n in uses.values()),
+                       max(1, LU_BUDGET_BYTES // max(per_lu, 1)))
+        # decided before the line system is built (that loads the compiled kernels)
+        self.mode, self.mode_why = choose_stage_solver(
+            p.inner.size, int(sum(uses.values())), n_lu, fits, True, self.stage_solver)
+        lines = None
+        if self.mode == "cg":
+            try:
+                lines = IterativeStages(self.ir, p.inner, self.c[p.inner])
+            except SolverError:
+                if self.stage_solver == "cg":
+                    raise
+                self.mode, self.mode_why = choose_stage_solver(
+                    p.inner.size, int(sum(uses.values())), n_lu, fits, False)
+        if self.mode == "lu":
+            check_direct_memory(p.inner.size, p.sense.size, self.memory, what="the stage LU "
+                                "(the array's inner nodes with C/dh)",
+                                advice="use a smaller array or tiles")
+            return
+        if lines is None:
+            raise SolverError("stage_solver='cg' needs an array made of word and bit lines")
+        MemoryGuard.resolve(self.memory).require(
+            BASE_BYTES["nodal"] + CG_BYTES_PER_UNKNOWN * p.inner.size,
+            f"the line solver's stages on {self.ir.rows}x{self.ir.cols} cells",
+            "use a smaller array or tiles")
+        self.cg = lines
+        lap = self.lap.tocsr()
+        o = p.inner
+        self._blocks = {"oo": lap[o][:, o].tocsr(), "of": lap[o][:, p.fixed].tocsr(),
+                        "os": lap[o][:, p.sense].tocsr(), "s": lap[p.sense].tocsr(),
+                        "d": lap[p.driver].tocsr()}
+        self._cache.clear()
+
+    def describe(self) -> str:
+        """Which stage solver runs and why (for ``info``)."""
+        if self.mode == "cg":
+            return ("conjugate gradients on L + C/(d h) per stage (the line solver, warm-started; "
+                    f"no factorisation): {self.mode_why}")
+        return ("sparse LU of L + C/(d h) per step size, with its exact Schur complement onto "
+                f"the senses{': ' + self.mode_why if self.mode_why else ''}")
+
     def plan(self, uses: dict, own=()) -> None:
-        """Which step lengths get their own LU: ``own``, and those with at least
-        :data:`REFINE_USES` stages (``uses``: step-length coefficient ``dh`` -> stages), the
-        most used first, as many as :data:`LU_BUDGET_BYTES` holds; the others are solved on the nearest of those (in ``log dh``)
-        with refinement."""
+        """Choose the stage solver (:meth:`_choose`); for the LU, which step lengths get their
+        own LU: ``own``, and those with at least :data:`REFINE_USES` stages (``uses``:
+        step-length coefficient ``dh`` -> stages), the most used first, as many as
+        :data:`LU_BUDGET_BYTES` holds; the others are solved on the nearest of those (in
+        ``log dh``) with refinement."""
+        self._choose(uses)
+        if self.mode == "cg":
+            return
         per_lu = direct_memory_bytes(self.part.inner.size, 1) - BASE_BYTES["nodal"]
         room = max(1, LU_BUDGET_BYTES // max(per_lu, 1) - len(own))
         mine = sorted((dh for dh, n in uses.items() if n >= REFINE_USES), key=uses.get,
@@ -355,10 +424,12 @@ class CapacitiveArray:
                                   "path to a driver or readout") from None
         return f.lu
 
-    def _inner_solve(self, dh: float, b: np.ndarray) -> np.ndarray:
+    def _inner_solve(self, dh: float, b: np.ndarray, warm: bool = True) -> np.ndarray:
         """``K_oo(dh) x = b``: on this step length's own LU, or on the nearest planned one
         with iterative refinement (``C / dh`` is small beside the array's conductances);
         a step length whose refinement does not converge gets its own LU."""
+        if self.mode == "cg":
+            return self.cg.solve(dh, self._factors(dh).k_oo, b, warm=warm)
         f = self._cache[dh]
         own = self._own or [dh]
         if f.lu is not None or dh in own:
@@ -383,8 +454,10 @@ class CapacitiveArray:
         """The planned step length nearest to ``dh`` (in ``log dh``)."""
         return min(self._own or [dh], key=lambda d: abs(np.log(d / dh)))
 
-    def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray):
-        """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages."""
+    def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray,
+              warm: bool = True):
+        """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages
+        (``warm``: the iterative path may start from, and remember, its previous answer)."""
         f = self._factors(dh)
         k_of, k_os = f.k_of, f.k_os
         p = self.part
@@ -392,11 +465,14 @@ class CapacitiveArray:
         v[p.fixed] = v_fixed
         v[p.sense] = v_sense
         if p.inner.size:
-            v[p.inner] = self._inner_solve(dh, rhs[p.inner] / dh - k_of @ v_fixed - k_os @ v_sense)
+            v[p.inner] = self._inner_solve(dh, rhs[p.inner] / dh - k_of @ v_fixed - k_os @ v_sense,
+                                           warm)
         return v
 
     def exact(self, dh: float) -> bool:
         """Whether :meth:`admittance` is exact at ``dh`` (the step length has its own LU)."""
+        if self.mode == "cg":
+            return False
         return self._factors(dh).lu is not None or dh in (self._own or [dh])
 
     def admittance(self, dh: float) -> np.ndarray:
@@ -407,7 +483,12 @@ class CapacitiveArray:
         own currents agree (:mod:`.nodal`), so the latter need only be close."""
         f = self._factors(dh)
         if f.y is None:
-            if self.exact(dh):
+            if self.mode == "cg":   # each column's admittance to the rest: diag(Y 1)
+                p = self.part
+                v = self.solve(dh, np.zeros(p.n), np.zeros(p.fixed.size), np.ones(p.sense.size),
+                               warm=False)
+                f.y = np.diag((f.k_s @ v) @ self.ps)
+            elif self.exact(dh):
                 f.y = self.ps.T @ self._lu_of(dh).y @ self.ps
             else:
                 near = self.admittance(self._nearest(dh))

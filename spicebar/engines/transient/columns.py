@@ -91,7 +91,10 @@ class Columns:
                 if len(self._contexts) >= CONTEXT_CACHE:
                     self._contexts.clear()
                 a = self.alpha * np.eye(self.cols) + self.r * y
-                ainv = np.linalg.inv(a)
+                if np.count_nonzero(y - np.diag(np.diag(y))) == 0:   # diagonal (line solver's)
+                    ainv = np.diag(1.0 / np.diag(a))
+                else:
+                    ainv = np.linalg.inv(a)
                 yainv = y @ ainv
                 self._contexts[key] = (y, ainv, yainv, np.diag(ainv).copy(), np.diag(yainv).copy())
             self._ctx = self._contexts[key]

@@ -87,7 +87,7 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
     np.add.at(i_col, ir.sense_col, sen)
     i_drv = np.zeros((ir.rows, t.size))
     np.add.at(i_drv, ir.driver_row, drv)
-    info = {"ngspice_version": status["ngspice_version"],
+    info = {"ngspice_version": status["ngspice_version"], "ngspice_library": status.get("library"),
             "timings": dict(status["timings"], emit_s=t_emit), "timepoints": int(t.size),
             "max_step_s": settings.max_step(schedule.t_int),
             "netlist": str(runnable) if keep else None,

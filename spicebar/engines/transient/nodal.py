@@ -78,6 +78,9 @@ MAX_REFINEMENTS = 4
 #: A split step gets ``2^k >= REFINE_SAFETY sqrt(ratio)`` parts, at most ``MAX_SPLIT``.
 REFINE_SAFETY = 1.25
 MAX_SPLIT = 64
+#: How the stages of an array with wire capacitance are solved: ``auto`` (the cost model of
+#: :mod:`.stage_cg`, and conjugate gradients wherever the LU does not fit), ``lu`` or ``cg``.
+STAGE_SOLVER = "auto"
 
 _D = GAMMA / 2.0                                   # stage coefficient on f (both stages)
 _C1 = 1.0 / (GAMMA * (2.0 - GAMMA))                # BDF2 stage: x_{n+1} from x_g ...
@@ -253,17 +256,20 @@ class _GridRun:
         t_stage = t_grid[:-1] + GAMMA * np.diff(t_grid)
         if ir.capacitors:
             if self._array is None:
-                self._array = CapacitiveArray(ir, memory)
+                self._array = CapacitiveArray(ir, memory, STAGE_SOLVER)
             array = self._array
             dhs, counts = np.unique([_dh(h) for h in np.diff(t_grid)], return_counts=True)
             array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())), own=(DC_STAGE_S,))
             stepper = _WiredStepper(ir, array, cols, schedule,
                                     np.concatenate([[0.0], t_grid, t_stage]))
             stepper.kept = self.kept = [] if self.energy else None
-            self.info["solver"] = ("TR-BDF2; array with wire capacitance: sparse LU of "
-                                   "L + C/(d h) per step size, with its exact Schur complement "
-                                   "onto the senses")
-            return (*_integrate(stepper, cols, t_grid, t_stage, g_of, None), None)
+            out = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
+            self.info["solver"] = f"TR-BDF2; array with wire capacitance: {array.describe()}"
+            self.info["stage_solver"] = array.mode
+            if array.mode == "cg":
+                self.info["stage_cg_iterations"] = int(array.cg.iterations)
+                self.info["stage_cg_solves"] = int(array.cg.solves)
+            return (*out, None)
         times = np.concatenate([t_grid, t_stage])
         if not ir.nonlinear:
             if self._linear_src is None:  # its reduction is at the breakpoints, not the grid
@@ -471,14 +477,21 @@ class _WiredStepper:
         self.ir, self.array, self.cols, self.schedule = ir, array, cols, schedule
         fixed = array.part.fixed_values(ir, rows_at(schedule, times))
         self.v_fixed = dict(zip(times.tolist(), fixed.T))
+        self.e_last = None   # the previous stage's virtual-ground errors (cols,) V
 
     def _solve(self, x0, t, g, dh, rhs, rhs_nodes, where):
         arr, cols, part = self.array, self.cols, self.array.part
         v_fixed = self.v_fixed[t]
         v_s0 = np.full(part.sense.size, cols.v0)
-        v = arr.solve(dh, rhs_nodes, v_fixed, v_s0)
-        a, _ = arr.injected(dh, rhs_nodes, v)
         y = arr.admittance(dh)
+        # The line solver's admittance is approximate, so the loop below iterates anyway:
+        # its first solve is at the previous stage's virtual grounds (a near guess) and
+        # the currents' intercept ``a`` is taken from there. The LU's is exact: at v0.
+        e0 = self.e_last if arr.mode == "cg" else None
+        v = arr.solve(dh, rhs_nodes, v_fixed, v_s0 if e0 is None else v_s0 + e0[self.ir.sense_col])
+        a, _ = arr.injected(dh, rhs_nodes, v)
+        if e0 is not None:
+            a = a + y @ e0
         ctx = cols.context(("wired", dh), y)
         x = x0
         for _ in range(WIRED_MAX_ITER):
@@ -494,6 +507,7 @@ class _WiredStepper:
             raise SolverError(f"the array and the readouts did not agree {where} "
                               f"(column currents off by {np.abs(miss).max():.3g} A)")
         f_nodes = (arr.c * v - rhs_nodes) / dh
+        self.e_last = e
         return x, f, (e, j, nodes[2]), {"i_drv": idrv, "v": v, "f_nodes": f_nodes}
 
     def initial(self, x, g):
