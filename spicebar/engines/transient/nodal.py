@@ -38,6 +38,8 @@ from ...errors import SolverError, SpecError
 from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
+from .gate_lines import (gate_lines_as_inputs, has_gate_dynamics, ladder_time_constant_s,
+                         with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
 from .timegrid import FIRST_STEP_FRACTION, GAMMA, reset_step, step_grid
@@ -84,15 +86,15 @@ def check_supported(ir: CircuitIR) -> None:
                             "also integrates the card's charges (gate and junction "
                             "capacitances), which a table does not hold",
                             "a level-1 card (TransistorCell(model='level1')), or engine='ngspice'")
-    if ir.capacitors and ir.nonlinear:
+    if any(g.prefix != "cgl" for g in ir.capacitors) and ir.nonlinear:
         raise SpecError("readout.c_wl_f/c_bl_f", "is set with nonlinear cells: the nodal "
                         "transient engine steps wire capacitance for linear (passive) arrays "
                         "only", "0 F with nonlinear/1S1R/1T1R cells, or engine='ngspice'")
 
 
-def first_step(readout, t_edge: float) -> float:
-    """Fastest time constant in play (edge, reset r C, op-amp pole), times the fraction."""
-    taus = [t_edge]
+def first_step(readout, t_edge: float, t_gate: float = 0.0) -> float:
+    """Fastest time constant in play (edge, reset r C, op-amp pole, gate line), times the fraction."""
+    taus = [t_edge] + ([t_gate] if t_gate > 0 else [])
     if readout.kind == "integrator":
         taus.append(readout.r_reset_ohm * readout.c_int_f)
     if readout.opamp.kind == "macro":
@@ -170,9 +172,14 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     check_supported(ir)
     cols = Columns(readout, ir.cols)
     h_max = settings.max_step(schedule.t_int) * NODAL_STEP_SCALE
-    t_grid = step_grid(schedule.breakpoints(), h_max, first_step(readout, t_edge),
+    gated = has_gate_dynamics(ir)  # RC gate lines: solved apart, then held inputs
+    t_grid = step_grid((with_gate_corner(schedule, t_edge) if gated else schedule).breakpoints(),
+                       h_max, first_step(readout, t_edge, ladder_time_constant_s(ir) if gated else 0.0),
                        reset_cap(readout, schedule, t_edge))
     t_stage = t_grid[:-1] + GAMMA * np.diff(t_grid)
+    rows = ir.rows
+    if gated:
+        ir, schedule = gate_lines_as_inputs(ir, schedule, t_edge, np.concatenate([t_grid, t_stage]))
     g_of = (lambda t: float(np.interp(t, schedule.reset_t, schedule.reset_v)) / readout.r_reset_ohm) \
         if readout.kind == "integrator" else (lambda t: 0.0)
     info = {"max_step_s": h_max,
@@ -202,6 +209,11 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
                                        g_of, src)
         info["solver"] = f"TR-BDF2; array reduced to its bit-line ends ({src.solver})"
     vout, vg, i_col, i_drv = traces
+    i_drv = i_drv[:rows]  # (the gate-line rows of a gated run deliver no current)
+    if gated:
+        info["not_modelled"] = info["not_modelled"] + [
+            "the access transistors' gate charge on the gate lines beyond a constant C_ox W L "
+            "per gate, and its coupling into drains and sources while the gates ramp"]
     info["virtual_ground_error_max_v"] = float(np.abs(vg - cols.v0).max())
     if ir.nonlinear:
         info["linearisation_error_fs"] = _check_linearisation(
