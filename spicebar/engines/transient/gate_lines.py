@@ -11,11 +11,10 @@ The nodal engine takes the gate lines apart from the array: a gate draws no DC c
 so each line is a linear RC ladder driven by its source alone, solved here exactly
 (eigenmodes of the ladder, each a first-order system under a piecewise-linear input:
 closed form, no time step). The array then sees the gate voltages as held inputs at
-every time point (:func:`gate_lines_as_inputs`), like the word-line drivers. What this
-leaves out is the transistors' own gate charge (the Meyer capacitances of a card with
-``TOX``): their ``C_ox W L`` is added to each ladder node as a constant capacitance to
-ground (:func:`gate_capacitance_f`), and the coupling of the gate ramp into the drains
-and sources is not modelled (``info["not_modelled"]``).
+every time point (:func:`gate_lines_as_inputs`), like the word-line drivers. This is
+exact for transistors without gate charge; a level-1 card with ``TOX`` (Meyer gate
+capacitances) is refused for ramped gates (:func:`check_gate_ramp`): ngspice cannot follow
+the ramp on it, and its gate charge would load the ladder and couple into the cells.
 """
 
 from __future__ import annotations
@@ -25,24 +24,31 @@ from dataclasses import replace
 import numpy as np
 
 from ...circuit.ir import VSOURCE, CircuitIR, ElementGroup
+from ...errors import SpecError
 from ...netlist.readout import gate_ramp, has_gate_dynamics  # noqa: F401 (one ramp for both engines)
 
-#: Permittivity of SiO2, F/m (3.9 eps0), ngspice's value for the level-1 C_ox.
-EPS_OX = 3.9 * 8.854214871e-12
 #: Ladder responses closer to their final value than this (relative) are set to it, so
 #: the gate voltages stop changing and later time points share one array solve.
 SETTLED_REL = 1e-13
 
 
-def gate_capacitance_f(ir: CircuitIR) -> float:
-    """The access transistor's gate capacitance ``C_ox W L`` (F) of a level-1 card with
-    ``TOX`` (0 without: ngspice's level 1 then has no gate charge)."""
+def check_gate_ramp(ir: CircuitIR) -> None:
+    """Refuse, before any run, ramped gates on a level-1 card with ``TOX``: ngspice's Meyer
+    gate capacitances stall its time step on the ramp ("timestep too small", measured on
+    1x1 to 8x8 arrays with 0.1-1 ns ramps), and the nodal engine would hold a constant
+    ``C_ox W L`` where ngspice moves charge into the drains and sources."""
     from ...circuit.iv_models import read_model_card
-    mos = [g for g in ir.devices if g.kind == "nmos"]
-    if not mos:
-        return 0.0
-    tox = read_model_card(str(mos[0].model))[1].get("tox", 0.0)
-    return EPS_OX / tox * float(mos[0].value[0]) * float(mos[0].param[0]) if tox > 0 else 0.0
+    if not has_gate_dynamics(ir):
+        return
+    for g in ir.devices:
+        if g.kind == "nmos" and isinstance(g.model, str):
+            name, p = read_model_card(g.model)
+            if int(p.get("level", 1)) == 1 and p.get("tox", 0.0) > 0:
+                raise SpecError("c_gl_f", f"is {ir.cell.c_gl_f:g} F, so the readout ramps the gates "
+                                f"on, but the level-1 card {name} has TOX (Meyer gate "
+                                "capacitances), on which ngspice's time step stalls during the ramp",
+                                "model='level1-nocap' (the same card without gate charge; "
+                                "--mos-model level1-nocap), a card without TOX, or c_gl_f=0")
 
 
 def ladder_ramp_response(r_ohm: float, c_f: float, n: int, t_on: float, t_edge: float,
@@ -75,7 +81,7 @@ def ladder_time_constant_s(ir: CircuitIR) -> float:
         return 0.0
     n = ir.cols
     lam_min = 4.0 * np.sin(np.pi / (2 * (2 * n + 1))) ** 2  # of the open-ended ladder
-    return cell.r_gl_ohm * (cell.c_gl_f + gate_capacitance_f(ir)) / lam_min
+    return cell.r_gl_ohm * (cell.c_gl_f) / lam_min
 
 
 def gate_node_voltages(ir: CircuitIR, schedule, t_edge: float,
@@ -90,7 +96,7 @@ def gate_node_voltages(ir: CircuitIR, schedule, t_edge: float,
     off = float(cell.vg_off_volt)
     on = ir.gates.value  # (rows,) the final value of each row's source
     if cell.r_gl_ohm > 0:
-        unit = ladder_ramp_response(cell.r_gl_ohm, cell.c_gl_f + gate_capacitance_f(ir),
+        unit = ladder_ramp_response(cell.r_gl_ohm, cell.c_gl_f,
                                     ir.cols, t_on, t_edge, times)
     else:  # an ideal gate line: every gate is its source
         ramp = np.clip((np.asarray(times, float) - t_on) / t_edge, 0.0, 1.0)
@@ -126,9 +132,20 @@ def gate_lines_as_inputs(ir: CircuitIR, schedule, t_edge: float, times: np.ndarr
     return aug, replace(schedule, row_t=row_t, row_v=row_v)
 
 
-def with_gate_corner(schedule, t_edge: float):
-    """``schedule`` with the gate ramp's corners among its breakpoints (the step grid's)."""
+#: The nodal grid follows the gate ramp through this many equal parts (the cells turn on
+#: inside it, where the column current bends sharply) ...
+GATE_RAMP_PARTS = 16
+#: ... and the gate ladder's settling through breakpoints at these multiples of its slowest
+#: time constant after the ramp (the steps restart small at each).
+GATE_SETTLE_TAUS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+def with_gate_corner(schedule, t_edge: float, tau_s: float = 0.0):
+    """``schedule`` with the gate ramp's corners, its parts and the ladder's settling points
+    (``tau_s``: :func:`ladder_time_constant_s`) among its breakpoints (the nodal step grid's)."""
     t_on = float(schedule.t_open[0])
-    extra = np.array([0.0, t_on, t_on + t_edge])
+    ramp = t_on + t_edge * np.arange(GATE_RAMP_PARTS + 1) / GATE_RAMP_PARTS
+    settle = t_on + t_edge + tau_s * np.asarray(GATE_SETTLE_TAUS) if tau_s > 0 else np.zeros(0)
+    extra = np.unique(np.concatenate([[0.0], ramp, settle[settle < schedule.t_stop]]))
     return replace(schedule, row_t=tuple(schedule.row_t) + (extra,),
-                   row_v=tuple(schedule.row_v) + (np.array([0.0, 0.0, 1.0]),))
+                   row_v=tuple(schedule.row_v) + (np.zeros(extra.size),))

@@ -173,9 +173,9 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     cols = Columns(readout, ir.cols)
     h_max = settings.max_step(schedule.t_int) * NODAL_STEP_SCALE
     gated = has_gate_dynamics(ir)  # RC gate lines: solved apart, then held inputs
-    t_grid = step_grid((with_gate_corner(schedule, t_edge) if gated else schedule).breakpoints(),
-                       h_max, first_step(readout, t_edge, ladder_time_constant_s(ir) if gated else 0.0),
-                       reset_cap(readout, schedule, t_edge))
+    tau_gate = ladder_time_constant_s(ir) if gated else 0.0
+    t_grid = step_grid((with_gate_corner(schedule, t_edge, tau_gate) if gated else schedule).breakpoints(),
+                       h_max, first_step(readout, t_edge, tau_gate), reset_cap(readout, schedule, t_edge))
     t_stage = t_grid[:-1] + GAMMA * np.diff(t_grid)
     rows = ir.rows
     if gated:
@@ -210,10 +210,6 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
         info["solver"] = f"TR-BDF2; array reduced to its bit-line ends ({src.solver})"
     vout, vg, i_col, i_drv = traces
     i_drv = i_drv[:rows]  # (the gate-line rows of a gated run deliver no current)
-    if gated:
-        info["not_modelled"] = info["not_modelled"] + [
-            "the access transistors' gate charge on the gate lines beyond a constant C_ox W L "
-            "per gate, and its coupling into drains and sources while the gates ramp"]
     info["virtual_ground_error_max_v"] = float(np.abs(vg - cols.v0).max())
     if ir.nonlinear:
         info["linearisation_error_fs"] = _check_linearisation(

@@ -134,6 +134,8 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
     forecast = check_readout(readout, schedule, spec.conductances * meant[:, None],
                              encoding.t_edge_s, strict)
     ir = elaborate(spec, operation)
+    from .gate_lines import check_gate_ramp
+    check_gate_ramp(ir)  # RC gate lines (three-line 1T1R): the ramp both engines can follow
     if engine == "nodal":  # cells with no closed form: their tables, over the pulse levels
         from .nodal import check_supported
         check_supported(ir)  # before any table is measured
