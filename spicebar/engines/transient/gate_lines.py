@@ -140,6 +140,26 @@ GATE_RAMP_PARTS = 16
 GATE_SETTLE_TAUS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
+#: While the far gates cross their threshold (up to GATE_CAP_TAUS slowest time constants
+#: after the ramp) the nodal steps are at most 1/GATE_STEPS_PER_TAU of that time constant:
+#: each cell's current bends as its gate passes the threshold, and the breakpoints alone
+#: leave ~5e-4 of full scale there (measured, 6x6, 2 kohm / 20 fF segments; 1.3e-5 capped).
+GATE_CAP_TAUS = 4.0
+GATE_STEPS_PER_TAU = 16.0
+
+
+def gate_step_cap(schedule, t_edge: float, tau_s: float, other=None):
+    """``h_cap(t0, t1)`` for the step grid: the gate settling's cap, and ``other``'s (the reset's)."""
+    t_on = float(schedule.t_open[0])
+    t_end = t_on + t_edge + GATE_CAP_TAUS * tau_s
+    cap = min(t_edge, tau_s) / GATE_STEPS_PER_TAU if tau_s > 0 else t_edge / GATE_RAMP_PARTS
+
+    def h_cap(t0: float, t1: float) -> float:
+        h = other(t0, t1) if other is not None else np.inf
+        return min(h, cap) if (t1 > t_on and t0 < t_end) else h
+    return h_cap
+
+
 def with_gate_corner(schedule, t_edge: float, tau_s: float = 0.0):
     """``schedule`` with the gate ramp's corners, its parts and the ladder's settling points
     (``tau_s``: :func:`ladder_time_constant_s`) among its breakpoints (the nodal step grid's)."""

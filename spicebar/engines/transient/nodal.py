@@ -38,8 +38,8 @@ from ...errors import SolverError, SpecError
 from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
-from .gate_lines import (gate_lines_as_inputs, has_gate_dynamics, ladder_time_constant_s,
-                         with_gate_corner)
+from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
+                         ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
 from .timegrid import FIRST_STEP_FRACTION, GAMMA, reset_step, step_grid
@@ -175,7 +175,9 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     gated = has_gate_dynamics(ir)  # RC gate lines: solved apart, then held inputs
     tau_gate = ladder_time_constant_s(ir) if gated else 0.0
     t_grid = step_grid((with_gate_corner(schedule, t_edge, tau_gate) if gated else schedule).breakpoints(),
-                       h_max, first_step(readout, t_edge, tau_gate), reset_cap(readout, schedule, t_edge))
+                       h_max, first_step(readout, t_edge, tau_gate),
+                       gate_step_cap(schedule, t_edge, tau_gate, reset_cap(readout, schedule, t_edge))
+                       if gated else reset_cap(readout, schedule, t_edge))
     t_stage = t_grid[:-1] + GAMMA * np.diff(t_grid)
     rows = ir.rows
     if gated:
