@@ -117,11 +117,14 @@ def _transistor_parts(cell, g, nodes, wl, bl, mid, labels, gated_off) -> CellPar
                      np.full(g.size, cell.c_gl_f), "gate-line capacitance to ground per segment"),)
     if cell.source_lines == "columns":  # row line - element - mid - transistor - column line
         res = _grp(RESISTOR, "rcell", labels, wl, mid, 1.0 / g, "memory elements (resistance = 1 / G)")
-        d, s, where = mid, bl, "drain mid, source the column (source) line"
+        d, s = mid, bl
+        where = ("drain mid, gate gl_i_j, source the column (source) line" if cell.three_line
+                 else "drain mid, gate gl_i, source bit line")  # (the two-line text, as before)
     else:  # row (source) line - transistor - mid - element - column (bit) line
         res = _grp(RESISTOR, "rcell", labels, mid, bl, 1.0 / g, "memory elements (resistance = 1 / G)")
-        d, s, where = wl, mid, "drain the row (source) line, source mid"
+        d, s = wl, mid
+        where = "drain the row (source) line, gate gl_i_j, source mid"
     mos = _grp(NMOS, "xacc" if cell.is_pdk else "macc", labels, d, s, np.full(g.size, cell.w_m),
-               f"access transistors: {where}, gate line, bulk 0 ({cell.model_name})",
+               f"access transistors: {where}, bulk 0 ({cell.model_name})",
                param=np.full(g.size, cell.l_m), node_g=gate.ravel(), model=cell.mos_model)
     return CellParts([res, *resistors], [mos], gates=gates, mid=mid, capacitors=caps)
