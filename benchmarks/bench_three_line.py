@@ -50,6 +50,7 @@ def three_line(n: int) -> None:
     a, ta = timed(simulate, spec, v, engine="nodal")
     b, tb = timed(simulate, spec, v, engine="ngspice")
     dc = np.abs(a.currents - b.currents).max() / np.abs(b.currents).max()
+    print(f"DC {n}x{n}: nodal {ta:.1f} s, ngspice {tb:.1f} s, deviation {dc:.2e}", flush=True)
     enc = EncodingSpec(v_read=v_read, kind="amplitude", bits=4)
     ra, tra = timed(simulate_readout, spec, v, enc, "nodal")
     rb, trb = timed(simulate_readout, spec, v, enc, "ngspice")

@@ -106,9 +106,10 @@ def gate_node_voltages(ir: CircuitIR, schedule, t_edge: float,
 
 
 def gate_lines_as_inputs(ir: CircuitIR, schedule, t_edge: float, times: np.ndarray):
-    """``(ir, schedule)`` where every gate node is held by a driver of an extra input row,
-    whose PWL is its ladder voltage at ``times`` (exact there), the gate-line segments and
-    capacitors removed; the array's rows keep their indices (the extra rows come after)."""
+    """``(ir, schedule)`` where every gate node is held by a driver of an extra input (beyond
+    ``ir.rows``: the array keeps its rows, and these drivers deliver no row's current), whose
+    PWL is its ladder voltage at ``times`` (exact there), the gate-line segments and
+    capacitors removed."""
     nodes, v = gate_node_voltages(ir, schedule, t_edge, times)
     unique, first = np.unique(nodes, return_index=True)
     order = np.sort(first)
@@ -121,7 +122,7 @@ def gate_lines_as_inputs(ir: CircuitIR, schedule, t_edge: float, times: np.ndarr
     keep_r = tuple(g for g in ir.resistors if g.prefix != "rgl")
     keep_c = tuple(g for g in ir.capacitors if g.prefix != "cgl")
     gates = ir.gates if not np.isin(ir.gates.node_p, nodes).any() else None
-    aug = replace(ir, rows=ir.rows + k, drivers=drivers, resistors=keep_r, capacitors=keep_c,
+    aug = replace(ir, drivers=drivers, resistors=keep_r, capacitors=keep_c,
                   driver_row=np.concatenate([ir.driver_row, ir.rows + np.arange(k)]), gates=gates)
     t = np.asarray(times, float)
     order_t = np.argsort(t)
