@@ -35,7 +35,9 @@ def test_read_mode_prints_the_selected_column(ngspice_ready, arrays):  # noqa: F
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (("--cell", "1t1r"), "vg_on_volt: is missing"),
+    (("--cell", "1t1r"), "--vg-on: is missing"),
+    (("--cell", "1t1r", "--vg-on", "1.8", "--r-gl", "-3"), "--r-gl"),
+    (("--cell", "1t1r", "--vg-on", "1.8", "--mos-model", "sky130:nfet_99"), "--mos-model"),
     (("--cell", "1s1r", "--nonlinearity", 1), "nonlinearity"),
     (("--gated-off-rows", "1"), "1T1R"),
 ])

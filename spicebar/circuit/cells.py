@@ -14,7 +14,12 @@ conductance of the memory element.
 * :class:`TransistorCell` (1T1R): the linear element ``1/G`` from the word line to
   ``mid_i_j``, then an NMOS access transistor (drain ``mid_i_j``, source the bit line,
   bulk ground) whose gate is the row's gate line ``gl_i``, driven by ``vg_i`` at
-  ``vg_on_volt`` (or ``vg_off_volt`` for gated-off rows).
+  ``vg_on_volt`` (or ``vg_off_volt`` for gated-off rows). As a three-line array
+  (``r_gl_ohm``/``c_gl_f``: a resistive-capacitive gate line, node ``gl_i_j`` at each
+  gate; ``source_lines``: the source lines along the columns, as above, or along the
+  rows, where the transistor sits at the driven row line and the element at the column);
+  see docs/howto/three-line-arrays.md. The transistor may be a PDK device
+  (``model="sky130:nfet_01v8"``, :mod:`spicebar.circuit.pdk`).
 """
 
 from __future__ import annotations
@@ -27,12 +32,19 @@ from typing import Optional, Union
 from .. import _validate as v
 from .devices import DeviceCell
 from .iv_models import MODELS_DIR, level1_params, read_model_card
+from .pdk import is_pdk_name, pdk_mosfet
 from ..errors import SpecError
 
 CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r", "device")
 
 #: Model cards shipped in ``models/``: name -> file.
-MOS_MODELS = {"level1": "nmos_level1.lib", "bsim4": "nmos_bsim4.lib"}
+MOS_MODELS = {"level1": "nmos_level1.lib", "bsim4": "nmos_bsim4.lib",
+              "level1-nocap": "nmos_level1_nocap.lib"}
+#: Where the source lines of a 1T1R array run (the first is today's two-line layout).
+SOURCE_LINES = ("columns", "rows")
+#: Gate-line segment bounds: resistance (ohm) and capacitance to ground (farad).
+MAX_R_GL_OHM = 1e6
+MAX_C_GL_F = 1e-9
 
 
 def _range(name: str, value, lo: float, hi: float, unit: str, open_lo: bool = False) -> float:
@@ -121,8 +133,18 @@ class TransistorCell:
         vg_on_volt: gate-line voltage of selected rows, volts (required; above the
             model's threshold, at most 5 V).
         vg_off_volt: gate-line voltage of gated-off rows, volts, below ``vg_on_volt``.
-        model: ``level1`` or ``bsim4`` (cards in ``models/``), or a path to a card file.
+        model: ``level1``, ``level1-nocap`` (the same without gate charge, for ramped gates)
+            or ``bsim4`` (cards in ``models/``), a path to a card file, or a
+            PDK transistor ``sky130:<device>`` (e.g. ``sky130:nfet_01v8``; needs the
+            ``[pdk]`` extra, :mod:`spicebar.circuit.pdk`).
         w_m, l_m: drawn channel width and length, metres (10 nm .. 100 um).
+        source_lines: ``columns`` (default: the row line is the bit line at the element,
+            the column line the source line at the transistor) or ``rows`` (the row line is
+            the source line at the transistor, the column line the bit line at the element).
+            Inputs always drive the row lines and the column lines are read.
+        r_gl_ohm: gate-line segment resistance, ohm, 0..1e6 (0: an ideal gate line). Gate
+            line ``i`` is driven at its left end; segment ``j`` lies left of cell ``(i, j)``.
+        c_gl_f: gate-line capacitance to ground per segment, farad, 0..1e-9 (transients).
     """
 
     vg_on_volt: Optional[float] = None
@@ -130,12 +152,21 @@ class TransistorCell:
     model: Union[str, Path] = "level1"
     w_m: float = 1e-6
     l_m: float = 0.18e-6
+    source_lines: str = "columns"
+    r_gl_ohm: float = 0.0
+    c_gl_f: float = 0.0
     kind = "1t1r"
 
     def __post_init__(self) -> None:
         if self.vg_on_volt is None:
             raise SpecError("vg_on_volt", "is missing: a 1T1R array needs its gate-on voltage",
                             "the gate-line voltage of selected rows in volts, e.g. 1.8")
+        v.choice("source_lines", self.source_lines, SOURCE_LINES)
+        object.__setattr__(self, "r_gl_ohm", _range("r_gl_ohm", self.r_gl_ohm, 0.0, MAX_R_GL_OHM, "ohm"))
+        object.__setattr__(self, "c_gl_f", _range("c_gl_f", self.c_gl_f, 0.0, MAX_C_GL_F, "F"))
+        if is_pdk_name(self.model):
+            self._check_pdk()
+            return
         path = self.model_path
         if not path.exists():
             raise SpecError("model", f"is {str(self.model)!r}: no such card file",
@@ -172,22 +203,59 @@ class TransistorCell:
         object.__setattr__(self, "w_m", w)
         object.__setattr__(self, "l_m", l_)
 
+    def _check_pdk(self) -> None:
+        """A PDK transistor: the name checked against the installed package, W/L and the gate
+        voltages against the device's rating (the models are binned from 0.15 um)."""
+        dev = pdk_mosfet(str(self.model))
+        object.__setattr__(self, "w_m", _range("w_m", self.w_m, 0.36e-6, 100e-6, "m"))
+        object.__setattr__(self, "l_m", _range("l_m", self.l_m, 0.15e-6, 100e-6, "m"))
+        top = 1.1 * dev.rating_volt  # the rated voltage plus the usual 10 % margin
+        on = _range("vg_on_volt", self.vg_on_volt, 0.0, top, "V", open_lo=True)
+        off = float(self.vg_off_volt)
+        if not math.isfinite(off) or off >= on or off < -top:
+            raise SpecError("vg_off_volt", f"is {self.vg_off_volt!r} V",
+                            f">= {-top:g} V and below vg_on_volt ({on:g} V)")
+        object.__setattr__(self, "vg_on_volt", on)
+        object.__setattr__(self, "vg_off_volt", off)
+
+    @property
+    def is_pdk(self) -> bool:
+        """True for a PDK transistor (``sky130:<device>``)."""
+        return is_pdk_name(self.model)
+
     @property
     def model_path(self) -> Path:
         m = str(self.model)
         return MODELS_DIR / MOS_MODELS[m] if m in MOS_MODELS else Path(m)
 
     @property
+    def mos_model(self):
+        """What the IR's MOSFET group carries: the card path, or the :class:`~.pdk.PdkMosfet`."""
+        return pdk_mosfet(self.model) if self.is_pdk else str(self.model_path)
+
+    @property
     def model_name(self) -> str:
-        return read_model_card(str(self.model_path))[0]
+        return str(self.model) if self.is_pdk else read_model_card(str(self.model_path))[0]
 
     @property
     def level(self) -> int:
+        if self.is_pdk:
+            return 54  # BSIM4 (the sky130 cards' level)
         return int(read_model_card(str(self.model_path))[1].get("level", 1))
 
+    @property
+    def three_line(self) -> bool:
+        """True where the layout differs from the two-line 1T1R (gate-line RC or source lines
+        along the rows)."""
+        return self.source_lines != "columns" or self.r_gl_ohm > 0 or self.c_gl_f > 0
+
     def describe(self) -> str:
+        lines = ""
+        if self.three_line:
+            lines = (f", source lines along the {self.source_lines}, gate line "
+                     f"{self.r_gl_ohm:g} ohm / {self.c_gl_f:g} F per segment")
         return (f"1T1R cells, NMOS {self.model_name} W={self.w_m:g} m L={self.l_m:g} m, "
-                f"VG on {self.vg_on_volt:g} V / off {self.vg_off_volt:g} V")
+                f"VG on {self.vg_on_volt:g} V / off {self.vg_off_volt:g} V{lines}")
 
 
 Cell = Union[PassiveCell, NonlinearCell, SelectorCell, TransistorCell, DeviceCell]

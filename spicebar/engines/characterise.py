@@ -220,7 +220,8 @@ def gated_table(g: ElementGroup, vg: np.ndarray, lo: float, hi: float,
     grid = np.linspace(lo, hi, POINTS_2D)
     if mos:
         what = f"the MOSFET card {comment_text(Path(str(g.model)).name)}"
-        source = (Path(str(g.model)).read_bytes(),)
+        key_of = getattr(g.model, "content_key", None)  # a PDK transistor: its files
+        source = (key_of() if key_of else Path(str(g.model)).read_bytes(),)
     else:
         cell = g.model
         what = cell.describe()

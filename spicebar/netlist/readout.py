@@ -10,6 +10,7 @@ cint_j    vgnd_j   rdo_j   c_int           integrator (or rf_j vgnd_j rdo_j r_f 
 brst_j    vgnd_j   rdo_j   i = v(rst) * (v(vgnd_j) - v(rdo_j)) / r_reset   reset switch
 (with an op-amp supply: xop_j's output at opo_j, ammeter vop_j opo_j rdo_j, rails vdd/vss
 and per column bdd_j/bss_j drawing the output current from its rail; see supply_lines)
+vg_i      gl_i   0       dc / pwl(...)   1T1R gate line i (ramped on when it has capacitance)
 vref      vref   0       dc v_ref
 vrst      rst    0       pwl(...)        reset pulses
 vsmp      smp    0       pwl(...)        marks the sampling instants (forces time points)
@@ -103,6 +104,21 @@ def supply_lines(supply, cols: int) -> list[str]:
     return lines
 
 
+def has_gate_dynamics(ir: CircuitIR) -> bool:
+    """True when the cells' gate lines have capacitance: the readout then ramps the gates on."""
+    return float(getattr(ir.cell, "c_gl_f", 0.0) or 0.0) > 0.0 and ir.gates is not None
+
+
+def gate_ramp(ir: CircuitIR, schedule: Schedule, t_edge: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(t (3,), v (n_gates, 3))``: each gate source at ``vg_off_volt`` until the first window
+    opens, then ramped to its value over ``t_edge`` (the rows turn on as the integration
+    starts, so a late gate costs charge; both engines use this ramp)."""
+    off = float(ir.cell.vg_off_volt)
+    t_on = float(schedule.t_open[0])
+    v = np.stack([np.full(len(ir.gates), off), np.full(len(ir.gates), off), ir.gates.value], 1)
+    return np.array([0.0, t_on, t_on + t_edge]), v
+
+
 def readout_vectors(ir: CircuitIR) -> list[str]:
     """Vectors the transient saves and reads: outputs, virtual grounds, sense and driver currents."""
     cols = range(ir.cols)
@@ -131,6 +147,12 @@ def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: f
                                ir.driver_row.tolist()):
         lines += _pwl(name, p, n, schedule.row_t[row], schedule.row_v[row])
     gates = () if getattr(ir, "gates", None) is None else (ir.gates,)
+    if gates and has_gate_dynamics(ir):  # RC gate lines: the rows are turned on (a ramp)
+        t_g, v_g = gate_ramp(ir, schedule, t_edge)
+        lines.append(f"* {comment_text(ir.gates.comment)}: ramped on from vg_off as the first window opens")
+        for name, p, v in zip(ir.gates.names, names[ir.gates.node_p].tolist(), v_g):
+            lines += _pwl(name, p, "0", t_g, v)
+        gates = ()
     for group in (*gates, *ir.resistors, *getattr(ir, "devices", ()), *ir.capacitors):
         lines.append(f"* {comment_text(group.comment)}")
         lines.extend(FORMATTERS[group.kind](group, names, group.value))

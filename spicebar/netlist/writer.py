@@ -67,9 +67,12 @@ def _format_sinh(g: ElementGroup, node_names: np.ndarray, value: np.ndarray) -> 
 
 
 def _format_nmos(g: ElementGroup, node_names: np.ndarray, value: np.ndarray) -> list[str]:
-    """MOSFETs ``M d g s b model w= l=`` (bulk at ground); the card is written by model_cards."""
+    """MOSFETs ``M d g s b model w= l=`` (bulk at ground); the card is written by model_cards.
+    A PDK transistor is its subcircuit: ``X d g s b sky130_fd_pr__<device> w= l=``."""
     from ..circuit.iv_models import read_model_card
-    model = read_model_card(str(g.model))[0]
+    from ..circuit.pdk import PdkMosfet
+    pdk = isinstance(g.model, PdkMosfet)
+    model = g.model.subckt if pdk else read_model_card(str(g.model))[0]
     d, gate, s = (node_names[x].tolist() for x in (g.node_p, g.node_g, g.node_n))
     return [f"{name} {a} {c} {b} 0 {model} w={w!r} l={ln!r}"
             for name, a, c, b, w, ln in zip(g.names, d, gate, s, value.tolist(), g.param.tolist())]
@@ -96,9 +99,14 @@ def model_cards(ir: CircuitIR) -> list[str]:
 def group_model_cards(devices: Sequence[ElementGroup]) -> list[str]:
     """:func:`model_cards` of the device groups ``devices`` (also for circuits other than
     an array: the device characterisation of :mod:`spicebar.engines.characterise`)."""
+    from ..circuit.pdk import PdkMosfet
     from .cards import read_card_file
-    paths = sorted({str(g.model) for g in devices if g.model is not None and g.kind != DEVICE})
+    pdk = {g.model.name: g.model for g in devices if isinstance(g.model, PdkMosfet)}
+    paths = sorted({str(g.model) for g in devices if g.model is not None and g.kind != DEVICE
+                    and not isinstance(g.model, PdkMosfet)})
     out, loaded = [], set()
+    for name in sorted(pdk):  # the PDK's own files, by their checked paths (circuit/pdk.py)
+        out.extend(pdk[name].netlist_lines())
     for g in devices:  # a definition used by two groups (selector and memory device): once
         if g.kind == DEVICE:
             key, load, models = device_card_parts(g)

@@ -61,6 +61,9 @@ def _not_followed(g: ElementGroup, what: str) -> SpecError:
 
 def mos_is_level1(g: ElementGroup) -> bool:
     """True where spicebar has the card's own equations (a level-1 card)."""
+    from ...circuit.pdk import PdkMosfet
+    if isinstance(g.model, PdkMosfet):
+        return False  # a PDK transistor (BSIM4): followed through a measured table
     return int(read_model_card(str(g.model))[1].get("level", 1)) == 1
 
 

@@ -74,9 +74,11 @@ def sense_map(ir: CircuitIR) -> np.ndarray:
 
 
 def driver_map(ir: CircuitIR) -> np.ndarray:
-    """One-hot ``(n_drivers, rows)``: the input row each driver applies."""
+    """One-hot ``(n_drivers, rows)``: the input row each driver applies. Drivers of inputs
+    beyond the array's rows (gate-line nodes held as inputs, :mod:`.gate_lines`) map to none."""
     p = np.zeros((len(ir.drivers), ir.rows))
-    p[np.arange(len(ir.drivers)), ir.driver_row] = 1.0
+    keep = np.flatnonzero(ir.driver_row < ir.rows)
+    p[keep, ir.driver_row[keep]] = 1.0
     return p
 
 
@@ -84,7 +86,8 @@ class Partition:
     """Node sets of the reduction: fixed (ground, drivers, gates), sense, inner."""
 
     def __init__(self, ir: CircuitIR):
-        nodes, _ = fixed_voltages(ir, np.zeros((1, ir.rows)))
+        n_in = max(ir.rows, int(ir.driver_row.max(initial=-1)) + 1)  # (gate-line inputs too)
+        nodes, _ = fixed_voltages(ir, np.zeros((1, n_in)))
         self.sense = ir.senses.node_p
         self.driver = ir.drivers.node_p
         fixed = np.setdiff1d(nodes, self.sense)
@@ -519,8 +522,9 @@ def exact_column_currents(ir: CircuitIR, v_rows: np.ndarray, v_sense: np.ndarray
     from ..nodal.newton import _System, newton_solve
     n_s = len(ir.senses)
     none = np.zeros(0, dtype=np.int64)
-    aug = replace(ir, rows=ir.rows + n_s, drivers=_concat([ir.drivers, ir.senses]),
-                  driver_row=np.concatenate([ir.driver_row, ir.rows + np.arange(n_s)]),
+    n_in = np.size(v_rows)  # (the rows, and any gate-line inputs beyond them)
+    aug = replace(ir, rows=n_in + n_s, drivers=_concat([ir.drivers, ir.senses]),
+                  driver_row=np.concatenate([ir.driver_row, n_in + np.arange(n_s)]),
                   senses=ir.senses.subset(none), sense_col=none)
     fixed, v_fixed = fixed_voltages(aug, np.concatenate([v_rows, v_sense])[None])
     check_direct_memory(aug.n_nodes, 1, memory, what="Newton's LU")

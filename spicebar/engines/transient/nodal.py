@@ -38,6 +38,8 @@ from ...errors import SolverError, SpecError
 from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
+from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
+                         ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
 from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, FIRST_STEP_FRACTION, GAMMA,
@@ -102,15 +104,15 @@ def check_supported(ir: CircuitIR) -> None:
                             "also integrates the card's charges (gate and junction "
                             "capacitances), which a table does not hold",
                             "a level-1 card (TransistorCell(model='level1')), or engine='ngspice'")
-    if ir.capacitors and ir.nonlinear:
+    if any(g.prefix != "cgl" for g in ir.capacitors) and ir.nonlinear:
         raise SpecError("readout.c_wl_f/c_bl_f", "is set with nonlinear cells: the nodal "
                         "transient engine steps wire capacitance for linear (passive) arrays "
                         "only", "0 F with nonlinear/1S1R/1T1R cells, or engine='ngspice'")
 
 
-def first_step(readout, t_edge: float) -> float:
-    """Fastest time constant in play (edge, reset r C, op-amp pole), times the fraction."""
-    taus = [t_edge]
+def first_step(readout, t_edge: float, t_gate: float = 0.0) -> float:
+    """Fastest time constant in play (edge, reset r C, op-amp pole, gate line), times the fraction."""
+    taus = [t_edge] + ([t_gate] if t_gate > 0 else [])
     if readout.kind == "integrator":
         taus.append(readout.r_reset_ohm * readout.c_int_f)
     if readout.opamp.kind == "macro":
@@ -201,18 +203,31 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
                         "linear cells, or engine='ngspice'")
     cols = Columns(readout, ir.cols)
     h_max = settings.max_step(schedule.t_int) * NODAL_STEP_SCALE
+    gated = has_gate_dynamics(ir)  # RC gate lines: solved apart, then held inputs
+    tau_gate = ladder_time_constant_s(ir) if gated else 0.0
+    breakpoints = (with_gate_corner(schedule, t_edge, tau_gate) if gated else schedule).breakpoints()
     if energy:  # a finer grid after each breakpoint: see ENERGY_STEP_GROWTH
-        t_grid = step_grid(schedule.breakpoints(), h_max,
+        t_grid = step_grid(breakpoints, h_max,
                            first_step(readout, t_edge) * ENERGY_FIRST_STEP_FRACTION / FIRST_STEP_FRACTION,
                            reset_cap(readout, schedule, t_edge), ENERGY_STEP_GROWTH)
     else:
-        t_grid = step_grid(schedule.breakpoints(), h_max, first_step(readout, t_edge),
-                           reset_cap(readout, schedule, t_edge))
+        t_grid = step_grid(breakpoints, h_max, first_step(readout, t_edge, tau_gate),
+                           gate_step_cap(schedule, t_edge, tau_gate, reset_cap(readout, schedule, t_edge))
+                           if gated else reset_cap(readout, schedule, t_edge))
+    rows = ir.rows
+    regate = None
+    if gated:  # the gates' exact ladder voltages at every time point of each grid
+        ir0, schedule0 = ir, schedule
+
+        def regate(grid):
+            stages = grid[:-1] + GAMMA * np.diff(grid)
+            return gate_lines_as_inputs(ir0, schedule0, t_edge, np.concatenate([grid, stages]))
+        ir, schedule = regate(t_grid)
     g_of = (lambda t: float(np.interp(t, schedule.reset_t, schedule.reset_v)) / readout.r_reset_ohm) \
         if readout.kind == "integrator" else (lambda t: 0.0)
     info = {"max_step_s": h_max, "kcl_residual_rel": 0.0,
             "not_modelled": not_modelled(readout, ir)}
-    grid_run = _GridRun(ir, cols, schedule, g_of, memory, info, energy)
+    grid_run = _GridRun(ir, cols, schedule, g_of, memory, info, energy, regate)
     for refinements in range(MAX_REFINEMENTS + 1):
         traces, worst, lte, src = grid_run(t_grid)
         scale = max(float(np.abs(traces[0] - cols.v0).max()), np.finfo(float).tiny)
@@ -222,10 +237,12 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
         grid_run.previous = (t_grid, traces[1] - cols.v0)
         t_grid = finer
     kept = grid_run.kept  # the wired stepper's node voltages and capacitor currents (energy)
+    ir, schedule = grid_run.ir, grid_run.schedule  # (a gated run's: its last grid's)
     info.update(first_step_s=float(np.diff(t_grid).min()), timepoints=int(t_grid.size),
                 refinements=refinements, lte_estimate_fs=float(lte.sum() / scale),
                 lte_steps_over=int(n_split))
     vout, vg, i_col, i_drv = traces
+    i_drv = i_drv[:rows]  # (the gate-line rows of a gated run deliver no current)
     info["virtual_ground_error_max_v"] = float(np.abs(vg - cols.v0).max())
     if ir.nonlinear:
         info["linearisation_error_fs"] = _check_linearisation(
@@ -242,9 +259,12 @@ class _GridRun:
     """One run of the readout on a given grid; what does not depend on the grid (the
     wired array's factorisations, a linear array's reduction) is kept across grids."""
 
-    def __init__(self, ir, cols, schedule, g_of, memory, info, energy: bool = False):
+    def __init__(self, ir, cols, schedule, g_of, memory, info, energy: bool = False,
+                 regate=None):
+        """``regate(t_grid) -> (ir, schedule)``: the circuit and stimuli for a grid, where
+        they depend on it (RC gate lines held at their ladder voltages at its time points)."""
         self.ir, self.cols, self.schedule, self.g_of = ir, cols, schedule, g_of
-        self.memory, self.info, self.energy = memory, info, energy
+        self.memory, self.info, self.energy, self.regate = memory, info, energy, regate
         self.previous = None   # (t_grid, virtual-ground errors (cols, n)) of the last grid
         self.kept = None       # the wired stepper's node voltages and currents (energy)
         self._array = None
@@ -252,6 +272,8 @@ class _GridRun:
 
     def __call__(self, t_grid: np.ndarray):
         """``(traces, worst, lte, src)`` on ``t_grid`` (see :func:`_integrate`)."""
+        if self.regate is not None and self.previous is not None:
+            self.ir, self.schedule = self.regate(t_grid)
         ir, cols, schedule, g_of, memory = self.ir, self.cols, self.schedule, self.g_of, self.memory
         t_stage = t_grid[:-1] + GAMMA * np.diff(t_grid)
         if ir.capacitors:

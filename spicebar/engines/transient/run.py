@@ -155,6 +155,8 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         if engine == "nodal" and ir.nonlinear:
             raise SpecError("energy", "was asked of the nodal transient with nonlinear cells",
                             "linear cells, or engine='ngspice'")
+    from .gate_lines import check_gate_ramp
+    check_gate_ramp(ir)  # RC gate lines (three-line 1T1R): the ramp both engines can follow
     if engine == "nodal":  # cells with no closed form: their tables, over the pulse levels
         from .nodal import check_supported
         check_supported(ir)  # before any table is measured

@@ -1,0 +1,116 @@
+"""Three-line 1T1R arrays and PDK transistors: both engines, agreement and time.
+
+    python benchmarks/bench_three_line.py [--size 64] [--pdk-size 16] [--skip-pdk]
+
+1. A ``size`` x ``size`` three-line 1T1R array, source lines along the columns, RC gate
+   lines: DC (nodal Newton vs ngspice) and an integrator readout (nodal vs ngspice), and
+   the same readout with ideal gate lines (what the gate-line delay costs).
+2. A ``pdk-size`` x ``pdk-size`` 1T1R with the sky130 ``nfet_01v8`` (DC, both engines;
+   the nodal engine through the measured table, whose stated error is printed).
+
+Prints a table and writes benchmarks/out/three_line_turn_on.png (the column currents as
+the rows turn on). Quote the load (``uptime``) beside any time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from spicebar import CrossbarSpec
+from spicebar.circuit.cells import TransistorCell
+from spicebar.circuit.encoding import EncodingSpec
+from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec
+from spicebar.engines.simulation import simulate
+from spicebar.engines.transient.run import compare_readouts, error_budget, simulate_readout
+
+OUT = Path(__file__).resolve().parent / "out"
+MACRO = OpAmpSpec("macro", a0=1e5, gbw_hz=1e9, v_lo=-1.0, v_hi=1.0)
+
+
+def timed(f, *a, **k):
+    t = time.perf_counter()
+    out = f(*a, **k)
+    return out, time.perf_counter() - t
+
+
+def three_line(n: int) -> None:
+    rng = np.random.default_rng(3)
+    g = rng.uniform(1e-6, 1e-5, (n, n))
+    v_read, t_int = 0.2, 20e-9
+    cell = TransistorCell(vg_on_volt=1.8, model="level1-nocap", source_lines="columns",
+                          r_gl_ohm=50.0, c_gl_f=2e-15)
+    ro = IntegratorSpec(c_int_f=v_read * g.sum(0).max() * t_int / 0.6, t_int_s=t_int, opamp=MACRO)
+    spec = CrossbarSpec(g, r_wl=1.0, r_bl=1.0, cell=cell, readout=ro)
+    v = rng.uniform(0, v_read, (2, n))
+    a, ta = timed(simulate, spec, v, engine="nodal")
+    b, tb = timed(simulate, spec, v, engine="ngspice")
+    dc = np.abs(a.currents - b.currents).max() / np.abs(b.currents).max()
+    print(f"DC {n}x{n}: nodal {ta:.1f} s, ngspice {tb:.1f} s, deviation {dc:.2e}", flush=True)
+    enc = EncodingSpec(v_read=v_read, kind="amplitude", bits=4)
+    ra, tra = timed(simulate_readout, spec, v, enc, "nodal")
+    rb, trb = timed(simulate_readout, spec, v, enc, "ngspice")
+    cmp = compare_readouts(ra, rb, spec)
+    ideal = CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro,
+                         cell=TransistorCell(vg_on_volt=1.8, model="level1-nocap"))
+    r0 = simulate_readout(ideal, v, enc, "nodal")
+    fs = cmp["full_scale_v"]
+    print(f"\n{n}x{n} three-line 1T1R, source lines along the columns, gate line 50 ohm / 2 fF "
+          "per segment (load " + os.popen("uptime").read().split("load average:")[-1].strip() + ")")
+    print(f"{'run':<34}{'nodal s':>10}{'ngspice s':>11}{'deviation':>14}")
+    print(f"{'DC (column currents, relative)':<34}{ta:>10.1f}{tb:>11.1f}{dc:>14.2e}")
+    print(f"{'integrator readout (samples, FS)':<34}{tra:>10.1f}{trb:>11.1f}"
+          f"{cmp['sample_deviation_fs']:>14.2e}")
+    print(f"gate-line delay: samples move by {np.abs(ra.samples - r0.samples).max() / fs:.2e} FS "
+          f"against ideal gate lines; array error budget {error_budget(ra, spec)['array']:.2e} FS")
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4))
+    t_on = float(ra.t_open[0])
+    for res, style, name in ((rb, "-", "ngspice"), (ra, "--", "nodal"), (r0, ":", "ideal gate line, nodal")):
+        sel = (res.time >= t_on - 0.2e-9) & (res.time <= t_on + 3e-9)
+        for j, c in ((0, "C0"), (n - 1, "C1")):
+            ax.plot((res.time[sel] - t_on) * 1e9, res.i_col[j, sel] * 1e6, style, color=c,
+                    label=f"column {j}, {name}")
+    ax.set_xlabel("time after the gates start to turn on (ns)")
+    ax.set_ylabel("column current (uA)")
+    ax.legend(fontsize=7)
+    OUT.mkdir(exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(OUT / "three_line_turn_on.png", dpi=120)
+    print(f"wrote {OUT / 'three_line_turn_on.png'}")
+
+
+def pdk(n: int) -> None:
+    rng = np.random.default_rng(5)
+    g = rng.uniform(1e-5, 1e-4, (n, n))
+    cell = TransistorCell(vg_on_volt=1.8, model="sky130:nfet_01v8", w_m=1e-6, l_m=0.15e-6)
+    spec = CrossbarSpec(g, r_wl=2.0, r_bl=2.0, cell=cell)
+    v = rng.uniform(0, 0.3, (2, n))
+    b, tb = timed(simulate, spec, v, engine="ngspice")
+    a, ta = timed(simulate, spec, v, engine="nodal")
+    table = a.info["device_tables"]["xacc"]
+    dev = np.abs(a.currents - b.currents).max() / np.abs(b.currents).max()
+    print(f"\n{n}x{n} 1T1R, sky130 nfet_01v8 W=1 um L=0.15 um: nodal {ta:.1f} s (table included), "
+          f"ngspice {tb:.1f} s; deviation {dev:.2e} of the largest current; the table's stated "
+          f"interpolation error {table['interpolation_error_rel']:.2e}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--pdk-size", type=int, default=16)
+    p.add_argument("--skip-pdk", action="store_true")
+    args = p.parse_args()
+    three_line(args.size)
+    if not args.skip_pdk:
+        pdk(args.pdk_size)
+
+
+if __name__ == "__main__":
+    main()
