@@ -279,7 +279,7 @@ def test_cli_onnx(tmp_path, rng, capsys):
     (tmp_path / "l.toml").write_text('[layer.dense]\narray = "16x16"\n')
     p = run_cli("network", "--onnx", tmp_path / "m.onnx", "--data", tmp_path / "d.npz", "--layout", "nhwc",
                 "--array", "8x8", "--levels", 16, "--r-wl", 1, "--r-bl", 1, "--headroom", 2,
-                "--layer-config", tmp_path / "l.toml", "--out", tmp_path / "o")
+                "--layer-config", tmp_path / "l.toml", "--out-dir", tmp_path / "o")
     assert p.returncode == 0, p.stderr
     assert "circuit cost" in p.stdout and "error budget" in p.stdout
     d = json.loads((tmp_path / "o" / "accuracy.json").read_text())
@@ -293,7 +293,7 @@ def test_cli_onnx(tmp_path, rng, capsys):
                        (("--onnx", tmp_path / "m.onnx", "--data", tmp_path / "d.npz", "--layout",
                          "nhwc", "--layer-config", tmp_path / "d.npz"), "--layer-config")]:
         capsys.readouterr()
-        assert main(["network", *map(str, args), "--out", str(tmp_path / "o2")]) == 2
+        assert main(["network", *map(str, args), "--out-dir", str(tmp_path / "o2")]) == 2
         err = capsys.readouterr().err
         assert word in err and err.count("spicebar: error:") == 1, err
         assert not (tmp_path / "o2" / "accuracy.json").exists()

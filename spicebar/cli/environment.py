@@ -56,8 +56,9 @@ def environment_kwargs(args) -> dict:
     geo_flags = (args.pitch_nm, args.width_nm, args.thickness_nm, args.c_per_m)
     if args.tech is None and all(x is None for x in geo_flags):
         return out
-    if any(getattr(args, k, None) for k in ("r_wire", "r_wl", "r_bl")):
-        raise SpecError("--r-wire/--r-wl/--r-bl", "are given together with a wire geometry",
+    typed = next((k for k in ("r_wl", "r_bl", "r_wire") if getattr(args, k, None)), None)
+    if typed is not None:
+        raise SpecError("--" + typed.replace("_", "-"), "is given together with a wire geometry",
                         "either --r-wire/--r-wl/--r-bl (ohms) or --tech/--pitch-nm/--width-nm/"
                         "--thickness-nm (geometry)")
     try:

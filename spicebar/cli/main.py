@@ -166,11 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .results import add_export_parser, add_show_parser
     add_export_parser(sub)
     add_show_parser(sub)
-    add_no_progress(parser)
     from .write import add_write_parser
     add_write_parser(sub)
     from .costs import add_cost_parsers
     add_cost_parsers(sub, _array_flags)
+    add_no_progress(parser)
     apply_flag_domains(parser)
     return parser
 

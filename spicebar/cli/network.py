@@ -1,10 +1,10 @@
 """``spicebar network``: a trained network's accuracy through tiled crossbars.
 
     spicebar network --network NET.npz [--data DATA.npz] --array 128x128 --levels 64 \\
-        --r-wl 1 --r-bl 1 --adc-bits 8 --headroom 2 --compensate exact --spot 4 --out DIR
-    spicebar network --demo [--out DIR]
+        --r-wl 1 --r-bl 1 --adc-bits 8 --headroom 2 --compensate exact --spot 4 --out-dir DIR
+    spicebar network --demo [--out-dir DIR]
     spicebar network --onnx MODEL.onnx --data DATA.npz --array 128x128 ... (see cli/onnx_network.py)
-    spicebar network --onnx-demo [--out DIR]
+    spicebar network --onnx-demo [--out-dir DIR]
 
 ``NET.npz`` holds ``W0, b0, activation0, W1, ...`` and optionally ``X``, ``y`` (see
 :mod:`spicebar.hardware.network`); ``--data`` gives ``X``, ``y`` in a separate file.

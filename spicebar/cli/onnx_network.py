@@ -100,7 +100,8 @@ def run_onnx(args, model: str, data: str, labels: str | None = None, executor_fo
     spec = GraphSpec(hardware, layers, headroom=args.headroom, compensate=args.compensate,
                      spot_samples=args.spot, spot_layers=args.spot_layers,
                      budget_samples=args.budget_samples)
-    out = Path(args.out)
+    from .paths import resolve_out_dir
+    out = Path(resolve_out_dir(args, "network_out"))
     out.mkdir(parents=True, exist_ok=True)
     print(f"model {graph.describe()}; {len(y)} samples on {args.array} tiles")
     with ExitStack() as stack:
@@ -117,9 +118,10 @@ def run_onnx(args, model: str, data: str, labels: str | None = None, executor_fo
 
 def run_onnx_demo(args, executor_for=None) -> int:
     """Write ``cnn.onnx``, ``cnn_data.npz``, ``mlp.onnx``, ``mlp_data.npz`` (test sets) and
-    ``cnn_train.npz`` in ``--out``, then run the CNN as ``--onnx`` would."""
+    ``cnn_train.npz`` in ``--out-dir``, then run the CNN as ``--onnx`` would."""
     from .onnx_models import digits_images, export_cnn, export_sklearn_mlp, train_cnn
-    out = Path(args.out)
+    from .paths import resolve_out_dir
+    out = Path(resolve_out_dir(args, "network_out"))
     out.mkdir(parents=True, exist_ok=True)
     x_tr, x_te, y_tr, y_te = digits_images(args.seed)
     export_cnn(train_cnn(x_tr, y_tr, args.seed), out / "cnn.onnx")

@@ -249,7 +249,7 @@ def _dc_map(result: TransientResult, ir, v_eq: np.ndarray, name: str) -> np.ndar
 
 def error_budget(result: TransientResult, spec: CrossbarSpec,
                  array_currents: np.ndarray | None = None) -> dict[str, float]:
-    """Where the digital result departs from the ideal ``V_eq @ G``: max |error| / full scale.
+    """Where the digital result departs from the ideal ``V_eq @ G``: the largest error over full scale.
 
     ``array`` (wires and cells with every virtual ground held at 0 V: the exact DC column
     currents at the equivalent inputs minus ideal), ``virtual ground`` (the op-amp's share
