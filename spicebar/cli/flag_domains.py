@@ -90,23 +90,12 @@ def count(text: str) -> int:
 def folder(text: str) -> str:
     """A folder for run files (``--workdir``): no control characters (a newline would split
     the job path handed to the ngspice worker), not an existing file, writable."""
-    import tempfile
-    from pathlib import Path
+    from .paths import out_folder
     try:
         plain_path("--workdir", text)
+        out_folder(text, "--workdir")
     except SpecError as exc:
         raise argparse.ArgumentTypeError(f"{exc.problem} (allowed: {exc.allowed})") from None
-    p = Path(text)
-    if p.exists() and not p.is_dir():
-        raise _refuse(text, "a folder; this is a file")
-    existing = next((q for q in (p, *p.parents) if q.exists()), Path("."))
-    try:
-        if not existing.is_dir():
-            raise OSError(f"{existing} is not a folder")
-        with tempfile.TemporaryFile(dir=existing):
-            pass
-    except OSError as exc:
-        raise _refuse(text, f"a folder that can be written ({exc})") from None
     return text
 
 
