@@ -14,6 +14,8 @@ shape) and returns currents and their derivatives of the same shape.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +112,18 @@ def read_model_card(path: str) -> tuple[str, dict]:
     a file with anything but ``.model``/``.param`` cards and comments is refused here,
     when the spec is built, before any netlist is written.
     """
+    import os
+    try:
+        st = os.stat(path)
+    except OSError:  # the guard names the parameter and the file
+        return _read_model_card(str(path), -1, -1)
+    name, numbers = _read_model_card(str(path), st.st_mtime_ns, st.st_size)
+    return name, dict(numbers)
+
+
+@lru_cache(maxsize=128)
+def _read_model_card(path: str, mtime_ns: int, size: int) -> tuple[str, dict]:
+    """:func:`read_model_card` once per version of the file (Newton asks at every step)."""
     from ..netlist.cards import read_card_file
     card = read_card_file(path, "model").model()
     return card.name, card.numbers()
@@ -129,7 +143,16 @@ def level1_params(path: str, temperature_k: float | None = None) -> Level1Params
     """The level-1 parameters the Newton engine uses for card ``path`` (see :func:`nodal_card`),
     with ngspice's defaults for those not given, at ``temperature_k`` (None: the card's
     nominal temperature, where ngspice's temperature law is the identity; otherwise that law,
-    :func:`spicebar.circuit.temperature.mos1_at_temperature`)."""
+    :func:`spicebar.circuit.temperature.mos1_at_temperature`). Newton asks for them at every
+    evaluation: they are parsed once per card version (its size and modification time)."""
+    import os
+    st = os.stat(path)
+    return _level1_params(str(path), st.st_mtime_ns, st.st_size, temperature_k)
+
+
+@lru_cache(maxsize=128)
+def _level1_params(path: str, mtime_ns: int, size: int,
+                   temperature_k: float | None) -> Level1Params:
     _, p = read_model_card(nodal_card(str(path)))
     vto, kp, phi, gamma = p.get("vto", 0.0), p.get("kp", 2e-5), p.get("phi", 0.6), p.get("gamma", 0.0)
     if temperature_k is not None:

@@ -170,6 +170,7 @@ class AlgebraicArray:
         from ..nodal.newton import KCL_TOL_REL, _System, newton_solve  # noqa: F401
         from ..nodal.linear import solve_linear
         ps, pd = sense_map(ir), driver_map(ir)
+        memory = MemoryGuard.resolve(memory)  # once: every vector's Schur complement checks it
         ir0 = replace(ir, senses=replace(ir.senses, value=np.full(len(ir.senses), float(v0))))
         lap = conductance_matrix(ir)
         part = Partition(ir)
