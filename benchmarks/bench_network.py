@@ -62,17 +62,10 @@ def main() -> None:
     for label, t, acc in table:
         print(f"{label:<38}{'-' if t is None else f'{t:.2f}':>9}{100 * acc:>9.2f}%")
 
-    from spicebar.plots.maps import _pyplot, save_figure
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4), constrained_layout=True)
-    timed = [(lab, t) for lab, t, _ in table if t is not None]
-    ax.barh(range(len(timed)), [t for _, t in timed], color="C0")
-    ax.set_yticks(range(len(timed)), [lab for lab, _ in timed], fontsize=8)
-    ax.axvline(60, color="r", ls="--", lw=1, label="target 60 s")
-    ax.set_xlabel("wall time, s")
-    ax.set_title(f"{len(y)} digits, {rows}x{cols} tiles, {args.r:g} ohm", fontsize=10)
-    ax.legend(fontsize=8)
-    print(f"wrote {save_figure(ax, OUT / 'bench_network.png')}")
+    from common import row_times_figure
+    png = row_times_figure(table, f"{len(y)} digits, {rows}x{cols} tiles, {args.r:g} ohm",
+                           "wall time, s", OUT / "bench_network.png", target_s=60)
+    print(f"wrote {png}")
 
 
 if __name__ == "__main__":

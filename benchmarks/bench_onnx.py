@@ -74,16 +74,11 @@ def main() -> None:
     print(f"{'every row':<24}{total:>9.2f}{n * (len(table) - 1) / total:>10.0f}")
     print(f"{'per-layer budget (32)':<24}{t_budget:>9.2f}")
 
-    from spicebar.plots.maps import _pyplot, save_figure
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4), constrained_layout=True)
-    timed = [(lab, dt) for lab, dt, _ in table if dt is not None]
-    ax.barh(range(len(timed)), [dt for _, dt in timed], color="C0")
-    ax.set_yticks(range(len(timed)), [lab for lab, _ in timed], fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel(f"wall time, s (every row: {total:.1f} s, target 60 s)")
-    ax.set_title(f"{n} digits, ONNX CNN, {rows}x{cols} tiles, {args.r:g} ohm", fontsize=10)
-    print(f"wrote {save_figure(ax, OUT / 'bench_onnx.png')}")
+    from common import row_times_figure
+    png = row_times_figure(table, f"{n} digits, ONNX CNN, {rows}x{cols} tiles, {args.r:g} ohm",
+                           f"wall time, s (every row: {total:.1f} s, target 60 s)",
+                           OUT / "bench_onnx.png")
+    print(f"wrote {png}")
 
 
 if __name__ == "__main__":

@@ -79,3 +79,22 @@ def bar_figure(labels: list[str], series: dict[str, list[float]], ylabel: str, p
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def row_times_figure(table, title: str, xlabel: str, path: Path, target_s: float | None = None) -> Path:
+    """Horizontal bars of the wall time of each timed row of ``table`` (``(label, seconds or
+    None, ...)`` tuples, untimed rows left out), an optional dashed target line; writes
+    ``path`` (PNG) and returns it."""
+    from spicebar.plots.maps import _pyplot, save_figure
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4), constrained_layout=True)
+    timed = [(row[0], row[1]) for row in table if row[1] is not None]
+    ax.barh(range(len(timed)), [t for _, t in timed], color="C0")
+    ax.set_yticks(range(len(timed)), [lab for lab, _ in timed], fontsize=8)
+    if target_s is not None:
+        ax.axvline(target_s, color="r", ls="--", lw=1, label=f"target {target_s:g} s")
+        ax.legend(fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_figure(ax, path)
