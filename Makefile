@@ -1,7 +1,12 @@
 # The two commands: `make demo` runs the main job, `make test` runs the tests.
 # Both first install what they need (ngspice with KLU, .venv, the package).
 VENV ?= .venv
-PYTEST_ARGS ?=
+# The suite runs on TEST_WORKERS processes (pytest-xdist; units of work are files, and each
+# docs page and notebook, see tests/conftest.py); BLAS stays single-threaded in the workers
+# so two workers do not oversubscribe two cores. `make test PYTEST_ARGS=tests/test_x.py`
+# runs one file in one process.
+TEST_WORKERS ?= 2
+PYTEST_ARGS ?= -n $(TEST_WORKERS) --dist loadgroup
 
 .PHONY: setup demo test bench bench-scale bench-cells bench-mvm bench-readout peers bench-sweep notebooks golden docs docs-check clean
 
@@ -16,7 +21,7 @@ demo: setup
 	$(VENV)/bin/spicebar demo --out-dir demo_out
 
 test: setup
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_engines.py

@@ -28,6 +28,21 @@ def random_conductances(rng, rows, cols, g_min=1e-6, g_max=1e-4):
     return np.exp(rng.uniform(np.log(g_min), np.log(g_max), (rows, cols)))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Work units for ``pytest -n N --dist loadgroup`` (``make test``): one file per worker
+    at a time, except that each documentation page's blocks and each notebook are a unit of
+    their own (they share nothing with their neighbours), so the long files spread over
+    the workers. Without xdist the marker is inert."""
+    for item in items:
+        unit = item.nodeid.split("::", 1)[0]
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and unit.endswith("test_readme.py") and "block" in callspec.params:
+            unit += ":" + str(callspec.params["block"].doc)
+        elif callspec is not None and unit.endswith("test_notebooks.py") and "path" in callspec.params:
+            unit += ":" + str(callspec.params["path"])
+        item.add_marker(pytest.mark.xdist_group(unit))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_strays_after_the_suite():
     """After the whole suite: no ngspice worker still running, no unmarked run folder left."""

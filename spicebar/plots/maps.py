@@ -59,7 +59,8 @@ def plot_voltage_maps(result: SimulationResult, vector: int = 0, axes=None):
 
 
 def plot_column_error(comparison: Comparison, axes=None):
-    """Per-column error: IR-drop deviation from ideal (%), and the exact engines' agreement.
+    """Per-column error: the exact engines' deviation from the ideal ``V @ G`` (%: IR drop,
+    sneak paths, access devices), and the exact engines' agreement.
 
     Returns the 2 axes.
     """
@@ -79,7 +80,7 @@ def plot_column_error(comparison: Comparison, axes=None):
                              label=f"|{p.engine} - {p.reference}| / |{p.reference}|")
     axes[0].axhline(0, color="0.6", lw=0.8)
     axes[0].set_ylabel("(I - V@G) / I  [%]\nmean over vectors (I: exact)")
-    axes[0].set_title("column current error of the ideal model (IR drop)", fontsize=10)
+    axes[0].set_title("column current error of the ideal model (IR drop, sneak paths, access devices)", fontsize=10)
     axes[0].legend(fontsize=8)
     axes[1].set_xlabel("bit line (column) j")
     axes[1].set_title("agreement of the exact engines", fontsize=10)
