@@ -208,12 +208,25 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
         v.real_array("columns", columns, 1).astype(int))
     if cols.size == 0 or cols.min() < 0 or cols.max() >= spec.cols:
         raise SpecError("columns", f"is {columns!r}", f"indices 0..{spec.cols - 1}")
+    _check_cell(spec)
     t_start = time.perf_counter()
-    dc = simulate(spec, x[vector], "nodal")
-    i_col = dc.currents[0, cols]
     ir = elaborate(spec)
-    net = build_network(ir, ro, temperature_k,
-                        dc.cell_currents[0] if flicker_kf > 0 else None, flicker_kf)
+    v_op = None
+    if ir.nonlinear:  # the operating point, by the nodal engine's Newton solve
+        from ..engines.cell_currents import cell_currents
+        from .noise_devices import operating_point
+        if any(g.kind == "device" for g in ir.devices):
+            from ..engines.characterise import characterise
+            ir = characterise(ir, x[vector][None])
+        v_op = operating_point(ir, x[vector], ro.v_ref + ro.opamp.v_os)
+        i_cells = cell_currents(ir, v_op[None])[0]
+        i_all = i_cells.sum(axis=0)
+    else:
+        dc = simulate(spec, x[vector], "nodal")
+        i_cells, i_all = (dc.cell_currents[0] if flicker_kf > 0 else None), dc.currents[0]
+    i_col = i_all[cols]
+    net = build_network(ir, ro, temperature_k, i_cells if flicker_kf > 0 else None,
+                        flicker_kf, v_op=v_op)
     t_int = ro.t_int_s
     if ro.kind == "integrator":
         f_lo, f_hi = 1e-2 / t_int, _f_top(ro, 1e3 / t_int)
@@ -237,7 +250,7 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
         span, n_bits = ro.adc.x_max - ro.adc.x_min, ro.adc.bits
     else:
         n_bits = v.integer_in("adc_bits", 8 if adc_bits is None else adc_bits, 1, 24)
-        span = float(np.abs(dc.currents[0]).max() * ro.gain()) or 1.0
+        span = float(np.abs(i_all).max() * ro.gain()) or 1.0
     lsb = span / 2 ** n_bits
     cats.append("ADC quantisation")
     parts.append(np.full((cols.size, 1), lsb ** 2 / 12))
@@ -255,10 +268,24 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
             "band_hz": [f_lo, f_hi],
             "cds": bool(cds), "adc_bits": int(n_bits), "adc_span_v": float(span),
             "frequencies": int(freqs.size), "elapsed_s": time.perf_counter() - t_start,
+            "operating_point": ("linear cells: conductances as given" if v_op is None else
+                                "Newton (nodal engine) at the input vector, virtual grounds at "
+                                "v_ref + v_os; the array linearised there"),
             "method": ("window filter 4 sin^2(pi f T) on the stationary output spectrum"
                        if ro.kind == "integrator" else "output spectrum integrated to the band")}
     return NoiseResult(cols, tuple(cats), var, total, lsb, signal, snr, bits, bound, freqs,
                        spectra, info)
+
+
+def _check_cell(spec: CrossbarSpec) -> None:
+    """Refuse, before any work, the cells whose noise is not modelled: access transistors
+    of other cards than level 1 (BSIM4, PDK), whose channel noise is not ngspice's MOS1."""
+    from ..circuit.cells import TransistorCell
+    if isinstance(spec.cell, TransistorCell) and spec.cell.level != 1:
+        raise SpecError("cell", f"has access transistors of level {spec.cell.level} "
+                        f"({spec.cell.model}): the noise analysis models ngspice's level-1 "
+                        "channel noise only", "a level-1 card (mos_model 'level1' or "
+                        "'level1-nocap'), or passive, nonlinear, 1S1R or device cells")
 
 
 def signal_gain(net, readout, cols: np.ndarray) -> np.ndarray:
