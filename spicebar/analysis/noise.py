@@ -214,13 +214,12 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
     v_op = None
     if ir.nonlinear:  # the operating point, by the nodal engine's Newton solve
         from ..engines.cell_currents import cell_currents
-        from .noise_devices import operating_point
+        from .noise_devices import readout_operating_point
         if any(g.kind == "device" for g in ir.devices):
             from ..engines.characterise import characterise
             ir = characterise(ir, x[vector][None])
-        v_op = operating_point(ir, x[vector], ro.v_ref + ro.opamp.v_os)
+        v_op, i_all = readout_operating_point(ir, x[vector], ro)
         i_cells = cell_currents(ir, v_op[None])[0]
-        i_all = i_cells.sum(axis=0)
     else:
         dc = simulate(spec, x[vector], "nodal")
         i_cells, i_all = (dc.cell_currents[0] if flicker_kf > 0 else None), dc.currents[0]
@@ -270,7 +269,8 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
             "frequencies": int(freqs.size), "elapsed_s": time.perf_counter() - t_start,
             "operating_point": ("linear cells: conductances as given" if v_op is None else
                                 "Newton (nodal engine) at the input vector, virtual grounds at "
-                                "v_ref + v_os; the array linearised there"),
+                                "v_ref + v_os (a TIA's moved by its finite gain); the array "
+                                "linearised there"),
             "method": ("window filter 4 sin^2(pi f T) on the stationary output spectrum"
                        if ro.kind == "integrator" else "output spectrum integrated to the band")}
     return NoiseResult(cols, tuple(cats), var, total, lsb, signal, snr, bits, bound, freqs,

@@ -40,21 +40,45 @@ SHOT = "cells (shot)"
 CHANNEL = "access transistors"
 
 
-def operating_point(ir: CircuitIR, x: np.ndarray, v_virtual: float) -> np.ndarray:
+#: Fixed-point passes of a TIA's virtual ground against its op-amp's finite gain (each
+#: shrinks the error by ``(R_f + r_out) G_col / a0``, below 1e-4 for any gain >= 1e4 here).
+TIA_PASSES = 3
+
+
+def operating_point(ir: CircuitIR, x: np.ndarray, v_virtual) -> np.ndarray:
     """Node voltages ``(n_nodes,)`` V of ``ir`` for input vector ``x`` ``(rows,)`` V with
-    every sense node at ``v_virtual`` (the readouts' virtual ground), by the nodal
-    engine's Newton solve (a cold start, then the same warm-start fallback as the
-    readout transient)."""
+    each column's sense nodes at ``v_virtual`` (scalar or ``(cols,)`` V: the readouts'
+    virtual grounds), by the nodal engine's Newton solve."""
     from dataclasses import replace
 
     from ..engines.nodal.newton import _System, newton_solve
     from ..engines.nodal.stamps import conductance_matrix, fixed_voltages
-    ir0 = replace(ir, senses=replace(ir.senses, value=np.full(len(ir.senses), float(v_virtual))))
+    held = np.broadcast_to(np.asarray(v_virtual, float), (ir.cols,))[ir.sense_col]
+    ir0 = replace(ir, senses=replace(ir.senses, value=held.copy()))
     fixed, v_fixed = fixed_voltages(ir0, np.asarray(x, float)[None])
     system = _System(ir0, conductance_matrix(ir0), fixed)
     v = np.zeros(ir.n_nodes)
     v[fixed] = v_fixed[:, 0]
     return newton_solve(system, v, 0)[0]
+
+
+def readout_operating_point(ir: CircuitIR, x: np.ndarray, readout):
+    """``(v, i_col)``: node voltages ``(n_nodes,)`` V and column currents ``(cols,)`` A
+    into the readouts. The virtual ground is the op-amp's ``v_ref + v_os``; a TIA's also
+    moves by its finite gain: ``a0 (v+ - vg) + i r_out = vg - i R_f`` gives
+    ``vg = (a0 v+ + i (R_f + r_out)) / (1 + a0)`` (solved by :data:`TIA_PASSES` passes).
+    An integrator has no DC operating point of its loop (the output ramps): its virtual
+    ground is taken at ``v+``."""
+    from ..engines.cell_currents import cell_currents
+    op = readout.opamp
+    v_plus = readout.v_ref + op.v_os
+    vg = np.full(ir.cols, v_plus)
+    for _ in range(TIA_PASSES if readout.kind == "tia" else 1):
+        v = operating_point(ir, x, vg)
+        i_col = cell_currents(ir, v[None])[0].sum(axis=0)
+        vg = (op.a0 * v_plus + i_col * (readout.r_f_ohm + op.r_out)) / (1.0 + op.a0) \
+            if readout.kind == "tia" else vg
+    return v, i_col
 
 
 def small_signal_matrix(ir: CircuitIR, v: np.ndarray):
