@@ -5,6 +5,13 @@ Sources (each a one-sided density, one temperature ``T`` for every resistor):
 
 * thermal ``4 k T G`` of every cell, word- and bit-line segment, driver and sense resistor
   (linear cells: their conductance is their operating point);
+* nonlinear cells (built-in nonlinear, 1S1R, level-1 1T1R, user devices): the array is
+  linearised at its DC operating point for ``inputs[vector]`` (the nodal engine's Newton
+  solution) and each device gets its own source (:mod:`.noise_devices`): shot ``2 q |I|``
+  of a selector or a user device declared ``noise="shot"`` (category ``cells (shot)``),
+  ngspice's level-1 channel noise ``4 k T (2/3) |gm|`` of an access transistor
+  (``access transistors``), thermal ``4 k T dI/dV`` of a nonlinear memory element or a
+  user device (``cells (thermal)``);
 * a cell 1/f term ``S_I = kf I^2 / f`` (``flicker_kf``, dimensionless, Hooge's
   ``alpha_H / N``; ``I`` the cell's DC current for the input vector);
 * the op-amp's input voltage and current noise (``OpAmpSpec.en_v_rthz``, ``in_a_rthz``);
@@ -176,9 +183,11 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
     """Output noise of ``spec``'s readout (integrator or TIA) per column, split by source.
 
     Args:
-        spec: a linear array with ``readout`` set (``IntegratorSpec`` or ``TIASpec``).
+        spec: an array with ``readout`` set (``IntegratorSpec`` or ``TIASpec``) and
+            passive, nonlinear, 1S1R, level-1 1T1R or user-device cells.
         inputs: ``(batch, rows)`` or ``(rows,)`` V: ``inputs[vector]`` sets the operating
-            point (signal, 1/f).
+            point (signal, 1/f; for nonlinear cells also the small-signal network and the
+            shot and channel noise).
         columns: column indices to analyse (default all); the cost is one adjoint solve
             per column and frequency.
         temperature_k: resistor temperature, K (default the spec's ``temperature_k``, whose
@@ -282,10 +291,10 @@ def _check_cell(spec: CrossbarSpec) -> None:
     of other cards than level 1 (BSIM4, PDK), whose channel noise is not ngspice's MOS1."""
     from ..circuit.cells import TransistorCell
     if isinstance(spec.cell, TransistorCell) and spec.cell.level != 1:
-        raise SpecError("cell", f"has access transistors of level {spec.cell.level} "
-                        f"({spec.cell.model}): the noise analysis models ngspice's level-1 "
-                        "channel noise only", "a level-1 card (mos_model 'level1' or "
-                        "'level1-nocap'), or passive, nonlinear, 1S1R or device cells")
+        raise SpecError("cell.model", f"is {str(spec.cell.model)!r}, a transistor card of level "
+                        f"{spec.cell.level}: the noise analysis models ngspice's level-1 "
+                        "channel noise only", "a level-1 card (model='level1' or 'level1-nocap'), "
+                        "or passive, nonlinear, 1S1R or device cells")
 
 
 def signal_gain(net, readout, cols: np.ndarray) -> np.ndarray:
