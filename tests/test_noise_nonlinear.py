@@ -71,7 +71,7 @@ def test_1t1r_level1_spectrum_matches_ngspice_noise(ngspice_ready, rng):
     spec = sb.CrossbarSpec(g, r_wl=5.0, r_bl=7.0, r_driver=50.0, r_sense=20.0, readout=ro,
                            cell=cell)
     net, s, s_ng = _compare(spec, x)
-    assert s.sum(axis=0) == pytest.approx(s_ng, rel=NONLINEAR_SPECTRUM_REL)
+    assert s.sum(axis=0) == pytest.approx(s_ng, rel=NONLINEAR_SPECTRUM_REL, abs=0)
     share = s[net.categories.index("access transistors")] / s.sum(axis=0)
     assert share.max() > MIN_SHARE
 
@@ -86,7 +86,7 @@ def test_shot_noise_of_a_diode_device_matches_ngspice_noise(ngspice_ready, rng, 
     spec = sb.CrossbarSpec(rng.uniform(0.5, 2.0, (3, 3)), r_wl=5.0, r_bl=7.0, r_driver=50.0,
                            r_sense=20.0, readout=ro, cell=sb.DeviceCell(path, noise="shot"))
     net, s, s_ng = _compare(spec, x)
-    assert s.sum(axis=0) == pytest.approx(s_ng, rel=NONLINEAR_SPECTRUM_REL)
+    assert s.sum(axis=0) == pytest.approx(s_ng, rel=NONLINEAR_SPECTRUM_REL, abs=0)
     share = s[net.categories.index("cells (shot)")] / s.sum(axis=0)
     assert share.max() > MIN_SHARE
     assert "cells (thermal)" not in net.categories  # the device's only source is its shot noise
@@ -112,10 +112,10 @@ def test_one_selector_cell_gives_2qI_into_the_virtual_ground():
     thermal = r.spectra_v2_hz[0, r.categories.index("cells (thermal)")]
     divider = (g_d / (g_d + g)) ** 2  # the share of a source across R that reaches the ground
     assert shot == pytest.approx(2 * Q_ELECTRON * i * (g / (g_d + g)) ** 2 * 1e6,
-                                 rel=ANALYTIC_REL)
+                                 rel=ANALYTIC_REL, abs=0)
     assert thermal == pytest.approx(4 * K_BOLTZMANN * T_NGSPICE * g * divider * 1e6,
-                                    rel=ANALYTIC_REL)
-    assert r.signal_v[0] == pytest.approx(i * 1e3, rel=ANALYTIC_REL)
+                                    rel=ANALYTIC_REL, abs=0)
+    assert r.signal_v[0] == pytest.approx(i * 1e3, rel=ANALYTIC_REL, abs=0)
 
 
 def test_nonlinear_element_is_thermal_at_its_small_signal_conductance():
@@ -124,7 +124,7 @@ def test_nonlinear_element_is_thermal_at_its_small_signal_conductance():
     r = noise(spec, [v], noise_bandwidth_hz=1e3)
     s = r.spectra_v2_hz[0, r.categories.index("cells (thermal)")]
     assert s == pytest.approx(4 * K_BOLTZMANN * T_NGSPICE * g * np.cosh(v / v0) * 1e6,
-                              rel=ANALYTIC_REL)
+                              rel=ANALYTIC_REL, abs=0)
 
 
 def test_a_nearly_linear_cell_reduces_to_the_passive_result(rng):
