@@ -70,7 +70,8 @@ class NoiseResult:
         signal_v: ``(k,)`` the column's signal ``v_ref - v_out`` (exact DC), V.
         snr_db: ``(k,)`` 10 log10(signal^2 / total variance).
         bits: ``(k,)`` effective bits, ``log2(range / (sqrt(12) sigma))``.
-        thermal_bound_db: ``(k,)`` ``10 log10(E_col / 2kT)`` (integrator; NaN for a TIA).
+        thermal_bound_db: ``(k,)`` ``10 log10(E_col / 2kT)`` (integrator of linear cells;
+            NaN for a TIA and for nonlinear cells, whose noise is not only thermal).
         freqs_hz: ``(n_f,)``; spectra_v2_hz: ``(k, n_cat_net, n_f)`` output densities of the
             network's sources (the first ``n_cat_net`` categories), V^2/Hz.
         info: readout kind, band, temperature, timings.
@@ -267,7 +268,7 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
     with np.errstate(divide="ignore"):
         snr = 10 * np.log10(signal ** 2 / total ** 2)
         bits = np.log2(span / (np.sqrt(12.0) * total))
-        if ro.kind == "integrator":
+        if ro.kind == "integrator" and v_op is None:  # linear cells: G is their conductance
             e_col = (spec.conductances[:, cols] * (x[vector] ** 2)[:, None]).sum(axis=0) * t_int
             bound = 10 * np.log10(e_col / (2 * K_BOLTZMANN * temperature_k))
         else:
