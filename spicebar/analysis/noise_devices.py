@@ -31,9 +31,8 @@ import numpy as np
 
 from ..circuit.ir import DEVICE, NMOS, SINH, CircuitIR
 from ..errors import SpecError
+from .noise_network import K_BOLTZMANN, Q_ELECTRON
 
-#: Elementary charge, C (exact, SI 2019).
-Q_ELECTRON = 1.602176634e-19
 #: Category of shot noise in the budget.
 SHOT = "cells (shot)"
 #: Category of the access transistors' channel noise.
@@ -106,7 +105,7 @@ def device_sources(ir: CircuitIR, v: np.ndarray, temperature_k: float) -> list[t
     """``[(category, node_p, node_n, white A^2/Hz)]`` of every device of ``ir`` at node
     voltages ``v`` ``(n_nodes,)`` (node indices of ``ir``; see the module docstring)."""
     from ..circuit.iv_models import mos1_ids, sinh_iv
-    four_kt = 4.0 * 1.380649e-23 * temperature_k
+    four_kt = 4.0 * K_BOLTZMANN * temperature_k
     out = []
     for g in ir.devices:
         vp, vn = v[g.node_p], v[g.node_n]
