@@ -11,8 +11,8 @@ from scipy.optimize import brentq
 
 import spicebar as sb
 from spicebar.analysis.noise import noise
-from spicebar.analysis.noise_devices import Q_ELECTRON, readout_operating_point
-from spicebar.analysis.noise_network import K_BOLTZMANN, build_network
+from spicebar.analysis.noise_devices import readout_operating_point
+from spicebar.analysis.noise_network import K_BOLTZMANN, Q_ELECTRON, build_network
 from spicebar.circuit.elaboration import elaborate
 from spicebar.errors import SpecError
 

@@ -31,7 +31,6 @@ import numpy as np
 
 from ..circuit.ir import DEVICE, NMOS, SINH, CircuitIR
 from ..errors import SpecError
-from .noise_network import K_BOLTZMANN, Q_ELECTRON
 
 #: Category of shot noise in the budget.
 SHOT = "cells (shot)"
@@ -101,23 +100,24 @@ def _level1(g):
                     "nonlinear, 1s1r or device cells")
 
 
-def device_sources(ir: CircuitIR, v: np.ndarray, temperature_k: float) -> list[tuple]:
-    """``[(category, node_p, node_n, white A^2/Hz)]`` of every device of ``ir`` at node
-    voltages ``v`` ``(n_nodes,)`` (node indices of ``ir``; see the module docstring)."""
+def device_sources(ir: CircuitIR, v: np.ndarray) -> list[tuple]:
+    """``[(category, node_p, node_n, law, x)]`` of every device of ``ir`` at node voltages
+    ``v`` ``(n_nodes,)`` (node indices of ``ir``; see the module docstring): ``law`` is
+    ``"shot"`` with ``x = |I|`` (A; density ``2 q x``) or ``"thermal"`` with ``x`` the
+    noise conductance (S; density ``4 k T x``), ``(n,)`` each."""
     from ..circuit.iv_models import mos1_ids, sinh_iv
-    four_kt = 4.0 * K_BOLTZMANN * temperature_k
     out = []
     for g in ir.devices:
         vp, vn = v[g.node_p], v[g.node_n]
         if g.kind == SINH:
             i, gd = sinh_iv(vp - vn, g.value, g.param)
             if g.prefix == "bsel":  # a selector: junction-like
-                out.append((SHOT, g.node_p, g.node_n, 2.0 * Q_ELECTRON * np.abs(i)))
+                out.append((SHOT, g.node_p, g.node_n, "shot", np.abs(i)))
             else:                   # the nonlinear memory element
-                out.append(("cells (thermal)", g.node_p, g.node_n, four_kt * np.abs(gd)))
+                out.append(("cells (thermal)", g.node_p, g.node_n, "thermal", np.abs(gd)))
         elif g.kind == NMOS:
             _, _, gm, _ = mos1_ids(vp, v[g.node_g], vn, 0.0, g.value, g.param, _level1(g))
-            out.append((CHANNEL, g.node_p, g.node_n, four_kt * (2.0 / 3.0) * np.abs(gm)))
+            out.append((CHANNEL, g.node_p, g.node_n, "thermal", (2.0 / 3.0) * np.abs(gm)))
         elif g.kind == DEVICE:
             kind = g.model.noise
             if kind == "none":
@@ -126,8 +126,10 @@ def device_sources(ir: CircuitIR, v: np.ndarray, temperature_k: float) -> list[t
                 i, gd = g.table.evaluate(vp, vn)[:2]
             else:
                 i, gd = g.table.evaluate(vp - vn)
-            white = 2.0 * Q_ELECTRON * np.abs(i) if kind == "shot" else four_kt * np.abs(gd)
-            out.append((SHOT if kind == "shot" else "cells (thermal)", g.node_p, g.node_n, white))
+            if kind == "shot":
+                out.append((SHOT, g.node_p, g.node_n, "shot", np.abs(i)))
+            else:
+                out.append(("cells (thermal)", g.node_p, g.node_n, "thermal", np.abs(gd)))
         else:  # pragma: no cover - every nonlinear kind is above
             raise SpecError("cell", f"has devices of kind {g.kind}", "sinh, nmos or device")
     return out

@@ -167,7 +167,8 @@ def build_network(ir: CircuitIR, readout, temperature_k: float,
         r, c = idx[jac.row], idx[jac.col]
         ok = (r >= 0) & (c >= 0)
         gr.append(r[ok]); gc.append(c[ok]); gv.append(jac.data[ok])
-        for cat, p_, n_, w in device_sources(ir, v_op, temperature_k):
+        for cat, p_, n_, law, x in device_sources(ir, v_op):
+            w = 2.0 * Q_ELECTRON * x if law == "shot" else four_kt * x
             by_cat.setdefault(cat, []).append((idx[p_], idx[n_], w))
     for grp in ir.resistors:
         a, b, y = idx[grp.node_p], idx[grp.node_n], 1.0 / grp.value
