@@ -21,21 +21,24 @@ from spicebar.analysis.noise_network import K_BOLTZMANN
 from spicebar.circuit.elaboration import elaborate
 from spicebar.circuit.readout import opamp_library_text
 from spicebar.engines.ngspice.engine import run_netlist
-from spicebar.netlist.writer import FORMATTERS
+from spicebar.netlist.writer import FORMATTERS, model_cards
 
 #: ngspice's default temperature, K.
 T_NGSPICE = 300.15
 
 
 def _body(spec, ac_source: bool, trnoise_nt: float | None, seed_offset: int = 0,
-          step_inputs=None) -> list[str]:
+          step_inputs=None, dc_inputs=None) -> list[str]:
+    """``dc_inputs``: ``(rows,)`` V, the word lines' DC values (the operating point of
+    nonlinear cells, whose devices and model cards are then written too); default 0."""
     ir = elaborate(spec)
     ro = spec.readout
     names = ir.node_names
     # ngspice 46 runs .noise only with its Sparse solver ("not (yet) supported with KLU")
     solver = "sparse" if ac_source else "klu"
-    lines = [f".options {solver} reltol=1e-6 abstol=1e-15 vntol=1e-9",
-             opamp_library_text().strip()]
+    tol = "reltol=1e-6 abstol=1e-15 vntol=1e-9" if dc_inputs is None else \
+        "reltol=1e-10 abstol=1e-18 vntol=1e-12"  # an operating point to 1e-10
+    lines = [f".options {solver} {tol}", opamp_library_text().strip(), *model_cards(ir)]
     d = ir.drivers
     for k, (name, p, n) in enumerate(zip(d.names, names[d.node_p].tolist(),
                                          names[d.node_n].tolist())):
@@ -43,8 +46,10 @@ def _body(spec, ac_source: bool, trnoise_nt: float | None, seed_offset: int = 0,
             v = float(step_inputs[ir.driver_row[k]])
             lines.append(f"{name} {p} {n} pwl(0 0 1e-15 {v!r})")
         else:
-            lines.append(f"{name} {p} {n} dc 0" + (" ac 1" if ac_source and k == 0 else ""))
-    for group in (*ir.resistors, *ir.capacitors):
+            dc = 0.0 if dc_inputs is None else float(dc_inputs[ir.driver_row[k]])
+            lines.append(f"{name} {p} {n} dc {dc!r}" + (" ac 1" if ac_source and k == 0 else ""))
+    gates = () if ir.gates is None else (ir.gates,)
+    for group in (*gates, *ir.resistors, *ir.devices, *ir.capacitors):
         lines.extend(FORMATTERS[group.kind](group, names, group.value))
     if trnoise_nt is not None:
         k = 0
@@ -76,9 +81,11 @@ def _body(spec, ac_source: bool, trnoise_nt: float | None, seed_offset: int = 0,
     return lines
 
 
-def ngspice_noise_spectrum(spec, column: int, f_lo: float, f_hi: float, per_decade: int):
-    """``(freqs (n,), S_out (n,) V^2/Hz)`` of column ``column``'s output, ngspice ``.noise``."""
-    lines = ["* spicebar noise check (.noise)", *_body(spec, True, None),
+def ngspice_noise_spectrum(spec, column: int, f_lo: float, f_hi: float, per_decade: int,
+                           dc_inputs=None):
+    """``(freqs (n,), S_out (n,) V^2/Hz)`` of column ``column``'s output, ngspice ``.noise``
+    (at the operating point of word lines at ``dc_inputs`` V, default 0)."""
+    lines = ["* spicebar noise check (.noise)", *_body(spec, True, None, dc_inputs=dc_inputs),
              f".noise v(rdo_{column}) vin_0 dec {per_decade} {f_lo!r} {f_hi!r}", ".end", ""]
     with tempfile.TemporaryDirectory(prefix="spicebar-noise-") as wd:
         path = Path(wd) / "noise.cir"

@@ -46,7 +46,7 @@ def test_output_spectrum_matches_ngspice_noise(ngspice_ready, rng, kind):
     f, s_ng = ngspice_noise_spectrum(spec, 1, 1e3, 1e11, 5)
     net = build_network(elaborate(spec), ro, T_NGSPICE)
     per_source = net.spectra(f, np.array([1]))[0]
-    assert per_source.sum(axis=0) == pytest.approx(s_ng, rel=SPECTRUM_REL)
+    assert per_source.sum(axis=0) == pytest.approx(s_ng, rel=SPECTRUM_REL, abs=0)
     # every source the budget names reaches the output (none silently dropped)
     assert set(net.categories) >= {"cells (thermal)", "word-line wires", "bit-line wires",
                                    "driver resistance", "sense resistance",
@@ -74,12 +74,12 @@ def test_cell_noise_reaches_2kTGT_and_snr_reaches_the_thermal_bound(rng):
     r = noise(spec, v)
     cells = r.variance_v2[:, r.categories.index("cells (thermal)")]
     expected = 2 * K_BOLTZMANN * r.info["temperature_k"] * g.sum(axis=0) * ro.t_int_s
-    assert cells * ro.c_int_f ** 2 == pytest.approx(expected, rel=WINDOW_REL)
+    assert cells * ro.c_int_f ** 2 == pytest.approx(expected, rel=WINDOW_REL, abs=0)
     # equal inputs: the cells' own SNR is exactly E_col / 2kT (the bound)
     snr_cells = 10 * np.log10(r.signal_v ** 2 / cells)
     assert snr_cells == pytest.approx(r.thermal_bound_db, abs=10 * np.log10(1 + WINDOW_REL))
     assert np.all(r.snr_db <= r.thermal_bound_db)
-    assert r.signal_v == pytest.approx(g.sum(axis=0) * 0.25 * ro.t_int_s / ro.c_int_f, rel=1e-6)
+    assert r.signal_v == pytest.approx(g.sum(axis=0) * 0.25 * ro.t_int_s / ro.c_int_f, rel=1e-6, abs=0)
 
 
 def test_reset_kTC_only_without_cds_and_quantisation():
@@ -90,11 +90,11 @@ def test_reset_kTC_only_without_cds_and_quantisation():
     without = noise(spec, np.ones(2), temperature_k=300.0, cds=False)
     assert "reset kT/C" not in with_cds.categories
     k = without.categories.index("reset kT/C")
-    assert without.variance_v2[:, k] == pytest.approx(K_BOLTZMANN * 300.0 / 1e-12, rel=1e-15)
+    assert without.variance_v2[:, k] == pytest.approx(K_BOLTZMANN * 300.0 / 1e-12, rel=1e-15, abs=0)
     q = with_cds.categories.index("ADC quantisation")
     assert with_cds.lsb_v == 1 / 64
-    assert with_cds.variance_v2[:, q] == pytest.approx((1 / 64) ** 2 / 12, rel=1e-15)
-    assert with_cds.total_v ** 2 == pytest.approx(with_cds.variance_v2.sum(axis=1), rel=1e-12)
+    assert with_cds.variance_v2[:, q] == pytest.approx((1 / 64) ** 2 / 12, rel=1e-15, abs=0)
+    assert with_cds.total_v ** 2 == pytest.approx(with_cds.variance_v2.sum(axis=1), rel=1e-12, abs=0)
     assert with_cds.bits == pytest.approx(np.log2(1 / (np.sqrt(12) * with_cds.total_v)))
 
 

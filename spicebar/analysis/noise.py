@@ -5,6 +5,13 @@ Sources (each a one-sided density, one temperature ``T`` for every resistor):
 
 * thermal ``4 k T G`` of every cell, word- and bit-line segment, driver and sense resistor
   (linear cells: their conductance is their operating point);
+* nonlinear cells (built-in nonlinear, 1S1R, level-1 1T1R, user devices): the array is
+  linearised at its DC operating point for ``inputs[vector]`` (the nodal engine's Newton
+  solution) and each device gets its own source (:mod:`.noise_devices`): shot ``2 q |I|``
+  of a selector or a user device declared ``noise="shot"`` (category ``cells (shot)``),
+  ngspice's level-1 channel noise ``4 k T (2/3) |gm|`` of an access transistor
+  (``access transistors``), thermal ``4 k T dI/dV`` of a nonlinear memory element or a
+  user device (``cells (thermal)``);
 * a cell 1/f term ``S_I = kf I^2 / f`` (``flicker_kf``, dimensionless, Hooge's
   ``alpha_H / N``; ``I`` the cell's DC current for the input vector);
 * the op-amp's input voltage and current noise (``OpAmpSpec.en_v_rthz``, ``in_a_rthz``);
@@ -63,7 +70,8 @@ class NoiseResult:
         signal_v: ``(k,)`` the column's signal ``v_ref - v_out`` (exact DC), V.
         snr_db: ``(k,)`` 10 log10(signal^2 / total variance).
         bits: ``(k,)`` effective bits, ``log2(range / (sqrt(12) sigma))``.
-        thermal_bound_db: ``(k,)`` ``10 log10(E_col / 2kT)`` (integrator; NaN for a TIA).
+        thermal_bound_db: ``(k,)`` ``10 log10(E_col / 2kT)`` (integrator of linear cells;
+            NaN for a TIA and for nonlinear cells, whose noise is not only thermal).
         freqs_hz: ``(n_f,)``; spectra_v2_hz: ``(k, n_cat_net, n_f)`` output densities of the
             network's sources (the first ``n_cat_net`` categories), V^2/Hz.
         info: readout kind, band, temperature, timings.
@@ -176,9 +184,11 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
     """Output noise of ``spec``'s readout (integrator or TIA) per column, split by source.
 
     Args:
-        spec: a linear array with ``readout`` set (``IntegratorSpec`` or ``TIASpec``).
+        spec: an array with ``readout`` set (``IntegratorSpec`` or ``TIASpec``) and
+            passive, nonlinear, 1S1R, level-1 1T1R or user-device cells.
         inputs: ``(batch, rows)`` or ``(rows,)`` V: ``inputs[vector]`` sets the operating
-            point (signal, 1/f).
+            point (signal, 1/f; for nonlinear cells also the small-signal network and the
+            shot and channel noise).
         columns: column indices to analyse (default all); the cost is one adjoint solve
             per column and frequency.
         temperature_k: resistor temperature, K (default the spec's ``temperature_k``, whose
@@ -208,12 +218,24 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
         v.real_array("columns", columns, 1).astype(int))
     if cols.size == 0 or cols.min() < 0 or cols.max() >= spec.cols:
         raise SpecError("columns", f"is {columns!r}", f"indices 0..{spec.cols - 1}")
+    _check_cell(spec)
     t_start = time.perf_counter()
-    dc = simulate(spec, x[vector], "nodal")
-    i_col = dc.currents[0, cols]
     ir = elaborate(spec)
-    net = build_network(ir, ro, temperature_k,
-                        dc.cell_currents[0] if flicker_kf > 0 else None, flicker_kf)
+    v_op = None
+    if ir.nonlinear:  # the operating point, by the nodal engine's Newton solve
+        from ..engines.cell_currents import cell_currents
+        from .noise_devices import readout_operating_point
+        if any(g.kind == "device" for g in ir.devices):
+            from ..engines.characterise import characterise
+            ir = characterise(ir, x[vector][None])
+        v_op, i_all = readout_operating_point(ir, x[vector], ro)
+        i_cells = cell_currents(ir, v_op[None])[0]
+    else:
+        dc = simulate(spec, x[vector], "nodal")
+        i_cells, i_all = (dc.cell_currents[0] if flicker_kf > 0 else None), dc.currents[0]
+    i_col = i_all[cols]
+    net = build_network(ir, ro, temperature_k, i_cells if flicker_kf > 0 else None,
+                        flicker_kf, v_op=v_op)
     t_int = ro.t_int_s
     if ro.kind == "integrator":
         f_lo, f_hi = 1e-2 / t_int, _f_top(ro, 1e3 / t_int)
@@ -237,7 +259,7 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
         span, n_bits = ro.adc.x_max - ro.adc.x_min, ro.adc.bits
     else:
         n_bits = v.integer_in("adc_bits", 8 if adc_bits is None else adc_bits, 1, 24)
-        span = float(np.abs(dc.currents[0]).max() * ro.gain()) or 1.0
+        span = float(np.abs(i_all).max() * ro.gain()) or 1.0
     lsb = span / 2 ** n_bits
     cats.append("ADC quantisation")
     parts.append(np.full((cols.size, 1), lsb ** 2 / 12))
@@ -246,7 +268,7 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
     with np.errstate(divide="ignore"):
         snr = 10 * np.log10(signal ** 2 / total ** 2)
         bits = np.log2(span / (np.sqrt(12.0) * total))
-        if ro.kind == "integrator":
+        if ro.kind == "integrator" and v_op is None:  # linear cells: G is their conductance
             e_col = (spec.conductances[:, cols] * (x[vector] ** 2)[:, None]).sum(axis=0) * t_int
             bound = 10 * np.log10(e_col / (2 * K_BOLTZMANN * temperature_k))
         else:
@@ -255,10 +277,25 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
             "band_hz": [f_lo, f_hi],
             "cds": bool(cds), "adc_bits": int(n_bits), "adc_span_v": float(span),
             "frequencies": int(freqs.size), "elapsed_s": time.perf_counter() - t_start,
+            "operating_point": ("linear cells: conductances as given" if v_op is None else
+                                "Newton (nodal engine) at the input vector, virtual grounds at "
+                                "v_ref + v_os (a TIA's moved by its finite gain); the array "
+                                "linearised there"),
             "method": ("window filter 4 sin^2(pi f T) on the stationary output spectrum"
                        if ro.kind == "integrator" else "output spectrum integrated to the band")}
     return NoiseResult(cols, tuple(cats), var, total, lsb, signal, snr, bits, bound, freqs,
                        spectra, info)
+
+
+def _check_cell(spec: CrossbarSpec) -> None:
+    """Refuse, before any work, the cells whose noise is not modelled: access transistors
+    of other cards than level 1 (BSIM4, PDK), whose channel noise is not ngspice's MOS1."""
+    from ..circuit.cells import TransistorCell
+    if isinstance(spec.cell, TransistorCell) and spec.cell.level != 1:
+        raise SpecError("cell.model", f"is {str(spec.cell.model)!r}, a transistor card of level "
+                        f"{spec.cell.level}: the noise analysis models ngspice's level-1 "
+                        "channel noise only", "a level-1 card (model='level1' or 'level1-nocap'), "
+                        "or passive, nonlinear, 1S1R or device cells")
 
 
 def signal_gain(net, readout, cols: np.ndarray) -> np.ndarray:

@@ -36,6 +36,10 @@ K_BOLTZMANN = 1.380649e-23
 Q_ELECTRON = 1.602176634e-19
 
 
+#: Element-name prefixes of the memory element of a cell (its 1/f noise).
+MEMORY_PREFIXES = ("rcell", "bcell", "xcell", "ncell")
+
+
 def category_of(prefix: str) -> str:
     """Noise category of a resistor group prefix (element-name prefix of the IR)."""
     if prefix.startswith("rwl"):
@@ -46,6 +50,8 @@ def category_of(prefix: str) -> str:
         return "driver resistance"
     if prefix.startswith("rsense"):
         return "sense resistance"
+    if prefix.startswith("rgl"):
+        return "gate-line wires"
     return "cells (thermal)"
 
 
@@ -122,16 +128,20 @@ class Network:
 
 
 def build_network(ir: CircuitIR, readout, temperature_k: float,
-                  cell_currents: np.ndarray | None = None, flicker_kf: float = 0.0) -> Network:
-    """The small-signal network of a linear array ``ir`` with ``readout`` on every column.
+                  cell_currents: np.ndarray | None = None, flicker_kf: float = 0.0,
+                  v_op: np.ndarray | None = None) -> Network:
+    """The small-signal network of array ``ir`` with ``readout`` on every column.
 
     ``cell_currents``: ``(rows, cols)`` A, the cells' operating-point currents (for the
     1/f term ``S = kf I^2 / f``); needed only when ``flicker_kf > 0``.
+    ``v_op``: ``(n_nodes,)`` V, the DC operating point of a nonlinear ``ir``
+    (:func:`.noise_devices.operating_point`): the array is linearised there and each
+    device gets its noise source (:mod:`.noise_devices`). A linear ``ir`` needs none.
     """
     from ..engines.transient.boundary import Partition
-    if ir.nonlinear:
-        raise SpecError("cell", "is nonlinear: the noise analysis takes linear (passive) cells",
-                        "a PassiveCell array")
+    if ir.nonlinear and v_op is None:
+        raise SpecError("v_op", "is None for an array with nonlinear cells",
+                        "its DC operating point, noise_devices.operating_point(ir, x, v_ref)")
     part = Partition(ir)
     cols = ir.cols
     idx = np.full(ir.n_nodes, -1)
@@ -151,9 +161,19 @@ def build_network(ir: CircuitIR, readout, temperature_k: float,
 
     four_kt = 4.0 * K_BOLTZMANN * temperature_k
     by_cat: dict[str, list] = {}
+    if ir.nonlinear:  # the Newton Jacobian at the operating point (resistors included)
+        from .noise_devices import device_sources, small_signal_matrix
+        jac = small_signal_matrix(ir, v_op).tocoo()
+        r, c = idx[jac.row], idx[jac.col]
+        ok = (r >= 0) & (c >= 0)
+        gr.append(r[ok]); gc.append(c[ok]); gv.append(jac.data[ok])
+        for cat, p_, n_, law, x in device_sources(ir, v_op):
+            w = 2.0 * Q_ELECTRON * x if law == "shot" else four_kt * x
+            by_cat.setdefault(cat, []).append((idx[p_], idx[n_], w))
     for grp in ir.resistors:
         a, b, y = idx[grp.node_p], idx[grp.node_n], 1.0 / grp.value
-        two_terminal(gr, gc, gv, a, b, y)
+        if not ir.nonlinear:
+            two_terminal(gr, gc, gv, a, b, y)
         prefixes = [grp.prefix] * len(grp) if isinstance(grp.prefix, str) else list(grp.prefix)
         cats = np.array([category_of(p) for p in prefixes])
         for cat in np.unique(cats):
@@ -179,8 +199,8 @@ def build_network(ir: CircuitIR, readout, temperature_k: float,
     c = sp.coo_matrix((cat_(cv) if cv else np.zeros(0), (cat_(cr) if cr else np.zeros(0, int),
                        cat_(cc) if cc else np.zeros(0, int))), shape=(n, n)).tocsr()
 
-    order = ["cells (thermal)", "word-line wires", "bit-line wires", "driver resistance",
-             "sense resistance"]
+    order = ["cells (thermal)", "cells (shot)", "access transistors", "word-line wires",
+             "bit-line wires", "gate-line wires", "driver resistance", "sense resistance"]
     sources = []
     for cat in order:
         if cat in by_cat:
@@ -189,7 +209,9 @@ def build_network(ir: CircuitIR, readout, temperature_k: float,
     if flicker_kf > 0:
         if cell_currents is None:
             raise SpecError("flicker_kf", "needs the cells' operating point", "cell_currents")
-        cell = next(grp for grp in ir.resistors if grp.prefix == "rcell")
+        # the memory element: the linear one (passive, 1S1R, 1T1R), else the cell's device
+        cell = next(grp for grp in (*ir.resistors, *ir.devices)
+                    if isinstance(grp.prefix, str) and grp.prefix in MEMORY_PREFIXES)
         i = np.asarray(cell_currents)[cell.labels[:, 0], cell.labels[:, 1]]
         sources.append(Sources("cells (1/f)", idx[cell.node_p], idx[cell.node_n],
                                np.zeros(len(cell)), flicker_kf * i ** 2))

@@ -35,6 +35,9 @@ from ..errors import SpecError
 #: Suffix of Verilog-A sources; every other file is read as SPICE text.
 VA_SUFFIXES = (".va", ".vams")
 
+#: Noise kinds of a user device in the noise analysis (see ``DeviceCell.noise``).
+DEVICE_NOISE_KINDS = ("thermal", "shot", "none")
+
 #: Names of the terminal that goes to the row's gate line.
 GATE_PORTS = ("gate", "g")
 
@@ -214,6 +217,12 @@ class DeviceCell:
             takes the value in its ``params``, or its declared default.
         vg_on_volt, vg_off_volt: gate-line voltages (volts, -5..5) of a device with a gate
             terminal: selected rows and gated-off rows (a read's unselected rows).
+        noise: the device's noise in the noise analysis (:func:`spicebar.noise`), one of
+            :data:`DEVICE_NOISE_KINDS`: ``"thermal"`` (default) ``4 k T g`` with ``g`` its
+            small-signal conductance ``dI/dV`` at the operating point; ``"shot"``
+            ``2 q |I|`` with ``I`` its operating-point current (a junction-like device:
+            a diode, a tunnelling selector); ``"none"`` (a noiseless model). It sets no
+            I-V: simulations and device tables ignore it.
     """
 
     path: Union[str, Path]
@@ -223,6 +232,7 @@ class DeviceCell:
     selector: Optional["DeviceCell"] = None
     vg_on_volt: Optional[float] = None
     vg_off_volt: float = 0.0
+    noise: str = "thermal"
     header: DeviceHeader = field(init=False, repr=False, compare=False)
     kind = "device"
 
@@ -240,6 +250,8 @@ class DeviceCell:
                             "two terminals (first on the word line, second on the bit line), "
                             "or three of which one is named gate or g (on the row's gate line)")
         self._check_gate_voltages(bool(gates))
+        if not isinstance(self.noise, str) or self.noise not in DEVICE_NOISE_KINDS:
+            raise SpecError("device_noise", f"is {self.noise!r}", " | ".join(DEVICE_NOISE_KINDS))
         params = _param_items(self.params)
         object.__setattr__(self, "params", params)
         cp = str(self.cell_param).lower()

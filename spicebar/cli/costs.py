@@ -147,7 +147,8 @@ def run_noise(args, spec, inputs) -> int:
     except SpecError as exc:
         raise _as_flag(exc, {"temperature_k": "--temperature-k", "flicker_kf": "--kf",
                              "vector": "--vector", "noise_bandwidth_hz": "--bandwidth",
-                             "adc_bits": "--adc-bits"}) from None
+                             "adc_bits": "--adc-bits", "cell.model": "--mos-model",
+                             "device_noise": "--device-noise"}) from None
     from ..plots.costs import plot_noise_budget, plot_noise_spectra
     worst = int(res.columns[np.argmax(res.total_v)])
     summary = _write(out, "noise", res, {
@@ -164,6 +165,8 @@ def run_noise(args, spec, inputs) -> int:
 #: Column heads of the noise table.
 SHORT = {"cells (thermal)": "cells", "word-line wires": "WL wires", "bit-line wires": "BL wires",
          "driver resistance": "driver R", "sense resistance": "sense R", "cells (1/f)": "cells 1/f",
+         "cells (shot)": "cells shot", "access transistors": "access T",
+         "gate-line wires": "GL wires",
          "op-amp voltage noise": "op-amp e_n", "op-amp current noise": "op-amp i_n",
          "op-amp model resistors": "op-amp R", "feedback resistor": "R_f",
          "reset kT/C": "reset kT/C", "ADC quantisation": "ADC quant"}

@@ -32,6 +32,11 @@ def add_device_flags(g: argparse._ArgumentGroup) -> None:
                    help="selector: module or subcircuit name (default: the file's only one)")
     g.add_argument("--selector-param", action="append", default=None, metavar="NAME=VALUE",
                    help="selector: a device parameter, SI units (repeatable; the same in every cell)")
+    g.add_argument("--device-noise", default=None, choices=("thermal", "shot", "none"),
+                   help="device: its noise in `spicebar noise`: thermal 4kTg at its small-signal "
+                        "conductance (default), shot 2q|I| (junction-like), none")
+    g.add_argument("--selector-noise", default=None, choices=("thermal", "shot", "none"),
+                   help="selector device: its noise in `spicebar noise` (default thermal)")
     g.add_argument("--allow-approximate-cells", action="store_true",
                    help="nodal engine: where a cell can be neither followed exactly nor measured "
                         "in ngspice, permit a stand-in (printed); default: refuse")
@@ -60,12 +65,15 @@ def device_cell_params(args) -> dict:
     if args.selector_device is not None:
         from ..circuit.devices import DeviceCell
         selector = DeviceCell(args.selector_device, name=args.selector_name,
-                              params=_params(args.selector_param, "--selector-param"))
-    elif args.selector_name is not None or args.selector_param is not None:
-        raise SpecError("--selector-name/--selector-param", "were given without --selector-device",
-                        "only with --selector-device FILE")
+                              params=_params(args.selector_param, "--selector-param"),
+                              noise=getattr(args, "selector_noise", None) or "thermal")
+    elif args.selector_name is not None or args.selector_param is not None \
+            or getattr(args, "selector_noise", None) is not None:
+        raise SpecError("--selector-name/--selector-param/--selector-noise",
+                        "were given without --selector-device", "only with --selector-device FILE")
     out = {"path": args.device, "name": args.device_name, "params": _params(args.device_param),
-           "cell_param": args.device_cell_param, "selector": selector}
+           "cell_param": args.device_cell_param, "selector": selector,
+           "noise": getattr(args, "device_noise", None) or "thermal"}
     if args.vg_on is not None or args.vg_off is not None:  # a device with a gate terminal
         out.update(vg_on_volt=args.vg_on, vg_off_volt=args.vg_off)
     return out
@@ -75,7 +83,8 @@ def check_device_flags(args) -> None:
     """Refuse ``--device*`` flags without ``--cell device`` (they would be ignored)."""
     if args.cell != "device":
         for flag in ("device", "device_name", "device_param", "device_cell_param",
-                     "selector_device", "selector_name", "selector_param"):
+                     "selector_device", "selector_name", "selector_param", "device_noise",
+                     "selector_noise"):
             if getattr(args, flag, None) is not None:
                 raise SpecError(f"--{flag.replace('_', '-')}", f"was given with --cell {args.cell}",
                                 "only with --cell device")
