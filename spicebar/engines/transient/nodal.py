@@ -42,7 +42,7 @@ from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
                          ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
-from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, FIRST_STEP_FRACTION, GAMMA,
+from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, ENERGY_STEP_REPEAT, FIRST_STEP_FRACTION, GAMMA,
                        TRBDF2_LTE, reset_step, step_grid)
 
 #: With nonlinear cells the array is linearised at the virtual ground ``v0``; the error
@@ -209,7 +209,8 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     if energy:  # a finer grid after each breakpoint: see ENERGY_STEP_GROWTH
         t_grid = step_grid(breakpoints, h_max,
                            first_step(readout, t_edge) * ENERGY_FIRST_STEP_FRACTION / FIRST_STEP_FRACTION,
-                           reset_cap(readout, schedule, t_edge), ENERGY_STEP_GROWTH)
+                           reset_cap(readout, schedule, t_edge), ENERGY_STEP_GROWTH,
+                           ENERGY_STEP_REPEAT)
     else:
         t_grid = step_grid(breakpoints, h_max, first_step(readout, t_edge, tau_gate),
                            gate_step_cap(schedule, t_edge, tau_gate, reset_cap(readout, schedule, t_edge))
