@@ -7,7 +7,7 @@ import pytest
 import spicebar as sb
 from spicebar.analysis.energy_run import energy_of
 from spicebar.circuit.readout import OpAmpSupply
-from tests.tolerances import (ENERGY_BALANCE_NGSPICE_TRAN_REL, ENERGY_BALANCE_REL,
+from tests.tolerances import (ENERGY_BALANCE_REL,
                               ENERGY_ENGINES_TRAN_REL, ENERGY_QUADRATURE_REL)
 
 
@@ -63,8 +63,7 @@ def test_ideal_wires_reset_and_opamp_without_supply(ngspice_ready, rng, engine):
     v = rng.uniform(0.05, 0.3, (2, 4))
     r = sb.simulate_readout(spec, v, sb.EncodingSpec("amplitude"), engine=engine, energy=True)
     e = energy_of(r)
-    balance = ENERGY_BALANCE_REL if engine == "nodal" else ENERGY_BALANCE_NGSPICE_TRAN_REL
-    assert np.abs(e.balance_residual).max() <= balance
+    assert np.abs(e.balance_residual).max() <= ENERGY_BALANCE_REL, e.balance_residual
     assert "opamp_out" in e.delivered and "supplies" not in e.delivered
     from spicebar.circuit.encoding import build_schedule
     sch = build_schedule(sb.EncodingSpec("amplitude"), v, ro.t_int_s, ro.t_reset_s, ro.t_settle_s)
@@ -109,8 +108,7 @@ def test_rc_line_charged_and_discharged_costs_c_v_squared(ngspice_ready, engine)
     res = sb.simulate_readout(spec, [[0.3], [0.0]], enc, engine=engine, energy=True)
     volts = float(res.equivalent_inputs[0, 0])  # the pulse's level
     e = energy_of(res)
-    balance = ENERGY_BALANCE_REL if engine == "nodal" else ENERGY_BALANCE_NGSPICE_TRAN_REL
-    assert np.abs(e.balance_residual).max() <= balance
+    assert np.abs(e.balance_residual).max() <= ENERGY_BALANCE_REL, e.balance_residual
     lost = float(e.absorbed["driver_r"].sum())
     assert lost == pytest.approx(c * volts ** 2, rel=RC_LINE_REL)
     assert abs(float(e.absorbed["wire_c"].sum())) <= RC_STORED_REL * c * volts ** 2
