@@ -124,3 +124,25 @@ RC_LINE_REL = 1e-3
 #: edges: 1.1e-3 of C V^2 measured (the nodal engine: 1e-6).
 RC_STORED_REL = 2e-3
 
+
+
+def test_nodal_energies_by_blocks_of_time_points_are_the_whole_runs(monkeypatch, rng):
+    """The nodal engine integrates its powers block by block of time points (bounded
+    memory): with blocks of a few points the windows' energies are those of one block,
+    to float rounding of the sums (ENERGY_BALANCE_REL of the window: far above rounding,
+    far below any quadrature difference)."""
+    import spicebar.engines.transient.energy as transient_energy
+    g = rng.uniform(1e-6, 2e-5, (5, 4))
+    ro = sb.IntegratorSpec(c_int_f=1e-12, t_int_s=20e-9, c_wl_f=1e-15, c_bl_f=1e-15)
+    spec = sb.CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro)
+    v = rng.uniform(0.05, 0.3, (2, 5))
+    runs = []
+    for block in (10 ** 9, 200):  # one block; blocks of 200 // (elements + nodes) points
+        monkeypatch.setattr(transient_energy, "POWER_BLOCK_VALUES", block)
+        runs.append(energy_of(sb.simulate_readout(spec, v, sb.EncodingSpec("amplitude"),
+                                                  engine="nodal", energy=True)))
+    whole, blocks = runs
+    for k in whole.absorbed:
+        assert np.all(np.abs(whole.absorbed[k] - blocks.absorbed[k])
+                      <= ENERGY_BALANCE_REL * whole.total_delivered), k
+    assert np.abs(blocks.balance_residual).max() <= ENERGY_BALANCE_REL

@@ -188,7 +188,7 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     refinements and the remaining estimate (``lte_estimate_fs``: the largest sum of the
     local errors over the run, relative to the output's full swing).
 
-    ``energy``: also the power of every element at every time point in ``raw.powers``
+    ``energy``: also the energy of every element in every window in ``raw.energies``
     (:mod:`.energy`; linear arrays only).
 
     Nonlinear cells take two passes: the first linearises the array at ``v0``, the second
@@ -248,12 +248,11 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     if ir.nonlinear:
         info["linearisation_error_fs"] = _check_linearisation(
             ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src)
-    powers = None
+    energies = None
     if energy:
-        from .energy import nodal_powers
-        powers = nodal_powers(ir, readout, schedule, t_grid, vout, vg, i_col, kept,
-                              None if kept is not None else rows_at(schedule, t_grid))
-    return RawTransient(t_grid, vout, vg, i_col, i_drv, powers), info
+        from .energy import nodal_window_energies
+        energies = nodal_window_energies(ir, readout, schedule, t_grid, vout, vg, i_col, kept)
+    return RawTransient(t_grid, vout, vg, i_col, i_drv, None, energies), info
 
 
 class _GridRun:
