@@ -137,7 +137,7 @@ def test_nodal_energies_by_blocks_of_time_points_are_the_whole_runs(monkeypatch,
     spec = sb.CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro)
     v = rng.uniform(0.05, 0.3, (2, 5))
     runs = []
-    for block in (10 ** 9, 200):  # one block; blocks of 200 // (elements + nodes) points
+    for block in (10 ** 9, 2000):  # one block; blocks of 2000 // (elements + nodes) points
         monkeypatch.setattr(transient_energy, "POWER_BLOCK_VALUES", block)
         runs.append(energy_of(sb.simulate_readout(spec, v, sb.EncodingSpec("amplitude"),
                                                   engine="nodal", energy=True)))
