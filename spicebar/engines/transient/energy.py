@@ -42,8 +42,12 @@ def integrate_windows(t: np.ndarray, p: np.ndarray, bounds: np.ndarray) -> np.nd
     integral's linear interpolation)."""
     steps = 0.5 * (p[1:] + p[:-1]) * np.diff(t)[:, None]
     cum = np.concatenate([np.zeros((1, p.shape[1])), np.cumsum(steps, axis=0)])
-    at = np.stack([np.interp(bounds, t, c) for c in cum.T], 1) if p.shape[1] else \
-        np.zeros((bounds.size, 0))
+    b = np.clip(bounds, t[0], t[-1])
+    k = np.clip(np.searchsorted(t, b, side="right") - 1, 0, max(t.size - 2, 0))
+    if t.size < 2:
+        return np.zeros((bounds.size - 1, p.shape[1]))
+    w = ((b - t[k]) / (t[k + 1] - t[k]))[:, None]  # every column at once (np.interp's rule)
+    at = (1.0 - w) * cum[k] + w * cum[k + 1]
     return np.diff(at, axis=0)
 
 
@@ -73,6 +77,33 @@ def _array_nodes(ir, v_rows: np.ndarray, v_sense: np.ndarray, cache: dict | None
             cache["coupling"] = lap[unknown][:, fixed].tocsr()
         v[:, unknown] = cache["lu"].solve(-(cache["coupling"] @ values.T)).T
     return v
+
+
+def _superposed_nodes(ir, schedule, t: np.ndarray, v_sense: np.ndarray, cache: dict
+                      ) -> np.ndarray:
+    """Node voltages ``(n_t, n_nodes)`` of a linear array without capacitance by
+    superposition: the inputs are linear between the schedule's breakpoints, so their part
+    is solved there once and interpolated; the sense nodes' part is ``v_sense @ B.T``, ``B``
+    the array's response to each sense node at 1 V (one solve per sense node, once)."""
+    if "at_bp" not in cache:
+        from .nodal import rows_at
+        bp = schedule.breakpoints()
+        n_s = len(ir.senses)
+        cache["bp"] = bp
+        cache["at_bp"] = _array_nodes(ir, rows_at(schedule, bp), np.zeros((bp.size, n_s)), cache)
+        unit = _array_nodes(ir, np.zeros((n_s + 1, ir.rows)),
+                            np.concatenate([np.zeros((1, n_s)), np.eye(n_s)]), cache)
+        cache["b"] = unit[1:] - unit[0]  # (n_senses, n_nodes)
+    bp, at_bp = cache["bp"], cache["at_bp"]
+    k = np.clip(np.searchsorted(bp, t, side="right") - 1, 0, bp.size - 2)
+    w = ((np.clip(t, bp[0], bp[-1]) - bp[k]) / (bp[k + 1] - bp[k]))[:, None]
+    return (1.0 - w) * at_bp[k] + w * at_bp[k + 1] + v_sense @ cache["b"]
+
+
+def _superposable(schedule) -> bool:
+    """Every input corner is a breakpoint (the inputs are linear between breakpoints)."""
+    bp = schedule.breakpoints()
+    return bp.size >= 2 and all(np.isin(np.asarray(rt), bp).all() for rt in schedule.row_t)
 
 
 def _group_powers(ir, v: np.ndarray, i_cap_node: np.ndarray | None) -> list[tuple[str, np.ndarray]]:
@@ -117,6 +148,9 @@ def _group_powers(ir, v: np.ndarray, i_cap_node: np.ndarray | None) -> list[tupl
 #: block at most this many values (time points x elements and nodes): the powers of every
 #: element at every time point at once took 7 GB for a 256x256 array at 1500 time points.
 POWER_BLOCK_VALUES = 2_000_000
+#: An array without capacitance is solved by superposition (:func:`_superposed_nodes`) up to
+#: this many sense nodes (its response matrix holds senses x nodes values: 270 MB at 256x256).
+SUPERPOSE_MAX_SENSES = 512
 
 
 def nodal_window_energies(ir, readout, schedule, t: np.ndarray, vout: np.ndarray,
@@ -130,13 +164,14 @@ def nodal_window_energies(ir, readout, schedule, t: np.ndarray, vout: np.ndarray
     width = 2 * ir.n_nodes + sum(len(g.names) for g in ir.groups) + 8 * ir.cols
     block = max(2, POWER_BLOCK_VALUES // max(width, 1))
     cache: dict = {}
+    fast = kept is None and _superposable(schedule) and len(ir.senses) <= SUPERPOSE_MAX_SENSES
     out = None
     for i0 in range(0, max(t.size - 1, 1), block - 1):
         sl = slice(i0, min(i0 + block, t.size))
         tt = t[sl]
         powers = nodal_powers(ir, readout, schedule, tt, vout[:, sl], vg[:, sl], i_col[:, sl],
                               None if kept is None else kept[sl],
-                              None if kept is not None else rows_at(schedule, tt), cache)
+                              None if kept is not None or fast else rows_at(schedule, tt), cache)
         part = np.clip(bounds, tt[0], tt[-1])
         e = [(key, integrate_windows(tt, np.asarray(p, float), part)) for key, p in powers]
         out = e if out is None else [(k, a + x) for (k, a), (_, x) in zip(out, e)]
@@ -149,13 +184,16 @@ def nodal_powers(ir, readout, schedule, t: np.ndarray, vout: np.ndarray, vg: np.
     """The nodal engine's powers at its time points ``t`` (the terms of ngspice's, see the
     module docstring). ``kept``: the wired stepper's ``(v, C dv/dt)`` per time point, or
     None (an array without capacitance: solved here at each time point's inputs
-    ``v_rows`` ``(n_t, rows)`` V and virtual grounds; ``cache`` keeps its factorisation)."""
+    ``v_rows`` ``(n_t, rows)`` V and virtual grounds, or by superposition where ``v_rows``
+    is None; ``cache`` keeps its factorisation)."""
+    i_cap = None
     if kept is not None:
         v = np.stack([k[0] for k in kept])
         i_cap = np.stack([k[1] for k in kept])
+    elif v_rows is None:  # (see nodal_window_energies)
+        v = _superposed_nodes(ir, schedule, t, vg[ir.sense_col].T, cache)
     else:
         v = _array_nodes(ir, v_rows, vg[ir.sense_col].T, cache)
-        i_cap = None
     out = _group_powers(ir, v, i_cap)
     J, q, vo = i_col.T, (vg - vout).T, vout.T  # (n_t, cols)
     if readout.kind == "integrator":
