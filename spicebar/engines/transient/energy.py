@@ -146,8 +146,9 @@ def _group_powers(ir, v: np.ndarray, i_cap_node: np.ndarray | None) -> list[tupl
 
 #: The nodal engine integrates its powers over the windows in blocks of time points, each
 #: block at most this many values (time points x elements and nodes): the powers of every
-#: element at every time point at once took 7 GB for a 256x256 array at 1500 time points.
-POWER_BLOCK_VALUES = 2_000_000
+#: element at every time point at once took 7 GB for a 256x256 array at 1500 time points
+#: (blocks of this size: 64 MB an array, about 1 GB at most in all).
+POWER_BLOCK_VALUES = 8_000_000
 #: An array without capacitance is solved by superposition (:func:`_superposed_nodes`) up to
 #: this many sense nodes (its response matrix holds senses x nodes values: 270 MB at 256x256).
 SUPERPOSE_MAX_SENSES = 512
