@@ -86,7 +86,7 @@ def _superposed_nodes(ir, schedule, t: np.ndarray, v_sense: np.ndarray, cache: d
     is solved there once and interpolated; the sense nodes' part is ``v_sense @ B.T``, ``B``
     the array's response to each sense node at 1 V (one solve per sense node, once)."""
     if "at_bp" not in cache:
-        from .nodal import rows_at
+        from .timegrid import rows_at
         bp = schedule.breakpoints()
         n_s = len(ir.senses)
         cache["bp"] = bp
@@ -160,7 +160,7 @@ def nodal_window_energies(ir, readout, schedule, t: np.ndarray, vout: np.ndarray
     """``[(key, (n_windows, n) J absorbed), ...]``: :func:`nodal_powers` integrated over the
     windows of :func:`window_bounds` by the trapezoidal rule, block by block of time
     points (consecutive blocks share their end point, so the sum is the whole run's rule)."""
-    from .nodal import rows_at
+    from .timegrid import rows_at
     bounds = window_bounds(schedule, min(float(schedule.t_stop), float(t[-1])))
     width = 2 * ir.n_nodes + sum(len(g.names) for g in ir.groups) + 8 * ir.cols
     block = max(2, POWER_BLOCK_VALUES // max(width, 1))

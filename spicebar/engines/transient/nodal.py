@@ -43,7 +43,7 @@ from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
 from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
 from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, ENERGY_STEP_REPEAT, FIRST_STEP_FRACTION, GAMMA,
-                       TRBDF2_LTE, reset_step, step_grid)
+                       TRBDF2_LTE, reset_step, rows_at, step_grid)
 
 #: With nonlinear cells the array is linearised at the virtual ground ``v0``; the error
 #: is second order in the departure ``e``, bounded after the run (see
@@ -130,11 +130,6 @@ def reset_cap(readout, schedule: Schedule, t_edge: float):
         closed = np.interp(0.5 * (t0 + t1), schedule.reset_t, schedule.reset_v) > 0.0
         return cap if closed else np.inf
     return h_cap
-
-
-def rows_at(schedule: Schedule, t: np.ndarray) -> np.ndarray:
-    """Input voltages of every row at times ``t``: ``(n_t, rows)`` V."""
-    return np.stack([np.interp(t, rt, rv) for rt, rv in zip(schedule.row_t, schedule.row_v)], 1)
 
 
 class _Algebraic:

@@ -89,3 +89,8 @@ def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float,
     t = np.concatenate(out)
     keep = np.concatenate([[True], np.diff(t) > 0])
     return t[keep]
+
+
+def rows_at(schedule, t: np.ndarray) -> np.ndarray:
+    """Input voltages of every row of a ``Schedule`` at times ``t``: ``(n_t, rows)`` V."""
+    return np.stack([np.interp(t, rt, rv) for rt, rv in zip(schedule.row_t, schedule.row_v)], 1)
