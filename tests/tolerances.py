@@ -157,7 +157,7 @@ NEWTON_LINES_REL = 1e-9
 #: ngspice's transient meets it too: its capacitors' state (charge, current, hence @c[p])
 #: is evaluated at the Newton iterate before the last, so an accepted point is off KCL by
 #: 2 C / h times Newton's last update; an energy run tightens Newton's reltol tenfold
-#: (netlist.readout.ENERGY_NEWTON_FACTOR, trtol loosened alike: the same time points),
+#: (netlist.readout.ENERGY_NEWTON_FACTOR, trtol loosened alike: ~the same time points),
 #: which leaves 2.1e-10 (ideal op-amp, 0.5 ns reset edges; 9.3e-7 at reltol 1e-6),
 #: 7e-11 (macro op-amp, 16x16 with 2 fF wires), 1.7e-11 (RC line), measured.
 ENERGY_BALANCE_REL = 1e-9

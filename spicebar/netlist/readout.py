@@ -47,8 +47,8 @@ TRAN_OPTIONS = {"method": "trap", "reltol": "1e-6", "abstol": "1e-14", "vntol": 
                 "chgtol": "1e-14"}
 #: With the energy asked for: Newton's tolerance ``reltol`` is this many times tighter and
 #: ``trtol`` (ngspice's truncation-error factor, default 7) this many times looser, so the
-#: time step control (``trtol * reltol * ...``) and hence the time points stay those of
-#: the plain run while every accepted point takes the Newton iteration that brings the
+#: time step control (``trtol * reltol * ...``) and hence the time points stay (nearly) those
+#: of the plain run while every accepted point takes the Newton iteration that brings the
 #: capacitors' state (charge and current, evaluated at the iterate before the last) to the
 #: final node voltages. With reltol 1e-6 a reset edge of an ideal (1e9) op-amp's integrator
 #: left its capacitor's reported current 4e-4 off KCL at one time point (a window's energy
