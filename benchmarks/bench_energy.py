@@ -12,8 +12,8 @@ energy cost is the difference over ``simulate`` (the issue's budget: at most 20 
 
 Part 2 (readout): an ``--readout-size`` square integrator readout with the macro op-amp
 (A0 = 1e5, 1 GHz, rails and supply +-1.5 V, 1 uA quiescent) and 2 fF per wire segment,
-two amplitude-encoded windows of 50 ns, in both engines with ``energy=True`` and the nodal
-engine also without: the breakdown of each window, each engine's balance residual, the
+two amplitude-encoded windows of 50 ns, in both engines with ``energy=True`` and without
+(the overhead: the energy run's wall time over the plain run's, minus one): the breakdown of each window, each engine's balance residual, the
 largest difference between the engines per component (fraction of the window's energy),
 and the wall times.
 
@@ -71,7 +71,7 @@ def dc_rows(sizes, batch):
     return rows
 
 
-def readout_run(n):
+def readout_run(n, engines=("nodal", "ngspice")):
     import spicebar as sb
     from spicebar.analysis.energy_run import energy_of
     from spicebar.circuit.readout import OpAmpSupply
@@ -85,15 +85,19 @@ def readout_run(n):
     spec = sb.CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro)
     enc = sb.EncodingSpec("amplitude")
     out = {}
-    t0 = time.perf_counter()
-    sb.simulate_readout(spec, v, enc, engine="nodal")
-    out["nodal_plain_s"] = time.perf_counter() - t0
-    for eng in ("nodal", "ngspice"):
+    small = sb.CrossbarSpec(g[:4, :4], r_wl=1.0, r_bl=1.0, readout=ro)
+    for eng in engines:  # warm-up (imports, the worker, compiled kernels): not timed
+        sb.simulate_readout(small, v[:, :4], enc, engine=eng, energy=True)
+    for eng in engines:
+        t0 = time.perf_counter()
+        sb.simulate_readout(spec, v, enc, engine=eng)
+        out[f"{eng}_plain_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         r = sb.simulate_readout(spec, v, enc, engine=eng, energy=True)
         out[f"{eng}_s"] = time.perf_counter() - t0
         out[eng] = energy_of(r)
         out[f"{eng}_points"] = int(r.time.size)
+        out[f"{eng}_load"] = os.getloadavg()[0]
     return out
 
 
@@ -122,9 +126,11 @@ def main() -> int:
     out = readout_run(n)
     a, b = out["nodal"], out["ngspice"]
     print(f"\n{n}x{n} integrator readout, macro op-amp on +-1.5 V, 2 fF per segment, 2 windows")
-    print(f"wall s: nodal {out['nodal_s']:.1f} (without energy {out['nodal_plain_s']:.1f}), "
-          f"ngspice {out['ngspice_s']:.1f}; time points nodal {out['nodal_points']}, "
-          f"ngspice {out['ngspice_points']}; load now {os.getloadavg()[0]:.1f}")
+    print(f"{'engine':8s} {'plain s':>8s} {'energy s':>9s} {'overhead':>9s} {'points':>7s} {'load':>5s}")
+    for eng in ("nodal", "ngspice"):
+        plain, with_e = out[f"{eng}_plain_s"], out[f"{eng}_s"]
+        print(f"{eng:8s} {plain:8.1f} {with_e:9.1f} {100 * (with_e - plain) / plain:+8.0f}% "
+              f"{out[f'{eng}_points']:7d} {out[f'{eng}_load']:5.1f}")
     print(f"balance residual: nodal {np.abs(a.balance_residual).max():.1e}, "
           f"ngspice {np.abs(b.balance_residual).max():.1e}")
     tot = b.total_delivered

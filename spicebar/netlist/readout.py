@@ -45,6 +45,25 @@ from .writer import FORMATTERS, model_cards
 #: and abort with "timestep too small".
 TRAN_OPTIONS = {"method": "trap", "reltol": "1e-6", "abstol": "1e-14", "vntol": "1e-9",
                 "chgtol": "1e-14"}
+#: With the energy asked for: Newton's tolerance ``reltol`` is this many times tighter and
+#: ``trtol`` (ngspice's truncation-error factor, default 7) this many times looser, so the
+#: time step control (``trtol * reltol * ...``) and hence the time points stay (nearly) those
+#: of the plain run while every accepted point takes the Newton iteration that brings the
+#: capacitors' state (charge and current, evaluated at the iterate before the last) to the
+#: final node voltages. With reltol 1e-6 a reset edge of an ideal (1e9) op-amp's integrator
+#: left its capacitor's reported current 4e-4 off KCL at one time point (a window's energy
+#: balance 9.3e-7 off); with 1e-7 the balance closes to 2e-10 (measured, ideal and macro
+#: op-amps). A factor of 100 (reltol 1e-8) stalled ngspice's Newton on the macro op-amp.
+ENERGY_NEWTON_FACTOR = 10
+
+
+def tran_options(energy: bool = False) -> dict[str, str]:
+    """The ``.options`` of the readout transient (:data:`TRAN_OPTIONS`; with ``energy``
+    the tighter Newton tolerance of :data:`ENERGY_NEWTON_FACTOR`)."""
+    if not energy:
+        return dict(TRAN_OPTIONS)
+    f = ENERGY_NEWTON_FACTOR
+    return dict(TRAN_OPTIONS, reltol=f"{float(TRAN_OPTIONS['reltol']) / f:g}", trtol=f"{7 * f:g}")
 PAIRS_PER_LINE = 6
 #: Allowed ``TranSettings.steps_per_window``: coarser than ``t_int / 10`` leaves the readout's
 #: settling to ngspice's error control alone (20 is already 1.3e-4 off, see TranSettings);
@@ -128,16 +147,17 @@ def readout_vectors(ir: CircuitIR) -> list[str]:
 
 def format_readout_netlist(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
                            opamp_library: str, settings: TranSettings = TranSettings(),
-                           extra_saves: tuple[str, ...] = ()) -> str:
+                           extra_saves: tuple[str, ...] = (), energy: bool = False) -> str:
     """The whole transient netlist as text (see the module docstring for the topology).
 
-    ``extra_saves``: ``.save`` lines of further vectors (the energy's power vectors)."""
+    ``extra_saves``: ``.save`` lines of further vectors (the energy's power vectors);
+    ``energy``: the options of :func:`tran_options` for an energy run."""
     names = ir.node_names
     lines = [f"* spicebar readout transient: {comment_text(ir.title)}; "
              f"{comment_text(readout.describe())}",
              "* column j: output rdo_j, virtual ground vgnd_j, current i(vsense_j); see "
              "spicebar.netlist.readout",
-             ".options klu " + " ".join(f"{k}={v}" for k, v in TRAN_OPTIONS.items()),
+             ".options klu " + " ".join(f"{k}={v}" for k, v in tran_options(energy).items()),
              *temp_cards(ir.temperature_k),
              opamp_library.strip(),
              *model_cards(ir),

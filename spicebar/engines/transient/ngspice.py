@@ -43,7 +43,7 @@ def run_readout_ngspice(ir: CircuitIR, readout, schedule: Schedule, t_edge: floa
         recipe = readout_recipe(array_recipe(ir), readout, ir.cols) if energy else None
         power_read = recipe.vectors() if energy else []
         text = format_readout_netlist(ir, readout, schedule, t_edge, opamp_library_text(),
-                                      settings, tuple(save_cards(power_read)))
+                                      settings, tuple(save_cards(power_read)), energy)
         netlist.write_text(text)
         job_text = format_readout_job(text, ir, readout, schedule.t_sample,
                                       data_file_for(runnable).name)

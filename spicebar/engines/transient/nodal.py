@@ -42,8 +42,8 @@ from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
                          ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
-from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, FIRST_STEP_FRACTION, GAMMA,
-                       TRBDF2_LTE, reset_step, step_grid)
+from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, ENERGY_STEP_REPEAT, FIRST_STEP_FRACTION, GAMMA,
+                       TRBDF2_LTE, reset_step, rows_at, step_grid)
 
 #: With nonlinear cells the array is linearised at the virtual ground ``v0``; the error
 #: is second order in the departure ``e``, bounded after the run (see
@@ -132,11 +132,6 @@ def reset_cap(readout, schedule: Schedule, t_edge: float):
     return h_cap
 
 
-def rows_at(schedule: Schedule, t: np.ndarray) -> np.ndarray:
-    """Input voltages of every row at times ``t``: ``(n_t, rows)`` V."""
-    return np.stack([np.interp(t, rt, rv) for rt, rv in zip(schedule.row_t, schedule.row_v)], 1)
-
-
 class _Algebraic:
     """Array source for the stepper: currents and admittance looked up per stage time."""
 
@@ -188,7 +183,7 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     refinements and the remaining estimate (``lte_estimate_fs``: the largest sum of the
     local errors over the run, relative to the output's full swing).
 
-    ``energy``: also the power of every element at every time point in ``raw.powers``
+    ``energy``: also the energy of every element in every window in ``raw.energies``
     (:mod:`.energy`; linear arrays only).
 
     Nonlinear cells take two passes: the first linearises the array at ``v0``, the second
@@ -209,7 +204,8 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     if energy:  # a finer grid after each breakpoint: see ENERGY_STEP_GROWTH
         t_grid = step_grid(breakpoints, h_max,
                            first_step(readout, t_edge) * ENERGY_FIRST_STEP_FRACTION / FIRST_STEP_FRACTION,
-                           reset_cap(readout, schedule, t_edge), ENERGY_STEP_GROWTH)
+                           reset_cap(readout, schedule, t_edge), ENERGY_STEP_GROWTH,
+                           ENERGY_STEP_REPEAT)
     else:
         t_grid = step_grid(breakpoints, h_max, first_step(readout, t_edge, tau_gate),
                            gate_step_cap(schedule, t_edge, tau_gate, reset_cap(readout, schedule, t_edge))
@@ -247,12 +243,11 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     if ir.nonlinear:
         info["linearisation_error_fs"] = _check_linearisation(
             ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src)
-    powers = None
+    energies = None
     if energy:
-        from .energy import nodal_powers
-        powers = nodal_powers(ir, readout, schedule, t_grid, vout, vg, i_col, kept,
-                              None if kept is not None else rows_at(schedule, t_grid))
-    return RawTransient(t_grid, vout, vg, i_col, i_drv, powers), info
+        from .energy import nodal_window_energies
+        energies = nodal_window_energies(ir, readout, schedule, t_grid, vout, vg, i_col, kept)
+    return RawTransient(t_grid, vout, vg, i_col, i_drv, None, energies), info
 
 
 class _GridRun:

@@ -26,7 +26,10 @@ class RawTransient:
     """Traces an engine returns: ``time`` ``(n_t,)`` s; ``vout``, ``vg``, ``i_col``
     ``(cols, n_t)`` V, V, A; ``i_drv`` ``(rows, n_t)`` A delivered by each word line's drivers;
     ``powers`` (only when energy was asked for): ``[(key, (n_t, n) W absorbed), ...]`` in the
-    terms of :mod:`spicebar.netlist.power_vectors` (one per IR group, then the readout's)."""
+    terms of :mod:`spicebar.netlist.power_vectors` (one per IR group, then the readout's);
+    or ``energies`` instead: the same terms already integrated over the windows,
+    ``[(key, (n_windows, n) J), ...]`` (the nodal engine: see
+    :func:`spicebar.engines.transient.energy.nodal_window_energies`)."""
 
     time: np.ndarray
     vout: np.ndarray
@@ -34,6 +37,7 @@ class RawTransient:
     i_col: np.ndarray
     i_drv: np.ndarray
     powers: list | None = None
+    energies: list | None = None
 
 
 @dataclass(frozen=True, eq=False)
