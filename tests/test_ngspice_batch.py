@@ -84,3 +84,22 @@ def test_ngspice_size_limit_is_the_largest_measured_square(monkeypatch):
     check_ngspice_size(832, 832, memory=1e12)
     with pytest.raises(ResourceError, match="833x832"):
         check_ngspice_size(833, 832, memory=1e12)
+
+
+def test_a_batch_transient_reports_which_vectors_are_solved(ngspice_ready, rng, tmp_path,
+                                                            capsys):
+    """The worker writes the batch transient's percent of simulated time (vector k at
+    t = k) where the caller reads it; the progress lines of a long run turn it into
+    vectors solved."""
+    from spicebar.engines.ngspice.engine import _progress_reporter, solve_ngspice
+    ir = elaborate(CrossbarSpec(random_conductances(rng, 6, 5), r_wl=1.0, r_bl=1.0))
+    seen = []
+    res = solve_ngspice(ir, rng.uniform(0, 0.2, (9, 6)), workdir=tmp_path, progress=False)
+    assert res.info["analysis"].startswith("one transient")
+    pct = float((tmp_path / "progress.txt").read_text())   # ngspice's own status line
+    assert 0.0 <= pct <= 100.0
+    report = _progress_reporter(1024, 1024, 9, True)      # a run long enough to report
+    report.seen(50.0)
+    report(31.0)
+    seen.append(capsys.readouterr().err)
+    assert "9 input vectors" in seen[0] and "4 of 9 vectors solved" in seen[0]

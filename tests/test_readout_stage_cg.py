@@ -53,6 +53,7 @@ def test_line_solver_stages_agree_with_ngspice(ngspice_ready, rng, monkeypatch):
     spec, v, enc = wired(rng, 12, 12)
     spec, v = spec, v[:1]
     cg = run(spec, v, enc, "cg", monkeypatch)
+    assert cg.info["stage_solver"] == "cg" and cg.info["stage_cg_solves"] > 0
     ng = simulate_readout(spec, v, enc, "ngspice")
     cmp = compare_readouts(cg, ng, spec)
     assert cmp["sample_deviation_fs"] < READOUT_AGREEMENT_FS, cmp
