@@ -155,6 +155,7 @@ def main() -> None:
     if args.wide:
         n, b = (int(x) for x in args.wide.split("x"))
         cases.append((n, b))
+        limits["iterative"] = max(limits["iterative"], n)   # the wide case's reference
     have_peer = PEER_PY.exists()
     env = dict(os.environ, PYTHONPATH=str(HERE.parent),
                BENCH_NGSPICE_WARM_MAX=str(args.ngspice_warm_max), BENCH_TIMEOUT=str(args.timeout))

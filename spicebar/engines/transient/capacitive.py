@@ -124,6 +124,9 @@ class CapacitiveArray:
         self.stage_solver = stage_solver
         self.mode, self.mode_why = "lu", ""
         self.cg = None
+        #: Counts :meth:`plan` calls: the admittance of a step length may change with each
+        #: plan (exact or not, LU or line solver), so what is built on it is keyed by this.
+        self.plans = 0
 
     def _factors(self, dh: float):
         if self.mode == "cg":
@@ -175,6 +178,9 @@ class CapacitiveArray:
             check_direct_memory(p.inner.size, p.sense.size, self.memory, what="the stage LU "
                                 "(the array's inner nodes with C/dh)",
                                 advice="use a smaller array or tiles")
+            if self.cg is not None:   # a previous grid ran the line solver: its stages hold
+                self.cg = None        # no K (operators on L's blocks), so none is reused
+                self._cache.clear()
             return
         if lines is None:
             raise SolverError("stage_solver='cg' needs an array made of word and bit lines")
@@ -204,6 +210,7 @@ class CapacitiveArray:
         step-length coefficient ``dh`` -> stages), the most used first, as many as
         :data:`LU_BUDGET_BYTES` holds; the others are solved on the nearest of those (in
         ``log dh``) with refinement."""
+        self.plans += 1
         self._choose(uses)
         if self.mode == "cg":
             return

@@ -291,6 +291,9 @@ class _GridRun:
             if array.mode == "cg":
                 self.info["stage_cg_iterations"] = int(array.cg.iterations)
                 self.info["stage_cg_solves"] = int(array.cg.solves)
+            else:   # (a coarser grid may have run the line solver)
+                self.info.pop("stage_cg_iterations", None)
+                self.info.pop("stage_cg_solves", None)
             return (*out, None)
         times = np.concatenate([t_grid, t_stage])
         if not ir.nonlinear:
@@ -514,7 +517,7 @@ class _WiredStepper:
         a, _ = arr.injected(dh, rhs_nodes, v)
         if e0 is not None:
             a = a + y @ e0
-        ctx = cols.context(("wired", dh), y)
+        ctx = cols.context(("wired", dh, arr.plans), y)   # (y may change with each grid's plan)
         x = x0
         for _ in range(WIRED_MAX_ITER):
             x, f, nodes = cols.stage(x, a, g, dh, rhs, ctx, where)
