@@ -2,7 +2,8 @@
 
     python benchmarks/bench_readout.py [--sizes 16,32,64] [--nodal-sizes 128,256]
                                        [--passive-sizes 256,1024] [--windows 4]
-                                       [--c-wire 2e-15] [--docs]
+                                       [--c-wire 2e-15] [--stage-solver auto|lu|cg]
+                                       [--timeout 3600] [--docs]
 
 Every run is a fresh ``python`` process (start-up, imports, elaboration, the transient,
 sampling), timed from outside, so the two engines are compared as a user meets them.
@@ -17,7 +18,10 @@ without a factorisation, column ``stages``), and one window without wire capacit
 ``--passive-sizes`` (the nodal engine; ngspice cannot hold 1024x1024). Prints wall and
 CPU times, time points, the 1-minute load average when each run ended, the agreement at
 every sample (fraction of output full scale) and the growth exponents, and writes
-``benchmarks/out/readout_scale.png`` (``--docs``: also ``docs/``). The children run with
+``benchmarks/out/readout_scale.png`` (``--docs``: also ``docs/``). ``--stage-solver`` forces
+how the nodal engine solves the stages of an array with wire capacitance (default: the cost
+model chooses); ``--timeout`` is each run's time limit, s (an ngspice run past it is
+reported as such, with how far it got, and the benchmark goes on). The children run with
 Python's bytecode cache on (``PYTHONDONTWRITEBYTECODE`` dropped, the package compiled
 first), as an installed spicebar runs.
 """
@@ -68,11 +72,14 @@ def case(n: int, windows: int, c_wire: float, seed: int = 0):
                                                                              v_read=0.2)
 
 
-def run_one(n: int, windows: int, c_wire: float, engine: str, out: str) -> None:
+def run_one(n: int, windows: int, c_wire: float, engine: str, out: str,
+            stage_solver: str = "auto", timeout_s: float = 3600.0) -> None:
     """The child process: one simulation, its result saved to ``out``."""
+    from spicebar.engines.transient import nodal
     from spicebar.engines.transient.run import simulate_readout
+    nodal.STAGE_SOLVER = stage_solver
     spec, v, enc = case(n, windows, c_wire)
-    r = simulate_readout(spec, v, enc, engine, timeout_s=3600)
+    r = simulate_readout(spec, v, enc, engine, timeout_s=timeout_s)
     r.save(out, maps=False)  # as `spicebar simulate` writes it (no --maps)
 
 
@@ -94,18 +101,22 @@ def stage_solver(result) -> str:
     return result.info.get("stage_solver", "-")
 
 
-def timed(n: int, windows: int, c_wire: float, engine: str, folder: Path):
+def timed(n: int, windows: int, c_wire: float, engine: str, folder: Path,
+          stage_solver: str = "auto", timeout_s: float = 3600.0):
     """``(wall s, cpu s, result)`` of one whole-process run (ngspice's worker included).
     The result's ``info["peak_mb"]``: the largest resident size of the runs so far (each
     size runs after the smaller ones, so it is this run's)."""
     out = folder / f"{engine}_{n}_{windows}.npz"
     t0, c0 = time.perf_counter(), _cpu()
     p = subprocess.run([sys.executable, str(HERE / "bench_readout.py"), "--one",
-                        json.dumps([n, windows, c_wire, engine, str(out)])],
+                        json.dumps([n, windows, c_wire, engine, str(out), stage_solver,
+                                    timeout_s])],
                        capture_output=True, text=True, env=CHILD_ENV)
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     if p.returncode != 0:
-        raise RuntimeError(f"{engine} {n}x{n} failed: {p.stderr[-2000:]}")
+        last = (p.stderr.strip().splitlines() or ["(no message)"])[-1][:400]
+        raise RuntimeError(f"{engine} {n}x{n} failed after {wall:.0f} s wall, {cpu:.0f} s cpu: "
+                           f"{last}")
     from spicebar.engines.transient.run import TransientResult
     result = TransientResult.load(out)
     result.info["peak_mb"] = _peak_mb()
@@ -119,6 +130,8 @@ def main() -> None:
     ap.add_argument("--passive-sizes", default="256,1024")
     ap.add_argument("--windows", type=int, default=4)
     ap.add_argument("--c-wire", type=float, default=2e-15)
+    ap.add_argument("--stage-solver", choices=("auto", "lu", "cg"), default="auto")
+    ap.add_argument("--timeout", type=float, default=3600.0)
     ap.add_argument("--docs", action="store_true")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -145,8 +158,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for n in sizes:
-            w_ng, c_ng, ng = timed(n, 1, args.c_wire, "ngspice", folder)
-            w_nd, c_nd, nd = timed(n, 1, args.c_wire, "nodal", folder)
+            try:
+                w_ng, c_ng, ng = timed(n, 1, args.c_wire, "ngspice", folder,
+                                       timeout_s=args.timeout)
+            except RuntimeError as exc:   # past the time limit: say how far it got, go on
+                print(f"{n:>5} {1:>4}  {exc} (load {load():.1f})", flush=True)
+                continue
+            w_nd, c_nd, nd = timed(n, 1, args.c_wire, "nodal", folder, args.stage_solver)
             spec = case(n, 1, args.c_wire)[0]
             cmp = compare_readouts(nd, ng, spec)
             print(f"{n:>5} {1:>4} {w_ng:>13.2f} {c_ng:>7.2f} {ng.time.size:>7} {w_nd:>11.2f} "
@@ -159,7 +177,7 @@ def main() -> None:
         runs = [(n, args.windows, args.c_wire, f"nodal, {args.windows} windows") for n in big]
         runs += [(n, 1, 0.0, "nodal, 1 window, no wire C") for n in passive]
         for n, windows, c_wire, key in runs:
-            w_nd, c_nd, nd = timed(n, windows, c_wire, "nodal", folder)
+            w_nd, c_nd, nd = timed(n, windows, c_wire, "nodal", folder, args.stage_solver)
             print(f"{n:>5} {windows:>4} {'-':>13} {'-':>7} {'-':>7} {w_nd:>11.2f} "
                   f"{c_nd:>6.2f} {nd.time.size:>7} {'-':>14} {'-':>6} {'-':>11} {'-':>9} "
                   f"{load():>5.1f} {stage_solver(nd):>6} {nd.info['peak_mb']:>8.0f}"

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_scale.py [--sizes 32,...,2048] [--direct-max 512]
         [--ngspice-max 512] [--ngspice-warm-max 512] [--peer-max 512] [--wide 256x1000]
+        [--ngspice-batch]
 
 Stock ngspice 46 runs up to 832x832 (``--ngspice-max 832``; about 5 minutes and 5 GB
 there); spicebar's patched copy of Debian's libngspice 46 (``make setup``, see
@@ -9,6 +10,9 @@ docs/explanation/patched-ngspice.md) also runs 1024x1024 (``--ngspice-max 1024``
 400 s of CPU and 8 GB; run one such benchmark at a time on a shared machine). The engine
 refuses what its library or the memory cannot hold up front, and such rows show the
 refusal. ``ngspice`` rows name the library in the notes (``patched``/``stock-46-bpo``).
+``--ngspice-batch`` also runs ngspice on the ``--wide`` case (its single-analysis batch
+path: one transient for every vector, :mod:`spicebar.netlist.batch`), and its note gives the
+worker's own CPU time and the engine's memory estimate beside the measured peak.
 
 Arrays: conductances log-uniform in [1 uS, 100 uS], 1 ohm word- and bit-line
 segments, inputs uniform in [0, 0.2] V, the default topology (drivers left,
@@ -92,11 +96,26 @@ def worker(engine: str, case_path: str, out_path: str) -> None:
         info["own_pct"] = own_share(res, wall)
         t = res.info["timings"]
         info["emit_read_pct"] = 100 * (elab + t["emit_s"] + t["read_s"]) / wall
+        info["worker_cpu"] = _children_cpu()
+        info["estimate_mb"] = ngspice_estimate(*case["g"].shape, case["v"].shape[0]) / 2 ** 20
         if case["g"].shape[0] <= int(os.environ.get("BENCH_NGSPICE_WARM_MAX", "512")):
             info["own_pct_warm"] = warm_ngspice_share(spec, case["v"])
     info["peak_mb"] = max(resource.getrusage(who).ru_maxrss for who in
                           (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     print(json.dumps(info))
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children: the ngspice worker."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def ngspice_estimate(rows: int, cols: int, batch: int) -> float:
+    """The engine's memory estimate for this run, bytes (what its guard checks up front)."""
+    from spicebar.engines.memory import BYTES_PER_CELL_PER_VECTOR
+    from spicebar.engines.ngspice.capacity import ngspice_bytes
+    return ngspice_bytes(rows, cols) + BYTES_PER_CELL_PER_VECTOR * rows * cols * batch
 
 
 def warm_ngspice_share(spec, v) -> float:
@@ -121,6 +140,8 @@ def main() -> None:
     ap.add_argument("--ideal-max", type=int, default=2048)
     ap.add_argument("--wide", default="256x1000", help="extra case NxBATCH for the iterative "
                     "solver ('' to skip)")
+    ap.add_argument("--ngspice-batch", action="store_true", help="also run ngspice on the "
+                    "--wide case (one transient for the whole batch)")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--worker", nargs=3, metavar=("ENGINE", "CASE", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -134,6 +155,7 @@ def main() -> None:
     if args.wide:
         n, b = (int(x) for x in args.wide.split("x"))
         cases.append((n, b))
+        limits["iterative"] = max(limits["iterative"], n)   # the wide case's reference
     have_peer = PEER_PY.exists()
     env = dict(os.environ, PYTHONPATH=str(HERE.parent),
                BENCH_NGSPICE_WARM_MAX=str(args.ngspice_warm_max), BENCH_TIMEOUT=str(args.timeout))
@@ -150,8 +172,9 @@ def main() -> None:
             make_case(n, batch, case)
             results = {}
             for engine in ("ideal", "direct", "iterative", "ngspice", "badcrossbar"):
-                if n > limits[engine] or (batch > 1 and engine in ("ngspice", "badcrossbar",
-                                                                  "direct")):
+                skip_batch = ("badcrossbar", "direct") + (() if args.ngspice_batch
+                                                          else ("ngspice",))
+                if n > limits[engine] or (batch > 1 and engine in skip_batch):
                     continue
                 out = Path(tmp) / f"{engine}_{n}_{batch}.npy"
                 if engine == "badcrossbar":
@@ -175,7 +198,8 @@ def main() -> None:
                 if "own_pct" in r:
                     warm = f"/{r['own_pct_warm']:.0f}%" if "own_pct_warm" in r else ""
                     note = (f"own {r['own_pct']:.0f}%{warm}, e+r {r['emit_read_pct']:.0f}%, "
-                            f"{r.get('library', '?')}")
+                            f"{r.get('library', '?')}, worker cpu {r['worker_cpu']:.0f} s, "
+                            f"estimate {r['estimate_mb']:.0f} MB")
                 if "maps_wall" in r and batch > 1:
                     note = f"maps +{r['maps_wall']:.1f}s"
                 rows.append(dict(n=n, batch=batch, engine=engine, wall=r.get("wall", np.nan),

@@ -84,3 +84,25 @@ def test_ngspice_size_limit_is_the_largest_measured_square(monkeypatch):
     check_ngspice_size(832, 832, memory=1e12)
     with pytest.raises(ResourceError, match="833x832"):
         check_ngspice_size(833, 832, memory=1e12)
+
+
+def test_a_batch_transient_reports_which_vectors_are_solved(ngspice_ready, rng, tmp_path,
+                                                            capsys):
+    """The batch transient's job names the file where the worker writes ngspice's percent
+    of simulated time (vector k at t = k, stop at the last vector; ngspice sends its status
+    only on runs long enough to matter); the progress lines of a long run turn it into
+    vectors solved."""
+    import json
+
+    from spicebar.engines.ngspice.engine import _progress_reporter, solve_ngspice
+    ir = elaborate(CrossbarSpec(random_conductances(rng, 6, 5), r_wl=1.0, r_bl=1.0))
+    res = solve_ngspice(ir, rng.uniform(0, 0.2, (9, 6)), workdir=tmp_path, progress=False)
+    assert res.info["analysis"].startswith("one transient")
+    job = json.loads((tmp_path / "job.json").read_text())   # what the worker ran
+    assert job["analysis"] == "batch_tran" and job["t_stop"] == 8.0
+    assert job["progress"] == str(tmp_path / "progress.txt")
+    report = _progress_reporter(1024, 1024, 9, True)        # a run long enough to report
+    report.seen(50.0)
+    report(31.0)
+    err = capsys.readouterr().err
+    assert "9 input vectors" in err and "4 of 9 vectors solved" in err

@@ -140,19 +140,19 @@ REFINED_VS_EXACT_FS = 1e-7
 
 
 def test_step_lengths_beyond_the_lu_budget_refine_to_the_same_run(rng, monkeypatch):
-    from spicebar.engines.transient import boundary
+    from spicebar.engines.transient import capacitive
     spec = _spec(rng, 12, c_wire=2e-15)
     v = rng.uniform(0.0, 0.2, (1, 12))
     enc = EncodingSpec("amplitude", bits=4, v_read=0.2)
     exact = simulate_readout(spec, v, enc, "nodal")
     seen = {}
-    plan = boundary.CapacitiveArray.plan
+    plan = capacitive.CapacitiveArray.plan
 
     def spy(self, uses, own=()):
         plan(self, uses, own)
         seen["own"], seen["all"] = list(self._own), list(uses)
-    monkeypatch.setattr(boundary.CapacitiveArray, "plan", spy)
-    monkeypatch.setattr(boundary, "LU_BUDGET_BYTES", 1)   # room for one step length's LU
+    monkeypatch.setattr(capacitive.CapacitiveArray, "plan", spy)
+    monkeypatch.setattr(capacitive, "LU_BUDGET_BYTES", 1)   # room for one step length's LU
     refined = simulate_readout(spec, v, enc, "nodal")
     assert len(seen["own"]) == 2 < len(seen["all"])       # the DC stage's and the most used
     fs = np.abs(exact.vout).max()

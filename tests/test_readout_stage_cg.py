@@ -53,9 +53,35 @@ def test_line_solver_stages_agree_with_ngspice(ngspice_ready, rng, monkeypatch):
     spec, v, enc = wired(rng, 12, 12)
     spec, v = spec, v[:1]
     cg = run(spec, v, enc, "cg", monkeypatch)
+    assert cg.info["stage_solver"] == "cg" and cg.info["stage_cg_solves"] > 0
     ng = simulate_readout(spec, v, enc, "ngspice")
     cmp = compare_readouts(cg, ng, spec)
     assert cmp["sample_deviation_fs"] < READOUT_AGREEMENT_FS, cmp
+
+
+def test_a_grid_on_the_lu_after_one_on_the_line_solver(rng, monkeypatch):
+    """The error control repeats the run on finer grids and the cost model chooses again
+    for each (a finer grid has more stages): a grid on the LU after one on the line solver
+    builds its own stages (the line solver's hold no matrix) and gives the LU run."""
+    from spicebar.engines.transient import capacitive
+    picks = iter(["cg"])
+    real = capacitive.choose_stage_solver
+
+    def first_cg_then_lu(n, stages, steps, fits, lines, forced="auto"):
+        return real(n, stages, steps, fits, lines, forced=next(picks, "lu"))
+    spec, v, enc = wired(rng, 12, 12)
+    v = v[:1]
+    lu = run(spec, v, enc, "lu", monkeypatch)
+    monkeypatch.setattr(capacitive, "choose_stage_solver", first_cg_then_lu)
+    mixed = run(spec, v, enc, "auto", monkeypatch)
+    assert next(picks, None) is None and mixed.info["refinements"] >= 1   # cg ran, then lu
+    assert mixed.info["stage_solver"] == "lu" and "stage_cg_solves" not in mixed.info
+    # (the readout's algebra on each step length's admittance is rebuilt for each grid: the
+    # line solver's approximate one, kept, put the last grid 6e-7 of full scale off)
+    assert np.array_equal(mixed.time, lu.time)
+    cmp = compare_readouts(mixed, lu, spec)
+    assert cmp["sample_deviation_fs"] < STAGE_SOLVER_FS, cmp
+    assert cmp["waveform_deviation_fs"] < STAGE_SOLVER_FS, cmp
 
 
 def test_one_stage_solve_meets_its_residual(rng):

@@ -90,10 +90,12 @@ def run_batch_tran(ng, ffi, job: dict, messages: list[str], timings: dict, versi
     read = job["read"] if "read" in job else Path(job["read_file"]).read_text().split("\n")
     t0 = time.perf_counter()
     type(ng).sources = (values, index, n)
+    type(ng).progress_path = job.get("progress")
     try:
         errors = run_command(ng, messages, "run")
     finally:
         type(ng).sources = None
+        type(ng).progress_path = None
     plot = current_plot(ng, ffi)
     if errors or not plot.startswith("tran"):
         raise Failure(f"ngspice batch transient of {n} input vectors failed")

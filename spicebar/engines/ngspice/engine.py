@@ -259,9 +259,11 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
                 timeout_s: float = DEFAULT_TIMEOUT_S, driver_names: list[str] = (),
                 driver_values: np.ndarray | None = None,
                 proc: subprocess.Popen | None = None, session=None,
-                analysis: str | None = None, on_wait=None) -> tuple[np.ndarray, dict]:
+                analysis: str | None = None, on_wait=None,
+                on_progress=None) -> tuple[np.ndarray, dict]:
     """Run an existing netlist's ``.op`` once per row of ``driver_values`` (or, with
-    ``analysis="batch_tran"``, its batch transient once: see :mod:`spicebar.netlist.batch`).
+    ``analysis="batch_tran"``, its batch transient once: see :mod:`spicebar.netlist.batch`;
+    ``on_progress(percent)`` then hears how far it got, as :func:`run_worker` says).
 
     Args:
         read: vector names to read back after each run (node names, ``vname#branch``).
@@ -281,7 +283,11 @@ def run_netlist(netlist_path: str | Path, read: list[str], workdir: str | Path,
            "result": str(wd / "result.npy"), "status": str(wd / "status.json")}
     if analysis is not None:
         job["analysis"] = analysis
-    return run_worker(job, wd, timeout_s, proc, session, on_wait=on_wait)
+    if analysis == "batch_tran":   # vector k is solved at t = k: the percent says which
+        job.update(progress=str(wd / "progress.txt"),
+                   t_stop=float(max(driver_values.shape[0] - 1, 1)))
+    return run_worker(job, wd, timeout_s, proc, session, on_wait=on_wait,
+                      on_progress=on_progress)
 
 
 #: The largest array (cells) a stock ngspice 46 build takes: 832x832, the largest square
@@ -332,21 +338,30 @@ PROGRESS_EVERY_S = 30.0
 
 def _progress_reporter(rows: int, cols: int, batch: int, progress: bool | None):
     """An ``on_wait`` for :func:`run_worker` that prints the elapsed time of a long run to
-    stderr, or None."""
+    stderr, or None. Its ``seen(percent)`` (an ``on_progress``) takes a batch transient's
+    percent of simulated time, which the lines then turn into input vectors solved."""
     expected = capacity.expected_seconds(rows, cols, batch)
     if progress is None:
         progress = sys.stderr.isatty()
     if not progress or expected < PROGRESS_MIN_S:
         return None
-    last = [0.0]
+    last, pct = [0.0], [None]
     what = "one .op" if batch == 1 else f"{batch} input vectors"
 
     def report(elapsed: float) -> None:
         if elapsed - last[0] >= PROGRESS_EVERY_S:
             last[0] = elapsed
+            # vector k is solved at t = k of t_stop = batch - 1
+            solved = None if pct[0] is None else (
+                batch if pct[0] >= 100 else int(pct[0] / 100 * (batch - 1)))
+            done = "" if solved is None else f", {solved} of {batch} vectors solved"
             print(f"spicebar: ngspice is solving {rows}x{cols} cells ({what}): {elapsed:.0f} s "
-                  f"elapsed of about {expected:.0f} s on an idle core",
+                  f"elapsed of about {expected:.0f} s on an idle core{done}",
                   file=sys.stderr, flush=True)
+
+    def seen(percent: float) -> None:
+        pct[0] = percent
+    report.seen = seen
     return report
 
 
@@ -442,7 +457,8 @@ def solve_ngspice(ir: CircuitIR, inputs: np.ndarray, workdir: str | Path | None 
                                          ir.driver_voltages(inputs) + 0.0, proc=proc,
                                          session=session,
                                          analysis="batch_tran" if batch_tran else None,
-                                         on_wait=on_wait)
+                                         on_wait=on_wait,
+                                         on_progress=getattr(on_wait, "seen", None))
         except SimulationError as exc:
             stop_worker(proc)
             raise _naming_runnable(exc, runnable, ir, inputs, extra_cards, keep) from None

@@ -80,6 +80,10 @@ MAX_REFINEMENTS = 4
 #: A split step gets ``2^k >= REFINE_SAFETY sqrt(ratio)`` parts, at most ``MAX_SPLIT``.
 REFINE_SAFETY = 1.25
 MAX_SPLIT = 64
+#: ``budget``: split the fewest steps that bring the run's summed estimates within
+#: ``LTE_REL`` of full scale per window length (:mod:`.refine`); ``step``: every step past
+#: its share of it.
+REFINE_RULE = "budget"
 #: How the stages of an array with wire capacitance are solved: ``auto`` (the cost model of
 #: :mod:`.stage_cg`, and conjugate gradients wherever the LU does not fit), ``lu`` or ``cg``.
 STAGE_SOLVER = "auto"
@@ -286,6 +290,9 @@ class _GridRun:
             if array.mode == "cg":
                 self.info["stage_cg_iterations"] = int(array.cg.iterations)
                 self.info["stage_cg_solves"] = int(array.cg.solves)
+            else:   # (a coarser grid may have run the line solver)
+                self.info.pop("stage_cg_iterations", None)
+                self.info.pop("stage_cg_solves", None)
             return (*out, None)
         times = np.concatenate([t_grid, t_stage])
         if not ir.nonlinear:
@@ -395,25 +402,20 @@ def local_errors(h: float, f0: np.ndarray, fg: np.ndarray, f1: np.ndarray,
 
 def refine_grid(t_grid: np.ndarray, lte: np.ndarray, tol_per_s: float
                 ) -> tuple[np.ndarray, int]:
-    """The grid with every step whose local error passes ``tol_per_s * h`` split into
-    ``2^k`` equal steps (error per unit step: their sum stays below ``tol_per_s`` times the
-    run). A step's error falls as ``h^3``, its allowance as ``h``: ``m`` parts cut the
-    ratio by ``m^2``. Returns the new grid and how many steps were split."""
+    """The grid with steps split into ``2^k`` equal steps until the run's summed local error
+    estimates meet ``tol_per_s`` times the run (:mod:`.refine`: the fewest steps, those of the
+    highest error density; ``REFINE_RULE = "step"``: every step past ``tol_per_s * h``). A
+    step's error falls as ``h^3``: ``m`` parts cut it by ``m^2``. Returns the new grid and
+    how many steps were split."""
+    from .refine import parts_for_budget, split_parts, split_steps
     h = np.diff(t_grid)
-    ratio = lte / np.maximum(tol_per_s * h, np.finfo(float).tiny)
-    split = ratio > 1.0
-    if not split.any():
-        return t_grid, 0
-    parts = np.ones(h.size, dtype=int)
-    need = np.sqrt(ratio[split]) * REFINE_SAFETY
-    parts[split] = np.minimum(2 ** np.ceil(np.log2(need)).astype(int), MAX_SPLIT)
-    pieces = [t_grid[:1]]
-    for k in range(h.size):
-        p = parts[k]
-        pieces.append(t_grid[k] + h[k] * np.arange(1, p + 1) / p if p > 1 else t_grid[k + 1:k + 2])
-    out = np.concatenate(pieces)
-    out[-1] = t_grid[-1]
-    return out, int(split.sum())
+    if REFINE_RULE == "step":
+        parts = split_parts(lte / np.maximum(tol_per_s * h, np.finfo(float).tiny), 1.0,
+                            REFINE_SAFETY, MAX_SPLIT)
+    else:
+        parts = parts_for_budget(lte, h, tol_per_s, REFINE_SAFETY, MAX_SPLIT)
+    n_split = int(np.count_nonzero(parts > 1))
+    return (t_grid, 0) if n_split == 0 else (split_steps(t_grid, parts), n_split)
 
 
 def _check_linearisation(ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src) -> float:
@@ -509,7 +511,7 @@ class _WiredStepper:
         a, _ = arr.injected(dh, rhs_nodes, v)
         if e0 is not None:
             a = a + y @ e0
-        ctx = cols.context(("wired", dh), y)
+        ctx = cols.context(("wired", dh, arr.plans), y)   # (y may change with each grid's plan)
         x = x0
         for _ in range(WIRED_MAX_ITER):
             x, f, nodes = cols.stage(x, a, g, dh, rhs, ctx, where)
