@@ -1,6 +1,7 @@
 """Three-line 1T1R arrays and PDK transistors: both engines, agreement and time.
 
     python benchmarks/bench_three_line.py [--size 64] [--pdk-size 16] [--skip-pdk]
+        [--timeout-s 1800]
 
 1. A ``size`` x ``size`` three-line 1T1R array, source lines along the columns, RC gate
    lines: DC (nodal Newton vs ngspice) and an integrator readout (nodal vs ngspice), and
@@ -38,7 +39,7 @@ def timed(f, *a, **k):
     return out, time.perf_counter() - t
 
 
-def three_line(n: int) -> None:
+def three_line(n: int, timeout_s: float | None = None) -> None:
     rng = np.random.default_rng(3)
     g = rng.uniform(1e-6, 1e-5, (n, n))
     v_read, t_int = 0.2, 20e-9
@@ -53,7 +54,8 @@ def three_line(n: int) -> None:
     print(f"DC {n}x{n}: nodal {ta:.1f} s, ngspice {tb:.1f} s, deviation {dc:.2e}", flush=True)
     enc = EncodingSpec(v_read=v_read, kind="amplitude", bits=4)
     ra, tra = timed(simulate_readout, spec, v, enc, "nodal")
-    rb, trb = timed(simulate_readout, spec, v, enc, "ngspice")
+    print(f"readout {n}x{n}: nodal {tra:.1f} s", flush=True)
+    rb, trb = timed(simulate_readout, spec, v, enc, "ngspice", timeout_s=timeout_s)
     cmp = compare_readouts(ra, rb, spec)
     ideal = CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro,
                          cell=TransistorCell(vg_on_volt=1.8, model="level1-nocap"))
@@ -106,8 +108,10 @@ def main() -> None:
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--pdk-size", type=int, default=16)
     p.add_argument("--skip-pdk", action="store_true")
+    p.add_argument("--timeout-s", type=float, default=None,
+                   help="ngspice's time limit for the readout, s (default: spicebar's own)")
     args = p.parse_args()
-    three_line(args.size)
+    three_line(args.size, args.timeout_s)
     if not args.skip_pdk:
         pdk(args.pdk_size)
 

@@ -35,7 +35,7 @@ from .iv_models import MODELS_DIR, level1_params, read_model_card
 from .pdk import is_pdk_name, pdk_mosfet
 from ..errors import SpecError
 
-CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r", "device")
+CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r", "2t2r", "device")
 
 #: Model cards shipped in ``models/``: name -> file.
 MOS_MODELS = {"level1": "nmos_level1.lib", "bsim4": "nmos_bsim4.lib",
@@ -272,11 +272,12 @@ def validate_cell(value) -> Cell:
 
 
 def make_cell(kind: str, **params) -> Cell:
-    """A cell spec from its kind name (``passive``, ``nonlinear``, ``1s1r``, ``1t1r``, ``device``).
+    """A cell spec from its kind name (``passive``, ``nonlinear``, ``1s1r``, ``1t1r``, ``2t2r``, ``device``).
 
     ``params`` holds that kind's fields; None values are dropped (defaults apply).
     """
     v.choice("cell", kind, CELL_KINDS)
-    cls = {"passive": PassiveCell, "nonlinear": NonlinearCell, "1s1r": SelectorCell,
+    from .differential_cells import DifferentialTransistorCell
+    cls = {"2t2r": DifferentialTransistorCell, "passive": PassiveCell, "nonlinear": NonlinearCell, "1s1r": SelectorCell,
            "1t1r": TransistorCell, "device": DeviceCell}[kind]
     return cls(**{k: x for k, x in params.items() if x is not None})

@@ -51,6 +51,11 @@ def check_gate_ramp(ir: CircuitIR) -> None:
                                 "--mos-model level1-nocap), a card without TOX, or c_gl_f=0")
 
 
+def _share(ir: CircuitIR) -> int:
+    """Columns per gate node: 1 (1T1R), 2 (2T2R, a pair of columns on one gate)."""
+    return int(getattr(ir.cell, "cells_per_gate", 1))
+
+
 def ladder_ramp_response(r_ohm: float, c_f: float, n: int, t_on: float, t_edge: float,
                          times: np.ndarray) -> np.ndarray:
     """Node voltages ``(len(times), n)`` of an RC ladder (``n`` nodes, a segment ``r_ohm``
@@ -79,7 +84,7 @@ def ladder_time_constant_s(ir: CircuitIR) -> float:
     cell = ir.cell
     if cell.r_gl_ohm <= 0:
         return 0.0
-    n = ir.cols
+    n = ir.cols // _share(ir)
     lam_min = 4.0 * np.sin(np.pi / (2 * (2 * n + 1))) ** 2  # of the open-ended ladder
     return cell.r_gl_ohm * (cell.c_gl_f) / lam_min
 
@@ -96,8 +101,10 @@ def gate_node_voltages(ir: CircuitIR, schedule, t_edge: float,
     off = float(cell.vg_off_volt)
     on = ir.gates.value  # (rows,) the final value of each row's source
     if cell.r_gl_ohm > 0:
+        share = _share(ir)
         unit = ladder_ramp_response(cell.r_gl_ohm, cell.c_gl_f,
-                                    ir.cols, t_on, t_edge, times)
+                                    ir.cols // share, t_on, t_edge, times)
+        unit = np.repeat(unit, share, axis=1)  # 2T2R: both cells of a pair on one gate
     else:  # an ideal gate line: every gate is its source
         ramp = np.clip((np.asarray(times, float) - t_on) / t_edge, 0.0, 1.0)
         unit = np.repeat(ramp[:, None], ir.cols, 1)
