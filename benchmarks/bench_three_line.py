@@ -2,6 +2,12 @@
 
     python benchmarks/bench_three_line.py [--size 64] [--pdk-size 16] [--skip-pdk]
         [--timeout-s 1800]
+    python benchmarks/bench_three_line.py --size 64 --readout-only nodal --save a.npz
+    python benchmarks/bench_three_line.py --size 64 --readout-only ngspice --save b.npz
+    python benchmarks/bench_three_line.py --size 64 --compare a.npz b.npz
+
+The last three run the two engines' readouts of item 1 as separate processes (side by side,
+or one at a time on a busy machine) and compare the saved results.
 
 1. A ``size`` x ``size`` three-line 1T1R array, source lines along the columns, RC gate
    lines: DC (nodal Newton vs ngspice) and an integrator readout (nodal vs ngspice), and
@@ -37,6 +43,42 @@ def timed(f, *a, **k):
     t = time.perf_counter()
     out = f(*a, **k)
     return out, time.perf_counter() - t
+
+
+def three_line_case(n: int):
+    """``(spec, inputs (2, n) V, encoding)`` of item 1 (fixed seed)."""
+    rng = np.random.default_rng(3)
+    g = rng.uniform(1e-6, 1e-5, (n, n))
+    v_read, t_int = 0.2, 20e-9
+    cell = TransistorCell(vg_on_volt=1.8, model="level1-nocap", source_lines="columns",
+                          r_gl_ohm=50.0, c_gl_f=2e-15)
+    ro = IntegratorSpec(c_int_f=v_read * g.sum(0).max() * t_int / 0.6, t_int_s=t_int, opamp=MACRO)
+    spec = CrossbarSpec(g, r_wl=1.0, r_bl=1.0, cell=cell, readout=ro)
+    v = rng.uniform(0, v_read, (2, n))
+    return spec, v, EncodingSpec(v_read=v_read, kind="amplitude", bits=4)
+
+
+def load_avg() -> str:
+    return os.popen("uptime").read().split("load average:")[-1].strip()
+
+
+def readout_only(n: int, engine: str, timeout_s: float | None, out: str) -> None:
+    """One engine's readout of item 1, saved to ``out`` (``.npz``), its time printed."""
+    spec, v, enc = three_line_case(n)
+    print(f"{n}x{n} readout, {engine}: start (load {load_avg()})", flush=True)
+    kw = {"timeout_s": timeout_s} if engine == "ngspice" else {}
+    r, t = timed(simulate_readout, spec, v, enc, engine, **kw)
+    r.save(out)
+    print(f"{n}x{n} readout, {engine}: {t:.1f} s, {r.time.size} time points (load {load_avg()})"
+          f" -> {out}", flush=True)
+
+
+def compare_saved(n: int, a_path: str, b_path: str) -> None:
+    from spicebar import load
+    spec, _, _ = three_line_case(n)
+    cmp = compare_readouts(load(a_path), load(b_path), spec)
+    print(f"{n}x{n} readout, {a_path} vs {b_path}: samples {cmp['sample_deviation_fs']:.2e} FS, "
+          f"waveforms {cmp['waveform_deviation_fs']:.2e} FS, codes {cmp['code_deviation_max']}")
 
 
 def three_line(n: int, timeout_s: float | None = None) -> None:
@@ -110,7 +152,16 @@ def main() -> None:
     p.add_argument("--skip-pdk", action="store_true")
     p.add_argument("--timeout-s", type=float, default=None,
                    help="ngspice's time limit for the readout, s (default: spicebar's own)")
+    p.add_argument("--readout-only", choices=("nodal", "ngspice"), default=None,
+                   help="run only this engine's readout of item 1 and --save it")
+    p.add_argument("--save", default="readout.npz", help="with --readout-only: the result file")
+    p.add_argument("--compare", nargs=2, metavar=("A.npz", "B.npz"), default=None,
+                   help="compare two saved readouts of item 1 (the same --size)")
     args = p.parse_args()
+    if args.readout_only:
+        return readout_only(args.size, args.readout_only, args.timeout_s, args.save)
+    if args.compare:
+        return compare_saved(args.size, *args.compare)
     three_line(args.size, args.timeout_s)
     if not args.skip_pdk:
         pdk(args.pdk_size)

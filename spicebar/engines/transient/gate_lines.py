@@ -20,6 +20,7 @@ the ramp on it, and its gate charge would load the ladder and couple into the ce
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -49,6 +50,31 @@ def check_gate_ramp(ir: CircuitIR) -> None:
                                 "capacitances), on which ngspice's time step stalls during the ramp",
                                 "model='level1-nocap' (the same card without gate charge; "
                                 "--mos-model level1-nocap), a card without TOX, or c_gl_f=0")
+
+
+def warn_gate_charge(ir: CircuitIR) -> str:
+    """Warn (:class:`~spicebar.errors.ReadoutWarning`) when the nodal readout runs a level-1
+    card with ``TOX``: ngspice integrates that card's Meyer gate capacitances (gate to drain and
+    source, charged as the cells' drains and sources move with the bit lines), the nodal
+    transient does not, so the two engines' samples part by about 1e-4 of full scale.
+    Returns the text ("" when there is nothing to say). Ramped gates are refused instead
+    (:func:`check_gate_ramp`)."""
+    import warnings
+
+    from ...circuit.iv_models import read_model_card
+    from ...errors import ReadoutWarning
+    for g in ir.devices:
+        if g.kind == "nmos" and isinstance(g.model, str):
+            name, p = read_model_card(g.model)
+            if int(p.get("level", 1)) == 1 and p.get("tox", 0.0) > 0:
+                text = (f"the nodal readout leaves out the gate charge of the level-1 card {name} "
+                        f"({Path(g.model).name} has TOX, so ngspice integrates its Meyer gate "
+                        "capacitances): expect ~1e-4 of full scale between the engines; for "
+                        "the same transistor without gate charge use model='level1-nocap' "
+                        "(--mos-model level1-nocap), or engine='ngspice' for the card's charges")
+                warnings.warn(text, ReadoutWarning, stacklevel=3)
+                return text
+    return ""
 
 
 def _share(ir: CircuitIR) -> int:
