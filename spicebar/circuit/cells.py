@@ -20,6 +20,8 @@ conductance of the memory element.
   rows, where the transistor sits at the driven row line and the element at the column);
   see docs/howto/three-line-arrays.md. The transistor may be a PDK device
   (``model="sky130:nfet_01v8"``, :mod:`spicebar.circuit.pdk`).
+* :class:`DifferentialTransistorCell` (2T2R): two 1T1R halves on one gate, ``G+`` on column
+  ``2p`` and ``G-`` on ``2p + 1`` (:mod:`spicebar.circuit.differential_cells`).
 """
 
 from __future__ import annotations
@@ -258,6 +260,31 @@ class TransistorCell:
                 f"VG on {self.vg_on_volt:g} V / off {self.vg_off_volt:g} V{lines}")
 
 
+@dataclass(frozen=True)
+class DifferentialTransistorCell(TransistorCell):
+    """2T2R: two 1T1R halves (``G+`` on column ``2p``, ``G-`` on ``2p + 1``), one shared gate.
+
+    Attributes: those of :class:`~spicebar.circuit.cells.TransistorCell`; ``r_gl_ohm`` and
+    ``c_gl_f`` are per 2T2R cell (one gate-line segment per pair of columns). The array's
+    conductances must have an even number of columns.
+    """
+
+    kind = "2t2r"
+    #: Physical columns that share one gate node (read by the elaboration and the gate ladder).
+    cells_per_gate = 2
+
+    def check_conductances(self, conductances) -> None:
+        """The array shape: pairs of columns, ``(rows, 2 * pairs)`` (a 2-D numpy array)."""
+        cols = conductances.shape[1]
+        if cols % 2:
+            raise SpecError("conductances", f"has {cols} columns, but a 2T2R array holds each "
+                            "signed weight on a pair of columns (G+ on column 2p, G- on 2p+1)",
+                            "an even number of columns")
+
+    def describe(self) -> str:
+        return "2T2R differential " + super().describe().replace("1T1R cells", "cells")
+
+
 Cell = Union[PassiveCell, NonlinearCell, SelectorCell, TransistorCell, DeviceCell]
 
 
@@ -277,7 +304,7 @@ def make_cell(kind: str, **params) -> Cell:
     ``params`` holds that kind's fields; None values are dropped (defaults apply).
     """
     v.choice("cell", kind, CELL_KINDS)
-    from .differential_cells import DifferentialTransistorCell
-    cls = {"2t2r": DifferentialTransistorCell, "passive": PassiveCell, "nonlinear": NonlinearCell, "1s1r": SelectorCell,
-           "1t1r": TransistorCell, "device": DeviceCell}[kind]
+    cls = {"passive": PassiveCell, "nonlinear": NonlinearCell, "1s1r": SelectorCell,
+           "1t1r": TransistorCell, "device": DeviceCell,
+           "2t2r": DifferentialTransistorCell}[kind]
     return cls(**{k: x for k, x in params.items() if x is not None})

@@ -1,5 +1,8 @@
 """2T2R differential cells: a signed weight as two 1T1R halves on one gate line.
 
+The spec is :class:`~spicebar.circuit.cells.DifferentialTransistorCell` (kind ``2t2r``,
+re-exported here); this module holds its layout notes and the pair helpers.
+
 A 2T2R cell holds one signed weight as two memory elements, ``G+`` and ``G-``, each in
 series with its own access transistor; the two transistors share one gate. It lays the
 pair out the way the differential mapping does (:mod:`spicebar.hardware.mapping`,
@@ -18,37 +21,10 @@ resistive-capacitive one (``r_gl_ohm`` / ``c_gl_f`` per 2T2R cell, i.e. per pair
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .cells import TransistorCell
+from .cells import DifferentialTransistorCell  # noqa: F401 (the cell spec lives with the others)
 from ..errors import SpecError
-
-
-@dataclass(frozen=True)
-class DifferentialTransistorCell(TransistorCell):
-    """2T2R: two 1T1R halves (``G+`` on column ``2p``, ``G-`` on ``2p + 1``), one shared gate.
-
-    Attributes: those of :class:`~spicebar.circuit.cells.TransistorCell`; ``r_gl_ohm`` and
-    ``c_gl_f`` are per 2T2R cell (one gate-line segment per pair of columns). The array's
-    conductances must have an even number of columns.
-    """
-
-    kind = "2t2r"
-    #: Physical columns that share one gate node (read by the elaboration and the gate ladder).
-    cells_per_gate = 2
-
-    def check_conductances(self, conductances: np.ndarray) -> None:
-        """The array shape: pairs of columns, ``(rows, 2 * pairs)``."""
-        cols = np.shape(conductances)[1]
-        if cols % 2:
-            raise SpecError("conductances", f"has {cols} columns, but a 2T2R array holds each "
-                            "signed weight on a pair of columns (G+ on column 2p, G- on 2p+1)",
-                            "an even number of columns")
-
-    def describe(self) -> str:
-        return "2T2R differential " + super().describe().replace("1T1R cells", "cells")
 
 
 def differential_currents(currents: np.ndarray) -> np.ndarray:
