@@ -82,19 +82,12 @@ def compare_saved(n: int, a_path: str, b_path: str) -> None:
 
 
 def three_line(n: int, timeout_s: float | None = None) -> None:
-    rng = np.random.default_rng(3)
-    g = rng.uniform(1e-6, 1e-5, (n, n))
-    v_read, t_int = 0.2, 20e-9
-    cell = TransistorCell(vg_on_volt=1.8, model="level1-nocap", source_lines="columns",
-                          r_gl_ohm=50.0, c_gl_f=2e-15)
-    ro = IntegratorSpec(c_int_f=v_read * g.sum(0).max() * t_int / 0.6, t_int_s=t_int, opamp=MACRO)
-    spec = CrossbarSpec(g, r_wl=1.0, r_bl=1.0, cell=cell, readout=ro)
-    v = rng.uniform(0, v_read, (2, n))
+    spec, v, enc = three_line_case(n)
+    g, ro = spec.conductances, spec.readout
     a, ta = timed(simulate, spec, v, engine="nodal")
     b, tb = timed(simulate, spec, v, engine="ngspice")
     dc = np.abs(a.currents - b.currents).max() / np.abs(b.currents).max()
     print(f"DC {n}x{n}: nodal {ta:.1f} s, ngspice {tb:.1f} s, deviation {dc:.2e}", flush=True)
-    enc = EncodingSpec(v_read=v_read, kind="amplitude", bits=4)
     ra, tra = timed(simulate_readout, spec, v, enc, "nodal")
     print(f"readout {n}x{n}: nodal {tra:.1f} s", flush=True)
     rb, trb = timed(simulate_readout, spec, v, enc, "ngspice", timeout_s=timeout_s)
