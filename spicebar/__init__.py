@@ -46,6 +46,7 @@ _LAZY = {
     "DeviceSpec": "hardware.devices", "transpose_spec": "hardware.transpose",
     "PassiveCell": "circuit.cells", "NonlinearCell": "circuit.cells",
     "SelectorCell": "circuit.cells", "TransistorCell": "circuit.cells",
+    "DifferentialTransistorCell": "circuit.cells",
     "VmmOperation": "circuit.operation", "ReadOperation": "circuit.operation",
     "decompose": "analysis.sneak", "read_margin": "analysis.read_margin",
     "MODELS": "analysis.models", "score_models": "analysis.scoring",

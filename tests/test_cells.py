@@ -30,7 +30,7 @@ G = np.full((3, 4), 1e-4)
     (lambda: TransistorCell(vg_on_volt=1.8, model="nope.lib"), "model", "no such card"),
     (lambda: TransistorCell(vg_on_volt=1.8, w_m=0), "w_m", ">= 1e-08"),
     (lambda: CrossbarSpec(G, cell="1s1r"), "cell", "SelectorCell"),
-    (lambda: make_cell("2t2r"), "cell", "passive"),
+    (lambda: make_cell("4t4r"), "cell", "passive"),
     (lambda: elaborate(CrossbarSpec(G), VmmOperation(gated_off_rows=(1,))), "gated_off_rows", "1T1R"),
     (lambda: elaborate(CrossbarSpec(G), VmmOperation(floating_rows=(5,))), "floating_rows", "0..2"),
     (lambda: elaborate(CrossbarSpec(G), VmmOperation(floating_rows=(0, 1, 2))), "floating_rows", "driven"),

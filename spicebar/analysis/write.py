@@ -18,7 +18,16 @@ included). Half-selected cells share the selected row or column; unselected cell
 neither. With ``v_switch_volt`` (the write threshold) and ``v_disturb_volt`` (the largest
 voltage a cell bears without changing), the write margin is the smaller of the two slacks,
 ``V_selected - v_switch`` and ``v_disturb - max |V_other|``: positive, the write works and
-disturbs nothing. DC only: pulse shape, switching dynamics and the cell's change during
+disturbs nothing.
+
+Cells with an access device (1S1R, 1T1R, 2T2R) are stressed on their memory element, the
+linear ``1/G`` in series with the selector or transistor: its voltage ``I_cell / G`` is the
+stress (:attr:`WriteResult.stress`) that the thresholds, the worst cell and the margin use,
+while ``cell_voltage`` stays the voltage across the whole cell (``ir_drop_v``: what the wires
+take). A selector passes little current at ``V_w/2`` or ``V_w/3``, so a half-selected
+element sees a small part of it; in a 1T1R or 2T2R write the selected row's gate is on
+(``vg_on_volt``) and every other row's off (``vg_off_volt``), so the cells of the other
+rows carry only the transistors' leakage whatever their line voltages. DC only: pulse shape, switching dynamics and the cell's change during
 the pulse are not modelled. A write of the opposite polarity (selected bit line at ``V_w``)
 gives the same magnitudes for cells with a symmetric I-V.
 """
@@ -34,6 +43,9 @@ from ..circuit.operation import ReadOperation
 from ..circuit.spec import CrossbarSpec
 from ..errors import SpecError
 
+#: Cell kinds whose memory element is a linear ``1/G`` behind an access device: their stress
+#: is the element's voltage ``I / G``.
+ACCESS_DEVICE_KINDS = ("1s1r", "1t1r", "2t2r")
 #: Cell roles in :attr:`WriteResult.role`.
 SELECTED, HALF_ROW, HALF_COL, UNSELECTED = 0, 1, 2, 3
 ROLE_NAMES = {SELECTED: "selected", HALF_ROW: "half-selected (row)",
@@ -47,6 +59,8 @@ class WriteResult:
     Attributes:
         cell_voltage: word-line minus bit-line terminal voltage of every cell.
         cell_current: current through every cell, word line to bit line.
+        element_voltage: the memory element's voltage ``cell_current / G`` for cells with an
+            access device (1S1R, 1T1R, 2T2R), else None (the element is the whole cell).
         role: :data:`SELECTED`, :data:`HALF_ROW`, :data:`HALF_COL` or :data:`UNSELECTED`.
         worst: ``(row, col)`` of the most stressed cell other than the selected one.
         margin_v: ``min(write_slack_v, disturb_slack_v)`` where thresholds were given.
@@ -64,9 +78,22 @@ class WriteResult:
     v_switch_volt: float | None = None
     v_disturb_volt: float | None = None
     info: dict = field(default_factory=dict, repr=False)
+    element_voltage: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def stress(self) -> np.ndarray:
+        """The voltage the memory elements bear, ``(rows, cols)`` V: ``element_voltage``
+        where the cells have an access device, else ``cell_voltage``."""
+        return self.cell_voltage if self.element_voltage is None else self.element_voltage
 
     @property
     def v_selected_volt(self) -> float:
+        """What the selected memory element receives, V (after IR drop and access device)."""
+        return float(self.stress[self.row, self.col])
+
+    @property
+    def v_selected_cell_volt(self) -> float:
+        """The selected cell's terminal voltage, V (after IR drop only)."""
         return float(self.cell_voltage[self.row, self.col])
 
     @property
@@ -75,14 +102,14 @@ class WriteResult:
 
     @property
     def worst(self) -> tuple[int, int]:
-        stress = np.abs(self.cell_voltage).copy()
+        stress = np.abs(self.stress).copy()
         stress[self.row, self.col] = -np.inf
         i, j = np.unravel_index(int(np.argmax(stress)), stress.shape)
         return int(i), int(j)
 
     @property
     def worst_v(self) -> float:
-        return float(self.cell_voltage[self.worst])
+        return float(self.stress[self.worst])
 
     @property
     def worst_i(self) -> float:
@@ -91,12 +118,12 @@ class WriteResult:
     def worst_of(self, role: int) -> float:
         """Largest ``|V|`` over the cells of ``role`` (0 if there are none), volts."""
         m = self.role == role
-        return float(np.abs(self.cell_voltage[m]).max()) if m.any() else 0.0
+        return float(np.abs(self.stress[m]).max()) if m.any() else 0.0
 
     @property
     def ir_drop_v(self) -> float:
-        """What the wires take from the selected cell: ``V_w - V_selected``, volts."""
-        return self.v_write_volt - self.v_selected_volt
+        """What the wires take from the selected cell: ``V_w`` minus its terminal voltage, volts."""
+        return self.v_write_volt - self.v_selected_cell_volt
 
     @property
     def write_slack_v(self) -> float | None:
@@ -116,7 +143,7 @@ class WriteResult:
         """How many non-selected cells reach ``|V| >= v_disturb_volt`` (0 without it)."""
         if self.v_disturb_volt is None:
             return 0
-        m = np.abs(self.cell_voltage) >= self.v_disturb_volt
+        m = np.abs(self.stress) >= self.v_disturb_volt
         m[self.row, self.col] = False
         return int(m.sum())
 
@@ -127,6 +154,8 @@ class WriteResult:
                 "cols": int(self.role.shape[1]), "selected": [self.row, self.col],
                 "scheme": self.scheme, "v_write_volt": self.v_write_volt,
                 "v_selected_volt": self.v_selected_volt, "i_selected_a": self.i_selected_a,
+                "v_selected_cell_volt": self.v_selected_cell_volt,
+                "stress_on": "whole cell" if self.element_voltage is None else "memory element",
                 "ir_drop_v": self.ir_drop_v, "worst_cell": [wi, wj],
                 "worst_role": ROLE_NAMES[int(self.role[wi, wj])], "worst_v": self.worst_v,
                 "worst_i_a": self.worst_i,
@@ -179,12 +208,13 @@ def write_cell(spec: CrossbarSpec, row: int, col: int, v_write_volt: float, *,
     r = simulate(spec, None, engine, operation=op, **simulate_options)
     vc = np.asarray(r.v_wl[0] - r.v_bl[0])
     ic = np.asarray(r.cell_currents[0])
+    ve = ic / spec.conductances if spec.cell.kind in ACCESS_DEVICE_KINDS else None
     info = {"operation": f"write of cell ({row}, {col}) at {op.v_read_volt:g} V, {scheme} "
                          "scheme (DC operating point)", **{k: r.info[k] for k in ("wires",)
                                                            if k in r.info}}
     return WriteResult(engine, int(row), int(col), scheme, op.v_read_volt, vc, ic,
                        roles(spec.rows, spec.cols, row, col),
-                       float(np.abs(r.driver_currents[0]).sum()), v_sw, v_dist, info)
+                       float(np.abs(r.driver_currents[0]).sum()), v_sw, v_dist, info, ve)
 
 
 def _num(x) -> str:
@@ -198,8 +228,11 @@ def format_write(res: WriteResult) -> str:
     s = res.summary()
     lines = [f"{s['engine']}: write of cell ({res.row}, {res.col}) of a {s['rows']}x{s['cols']} "
              f"array at {res.v_write_volt:g} V, {res.scheme} scheme (DC)",
-             f"  selected cell: {s['v_selected_volt']:.6g} V ({s['ir_drop_v']:.4g} V lost to "
-             f"the wires), {s['i_selected_a']:.6g} A",
+             f"  selected cell: {s['v_selected_cell_volt']:.6g} V ({s['ir_drop_v']:.4g} V lost to "
+             f"the wires), {s['i_selected_a']:.6g} A"
+             + ("" if res.element_voltage is None else
+                f"; its memory element {s['v_selected_volt']:.6g} V (stress below: on the "
+                "memory elements)"),
              f"  worst disturbed cell: ({s['worst_cell'][0]}, {s['worst_cell'][1]}), "
              f"{s['worst_role']}, {s['worst_v']:.6g} V, {s['worst_i_a']:.6g} A",
              f"  worst half-selected |V| {s['worst_half_selected_v']:.6g} V, worst unselected "

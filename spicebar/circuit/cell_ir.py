@@ -4,7 +4,8 @@ Called by :func:`spicebar.circuit.elaboration.elaborate`; see :mod:`spicebar.cir
 Element names: ``rcell_i_j`` (linear element), ``bcell_i_j`` (nonlinear element, a
 SPICE B-source), ``bsel_i_j`` (selector), ``macc_i_j`` (access transistor),
 ``xcell_i_j`` / ``ncell_i_j`` (a user device: subcircuit / Verilog-A instance), ``xacc_i_j``
-(a PDK access transistor, a subcircuit); nodes ``mid_i_j`` (between the two parts of a
+(a PDK access transistor, a subcircuit; a 2T2R cell is two of them sharing one gate, see
+:mod:`spicebar.circuit.differential_cells`); nodes ``mid_i_j`` (between the two parts of a
 cell) and ``gl_i`` (gate line of row ``i``, driven by ``vg_i``). A resistive gate line
 (three-line 1T1R) adds ``gl_i_j`` (the gate of cell ``(i, j)``), segments ``rgl_i_j``
 (left of cell ``(i, j)``) and capacitors ``cgl_i_j``; at 0 ohm the segments are merged
@@ -103,18 +104,26 @@ def _transistor_parts(cell, g, nodes, wl, bl, mid, labels, gated_off) -> CellPar
     """1T1R: element and access transistor in the order ``cell.source_lines`` sets, and the
     gate lines (ideal: one node ``gl_i`` a row; resistive: a ladder of ``rgl`` segments)."""
     rows, cols = g.shape
+    share = getattr(cell, "cells_per_gate", 1)  # 2T2R: the two columns of a pair share a gate
+    n_gates = cols // share
     gl, gates = _gate_lines(nodes, gated_off, cell.vg_on_volt, cell.vg_off_volt)
     gate = np.repeat(gl, cols).reshape(rows, cols)
     resistors = []
-    if cell.three_line:
-        gate = nodes.block("gl", (rows, cols))
-        left = np.concatenate([gl[:, None], gate[:, :-1]], 1)
-        resistors.append(_grp(RESISTOR, "rgl", labels, left, gate, np.full(g.size, cell.r_gl_ohm),
-                              "gate-line segments (rgl_i_j left of cell (i, j))"))
     caps = ()
-    if cell.c_gl_f > 0:
-        caps = (_grp(CAPACITOR, "cgl", labels, gate, np.zeros(g.size, int),
-                     np.full(g.size, cell.c_gl_f), "gate-line capacitance to ground per segment"),)
+    if cell.three_line:
+        gate_n = nodes.block("gl", (rows, n_gates))
+        gi, gj = np.indices((rows, n_gates))
+        g_labels = np.stack([gi.ravel(), gj.ravel()], 1)
+        left = np.concatenate([gl[:, None], gate_n[:, :-1]], 1)
+        what = "cell (i, j)" if share == 1 else "2T2R cell (i, j) (columns 2j, 2j+1)"
+        resistors.append(_grp(RESISTOR, "rgl", g_labels, left, gate_n,
+                              np.full(gate_n.size, cell.r_gl_ohm),
+                              f"gate-line segments (rgl_i_j left of {what})"))
+        if cell.c_gl_f > 0:
+            caps = (_grp(CAPACITOR, "cgl", g_labels, gate_n, np.zeros(gate_n.size, int),
+                         np.full(gate_n.size, cell.c_gl_f),
+                         "gate-line capacitance to ground per segment"),)
+        gate = np.repeat(gate_n, share, axis=1)
     if cell.source_lines == "columns":  # row line - element - mid - transistor - column line
         res = _grp(RESISTOR, "rcell", labels, wl, mid, 1.0 / g, "memory elements (resistance = 1 / G)")
         d, s = mid, bl

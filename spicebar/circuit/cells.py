@@ -20,6 +20,8 @@ conductance of the memory element.
   rows, where the transistor sits at the driven row line and the element at the column);
   see docs/howto/three-line-arrays.md. The transistor may be a PDK device
   (``model="sky130:nfet_01v8"``, :mod:`spicebar.circuit.pdk`).
+* :class:`DifferentialTransistorCell` (2T2R): two 1T1R halves on one gate, ``G+`` on column
+  ``2p`` and ``G-`` on ``2p + 1`` (:mod:`spicebar.circuit.differential_cells`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from .iv_models import MODELS_DIR, level1_params, read_model_card
 from .pdk import is_pdk_name, pdk_mosfet
 from ..errors import SpecError
 
-CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r", "device")
+CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r", "2t2r", "device")
 
 #: Model cards shipped in ``models/``: name -> file.
 MOS_MODELS = {"level1": "nmos_level1.lib", "bsim4": "nmos_bsim4.lib",
@@ -258,6 +260,31 @@ class TransistorCell:
                 f"VG on {self.vg_on_volt:g} V / off {self.vg_off_volt:g} V{lines}")
 
 
+@dataclass(frozen=True)
+class DifferentialTransistorCell(TransistorCell):
+    """2T2R: two 1T1R halves (``G+`` on column ``2p``, ``G-`` on ``2p + 1``), one shared gate.
+
+    Attributes: those of :class:`~spicebar.circuit.cells.TransistorCell`; ``r_gl_ohm`` and
+    ``c_gl_f`` are per 2T2R cell (one gate-line segment per pair of columns). The array's
+    conductances must have an even number of columns.
+    """
+
+    kind = "2t2r"
+    #: Physical columns that share one gate node (read by the elaboration and the gate ladder).
+    cells_per_gate = 2
+
+    def check_conductances(self, conductances) -> None:
+        """The array shape: pairs of columns, ``(rows, 2 * pairs)`` (a 2-D numpy array)."""
+        cols = conductances.shape[1]
+        if cols % 2:
+            raise SpecError("conductances", f"has {cols} columns, but a 2T2R array holds each "
+                            "signed weight on a pair of columns (G+ on column 2p, G- on 2p+1)",
+                            "an even number of columns")
+
+    def describe(self) -> str:
+        return "2T2R differential " + super().describe().replace("1T1R cells", "cells")
+
+
 Cell = Union[PassiveCell, NonlinearCell, SelectorCell, TransistorCell, DeviceCell]
 
 
@@ -272,11 +299,12 @@ def validate_cell(value) -> Cell:
 
 
 def make_cell(kind: str, **params) -> Cell:
-    """A cell spec from its kind name (``passive``, ``nonlinear``, ``1s1r``, ``1t1r``, ``device``).
+    """A cell spec from its kind name (``passive``, ``nonlinear``, ``1s1r``, ``1t1r``, ``2t2r``, ``device``).
 
     ``params`` holds that kind's fields; None values are dropped (defaults apply).
     """
     v.choice("cell", kind, CELL_KINDS)
     cls = {"passive": PassiveCell, "nonlinear": NonlinearCell, "1s1r": SelectorCell,
-           "1t1r": TransistorCell, "device": DeviceCell}[kind]
+           "1t1r": TransistorCell, "device": DeviceCell,
+           "2t2r": DifferentialTransistorCell}[kind]
     return cls(**{k: x for k, x in params.items() if x is not None})

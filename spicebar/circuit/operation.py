@@ -62,7 +62,7 @@ class VmmOperation:
             bad = [r for r in getattr(self, name) if not 0 <= r < rows]
             if bad:
                 raise SpecError(name, f"has row {bad[0]}", f"0..{rows - 1}")
-        if self.gated_off_rows and cell_kind != "1t1r":
+        if self.gated_off_rows and cell_kind not in ("1t1r", "2t2r"):
             raise SpecError("gated_off_rows", f"needs a 1T1R array (the cells are {cell_kind})",
                             "only with cell=TransistorCell(...)")
         if len(self.floating_rows) == rows:

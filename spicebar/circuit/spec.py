@@ -123,6 +123,8 @@ class CrossbarSpec:
         v.choice("drive", self.drive, DRIVE_SIDES)
         v.choice("sense", self.sense, SENSE_SIDES)
         validate_cell(self.cell)
+        if hasattr(self.cell, "check_conductances"):  # 2T2R: pairs of columns
+            self.cell.check_conductances(g)
         v.safe_label("label", self.label)
         validate_readout(self.readout)
         from .wires import check_environment

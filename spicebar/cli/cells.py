@@ -9,9 +9,19 @@ from .devices import add_device_flags, check_device_flags, device_cell_params
 
 
 def add_cell_flags(p: argparse.ArgumentParser) -> None:
+    g = add_cell_kind_flags(p)
+    add_device_flags(g)
+    add_operation_flags(p)
+
+
+def add_cell_kind_flags(p: argparse.ArgumentParser,
+                        kinds=("passive", "nonlinear", "1s1r", "1t1r", "2t2r", "device")):
+    """``--cell`` (one of ``kinds``) and the flags of the built-in kinds; returns the group."""
     g = p.add_argument_group("cells (see spicebar/circuit/cells.py)")
-    g.add_argument("--cell", choices=("passive", "nonlinear", "1s1r", "1t1r", "device"), default="passive",
-                   help="cell kind (default passive linear)")
+    g.add_argument("--cell", choices=kinds,
+                   default="passive", help="cell kind (default passive linear); 2t2r: differential "
+                   "pairs of 1T1R halves on one gate, G+ on column 2p and G- on 2p+1 (takes the "
+                   "1t1r flags)")
     g.add_argument("--v0", type=float, default=None, metavar="V",
                    help="nonlinear: I = G*V0*sinh(V/V0) voltage scale (default 0.25)")
     g.add_argument("--nonlinearity", type=float, default=None, metavar="K",
@@ -38,7 +48,10 @@ def add_cell_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--c-gl", type=float, default=None, metavar="F",
                    help="1t1r: gate-line capacitance per segment; > 0 ramps the gates on as the "
                         "first readout window opens (default 0)")
-    add_device_flags(g)
+    return g
+
+
+def add_operation_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("operating mode (see spicebar/circuit/operation.py)")
     g.add_argument("--mode", choices=("vmm", "read"), default="vmm",
                    help="vmm: inputs on the word lines (default); read: one cell (no --inputs)")
@@ -72,13 +85,26 @@ _FLAG_OF = {"vg_on_volt": "--vg-on", "vg_off_volt": "--vg-off", "model": "--mos-
 
 
 def _make_cell(args, make_cell):
+    transistor = {"vg_on_volt": args.vg_on, "vg_off_volt": args.vg_off, "model": args.mos_model,
+                  "w_m": args.w, "l_m": args.l, "source_lines": args.source_lines,
+                  "r_gl_ohm": args.r_gl, "c_gl_f": args.c_gl}
     return make_cell(args.cell, **{
         "passive": {}, "nonlinear": {"v0_volt": args.v0},
         "1s1r": {"nonlinearity": args.nonlinearity, "v_read_volt": args.sel_v_read,
                  "i_read_a": args.sel_i_read},
-        "1t1r": {"vg_on_volt": args.vg_on, "vg_off_volt": args.vg_off, "model": args.mos_model,
-                 "w_m": args.w, "l_m": args.l, "source_lines": args.source_lines,
-                 "r_gl_ohm": args.r_gl, "c_gl_f": args.c_gl}}[args.cell])
+        "1t1r": transistor, "2t2r": transistor}[args.cell])
+
+
+def cell_from_args(args):
+    """The cell spec the built-in kinds' flags describe (errors name the flag)."""
+    from ..circuit.cells import make_cell
+    try:
+        return _make_cell(args, make_cell)
+    except SpecError as exc:  # the 1T1R fields by the flag the user typed
+        flag = _FLAG_OF.get(exc.parameter) if args.cell in ("1t1r", "2t2r") else None
+        if flag is None:
+            raise
+        raise SpecError(flag, exc.problem, exc.allowed) from None
 
 
 def cell_and_operation(args):
@@ -88,13 +114,7 @@ def cell_and_operation(args):
     if args.cell == "device":
         cell = make_cell("device", **device_cell_params(args))
     else:
-        try:
-            cell = _make_cell(args, make_cell)
-        except SpecError as exc:  # the 1T1R fields by the flag the user typed
-            flag = _FLAG_OF.get(exc.parameter) if args.cell == "1t1r" else None
-            if flag is None:
-                raise
-            raise SpecError(flag, exc.problem, exc.allowed) from None
+        cell = cell_from_args(args)
     if args.mode == "read":
         op = ReadOperation(row=args.read_row, col=args.read_col, v_read_volt=0.2 if args.v_read is None else args.v_read,
                            scheme=args.scheme)

@@ -233,6 +233,13 @@ def cmd_simulate(args) -> int:
     result.save(out, maps=args.maps)
     print(f"{args.engine}: {spec.describe()}; {result.batch} vector(s) in {result.elapsed_s:.3g} s "
           f"-> {out}")
+    if spec.cell.kind == "2t2r":
+        import numpy as np
+
+        from ..circuit.differential_cells import differential_currents
+        d = differential_currents(result.currents)
+        print(f"  2T2R differential output I[2p] - I[2p+1]: {d.shape[1]} pair(s), largest "
+              f"|I+ - I-| {np.abs(d).max():.6g} A (the currents in the file are per bit line)")
     if args.format == "csv":
         from .results import write_csv_beside
         print(f"  CSV tables -> {write_csv_beside(SimulationResult_load(out), out)}")

@@ -3,7 +3,9 @@
     spicebar write --rows 64 --cols 64 --g 1e-5 --r-wl 2 --r-bl 2 --v-write 2 --scheme v3 \\
         --v-switch 1.8 --v-disturb 1 --engine both --plot stress.png --json write.json
 
-Passive linear cells; other cell kinds through :func:`spicebar.write_cell`.
+Passive, nonlinear, 1S1R, 1T1R and 2T2R cells (``--cell`` and its flags, as ``simulate``
+takes them); user devices through :func:`spicebar.write_cell`. With an access device the
+stress is the memory element's voltage (:mod:`spicebar.analysis.write`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ import json
 import numpy as np
 
 from ..errors import SpecError
+from .cells import add_cell_kind_flags, cell_from_args
 from .environment import add_environment_flags, environment_kwargs, make_spec
+
+#: The cell kinds ``spicebar write`` takes from its flags.
+WRITE_CELL_KINDS = ("passive", "nonlinear", "1s1r", "1t1r", "2t2r")
 
 
 def add_write_parser(sub) -> None:
     p = sub.add_parser("write", help="DC write of one cell (V/2, V/3 or floating lines): the "
                        "selected cell's voltage after IR drop, every other cell's stress, the "
                        "worst disturbed cell and the write margin")
-    g = p.add_argument_group("array (passive linear cells)")
+    g = p.add_argument_group("array")
     g.add_argument("--conductances", "-G", default=None, metavar="G.npy",
                    help="cell conductances (rows, cols) S, .npy or .csv (instead of --rows/--cols/--g)")
     g.add_argument("--rows", type=int, default=None, help="word lines (with --g)")
@@ -30,6 +36,7 @@ def add_write_parser(sub) -> None:
     g.add_argument("--r-wl", type=float, default=0.0, metavar="OHM", help="word-line segment resistance")
     g.add_argument("--r-bl", type=float, default=0.0, metavar="OHM", help="bit-line segment resistance")
     add_environment_flags(p)
+    add_cell_kind_flags(p, WRITE_CELL_KINDS)
     g = p.add_argument_group("write")
     g.add_argument("--row", type=int, default=0, help="selected row (default 0)")
     g.add_argument("--col", type=int, default=None,
@@ -67,7 +74,8 @@ def _conductances(args) -> np.ndarray:
 def cmd_write(args) -> int:
     from ..analysis.write import format_write, write_cell
     g = _conductances(args)
-    spec = make_spec(g, r_wl=args.r_wl, r_bl=args.r_bl, **environment_kwargs(args))
+    spec = make_spec(g, r_wl=args.r_wl, r_bl=args.r_bl, cell=cell_from_args(args),
+                     **environment_kwargs(args))
     col = spec.cols - 1 if args.col is None else args.col
     for flag, x, n in (("--row", args.row, spec.rows), ("--col", col, spec.cols)):
         if not 0 <= x < n:
@@ -87,7 +95,9 @@ def cmd_write(args) -> int:
     if len(results) == 2:
         a, b = results
         out["nodal_vs_ngspice_max_abs_v"] = float(np.abs(a.cell_voltage - b.cell_voltage).max())
-        print(f"nodal vs ngspice: cell voltages agree to {out['nodal_vs_ngspice_max_abs_v']:.3g} V; "
+        out["nodal_vs_ngspice_stress_max_abs_v"] = float(np.abs(a.stress - b.stress).max())
+        print(f"nodal vs ngspice: cell voltages agree to {out['nodal_vs_ngspice_max_abs_v']:.3g} V, "
+              f"stress to {out['nodal_vs_ngspice_stress_max_abs_v']:.3g} V; "
               f"worst disturbed cell {'the same' if a.worst == b.worst else 'DIFFERS'}")
     if args.json:
         from ..io import write_text_atomic

@@ -11,7 +11,9 @@ Schemes (``MappingSpec.scheme``):
   row, ``G+`` in column ``2o`` and ``G-`` in column ``2o + 1``:
   ``G+ = g_min + k * max(w, 0)``, ``G- = g_min + k * max(-w, 0)``, so
   ``w = (G+ - G-) / k`` with ``k = (g_max - g_min) / w_max`` siemens per weight unit.
-  Both columns are read (and converted) separately and subtracted digitally.
+  Both columns are read (and converted) separately and subtracted digitally. A 2T2R
+  array (:class:`~spicebar.circuit.differential_cells.DifferentialTransistorCell`) holds
+  each such pair as one cell: two access transistors on one gate.
 * ``reference``: one cell per weight, ``G = g_ref + k * w`` with
   ``g_ref = (g_min + g_max) / 2`` and ``k = (g_max - g_min) / (2 w_max)``; one shared
   reference column (the LAST physical column of every tile) holds ``g_ref`` in every

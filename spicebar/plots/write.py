@@ -15,10 +15,11 @@ def plot_write_stress(result: WriteResult, ax=None):
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 5.2))
-    stress = np.abs(result.cell_voltage).astype(float)
+    stress = np.abs(result.stress).astype(float)
     stress[result.row, result.col] = np.nan  # drawn blank: its voltage is in the legend
     im = ax.imshow(stress, cmap="magma", aspect="auto", interpolation="nearest")
-    ax.figure.colorbar(im, ax=ax, label="|cell voltage| (V), selected cell excluded")
+    what = "cell" if result.element_voltage is None else "memory element"
+    ax.figure.colorbar(im, ax=ax, label=f"|{what} voltage| (V), selected cell excluded")
     ax.plot([result.col], [result.row], "o", mfc="none", mec="cyan", ms=12, mew=2,
             label=f"selected ({result.row}, {result.col}): {result.v_selected_volt:.4g} V")
     wi, wj = result.worst

@@ -20,6 +20,7 @@ the ramp on it, and its gate charge would load the ladder and couple into the ce
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -51,6 +52,36 @@ def check_gate_ramp(ir: CircuitIR) -> None:
                                 "--mos-model level1-nocap), a card without TOX, or c_gl_f=0")
 
 
+def warn_gate_charge(ir: CircuitIR) -> str:
+    """Warn (:class:`~spicebar.errors.ReadoutWarning`) when the nodal readout runs a level-1
+    card with ``TOX``: ngspice integrates that card's Meyer gate capacitances (gate to drain and
+    source, charged as the cells' drains and sources move with the bit lines), the nodal
+    transient does not, so the two engines' samples part by about 1e-4 of full scale.
+    Returns the text ("" when there is nothing to say). Ramped gates are refused instead
+    (:func:`check_gate_ramp`)."""
+    import warnings
+
+    from ...circuit.iv_models import read_model_card
+    from ...errors import ReadoutWarning
+    for g in ir.devices:
+        if g.kind == "nmos" and isinstance(g.model, str):
+            name, p = read_model_card(g.model)
+            if int(p.get("level", 1)) == 1 and p.get("tox", 0.0) > 0:
+                text = (f"the nodal readout leaves out the gate charge of the level-1 card {name} "
+                        f"({Path(g.model).name} has TOX, so ngspice integrates its Meyer gate "
+                        "capacitances): expect ~1e-4 of full scale between the engines; for "
+                        "the same transistor without gate charge use model='level1-nocap' "
+                        "(--mos-model level1-nocap), or engine='ngspice' for the card's charges")
+                warnings.warn(text, ReadoutWarning, stacklevel=3)
+                return text
+    return ""
+
+
+def _share(ir: CircuitIR) -> int:
+    """Columns per gate node: 1 (1T1R), 2 (2T2R, a pair of columns on one gate)."""
+    return int(getattr(ir.cell, "cells_per_gate", 1))
+
+
 def ladder_ramp_response(r_ohm: float, c_f: float, n: int, t_on: float, t_edge: float,
                          times: np.ndarray) -> np.ndarray:
     """Node voltages ``(len(times), n)`` of an RC ladder (``n`` nodes, a segment ``r_ohm``
@@ -79,7 +110,7 @@ def ladder_time_constant_s(ir: CircuitIR) -> float:
     cell = ir.cell
     if cell.r_gl_ohm <= 0:
         return 0.0
-    n = ir.cols
+    n = ir.cols // _share(ir)
     lam_min = 4.0 * np.sin(np.pi / (2 * (2 * n + 1))) ** 2  # of the open-ended ladder
     return cell.r_gl_ohm * (cell.c_gl_f) / lam_min
 
@@ -96,8 +127,10 @@ def gate_node_voltages(ir: CircuitIR, schedule, t_edge: float,
     off = float(cell.vg_off_volt)
     on = ir.gates.value  # (rows,) the final value of each row's source
     if cell.r_gl_ohm > 0:
+        share = _share(ir)
         unit = ladder_ramp_response(cell.r_gl_ohm, cell.c_gl_f,
-                                    ir.cols, t_on, t_edge, times)
+                                    ir.cols // share, t_on, t_edge, times)
+        unit = np.repeat(unit, share, axis=1)  # 2T2R: both cells of a pair on one gate
     else:  # an ideal gate line: every gate is its source
         ramp = np.clip((np.asarray(times, float) - t_on) / t_edge, 0.0, 1.0)
         unit = np.repeat(ramp[:, None], ir.cols, 1)

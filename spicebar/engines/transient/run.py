@@ -155,11 +155,14 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         if engine == "nodal" and ir.nonlinear:
             raise SpecError("energy", "was asked of the nodal transient with nonlinear cells",
                             "linear cells, or engine='ngspice'")
-    from .gate_lines import check_gate_ramp
+    from .gate_lines import check_gate_ramp, has_gate_dynamics
     check_gate_ramp(ir)  # RC gate lines (three-line 1T1R): the ramp both engines can follow
     if engine == "nodal":  # cells with no closed form: their tables, over the pulse levels
         from .nodal import check_supported
         check_supported(ir)  # before any table is measured
+        if not has_gate_dynamics(ir):  # (ramped gates on such a card were refused above)
+            from .gate_lines import warn_gate_charge
+            warn_gate_charge(ir)
         if ir.devices:  # (a passive array has none: the ngspice modules stay unloaded)
             from ..characterise import characterise
             ir = characterise(ir, np.concatenate([np.ravel(x) for x in schedule.row_v]),
