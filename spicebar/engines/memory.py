@@ -82,7 +82,8 @@ def _group_paths(kind: str) -> list:
     ``/proc/self/cgroup`` names a path of the host, the root is the container's group)."""
     from pathlib import Path
     try:
-        lines = open(PROC_CGROUP).read().splitlines()
+        with open(PROC_CGROUP) as f:
+            lines = f.read().splitlines()
     except OSError:
         return []
     base = Path(CGROUP_ROOT) if kind == "v2" else Path(CGROUP_ROOT) / "memory"

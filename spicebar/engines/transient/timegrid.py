@@ -54,10 +54,10 @@ RESET_MAX_TAUS = 2.0
 def reset_step(tau: float, t_closed: float) -> float:
     """Longest step while a reset of time constant ``tau`` is closed for ``t_closed``, s."""
     periods = t_closed / tau
-    leftover = np.exp(-periods)
-    if leftover * periods == 0.0:
+    error_per_z3 = TRBDF2_LTE * np.exp(-periods) * periods
+    if error_per_z3 * RESET_MAX_TAUS ** 2 <= RESET_TOL:  # also a leftover that underflows
         return RESET_MAX_TAUS * tau
-    return tau * min(RESET_MAX_TAUS, np.sqrt(RESET_TOL / (TRBDF2_LTE * leftover * periods)))
+    return tau * float(np.sqrt(RESET_TOL / error_per_z3))
 
 
 def step_grid(breakpoints: np.ndarray, h_max: float, h_first: float,
