@@ -68,6 +68,24 @@ def test_probing_every_column_equals_the_lu_reduction(rng, kw):
     assert np.all(z_lu <= 1e-12 * np.abs(z_lu).max())
 
 
+@pytest.mark.parametrize("kw", [{}, dict(sense="both", drive="both", r_sense=5.0)])
+def test_dense_and_sparse_schur_complements_agree(rng, kw, monkeypatch):
+    """Small arrays take dense LAPACK, large ones SuperLU: the same elimination, so they
+    agree to rounding: ~1e3 updates of float64 eps on the matrix's largest entry (the wires'
+    1 S), which the complement (~1e-5 S, cells) inherits as an absolute error."""
+    from spicebar.engines.transient import boundary
+    ir = elaborate(_spec(rng, 10, **kw))
+    lap, part = conductance_matrix(ir), Partition(ir)
+    assert 0 < part.inner.size <= boundary.DENSE_SCHUR_MAX
+    y_dense, z_dense = schur(lap, part)
+    monkeypatch.setattr(boundary, "DENSE_SCHUR_MAX", 0)
+    y_sparse, z_sparse = schur(lap, part)
+    rounding = 1e3 * np.finfo(float).eps * abs(lap).max()
+    assert np.abs(y_dense - y_sparse).max() <= rounding
+    assert np.abs(z_dense - z_sparse).max() <= rounding
+    assert np.abs(y_sparse).max() > 1e3 * rounding  # the check is not empty
+
+
 def test_transient_through_probing_equals_the_lu_path(rng, monkeypatch):
     spec = _spec(rng, 24)
     v = rng.uniform(0.0, 0.2, (2, 24))

@@ -41,10 +41,18 @@ __all__ = ["SPD_LU", "AlgebraicArray", "CapacitiveArray", "Partition", "driver_m
            "exact_column_currents", "full_jacobian", "schur", "sense_map"]
 
 
+#: Up to this many inner nodes the Schur complement is formed with dense LAPACK (the same
+#: elimination; for small arrays SuperLU's set-up and scipy.sparse's slicing cost more than
+#: the arithmetic, and a nonlinear readout forms one per time point).
+DENSE_SCHUR_MAX = 300
+
+
 def schur(matrix: sp.csr_matrix, part: Partition, memory=None, symmetric: bool = True):
     """``(Y, Z)``: sense-to-sense and driver-from-sense blocks of the Schur complement
     of ``matrix`` (S, injected currents per volt at the sense nodes) onto the sense nodes."""
     s, o, d = part.sense, part.inner, part.driver
+    if 0 < o.size <= DENSE_SCHUR_MAX:
+        return _dense_schur(matrix, s, o, d)
     m = matrix.tocsr()
     y = m[s][:, s].toarray()
     z = m[d][:, s].toarray()
@@ -60,6 +68,19 @@ def schur(matrix: sp.csr_matrix, part: Partition, memory=None, symmetric: bool =
         x = solve_columns(lu.solve, m[o][:, s].tocsc())
         y -= m[s][:, o] @ x
         z -= m[d][:, o] @ x
+    return y, z
+
+
+def _dense_schur(matrix, s: np.ndarray, o: np.ndarray, d: np.ndarray):
+    """:func:`schur` for a small inner node set, with dense LU (partial pivoting)."""
+    m = matrix.toarray()
+    try:
+        x = np.linalg.solve(m[np.ix_(o, o)], m[np.ix_(o, s)])
+    except np.linalg.LinAlgError as exc:
+        mo = sp.csr_matrix(m[np.ix_(o, o)])
+        raise SolverError(f"array matrix is singular ({exc}): {singular_reason(mo)}") from None
+    y = m[np.ix_(s, s)] - m[np.ix_(s, o)] @ x
+    z = m[np.ix_(d, s)] - m[np.ix_(d, o)] @ x
     return y, z
 
 
