@@ -223,16 +223,16 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
     ir = elaborate(spec)
     v_op = None
     if ir.nonlinear:  # the operating point, by the nodal engine's Newton solve
-        from ..engines.cell_currents import cell_currents
         from .noise_devices import readout_operating_point
         if any(g.kind == "device" for g in ir.devices):
             from ..engines.characterise import characterise
             ir = characterise(ir, x[vector][None])
-        v_op, i_all = readout_operating_point(ir, x[vector], ro)
-        i_cells = cell_currents(ir, v_op[None])[0]
+        v_op, i_cells = readout_operating_point(ir, x[vector], ro)
+        i_all = i_cells.sum(axis=0)
     else:
         dc = simulate(spec, x[vector], "nodal")
-        i_cells, i_all = (dc.cell_currents[0] if flicker_kf > 0 else None), dc.currents[0]
+        i_cells = dc.cell_currents[0] if flicker_kf > 0 else None  # deferred: read if needed
+        i_all = dc.currents[0]
     i_col = i_all[cols]
     net = build_network(ir, ro, temperature_k, i_cells if flicker_kf > 0 else None,
                         flicker_kf, v_op=v_op)

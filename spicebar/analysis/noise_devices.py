@@ -61,8 +61,8 @@ def operating_point(ir: CircuitIR, x: np.ndarray, v_virtual) -> np.ndarray:
 
 
 def readout_operating_point(ir: CircuitIR, x: np.ndarray, readout):
-    """``(v, i_col)``: node voltages ``(n_nodes,)`` V and column currents ``(cols,)`` A
-    into the readouts. The virtual ground is the op-amp's ``v_ref + v_os``; a TIA's also
+    """``(v, i_cells)``: node voltages ``(n_nodes,)`` V and cell currents ``(rows, cols)`` A
+    (their column sums are the currents into the readouts). The virtual ground is the op-amp's ``v_ref + v_os``; a TIA's also
     moves by its finite gain: ``a0 (v+ - vg) + i r_out = vg - i R_f`` gives
     ``vg = (a0 v+ + i (R_f + r_out)) / (1 + a0)`` (solved by :data:`TIA_PASSES` passes).
     An integrator has no DC operating point of its loop (the output ramps): its virtual
@@ -73,10 +73,11 @@ def readout_operating_point(ir: CircuitIR, x: np.ndarray, readout):
     vg = np.full(ir.cols, v_plus)
     for _ in range(TIA_PASSES if readout.kind == "tia" else 1):
         v = operating_point(ir, x, vg)
-        i_col = cell_currents(ir, v[None])[0].sum(axis=0)
-        vg = (op.a0 * v_plus + i_col * (readout.r_f_ohm + op.r_out)) / (1.0 + op.a0) \
-            if readout.kind == "tia" else vg
-    return v, i_col
+        i_cells = cell_currents(ir, v[None])[0]
+        if readout.kind == "tia":
+            vg = (op.a0 * v_plus + i_cells.sum(axis=0) * (readout.r_f_ohm + op.r_out)) \
+                / (1.0 + op.a0)
+    return v, i_cells
 
 
 def small_signal_matrix(ir: CircuitIR, v: np.ndarray):
