@@ -40,12 +40,12 @@ def integrate_windows(t: np.ndarray, p: np.ndarray, bounds: np.ndarray) -> np.nd
     """Trapezoidal integral of ``p`` ``(n_t, n)`` W between consecutive ``bounds`` on the
     time points ``t``: ``(len(bounds) - 1, n)`` J (a bound between time points: the
     integral's linear interpolation)."""
+    if t.size < 2:
+        return np.zeros((bounds.size - 1, p.shape[1]))
     steps = 0.5 * (p[1:] + p[:-1]) * np.diff(t)[:, None]
     cum = np.concatenate([np.zeros((1, p.shape[1])), np.cumsum(steps, axis=0)])
     b = np.clip(bounds, t[0], t[-1])
-    k = np.clip(np.searchsorted(t, b, side="right") - 1, 0, max(t.size - 2, 0))
-    if t.size < 2:
-        return np.zeros((bounds.size - 1, p.shape[1]))
+    k = np.clip(np.searchsorted(t, b, side="right") - 1, 0, t.size - 2)
     w = ((b - t[k]) / (t[k + 1] - t[k]))[:, None]  # every column at once (np.interp's rule)
     at = (1.0 - w) * cum[k] + w * cum[k + 1]
     return np.diff(at, axis=0)

@@ -42,8 +42,8 @@ from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
                          ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
 from .result import RawTransient
-from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, ENERGY_STEP_REPEAT, FIRST_STEP_FRACTION, GAMMA,
-                       TRBDF2_LTE, reset_step, rows_at, step_grid)
+from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, ENERGY_STEP_REPEAT,
+                       FIRST_STEP_FRACTION, GAMMA, TRBDF2_LTE, reset_step, rows_at, step_grid)
 
 #: With nonlinear cells the array is linearised at the virtual ground ``v0``; the error
 #: is second order in the departure ``e``, bounded after the run (see
