@@ -419,6 +419,15 @@ CLI += [  # Hardening III: every case gives exit 2 and one line naming the flag,
      "-o {d}/o.npz", "--bits"),
     ("mos-model kp = 1e300", "generate -G {d}/G.npy --cell 1t1r --vg-on 1.8 "
      "--mos-model {d}/absurd.lib -o {d}/x.cir", "kp = 1e300"),
+    ("noise --device-noise without a device", "noise -G {d}/G.npy -V {d}/V.npy --readout tia "
+     "--device-noise shot --out-dir {d}/n", "--device-noise"),
+    ("noise --selector-noise without a selector device", "noise -G {d}/G.npy -V {d}/V.npy "
+     "--readout tia --cell device --device {d}/G.npy --selector-noise shot --out-dir {d}/n",
+     "--selector-noise"),
+    ("noise of a bsim4 access transistor", "noise -G {d}/G.npy -V {d}/V.npy --readout tia "
+     "--cell 1t1r --vg-on 1.8 --mos-model bsim4 --out-dir {d}/n", "--mos-model"),
+    ("write a 1t1r cell with vg-on nan", "write --rows 3 --cols 3 --g 1e-5 --v-write 2 "
+     "--cell 1t1r --vg-on nan --json {d}/w.json", "--vg-on"),
     ("plot transient on text", "plot transient {d}/text.npz -o {d}/p.png", "text.npz"),
     ("plot transient on pickled npz", "plot transient {d}/pickled.npz -o {d}/p.png", "pickled"),
     ("plot transient on a DC result", "plot transient {d}/dc.npz -o {d}/p.png", "time"),
