@@ -4,8 +4,9 @@ Unknowns are the node voltages not held by a source. Per input vector it solves
 ``F(v) = L v + i_dev(v) = 0`` at the unknown nodes, where ``L`` is the resistor
 Laplacian (plus ngspice's ``gmin`` from every MOSFET drain and source to ground,
 see :mod:`spicebar.circuit.iv_models`) and ``i_dev`` the current each device draws out of a
-node. Each iteration stamps the device conductances vectorised into a sparse
-Jacobian and solves it with SuperLU.
+node. Each iteration stamps the device conductances vectorised into a Jacobian of fixed
+sparsity pattern (:mod:`.pattern`) and solves it with SuperLU, or dense LAPACK for small
+systems (:data:`DENSE_LU_MAX`).
 
 Convergence aids, as in SPICE: each sinh device is linearised at a *limited*
 voltage (an increase of ``|V|`` beyond the device's voltage scale ``b`` is cut to
@@ -29,12 +30,12 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ...circuit.iv_models import NGSPICE_GMIN, sinh_iv
+from ...circuit.iv_models import NGSPICE_GMIN
 from ...errors import SolverError
 from ...circuit.ir import DEVICE, NMOS, SINH, CircuitIR
 from ...results import SimulationResult
-from .stamps import (conductance_matrix, device_table, fixed_voltages, stamp_device, stamp_nmos,
-                     stamp_sinh, singular_reason)
+from .stamps import conductance_matrix, fixed_voltages, singular_reason
+from .pattern import DeviceStamps, JacobianPattern
 from .tables import Level1StandIn, Table2D
 
 MAX_ITER = 200
@@ -66,7 +67,9 @@ def _limit_sinh(v_new: np.ndarray, v_old: np.ndarray, b: np.ndarray) -> np.ndarr
 
 
 class _System:
-    """The parts of the Newton system that do not change between iterations."""
+    """The parts of the Newton system that do not change between iterations: the unknowns,
+    the devices' positions and the Jacobian's sparsity pattern (:mod:`.pattern`), so an
+    evaluation computes only values."""
 
     def __init__(self, ir: CircuitIR, lap: sp.csr_matrix, fixed: np.ndarray):
         self.ir = ir
@@ -86,11 +89,15 @@ class _System:
         keep = (self.uidx[coo.row] >= 0) & (self.uidx[coo.col] >= 0)
         self.l_rows, self.l_cols = self.uidx[coo.row[keep]], self.uidx[coo.col[keep]]
         self.l_vals = coo.data[keep]
-        self.sinh = [g for g in ir.devices if g.kind == SINH]
-        self.nmos = [g for g in ir.devices if g.kind == NMOS]
-        self.tabled = [g for g in ir.devices if g.kind == DEVICE]
-        for g in self.tabled:
-            device_table(g)  # refuse a user device without its table before any work
+        off = coo.row != coo.col  # current_scale's branches
+        self._br_r, self._br_c, self._br_g = coo.row[off], coo.col[off], coo.data[off]
+        self._g_max = float(np.abs(self.lap.data).max(initial=0.0))
+        self.stamps = DeviceStamps(ir)
+        self.sinh, self.nmos, self.tabled = self.stamps.sinh, self.stamps.nmos, self.stamps.tabled
+        self.pattern = JacobianPattern(
+            np.concatenate([self.l_rows, self.uidx[self.stamps.rows]]),
+            np.concatenate([self.l_cols, self.uidx[self.stamps.cols]]),
+            self.unknown.size, self.l_vals)
         # Resistors and sinh devices give a symmetric, diagonally dominant Jacobian (an
         # M-matrix): SuperLU may then keep the diagonal pivots (about 2x faster). MOSFETs
         # make it unsymmetric: keep partial pivoting.
@@ -98,59 +105,32 @@ class _System:
         if not self.nmos and not any(g.node_g is not None for g in self.tabled):
             self.lu_options.update(diag_pivot_thresh=0.0, options=dict(SymmetricMode=True))
 
+    def residual(self, v: np.ndarray, v_lim: list[np.ndarray] | None, jacobian: bool = True):
+        """``(inj (n,) A, device currents (k,) A, Jacobian data (nnz,) S or None)``: the
+        injected node currents of the linearised system, the devices' own currents, and the
+        values of :attr:`pattern` (the Jacobian on the unknowns)."""
+        cur, vals = self.stamps.evaluate(v, v_lim, jacobian)
+        inj = self.lap @ v
+        if cur.size:
+            inj += np.bincount(self.stamps.inj_nodes, cur, minlength=inj.size)
+        return inj, cur, (self.pattern.data(vals) if jacobian else None)
+
     def evaluate(self, v: np.ndarray, v_lim: list[np.ndarray] | None, jacobian: bool = True):
         """Injected node currents ``(n,)`` of the linearised system, Jacobian on the unknowns
-        (None without ``jacobian``: the line solver builds its own from the devices)."""
-        inj = self.lap @ v
-        rows, cols, vals = [self.l_rows], [self.l_cols], [self.l_vals]
-        for k, g in enumerate(self.sinh):
-            vdev = v[g.node_p] - v[g.node_n]
-            vl = vdev if v_lim is None else v_lim[k]
-            i, r, c, y = stamp_sinh(g, vl)
-            _, gd = sinh_iv(vl, g.value, g.param)
-            i_lin = i + gd * (vdev - vl)  # companion model at the limited voltage
-            np.add.at(inj, g.node_p, i_lin)
-            np.add.at(inj, g.node_n, -i_lin)
-            rows.append(r); cols.append(c); vals.append(y)
-        for g in self.nmos:
-            i_d, i_s, r, c, y = stamp_nmos(g, v[g.node_p], v[g.node_g], v[g.node_n])
-            np.add.at(inj, g.node_p, i_d)
-            np.add.at(inj, g.node_n, i_s)
-            rows.append(r); cols.append(c); vals.append(y)
-        for g in self.tabled:
-            i_p, i_n, r, c, y = stamp_device(g, v[g.node_p], v[g.node_n])
-            np.add.at(inj, g.node_p, i_p)
-            np.add.at(inj, g.node_n, i_n)
-            rows.append(r); cols.append(c); vals.append(y)
-        if not jacobian:
-            return inj, None
-        r = np.concatenate(rows[1:]) if len(rows) > 1 else np.zeros(0, int)
-        c = np.concatenate(cols[1:]) if len(cols) > 1 else np.zeros(0, int)
-        y = np.concatenate(vals[1:]) if len(vals) > 1 else np.zeros(0)
-        ur, uc = self.uidx[r], self.uidx[c]
-        keep = (ur >= 0) & (uc >= 0)
-        m = self.unknown.size
-        jac = sp.csc_matrix((np.concatenate([self.l_vals, y[keep]]),
-                             (np.concatenate([self.l_rows, ur[keep]]),
-                              np.concatenate([self.l_cols, uc[keep]]))), shape=(m, m))
-        return inj, jac
+        (CSC; None without ``jacobian``: the line solver builds its own from the devices)."""
+        inj, _, data = self.residual(v, v_lim, jacobian)
+        return inj, (self.pattern.csc(data) if jacobian else None)
 
-    def current_scale(self, v: np.ndarray) -> float:
+    def current_scale(self, v: np.ndarray, cur: np.ndarray | None = None) -> float:
         """Largest current through any element, amperes (the scale of the KCL residual),
         floored at float64's rounding of ``L v`` over :data:`KCL_TOL_REL` (see
-        :data:`KCL_ROUNDING_UNITS`)."""
-        coo = self.lap.tocoo()
-        off = coo.row != coo.col
-        s = float(np.abs(coo.data[off] * (v[coo.row[off]] - v[coo.col[off]])).max(initial=0.0))
-        for g in self.sinh:
-            s = max(s, float(np.abs(sinh_iv(v[g.node_p] - v[g.node_n], g.value, g.param)[0]).max()))
-        for g in self.nmos:
-            i = stamp_nmos(g, v[g.node_p], v[g.node_g], v[g.node_n])[0]
-            s = max(s, float(np.abs(i).max()))
-        for g in self.tabled:
-            s = max(s, float(np.abs(stamp_device(g, v[g.node_p], v[g.node_n])[0]).max()))
-        g_max = float(np.abs(self.lap.data).max(initial=0.0))
-        floor = KCL_ROUNDING_UNITS * np.finfo(float).eps * g_max * float(np.abs(v).max(initial=0.0))
+        :data:`KCL_ROUNDING_UNITS`). ``cur``: the devices' currents at ``v`` (unlimited), if
+        already evaluated."""
+        s = float(np.abs(self._br_g * (v[self._br_r] - v[self._br_c])).max(initial=0.0))
+        if cur is None:
+            cur, _ = self.stamps.evaluate(v, None, jacobian=False)
+        s = max(s, float(np.abs(cur).max(initial=0.0)))
+        floor = KCL_ROUNDING_UNITS * np.finfo(float).eps * self._g_max * float(np.abs(v).max(initial=0.0))
         return max(s, floor / KCL_TOL_REL, np.finfo(float).tiny)
 
 
@@ -164,11 +144,53 @@ def _damped(system: _System, v: np.ndarray, dv: np.ndarray, alpha: float, r0: fl
     for _ in range(MAX_HALVINGS):
         trial = v.copy()
         trial[u] += alpha * dv
-        r1 = float(np.linalg.norm(system.evaluate(trial, None)[0][u]))
+        r1 = float(np.linalg.norm(system.evaluate(trial, None, jacobian=False)[0][u]))
         if r1 <= (1.0 - 1e-4 * alpha) * r0:
             return alpha
         alpha *= 0.5
     return full
+
+
+#: Up to this many unknowns a Newton Jacobian is factorised dense (LAPACK, partial pivoting):
+#: there SuperLU's set-up costs more than the arithmetic (a nonlinear readout factorises
+#: one per iteration at every time point).
+DENSE_LU_MAX = 300
+
+
+class _DenseLU:
+    def __init__(self, lu_piv):
+        self.lu_piv = lu_piv
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        from scipy.linalg import lu_solve
+        return lu_solve(self.lu_piv, rhs, check_finite=False)
+
+
+def factorise(system: _System, data: np.ndarray, it: int = 0, vector: int = 0):
+    """An LU of the Jacobian with values ``data`` (``system.pattern``'s), with ``.solve(b)``:
+    dense LAPACK up to :data:`DENSE_LU_MAX` unknowns, SuperLU beyond. A singular Jacobian
+    raises :class:`~spicebar.errors.SolverError` naming the iteration and input vector."""
+    pat = system.pattern
+    why = None
+    if pat.m <= DENSE_LU_MAX:
+        from scipy.linalg import lu_factor
+        a = pat.dense(data)
+        if np.all(np.isfinite(a)):
+            import warnings
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # an exact zero pivot: reported below
+                lu, piv = lu_factor(a, check_finite=False)
+            if np.all(np.diag(lu) != 0.0):
+                return _DenseLU((lu, piv))
+        why = "matrix is exactly singular"
+    else:
+        try:
+            return spla.splu(pat.csc(data), **system.lu_options)
+        except RuntimeError as exc:
+            why = str(exc)
+    jac = pat.csc(data)
+    raise SolverError(f"Newton Jacobian is singular at iteration {it} of input "
+                      f"vector {vector} ({why}): {singular_reason(jac)}") from None
 
 
 def newton_solve(system: _System, v0: np.ndarray, vector: int = 0,
@@ -176,7 +198,7 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0,
     """Solve one operating point from ``v0`` (``(n_nodes,)``, fixed nodes set); returns v, report.
 
     ``line``: a :class:`~.newton_lines.LineStep` that solves each Newton step on the
-    lines; None: a sparse LU of the Jacobian per iteration."""
+    lines; None: an LU of the Jacobian per iteration (:func:`factorise`)."""
     v = v0.copy()
     u = system.unknown
     v_lim = [v[g.node_p] - v[g.node_n] for g in system.sinh]
@@ -184,18 +206,13 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0,
     step = np.inf
     prev_step = np.inf
     for it in range(1, MAX_ITER + 1):
-        inj, jac = system.evaluate(v, v_lim, jacobian=line is None)
+        inj, _, data = system.residual(v, v_lim, jacobian=line is None)
         if line is not None:
             dv = line.solve(v_lim[0], inj[u])
         else:
-            try:
-                lu = spla.splu(jac, **system.lu_options)
-            except RuntimeError as exc:
-                raise SolverError(f"Newton Jacobian is singular at iteration {it} of input "
-                                  f"vector {vector} ({exc}): {singular_reason(jac)}") from None
-            dv = -lu.solve(inj[u])
+            dv = -factorise(system, data, it, vector).solve(inj[u])
         if not np.all(np.isfinite(dv)):
-            why = "" if line is not None else f": {singular_reason(jac)}"
+            why = "" if line is not None else f": {singular_reason(system.pattern.csc(data))}"
             raise SolverError(f"Newton step is not finite at iteration {it} of input vector "
                               f"{vector}{why}")
         big = float(np.abs(dv).max(initial=0.0))
@@ -215,8 +232,8 @@ def newton_solve(system: _System, v0: np.ndarray, vector: int = 0,
         small = step <= VNTOL + RELTOL * vmax
         stagnant = step <= STAGNATION_V and step > 0.5 * prev_step
         if not limited and alpha == 1.0 and (small or stagnant):
-            inj, _ = system.evaluate(v, None, jacobian=False)
-            kcl = float(np.abs(inj[u]).max(initial=0.0)) / system.current_scale(v)
+            inj, cur, _ = system.residual(v, None, jacobian=False)
+            kcl = float(np.abs(inj[u]).max(initial=0.0)) / system.current_scale(v, cur)
             if kcl <= KCL_TOL_REL:
                 return v, {"iterations": it, "last_step_v": step, "kcl_residual_rel": kcl}
     inj, _ = system.evaluate(v, None, jacobian=False)
@@ -277,6 +294,8 @@ def solve_newton(ir: CircuitIR, inputs: np.ndarray, spec=None,
     its = [r["iterations"] for r in reports]
     mos = [g for g in ir.devices if g.kind == NMOS]
     info = {"solver": ("Newton-Raphson, each step by the line solver" if step is not None else
+                       "Newton-Raphson, dense LU (LAPACK) per iteration"
+                       if system.unknown.size <= DENSE_LU_MAX else
                        "Newton-Raphson, scipy splu (SuperLU, MMD_AT_PLUS_A"
                        + (", symmetric mode" if not mos else "") + ") per iteration"),
             "newton_steps": why,

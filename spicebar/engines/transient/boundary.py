@@ -36,6 +36,7 @@ from ..nodal.stamps import conductance_matrix, fixed_voltages, singular_reason
 from .capacitive import CapacitiveArray
 from .partition import SPD_LU, Partition, driver_map, sense_map, solve_columns
 from .probing import SenseProbe, choose_probing
+from .nonlinear_points import PointSolver
 
 __all__ = ["SPD_LU", "AlgebraicArray", "CapacitiveArray", "Partition", "driver_map",
            "exact_column_currents", "full_jacobian", "schur", "sense_map"]
@@ -84,12 +85,14 @@ def _dense_schur(matrix, s: np.ndarray, o: np.ndarray, d: np.ndarray):
     return y, z
 
 
-def full_jacobian(ir: CircuitIR, v: np.ndarray, lap: sp.csr_matrix) -> sp.csr_matrix:
+def full_jacobian(ir: CircuitIR, v: np.ndarray, lap: sp.csr_matrix, system=None) -> sp.csr_matrix:
     """Conductance matrix of the array linearised at node voltages ``v`` ``(n_nodes,)``, on
     every node, exactly as Newton (:mod:`spicebar.engines.nodal.newton`) stamps every
-    device kind (its system with only ground held)."""
+    device kind (its system with only ground held; ``system``: that system, built once by
+    the caller for many ``v``)."""
     from ..nodal.newton import _System
-    system = _System(ir, lap, np.array([0]))
+    if system is None:
+        system = _System(ir, lap, np.array([0]))
     _, jac = system.evaluate(v, None)
     u = system.unknown
     coo = jac.tocoo()
@@ -113,8 +116,8 @@ class AlgebraicArray:
         the tangent, so ``J = j0 - Y e`` holds near the offset."""
         from dataclasses import replace
 
-        from ..nodal.newton import KCL_TOL_REL, _System, newton_solve  # noqa: F401
         from ..nodal.linear import solve_linear
+        from ..nodal.newton import _System
         ps, pd = sense_map(ir), driver_map(ir)
         memory = MemoryGuard.resolve(memory)  # once: every vector's Schur complement checks it
         ir0 = replace(ir, senses=replace(ir.senses, value=np.full(len(ir.senses), float(v0))))
@@ -143,31 +146,24 @@ class AlgebraicArray:
             return
         fixed, v_fixed = fixed_voltages(ir0, v_rows)
         system = _System(ir0, lap, fixed)
+        red = PointSolver(ir, lap, part, system, fixed, memory)
         v = np.zeros(ir.n_nodes)
         self.j0, self.i0 = np.zeros((n, ir.cols)), np.zeros((n, ir.rows))
-        ys, zs = [], []
+        self.y, self.z = np.zeros((n, ir.cols, ir.cols)), np.zeros((n, ir.rows, ir.cols))
         s_rows = 1 + len(ir.drivers) + np.arange(len(ir.senses))  # fixed_voltages' order
+        lu = None
         for k in range(n):
             if offsets is not None:
                 v_fixed[s_rows, k] = v0 + offsets[k][ir.sense_col]
             v[fixed] = v_fixed[:, k]
-            try:
-                v, _ = newton_solve(system, v, k)
-            except SolverError:  # a warm start can stagnate near 0 V: start cold once
-                v = np.zeros(ir.n_nodes)
-                v[fixed] = v_fixed[:, k]
-                v, _ = newton_solve(system, v, k)
-            inj, _ = system.evaluate(v, None)
+            v, inj, data, lu = red.solve(v, v_fixed[:, k], k, lu)
             self.j0[k] = -inj[ir.senses.node_p] @ ps
             self.i0[k] = inj[ir.drivers.node_p] @ pd
-            y, z = schur(full_jacobian(ir, v, lap), part, memory,
-                         symmetric=all(g.kind == "sinh" for g in ir.devices))
-            ys.append(ps.T @ y @ ps)
-            zs.append(pd.T @ z @ ps)
+            y, z = red.schur(data, lu)
+            self.y[k], self.z[k] = ps.T @ y @ ps, pd.T @ z @ ps
             if offsets is not None:
-                self.j0[k] += ys[-1] @ offsets[k]
-                self.i0[k] -= zs[-1] @ offsets[k]
-        self.y, self.z = np.stack(ys), np.stack(zs)
+                self.j0[k] += self.y[k] @ offsets[k]
+                self.i0[k] -= self.z[k] @ offsets[k]
         self.level = np.arange(n)
         self.solver = "Newton-Raphson per input vector, Schur complement of its Jacobian"
 

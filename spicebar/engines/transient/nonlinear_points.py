@@ -1,0 +1,127 @@
+"""A nonlinear array at one input vector after another: operating point and Schur complement.
+
+A readout of nonlinear cells with RC gate lines solves the array at every time point of
+the gates' turn-on (:class:`.boundary.AlgebraicArray`): the operating point with every
+sense node held at its virtual ground, then the Schur complement of the Jacobian there
+onto the sense nodes. :class:`PointSolver` does both with the structure fixed once (the
+Newton system and the full-node system of :mod:`spicebar.engines.nodal.pattern`, every
+block's positions in the Jacobian's data), so a point costs one device evaluation per
+iteration and one LU.
+
+Consecutive points differ little, so the Newton iteration starts from the previous point's
+solution with the previous point's LU (a chord iteration: the Jacobian is not refactorised
+while the steps shrink at least by half). The answer is still the Newton solution to
+Newton's own tolerance: a point is accepted only when the *exact* Newton step at it,
+with the Jacobian factorised there, is below ``VNTOL + RELTOL max|v|`` and the KCL residual
+below :data:`~spicebar.engines.nodal.newton.KCL_TOL_REL`; otherwise full Newton
+(:func:`~spicebar.engines.nodal.newton.newton_solve`) continues from there. That LU, of the
+Jacobian at the accepted point, is the one the Schur complement uses. Cells with sinh
+elements or tabled devices (voltage limiting, damping) take full Newton at every point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import SolverError
+from ..nodal.linear import check_direct_memory
+from ..nodal.newton import (DENSE_LU_MAX, KCL_TOL_REL, MAX_STEP_V, RELTOL, VNTOL, _DenseLU,
+                            _System, factorise, newton_solve)
+from .partition import solve_columns
+
+#: Chord iterations (the previous point's LU) before the Jacobian is factorised afresh.
+CHORD_MAX = 8
+
+
+class PointSolver:
+    """Operating points and Schur complements of one IR at input vector after vector.
+
+    ``system``: the Newton system (sense nodes held), ``fixed`` its held nodes in
+    :func:`~spicebar.engines.nodal.stamps.fixed_voltages`' order; ``part``: the node sets
+    (:class:`.partition.Partition`) whose inner nodes are that system's unknowns."""
+
+    def __init__(self, ir, lap, part, system: _System, fixed: np.ndarray, memory=None):
+        self.system = system
+        self.full = _System(ir, lap, np.array([0]))  # every node but ground: the Schur blocks
+        uf = self.full.uidx
+        s, o, d = uf[part.sense], uf[part.inner], uf[part.driver]
+        pat = self.full.pattern
+        self.oo, self.os = pat.block(o, o), pat.block(o, s)
+        self.so, self.ss = pat.block(s, o), pat.block(s, s)
+        self.do, self.ds = pat.block(d, o), pat.block(d, s)
+        npat = system.pattern
+        same = (np.array_equal(system.unknown, part.inner) and self.oo.sel.size == npat.nnz
+                and np.array_equal(self.oo.indices, npat.indices)
+                and np.array_equal(self.oo.indptr, npat.indptr))
+        if not same:  # the sense nodes are not the only nodes the Newton system adds
+            raise ValueError("the Newton unknowns are not the partition's inner nodes")
+        self.chord = not system.sinh and not system.tabled
+        self.fixed = fixed
+        if system.unknown.size > DENSE_LU_MAX:
+            check_direct_memory(part.inner.size, part.sense.size, memory,
+                                what="the bit-line admittance (LU of the array's inner nodes)",
+                                advice="use a smaller array or tiles")
+        self.factorisations = 0
+        self.chord_steps = 0
+
+    def _accept(self, v: np.ndarray, vmax: float, k: int):
+        """``(ok, inj, data, lu)``: the full-node residual and Jacobian at ``v``, the LU of
+        its inner block, and whether the exact Newton step there meets Newton's tolerance."""
+        inj, cur, data = self.full.residual(v, None)
+        lu = factorise(self.system, data[self.oo.sel], 0, k)
+        self.factorisations += 1
+        u = self.system.unknown
+        dv = lu.solve(inj[u])
+        ok = bool(np.all(np.isfinite(dv))) and float(np.abs(dv).max(initial=0.0)) <= VNTOL + RELTOL * vmax
+        if ok:
+            kcl = float(np.abs(inj[u]).max(initial=0.0)) / self.system.current_scale(v, cur)
+            ok = kcl <= KCL_TOL_REL
+        return ok, inj, data, lu
+
+    def solve(self, v: np.ndarray, v_fixed: np.ndarray, k: int, lu=None):
+        """Operating point from ``v`` ``(n_nodes,)`` (its fixed nodes set to ``v_fixed``,
+        the rest the previous point's solution) and ``lu`` (the previous point's LU, or
+        None): ``(v, inj (n_nodes,) A, data (the full-node Jacobian's values), lu)``."""
+        system, u = self.system, self.system.unknown
+        vmax = max(float(np.abs(v).max()), 1e-3)
+        if self.chord and lu is not None:
+            tol = VNTOL + RELTOL * vmax
+            prev = np.inf
+            for _ in range(CHORD_MAX):
+                inj, _, _ = system.residual(v, None, jacobian=False)
+                dv = -lu.solve(inj[u])
+                big = float(np.abs(dv).max(initial=0.0))
+                if not np.isfinite(big) or big > 0.5 * prev:
+                    break  # not contracting: factorise afresh
+                v = v.copy()
+                v[u] += min(1.0, MAX_STEP_V / big) * dv if big > 0 else 0.0
+                self.chord_steps += 1
+                prev = big
+                if big <= tol:
+                    break
+            ok, inj, data, lu = self._accept(v, vmax, k)
+            if ok:
+                return v, inj, data, lu
+        try:
+            v, _ = newton_solve(system, v, k)
+        except SolverError:  # a warm start can stagnate near 0 V: start cold once
+            v = np.zeros(v.size)
+            v[self.fixed] = v_fixed
+            v, _ = newton_solve(system, v, k)
+        inj, _, data = self.full.residual(v, None)
+        lu = factorise(self.system, data[self.oo.sel], 0, k)
+        self.factorisations += 1
+        return v, inj, data, lu
+
+    def schur(self, data: np.ndarray, lu) -> tuple[np.ndarray, np.ndarray]:
+        """``(Y (n_s, n_s), Z (n_d, n_s))`` S: the Schur complement of the full-node Jacobian
+        with values ``data`` onto the sense nodes, ``lu`` the LU of its inner block."""
+        y, z = self.ss.dense(data), self.ds.dense(data)
+        if self.oo.shape[0] == 0:
+            return y, z
+        if isinstance(lu, _DenseLU):
+            x = lu.solve(self.os.dense(data))
+            return y - self.so.dense(data) @ x, z - self.do.dense(data) @ x
+        x = solve_columns(lu.solve, self.os.csc(data))
+        return y - self.so.csc(data) @ x, z - self.do.csc(data) @ x
+
