@@ -140,12 +140,13 @@ class JacobianPattern:
         return out.reshape(self.m, self.m)
 
     def block(self, r: np.ndarray, c: np.ndarray) -> "Block":
-        """The sub-block on unknowns ``r`` (rows) and ``c`` (columns), both sorted ascending."""
+        """The sub-block on unknowns ``r`` (rows) and ``c`` (columns), in that order."""
         return Block(self, r, c)
 
 
 class Block:
-    """A sub-block of a :class:`JacobianPattern`: its entries' positions gathered once."""
+    """A sub-block of a :class:`JacobianPattern` on unknowns ``r`` (rows) and ``c`` (columns),
+    in the order given (CSC of the block sorted once): its entries' positions gathered once."""
 
     def __init__(self, pat: JacobianPattern, r: np.ndarray, c: np.ndarray):
         rmap = np.full(pat.m, -1)
@@ -153,7 +154,8 @@ class Block:
         cmap = np.full(pat.m, -1)
         cmap[c] = np.arange(c.size)
         br, bc = rmap[pat.indices], cmap[pat.col_of]
-        self.sel = np.flatnonzero((br >= 0) & (bc >= 0))  # column-major order is kept
+        kept = np.flatnonzero((br >= 0) & (bc >= 0))
+        self.sel = kept[np.lexsort((br[kept], bc[kept]))]  # column-major, rows ascending
         self.shape = (r.size, c.size)
         self.rows, self.cols = br[self.sel], bc[self.sel]
         self.indices = self.rows.astype(np.int32)

@@ -22,12 +22,14 @@ elements or tabled devices (voltage limiting, damping) take full Newton at every
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from ...errors import SolverError
 from ..nodal.linear import check_direct_memory
 from ..nodal.newton import (DENSE_LU_MAX, KCL_TOL_REL, MAX_STEP_V, RELTOL, VNTOL, _DenseLU,
                             _System, factorise, newton_solve)
-from .partition import solve_columns
+from .partition import SPD_LU, solve_columns
 
 #: Chord iterations (the previous point's LU) before the Jacobian is factorised afresh.
 CHORD_MAX = 8
@@ -63,13 +65,28 @@ class PointSolver:
                                 advice="use a smaller array or tiles")
         self.factorisations = 0
         self.chord_steps = 0
+        self.bordered = None
+        if self.chord and system.unknown.size > DENSE_LU_MAX:
+            self.bordered = _Bordered(pat, self.oo, o, d, s)
+
+    def _factorise(self, data: np.ndarray, k: int):
+        """LU of the inner block of the full-node Jacobian ``data``. Level-1 transistors
+        (gates held) and resistors make it a column diagonally dominant M-matrix (every
+        column sums to the conductance to held nodes, off-diagonals <= 0), where elimination
+        needs no pivoting: SuperLU keeps the diagonal pivots (about 2x faster)."""
+        self.factorisations += 1
+        if self.chord and self.system.unknown.size > DENSE_LU_MAX:
+            try:
+                return spla.splu(self.system.pattern.csc(data[self.oo.sel]), **SPD_LU)
+            except RuntimeError:
+                pass  # factorise() below reports it
+        return factorise(self.system, data[self.oo.sel], 0, k)
 
     def _accept(self, v: np.ndarray, vmax: float, k: int):
         """``(ok, inj, data, lu)``: the full-node residual and Jacobian at ``v``, the LU of
         its inner block, and whether the exact Newton step there meets Newton's tolerance."""
         inj, cur, data = self.full.residual(v, None)
-        lu = factorise(self.system, data[self.oo.sel], 0, k)
-        self.factorisations += 1
+        lu = self._factorise(data, k)
         u = self.system.unknown
         dv = lu.solve(inj[u])
         ok = bool(np.all(np.isfinite(dv))) and float(np.abs(dv).max(initial=0.0)) <= VNTOL + RELTOL * vmax
@@ -109,13 +126,16 @@ class PointSolver:
             v[self.fixed] = v_fixed
             v, _ = newton_solve(system, v, k)
         inj, _, data = self.full.residual(v, None)
-        lu = factorise(self.system, data[self.oo.sel], 0, k)
-        self.factorisations += 1
-        return v, inj, data, lu
+        return v, inj, data, self._factorise(data, k)
 
     def schur(self, data: np.ndarray, lu) -> tuple[np.ndarray, np.ndarray]:
         """``(Y (n_s, n_s), Z (n_d, n_s))`` S: the Schur complement of the full-node Jacobian
         with values ``data`` onto the sense nodes, ``lu`` the LU of its inner block."""
+        if self.bordered is not None:
+            yz = self.bordered.schur(data)
+            if yz is not None:
+                return yz
+            self.bordered = None  # SuperLU moved the border: the solves below from now on
         y, z = self.ss.dense(data), self.ds.dense(data)
         if self.oo.shape[0] == 0:
             return y, z
@@ -125,3 +145,35 @@ class PointSolver:
         x = solve_columns(lu.solve, self.os.csc(data))
         return y - self.so.csc(data) @ x, z - self.do.csc(data) @ x
 
+
+
+class _Bordered:
+    """The Schur complement onto the driver and sense nodes as the trailing block of one LU.
+
+    The full-node Jacobian is ordered ``[inner (in a fill-reducing order found once), drivers,
+    senses]`` and factorised with diagonal pivots and no further ordering (an M-matrix, see
+    :meth:`PointSolver._factorise`); after the inner nodes are eliminated what is left of
+    the trailing block is the Schur complement ``S = L_tt U_tt``, so no solve per sense node
+    is needed. Returns None if SuperLU reordered the border (then the caller solves)."""
+
+    def __init__(self, pat, oo, o, d, s):
+        a = oo.csc(np.ones(pat.nnz))
+        a = abs(a) + sp.identity(a.shape[0], format="csc") * (1.0 + a.shape[0])
+        first = spla.splu(a.tocsc(), **SPD_LU)  # structure only: its fill-reducing order
+        order = o[np.argsort(first.perm_c)]
+        self.nd, self.t = d.size, d.size + s.size
+        self.block = pat.block(np.concatenate([order, d, s]), np.concatenate([order, d, s]))
+        self.n = self.block.shape[0]
+
+    def schur(self, data):
+        m = self.block.csc(data)
+        try:
+            lu = spla.splu(m, permc_spec="NATURAL", diag_pivot_thresh=0.0,
+                           options=dict(SymmetricMode=True))
+        except RuntimeError:
+            return None
+        tail = np.arange(self.n - self.t, self.n)
+        if not (np.array_equal(lu.perm_c[tail], tail) and np.array_equal(lu.perm_r[tail], tail)):
+            return None
+        sch = (lu.L[-self.t:, -self.t:] @ lu.U[-self.t:, -self.t:]).toarray()
+        return sch[self.nd:, self.nd:], sch[:self.nd, self.nd:]
