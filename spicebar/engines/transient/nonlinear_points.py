@@ -135,7 +135,7 @@ class PointSolver:
             yz = self.bordered.schur(data)
             if yz is not None:
                 return yz
-            self.bordered = None  # SuperLU moved the border: the solves below from now on
+            self.bordered = None  # SuperLU moved the border: solves per sense from now on
         y, z = self.ss.dense(data), self.ds.dense(data)
         if self.oo.shape[0] == 0:
             return y, z
@@ -147,28 +147,34 @@ class PointSolver:
 
 
 
+
 class _Bordered:
     """The Schur complement onto the driver and sense nodes as the trailing block of one LU.
 
-    The full-node Jacobian is ordered ``[inner (in a fill-reducing order found once), drivers,
-    senses]`` and factorised with diagonal pivots and no further ordering (an M-matrix, see
-    :meth:`PointSolver._factorise`); after the inner nodes are eliminated what is left of
-    the trailing block is the Schur complement ``S = L_tt U_tt``, so no solve per sense node
-    is needed. Returns None if SuperLU reordered the border (then the caller solves)."""
+    The full-node Jacobian ``M = [[A, B], [C, D]]`` is ordered ``[inner (in a fill-reducing
+    order found once), drivers, senses]`` and factorised with diagonal pivots and no further
+    ordering (an M-matrix, see :meth:`PointSolver._factorise`). After the inner nodes are
+    eliminated, what is left of the trailing block is the Schur complement
+    ``S = D - C A^-1 B = L_tt U_tt``: no solve per sense node (``M`` itself is nearly
+    singular, its only path to ground being ``gmin``, so it is not used to solve; its
+    elimination of the inner nodes is that of ``A``, which is well conditioned).
+    Measured at 16x16 (three-line 1T1R): 1.5 ms against 46 ms for the solves per sense."""
 
     def __init__(self, pat, oo, o, d, s):
         a = oo.csc(np.ones(pat.nnz))
         a = abs(a) + sp.identity(a.shape[0], format="csc") * (1.0 + a.shape[0])
         first = spla.splu(a.tocsc(), **SPD_LU)  # structure only: its fill-reducing order
-        order = o[np.argsort(first.perm_c)]
-        self.nd, self.t = d.size, d.size + s.size
-        self.block = pat.block(np.concatenate([order, d, s]), np.concatenate([order, d, s]))
+        self.o_perm = np.argsort(first.perm_c)  # position in M -> index among the inner nodes
+        self.no, self.nd, self.t = o.size, d.size, d.size + s.size
+        q = np.concatenate([o[self.o_perm], d, s])
+        self.block = pat.block(q, q)
         self.n = self.block.shape[0]
 
-    def schur(self, data):
-        m = self.block.csc(data)
+    def schur(self, data: np.ndarray):
+        """``(Y, Z)`` of the Jacobian values ``data``, or None (SuperLU moved the border,
+        or found the matrix singular: the caller solves per sense node)."""
         try:
-            lu = spla.splu(m, permc_spec="NATURAL", diag_pivot_thresh=0.0,
+            lu = spla.splu(self.block.csc(data), permc_spec="NATURAL", diag_pivot_thresh=0.0,
                            options=dict(SymmetricMode=True))
         except RuntimeError:
             return None
@@ -176,4 +182,7 @@ class _Bordered:
         if not (np.array_equal(lu.perm_c[tail], tail) and np.array_equal(lu.perm_r[tail], tail)):
             return None
         sch = (lu.L[-self.t:, -self.t:] @ lu.U[-self.t:, -self.t:]).toarray()
+        if not np.all(np.isfinite(sch)):
+            return None
         return sch[self.nd:, self.nd:], sch[:self.nd, self.nd:]
+
