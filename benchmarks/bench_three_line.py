@@ -29,9 +29,13 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
+# one BLAS thread, as the spicebar command sets it: on the shared 2-core machine two
+# OpenBLAS threads made each small dense solve of the nodal readout ~30x slower (measured)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from spicebar import CrossbarSpec
+import numpy as np  # noqa: E402
+
+from spicebar import CrossbarSpec  # noqa: E402
 from spicebar.circuit.cells import TransistorCell
 from spicebar.circuit.encoding import EncodingSpec
 from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec
@@ -46,6 +50,14 @@ def timed(f, *a, **k):
     t = time.perf_counter()
     out = f(*a, **k)
     return out, time.perf_counter() - t
+
+
+def timed_cpu(f, *a, **k):
+    """``(out, wall s, this process's CPU s)``: on a loaded machine the CPU time is the
+    steadier figure (an external ngspice worker's CPU is not in it)."""
+    t, c = time.perf_counter(), time.process_time()
+    out = f(*a, **k)
+    return out, time.perf_counter() - t, time.process_time() - c
 
 
 def three_line_case(n: int):
@@ -70,10 +82,10 @@ def readout_only(n: int, engine: str, timeout_s: float | None, out: str) -> None
     spec, v, enc = three_line_case(n)
     print(f"{n}x{n} readout, {engine}: start (load {load_avg()})", flush=True)
     kw = {"timeout_s": timeout_s} if engine == "ngspice" else {}
-    r, t = timed(simulate_readout, spec, v, enc, engine, **kw)
+    r, t, cpu = timed_cpu(simulate_readout, spec, v, enc, engine, **kw)
     r.save(out)
-    print(f"{n}x{n} readout, {engine}: {t:.1f} s, {r.time.size} time points (load {load_avg()})"
-          f" -> {out}", flush=True)
+    print(f"{n}x{n} readout, {engine}: {t:.1f} s wall, {cpu:.1f} s CPU of this process, "
+          f"{r.time.size} time points (load {load_avg()}) -> {out}", flush=True)
 
 
 def compare_saved(n: int, a_path: str, b_path: str) -> None:
