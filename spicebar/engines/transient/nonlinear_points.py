@@ -17,6 +17,11 @@ below :data:`~spicebar.engines.nodal.newton.KCL_TOL_REL`; otherwise full Newton
 (:func:`~spicebar.engines.nodal.newton.newton_solve`) continues from there. That LU, of the
 Jacobian at the accepted point, is the one the Schur complement uses. Cells with sinh
 elements or tabled devices (voltage limiting, damping) take full Newton at every point.
+
+Above :data:`~spicebar.engines.nodal.newton.DENSE_LU_MAX` inner nodes (level-1 transistors
+and resistors: an M-matrix) the LU keeps the diagonal pivots and the Schur complement is
+the tail of one LU of the array with its row and column ends ordered last
+(:class:`_Bordered`); below it, dense LAPACK.
 """
 
 from __future__ import annotations
@@ -57,7 +62,10 @@ class PointSolver:
                 and np.array_equal(self.oo.indptr, npat.indptr))
         if not same:  # the sense nodes are not the only nodes the Newton system adds
             raise ValueError("the Newton unknowns are not the partition's inner nodes")
-        self.chord = not system.sinh and not system.tabled
+        # level-1 transistors and resistors only (no sinh limiting, no tables' damping; an
+        # M-matrix Jacobian, see _factorise)
+        self.chord = (not system.sinh and not system.tabled
+                      and all(p is not None for p in system.stamps.params))
         self.fixed = fixed
         if system.unknown.size > DENSE_LU_MAX:
             check_direct_memory(part.inner.size, part.sense.size, memory,
