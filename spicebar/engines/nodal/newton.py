@@ -158,12 +158,16 @@ DENSE_LU_MAX = 300
 
 
 class _DenseLU:
-    def __init__(self, lu_piv):
-        self.lu_piv = lu_piv
+    """A dense LU (LAPACK ``getrf`` output) with ``.solve(b)`` (``getrs``, called directly:
+    scipy's wrappers cost more than the solve at these sizes)."""
+
+    def __init__(self, lu: np.ndarray, piv: np.ndarray):
+        from scipy.linalg.lapack import dgetrs
+        self.lu, self.piv, self._getrs = lu, piv, dgetrs
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
-        from scipy.linalg import lu_solve
-        return lu_solve(self.lu_piv, rhs, check_finite=False)
+        x, _ = self._getrs(self.lu, self.piv, rhs)
+        return x
 
 
 def factorise(system: _System, data: np.ndarray, it: int = 0, vector: int = 0):
@@ -173,15 +177,12 @@ def factorise(system: _System, data: np.ndarray, it: int = 0, vector: int = 0):
     pat = system.pattern
     why = None
     if pat.m <= DENSE_LU_MAX:
-        from scipy.linalg import lu_factor
+        from scipy.linalg.lapack import dgetrf
         a = pat.dense(data)
         if np.all(np.isfinite(a)):
-            import warnings
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # an exact zero pivot: reported below
-                lu, piv = lu_factor(a, check_finite=False)
-            if np.all(np.diag(lu) != 0.0):
-                return _DenseLU((lu, piv))
+            lu, piv, info = dgetrf(a, overwrite_a=True)
+            if info == 0:
+                return _DenseLU(lu, piv)
         why = "matrix is exactly singular"
     else:
         try:
