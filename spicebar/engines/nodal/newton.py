@@ -166,6 +166,8 @@ class _DenseLU:
         self.lu, self.piv, self._getrs = lu, piv, dgetrs
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
+        if self.lu.shape[0] == 0:  # every node held: nothing to solve
+            return np.array(rhs, float)
         x, _ = self._getrs(self.lu, self.piv, rhs)
         return x
 
@@ -179,6 +181,8 @@ def factorise(system: _System, data: np.ndarray, it: int = 0, vector: int = 0):
     if pat.m <= DENSE_LU_MAX:
         from scipy.linalg.lapack import dgetrf
         a = pat.dense(data)
+        if pat.m == 0:
+            return _DenseLU(a, np.zeros(0, np.int32))
         if np.all(np.isfinite(a)):
             lu, piv, info = dgetrf(a, overwrite_a=True)
             if info == 0:
