@@ -76,6 +76,8 @@ class PointSolver:
         self.bordered = None
         if self.chord and system.unknown.size > DENSE_LU_MAX:
             self.bordered = _Bordered(pat, self.oo, o, d, s)
+            if not self.bordered.ok:  # a border node without a diagonal: solves per sense
+                self.bordered = None
 
     def _factorise(self, data: np.ndarray, k: int):
         """LU of the inner block of the full-node Jacobian ``data``. Level-1 transistors
@@ -176,18 +178,28 @@ class _Bordered:
     factorisation (:class:`_BorderedLU` solves ``A x = r`` with it)."""
 
     def __init__(self, pat, oo, o, d, s):
+        diag = np.zeros(pat.m, bool)
+        diag[pat.indices[pat.indices == pat.col_of]] = True
+        row_used = np.zeros(pat.m, bool)
+        row_used[pat.indices] = True
+        # drivers whose rows hold nothing (gate nodes held as inputs: a gate draws no
+        # current) have Z rows of zero and stay out of the border
+        self.d_keep = np.flatnonzero(row_used[d])
+        d_in = d[self.d_keep]
+        self.n_drivers = d.size
+        self.ok = bool(np.all(diag[d_in]) and np.all(diag[s]))
+        if not self.ok:
+            return
         a = oo.csc(np.ones(pat.nnz))
         a = abs(a) + sp.identity(a.shape[0], format="csc") * (1.0 + a.shape[0])
         first = spla.splu(a.tocsc(), **SPD_LU)  # structure only: its fill-reducing order
         self.o_perm = np.argsort(first.perm_c)  # position in M -> index among the inner nodes
-        self.no, self.nd, self.t = o.size, d.size, d.size + s.size
-        q = np.concatenate([o[self.o_perm], d, s])
+        self.no, self.nd, self.t = o.size, d_in.size, d_in.size + s.size
+        q = np.concatenate([o[self.o_perm], d_in, s])
         self.block = pat.block(q, q)
         self.n = self.block.shape[0]
         bl = self.block
         self.tail_diag = np.flatnonzero((bl.rows == bl.cols) & (bl.rows >= self.no))
-        if self.tail_diag.size != self.t:
-            raise ValueError("a driver or sense node without a diagonal entry")
 
     def factorise(self, data: np.ndarray):
         """A :class:`_BorderedLU` of the Jacobian values ``data``, or None (SuperLU moved
@@ -221,7 +233,9 @@ class _BorderedLU:
     def __init__(self, b: _Bordered, lu, sch: np.ndarray, sigma: float):
         self.b, self.lu, self.sch = b, lu, sch
         s = sch - sigma * np.eye(b.t)
-        self.y, self.z = s[b.nd:, b.nd:], s[:b.nd, b.nd:]
+        self.y = s[b.nd:, b.nd:]
+        self.z = np.zeros((b.n_drivers, b.t - b.nd))
+        self.z[b.d_keep] = s[:b.nd, b.nd:]
 
     def solve(self, r: np.ndarray) -> np.ndarray:
         b = self.b
