@@ -117,3 +117,38 @@ def test_point_solver_gives_newton_and_the_schur_complement_of_the_old_path(rng,
     if name.startswith("1t1r"):
         assert points.chord_steps > 0  # the second vector took the chord path
         assert points.factorisations == 2  # one LU per vector
+
+
+def test_bordered_schur_with_gate_nodes_held_as_inputs(rng):
+    # the readout with RC gate lines holds every gate node by a driver of its own (a gate
+    # draws no current: those drivers' rows are empty); the bordered LU leaves them out and
+    # must still give the Schur complement of the solves per sense node. 12x12 three-line:
+    # 300+ inner nodes, the sparse path
+    from spicebar.circuit.elaboration import _concat
+    from spicebar.circuit.ir import VSOURCE, ElementGroup
+    ir = elaborate(CrossbarSpec(rng.uniform(1e-6, 1e-5, (12, 12)), r_wl=1.0, r_bl=1.0,
+                                cell=TransistorCell(vg_on_volt=1.8, model="level1-nocap",
+                                                    source_lines="columns", r_gl_ohm=50.0)))
+    gates = np.unique([g for g in ir.devices if g.kind == NMOS][0].node_g)
+    k = gates.size
+    held = ElementGroup(VSOURCE, "vgate", np.arange(k), gates, np.zeros(k, int), np.zeros(k), "")
+    aug = replace(ir, drivers=_concat([ir.drivers, held]),
+                  resistors=tuple(g for g in ir.resistors if g.prefix != "rgl"),
+                  driver_row=np.concatenate([ir.driver_row, ir.rows + np.arange(k)]),
+                  gates=ir.gates if not np.isin(ir.gates.node_p, gates).any() else None)
+    ir0 = replace(aug, senses=replace(aug.senses, value=np.zeros(len(aug.senses))))
+    fixed, v_fixed = fixed_voltages(ir0, np.concatenate([rng.uniform(0, 0.2, 12),
+                                                         np.linspace(1.8, 0.9, k)])[None])
+    lap, part = conductance_matrix(aug), Partition(aug)
+    system = _System(ir0, lap, fixed)
+    points = PointSolver(aug, lap, part, system, fixed)
+    assert points.bordered is not None
+    v = np.zeros(aug.n_nodes)
+    v[fixed] = v_fixed[:, 0]
+    v, _, data, lu = points.solve(v, v_fixed[:, 0], 0, None)
+    y, z = points.schur(data, lu)
+    jac = full_jacobian(aug, v, lap)
+    y_ref, z_ref = schur(jac, part)
+    scale = np.abs(jac[part.sense][:, part.sense].toarray()).max()
+    assert np.abs(y - y_ref).max() <= SCHUR_ROUNDING * scale, np.abs(y - y_ref).max() / scale
+    assert np.abs(z - z_ref).max() <= SCHUR_ROUNDING * scale, np.abs(z - z_ref).max() / scale
