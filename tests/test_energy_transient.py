@@ -126,23 +126,37 @@ RC_STORED_REL = 2e-3
 
 
 
-def test_nodal_energies_by_blocks_of_time_points_are_the_whole_runs(monkeypatch, rng):
-    """The nodal engine integrates its powers block by block of time points (bounded
-    memory): with blocks of a few points the windows' energies are those of one block,
-    to float rounding of the sums (ENERGY_BALANCE_REL of the window: far above rounding,
-    far below any quadrature difference)."""
-    import spicebar.engines.transient.energy as transient_energy
+@pytest.mark.parametrize("wire_c", [1e-15, 0.0])
+def test_nodal_energies_by_blocks_and_solvers_are_the_whole_runs(ngspice_ready, monkeypatch,
+                                                                  rng, wire_c):
+    """The nodal engine works in blocks of bounded memory (time points of the wired
+    stepper; elements of an array without capacitance, whose few source-voltage directions
+    it solves by LU or, for large arrays, by the line solver): with blocks of a few values
+    and the line solver, the windows' energies are those of one block and the LU, to
+    rounding and the line solver's 1e-13 residual (ENERGY_BALANCE_REL of the window: far
+    above both, far below any quadrature difference). Without capacitance the array's
+    energies (its node voltages from the reduced directions) also agree with ngspice's
+    instance powers within ENERGY_ENGINES_TRAN_REL of the window."""
+    import spicebar.engines.transient.energy_nodal as energy_nodal
     g = rng.uniform(1e-6, 2e-5, (5, 4))
-    ro = sb.IntegratorSpec(c_int_f=1e-12, t_int_s=20e-9, c_wl_f=1e-15, c_bl_f=1e-15)
+    ro = sb.IntegratorSpec(c_int_f=1e-12, t_int_s=20e-9, c_wl_f=wire_c, c_bl_f=wire_c)
     spec = sb.CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro)
     v = rng.uniform(0.05, 0.3, (2, 5))
+    enc = sb.EncodingSpec("amplitude")
     runs = []
-    for block in (10 ** 9, 2000):  # one block; blocks of 2000 // (elements + nodes) points
-        monkeypatch.setattr(transient_energy, "POWER_BLOCK_VALUES", block)
-        runs.append(energy_of(sb.simulate_readout(spec, v, sb.EncodingSpec("amplitude"),
-                                                  engine="nodal", energy=True)))
+    for block, lines_from in ((10 ** 9, 10 ** 9), (50, 0)):  # one block, LU; small, lines
+        monkeypatch.setattr(energy_nodal, "POWER_BLOCK_VALUES", block)
+        monkeypatch.setattr(energy_nodal, "LINES_MIN_UNKNOWNS", lines_from)
+        runs.append(energy_of(sb.simulate_readout(spec, v, enc, engine="nodal", energy=True)))
     whole, blocks = runs
     for k in whole.absorbed:
         assert np.all(np.abs(whole.absorbed[k] - blocks.absorbed[k])
                       <= ENERGY_BALANCE_REL * whole.total_delivered), k
     assert np.abs(blocks.balance_residual).max() <= ENERGY_BALANCE_REL
+    if wire_c:
+        return
+    ref = energy_of(sb.simulate_readout(spec, v, enc, engine="ngspice", energy=True))
+    for part in ("delivered", "absorbed"):
+        for k in set(getattr(ref, part)) | set(getattr(whole, part)):
+            x, y = getattr(whole, part).get(k, 0.0), getattr(ref, part).get(k, 0.0)
+            assert np.all(np.abs(x - y) <= ENERGY_ENGINES_TRAN_REL * ref.total_delivered), k

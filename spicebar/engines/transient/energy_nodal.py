@@ -79,7 +79,8 @@ def reduced_basis(u: np.ndarray, rel: float = RANK_REL) -> tuple[np.ndarray, np.
     n_t, m = u.shape
     if not n_t or not m or not np.any(u):
         return np.zeros((n_t, 0)), np.zeros((0, m))
-    _, s, vt = np.linalg.svd(u, full_matrices=False)
+    r = np.linalg.qr(u, mode="r") if n_t > m else u  # (the same right singular vectors)
+    _, s, vt = np.linalg.svd(r, full_matrices=False)
     psi = vt[: int((s > rel * s[0]).sum())]
     return u @ psi.T, psi
 
