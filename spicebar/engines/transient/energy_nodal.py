@@ -27,6 +27,8 @@ The readout's terms (per column, :func:`readout_energies`) are integrated the sa
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ...circuit.ir import CAPACITOR, RESISTOR, SINH, VSOURCE
@@ -228,6 +230,7 @@ class WiredEnergy:
         self.buf_v = np.empty((ir.n_nodes, self.block))
         self.buf_f = np.empty((ir.n_nodes, self.block))
         self.fill = self.count = 0
+        self.seconds = 0.0  # spent in the blocks (energy_s)
         self.energies = [np.zeros((tau.shape[0], len(g.names))) for g in ir.groups]
 
     def append(self, item) -> None:
@@ -240,6 +243,7 @@ class WiredEnergy:
         n_b = self.fill
         if not n_b:
             return
+        t0 = time.perf_counter()
         ir = self.ir
         v, f = self.buf_v[:, :n_b], self.buf_f[:, :n_b]
         tau_t = np.ascontiguousarray(self.tau[:, self.count: self.count + n_b].T)  # (b, n_w)
@@ -270,6 +274,7 @@ class WiredEnergy:
                 continue
             p = -(v[g.node_p] - v[g.node_n]) * net[self.slot[g.node_p]]
             self.energies[k] += (p @ tau_t).T
+        self.seconds += time.perf_counter() - t0
 
     def result(self) -> list[tuple[str, np.ndarray]]:
         self._flush()
@@ -330,13 +335,19 @@ def readout_energies(readout, schedule, t: np.ndarray, vout: np.ndarray, vg: np.
 
 
 def nodal_window_energies(ir, readout, schedule, t: np.ndarray, vout: np.ndarray,
-                          vg: np.ndarray, i_col: np.ndarray, kept: WiredEnergy | None
-                          ) -> list[tuple[str, np.ndarray]]:
+                          vg: np.ndarray, i_col: np.ndarray, kept: WiredEnergy | None,
+                          info: dict | None = None) -> list[tuple[str, np.ndarray]]:
     """``[(key, (n_windows, n) J absorbed), ...]`` of a nodal run: every group of
     ``ir.groups`` (``kept``: the wired stepper's accumulator, else the array without
     capacitance solved here) and the readout's terms, over the windows of
-    :func:`.energy.window_bounds`."""
+    :func:`.energy.window_bounds`. ``info`` gets ``energy_s``: the seconds spent on the
+    energy (here and in the accumulator's blocks during the run)."""
+    t0 = time.perf_counter()
+    before = kept.seconds if kept is not None else 0.0
     bounds = window_bounds(schedule, min(float(schedule.t_stop), float(t[-1])))
     tau = window_weights(t, bounds)
     groups = kept.result() if kept is not None else algebraic_energies(ir, schedule, t, vg, tau)
-    return groups + readout_energies(readout, schedule, t, vout, vg, i_col, tau)
+    out = groups + readout_energies(readout, schedule, t, vout, vg, i_col, tau)
+    if info is not None:
+        info["energy_s"] = before + time.perf_counter() - t0
+    return out

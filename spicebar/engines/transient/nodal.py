@@ -251,7 +251,8 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     energies = None
     if energy:
         from .energy_nodal import nodal_window_energies
-        energies = nodal_window_energies(ir, readout, schedule, t_grid, vout, vg, i_col, kept)
+        energies = nodal_window_energies(ir, readout, schedule, t_grid, vout, vg, i_col, kept,
+                                         info)
     return RawTransient(t_grid, vout, vg, i_col, i_drv, None, energies), info
 
 
