@@ -7,10 +7,11 @@ Every element's energy over a window is the trapezoidal rule on the engine's tim
 
 * **array without capacitance** (:func:`algebraic_energies`): its node voltages are a
   linear function of the voltages its sources hold, ``u(t)`` ``(n_t, n_fixed)``: the inputs
-  (piecewise linear between breakpoints) and the virtual grounds (the op-amps' small,
-  smooth errors). ``u`` has few independent directions over a run (a 256x256 readout of two
-  windows: about 20 of its 513), so ``u ~= phi @ psi`` (``psi`` orthonormal rows, from its
-  SVD to :data:`RANK_REL`), the array is solved once per direction, and a resistor's
+  (linear between breakpoints: the inputs at the breakpoints and their hat functions) and
+  the virtual grounds (the op-amps' small, smooth errors: their SVD to :data:`RANK_REL`).
+  ``u`` has few independent directions over a run (a 256x256 readout of two windows: 12
+  breakpoints and 8 directions of the virtual grounds, of its 512 sources), so ``u = phi @
+  psi``, the array is solved once per direction (row of ``psi``), and a resistor's
   energy is the quadratic form ``G d^T W_w d``: ``d`` its voltage per direction, ``W_w =
   phi^T diag(tau_w) phi`` the window's Gram matrix. A source's energy is the bilinear
   ``-a^T W_w c`` of its voltage ``a`` and the current its node sends into the elements
@@ -157,20 +158,43 @@ def _gram_factors(phi: np.ndarray, tau: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def _input_basis(ir, schedule, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(phi (n_t, r), psi (r, n_drivers + n_gates))``: the drivers' and gates' voltages
+    ``phi @ psi``. Inputs linear between the schedule's breakpoints (every corner of every
+    row one of them): ``psi`` the inputs at the breakpoints, ``phi`` their hat functions
+    (exact, no factorisation); otherwise :func:`reduced_basis` of the inputs at ``t``."""
+    from .timegrid import rows_at
+    n_t = t.size
+    gates = np.zeros(0) if ir.gates is None else np.asarray(ir.gates.value, float)
+    bp = schedule.breakpoints()
+    if bp.size < 2 or not all(np.isin(np.asarray(rt), bp).all() for rt in schedule.row_t):
+        u = np.concatenate([rows_at(schedule, t)[:, ir.driver_row],
+                            np.repeat(gates[None], n_t, 0)], 1)
+        return reduced_basis(u)
+    k = np.clip(np.searchsorted(bp, t, side="right") - 1, 0, bp.size - 2)
+    w = (np.clip(t, bp[0], bp[-1]) - bp[k]) / (bp[k + 1] - bp[k])
+    phi = np.zeros((n_t, bp.size))
+    phi[np.arange(n_t), k] = 1.0 - w
+    phi[np.arange(n_t), k + 1] += w
+    psi = np.concatenate([rows_at(schedule, bp)[:, ir.driver_row],
+                          np.zeros((bp.size, gates.size))], 1)
+    if gates.size:  # held: one more direction, on at every time point
+        phi = np.concatenate([phi, np.ones((n_t, 1))], 1)
+        psi = np.concatenate([psi, np.concatenate([np.zeros(len(ir.drivers)), gates])[None]])
+    return phi, psi
+
+
 def algebraic_energies(ir, schedule, t: np.ndarray, vg: np.ndarray, tau: np.ndarray
                        ) -> list[tuple[str, np.ndarray]]:
     """``[(str(k), (n_w, len(group)) J absorbed), ...]`` per group of ``ir.groups`` of an
     array without capacitance over the windows of ``tau`` (:func:`window_weights`), with
     the drivers at the schedule's inputs and each sense node at its column's ``vg``
     ``(cols, n_t)`` V (see the module docstring)."""
-    from .timegrid import rows_at
     check_itemised(ir)
     n_w, n_t = tau.shape
     fixed = _fixed_nodes(ir)
     n_d, n_s = len(ir.drivers), len(ir.senses)
-    gates = np.zeros((n_t, 0)) if ir.gates is None else np.repeat(ir.gates.value[None], n_t, 0)
-    u_in = np.concatenate([rows_at(schedule, t)[:, ir.driver_row], gates], 1)
-    phi_in, psi_in = reduced_basis(u_in)
+    phi_in, psi_in = _input_basis(ir, schedule, t)
     phi_s, psi_s = reduced_basis(vg[ir.sense_col].T)
     held = np.zeros((psi_in.shape[0] + psi_s.shape[0], fixed.size))
     held[: psi_in.shape[0], 1: 1 + n_d] = psi_in[:, :n_d]
@@ -297,13 +321,25 @@ def _window_sums_py(v, f, node_p, node_n, coef, resistor, tau_t, out):
                 out[w, e] += tau_t[t, w] * dv * x
 
 
-try:
-    from numba import njit
-    window_sums = njit(cache=True, nogil=True)(_window_sums_py)
-except ImportError:  # pragma: no cover - numba is a dependency; numpy in its absence
-    def window_sums(v, f, node_p, node_n, coef, resistor, tau_t, out):
-        dv = v[node_p] - v[node_n]
-        out += ((dv * coef[:, None] * (dv if resistor else f[node_p])) @ tau_t).T
+def _window_sums_np(v, f, node_p, node_n, coef, resistor, tau_t, out):
+    """:func:`_window_sums_py` in numpy (where numba is missing)."""
+    dv = v[node_p] - v[node_n]
+    out += ((dv * coef[:, None] * (dv if resistor else f[node_p])) @ tau_t).T
+
+
+_KERNEL: list = []
+
+
+def window_sums(*args) -> None:
+    """:func:`_window_sums_py`, compiled on first use (numba is imported only by a run
+    that asks for the energy of an array with capacitance)."""
+    if not _KERNEL:
+        try:
+            from numba import njit
+            _KERNEL.append(njit(cache=True, nogil=True)(_window_sums_py))
+        except ImportError:  # pragma: no cover - numba is a dependency
+            _KERNEL.append(_window_sums_np)
+    _KERNEL[0](*args)
 
 
 def wired_energy(ir, schedule, t_grid: np.ndarray) -> WiredEnergy:
