@@ -248,17 +248,16 @@ class WiredEnergy:
             np.add.at(self.c_node, g.node_p, g.value)
         self.src_nodes, self.slot, self.touch = source_incidence(ir)
         self.touch_rows = [np.unique(t.tocoo().row) for t in self.touch]
-        width = 2 * ir.n_nodes + sum(len(g.names) for g in ir.groups)
+        width = 2 * ir.n_nodes  # (the compiled pass forms no per-element arrays)
         self.block = max(2, POWER_BLOCK_VALUES // max(width, 1))
-        # (n_nodes, block): a node's values over the block's time points lie together
-        self.buf_v = np.empty((ir.n_nodes, self.block))
-        self.buf_f = np.empty((ir.n_nodes, self.block))
+        self.buf_v = np.empty((self.block, ir.n_nodes))  # a time point a row
+        self.buf_f = np.empty((self.block, ir.n_nodes))
         self.fill = self.count = 0
         self.seconds = 0.0  # spent in the blocks (energy_s)
         self.energies = [np.zeros((tau.shape[0], len(g.names))) for g in ir.groups]
 
     def append(self, item) -> None:
-        self.buf_v[:, self.fill], self.buf_f[:, self.fill] = item
+        self.buf_v[self.fill], self.buf_f[self.fill] = item
         self.fill += 1
         if self.fill == self.block:
             self._flush()
@@ -269,7 +268,9 @@ class WiredEnergy:
             return
         t0 = time.perf_counter()
         ir = self.ir
-        v, f = self.buf_v[:, :n_b], self.buf_f[:, :n_b]
+        # node-major (n_nodes, b): a node's values over the block lie together
+        v = np.ascontiguousarray(self.buf_v[:n_b].T)
+        f = np.ascontiguousarray(self.buf_f[:n_b].T)
         tau_t = np.ascontiguousarray(self.tau[:, self.count: self.count + n_b].T)  # (b, n_w)
         self.count += n_b
         self.fill = 0
