@@ -38,7 +38,8 @@ from ..energy import check_itemised
 from .energy import window_bounds
 
 #: Directions of the source voltages ``u(t)`` kept: singular values above this fraction of
-#: the largest (each block of sources apart: the inputs, the virtual grounds). A dropped
+#: the largest (the virtual grounds; the inputs too where they are not linear between the
+#: schedule's breakpoints, else their breakpoints are the directions, exactly). A dropped
 #: direction moves an element's energy by about twice its share of ``u``: 1e-12 of the
 #: window's energy at most, far below the engines' 1e-4 and the balance's 1e-9 (the
 #: balance does not depend on it: each kept direction is an exact solution of the array).
