@@ -38,7 +38,7 @@ from ...errors import SolverError, SpecError
 from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
-from .energy_nodal import wired_energy
+from .energy_nodal import nodal_window_energies, wired_energy
 from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
                          ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
@@ -250,7 +250,6 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
             ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src)
     energies = None
     if energy:
-        from .energy_nodal import nodal_window_energies
         energies = nodal_window_energies(ir, readout, schedule, t_grid, vout, vg, i_col, kept,
                                          info)
     return RawTransient(t_grid, vout, vg, i_col, i_drv, None, energies), info
