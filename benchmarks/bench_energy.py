@@ -1,7 +1,8 @@
 """What the energy breakdown costs, and the 64x64 readout it itemises in both engines.
 
     python benchmarks/bench_energy.py [--dc-sizes 64,128,256] [--batch 8]
-                                      [--readout-size 64] [--no-readout] [--docs]
+                                      [--readout-size 64] [--readout-engines nodal,ngspice]
+                                      [--wire-c-ff 2] [--no-readout] [--docs]
 
 Part 1 (DC, nodal): the standard passive case (1 ohm segments, log-uniform 1 uS..100 uS,
 ``--batch`` vectors). For each size: ``simulate`` alone (the solver ``auto`` picks) and
@@ -11,11 +12,13 @@ energy cost is the difference over ``simulate`` (the issue's budget: at most 20 
 ``IR`` columns time that path's solve (``solve_nodal``) and its element powers.
 
 Part 2 (readout): an ``--readout-size`` square integrator readout with the macro op-amp
-(A0 = 1e5, 1 GHz, rails and supply +-1.5 V, 1 uA quiescent) and 2 fF per wire segment,
-two amplitude-encoded windows of 50 ns, in both engines with ``energy=True`` and without
-(the overhead: the energy run's wall time over the plain run's, minus one): the breakdown of each window, each engine's balance residual, the
-largest difference between the engines per component (fraction of the window's energy),
-and the wall times.
+(A0 = 1e5, 1 GHz, rails and supply +-1.5 V, 1 uA quiescent) and ``--wire-c-ff`` fF per wire
+segment (0: none), two amplitude-encoded windows of 50 ns, in each of ``--readout-engines``
+with ``energy=True`` and without (the overhead: the energy run's wall time over the plain
+run's, minus one; the nodal engine also reports the seconds its energy took itself,
+``energy_s``, against the rest of its run): the breakdown of each window, each engine's
+balance residual, the largest difference between the engines per component (fraction of
+the window's energy, with both engines), and the wall times.
 
 Prints tables (with the 1-minute load average) and writes ``benchmarks/out/energy.png``
 (the 64x64 breakdown drawn; ``--docs``: also ``docs/images/energy_breakdown.png``).
@@ -71,7 +74,7 @@ def dc_rows(sizes, batch):
     return rows
 
 
-def readout_run(n, engines=("nodal", "ngspice")):
+def readout_run(n, engines=("nodal", "ngspice"), wire_c_f=2e-15):
     import spicebar as sb
     from spicebar.analysis.energy_run import energy_of
     from spicebar.circuit.readout import OpAmpSupply
@@ -81,7 +84,8 @@ def readout_run(n, engines=("nodal", "ngspice")):
                       supply=OpAmpSupply(v_dd=1.5, v_ss=-1.5, i_q_a=1e-6))
     v = rng.uniform(0.02, 0.15, (2, n))
     c_int = max(1e-13, 1.5 * float((0.15 * g.sum(axis=0)).max()) * 50e-9 / 1.0)
-    ro = sb.IntegratorSpec(c_int_f=c_int, t_int_s=50e-9, opamp=op, c_wl_f=2e-15, c_bl_f=2e-15)
+    ro = sb.IntegratorSpec(c_int_f=c_int, t_int_s=50e-9, opamp=op, c_wl_f=wire_c_f,
+                           c_bl_f=wire_c_f)
     spec = sb.CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro)
     enc = sb.EncodingSpec("amplitude")
     out = {}
@@ -97,6 +101,7 @@ def readout_run(n, engines=("nodal", "ngspice")):
         out[f"{eng}_s"] = time.perf_counter() - t0
         out[eng] = energy_of(r)
         out[f"{eng}_points"] = int(r.time.size)
+        out[f"{eng}_energy_s"] = r.info.get("energy_s")
         out[f"{eng}_load"] = os.getloadavg()[0]
     return out
 
@@ -106,6 +111,8 @@ def main() -> int:
     ap.add_argument("--dc-sizes", default="64,128,256")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--readout-size", type=int, default=64)
+    ap.add_argument("--readout-engines", default="nodal,ngspice")
+    ap.add_argument("--wire-c-ff", type=float, default=2.0)
     ap.add_argument("--no-readout", action="store_true")
     ap.add_argument("--docs", action="store_true")
     args = ap.parse_args()
@@ -123,16 +130,23 @@ def main() -> int:
     if args.no_readout:
         return 0
     n = args.readout_size
-    out = readout_run(n)
-    a, b = out["nodal"], out["ngspice"]
-    print(f"\n{n}x{n} integrator readout, macro op-amp on +-1.5 V, 2 fF per segment, 2 windows")
-    print(f"{'engine':8s} {'plain s':>8s} {'energy s':>9s} {'overhead':>9s} {'points':>7s} {'load':>5s}")
-    for eng in ("nodal", "ngspice"):
-        plain, with_e = out[f"{eng}_plain_s"], out[f"{eng}_s"]
+    engines = tuple(e for e in args.readout_engines.split(",") if e)
+    out = readout_run(n, engines, args.wire_c_ff * 1e-15)
+    print(f"\n{n}x{n} integrator readout, macro op-amp on +-1.5 V, {args.wire_c_ff:g} fF per "
+          "segment, 2 windows")
+    print(f"{'engine':8s} {'plain s':>8s} {'energy s':>9s} {'overhead':>9s} {'energy_s':>9s} "
+          f"{'of the rest':>11s} {'points':>7s} {'load':>5s}")
+    for eng in engines:
+        plain, with_e, own = out[f"{eng}_plain_s"], out[f"{eng}_s"], out[f"{eng}_energy_s"]
+        mine = (f"{own:9.2f} {100 * own / (with_e - own):+10.1f}%" if own is not None
+                else f"{'-':>9s} {'-':>11s}")
         print(f"{eng:8s} {plain:8.1f} {with_e:9.1f} {100 * (with_e - plain) / plain:+8.0f}% "
-              f"{out[f'{eng}_points']:7d} {out[f'{eng}_load']:5.1f}")
-    print(f"balance residual: nodal {np.abs(a.balance_residual).max():.1e}, "
-          f"ngspice {np.abs(b.balance_residual).max():.1e}")
+              f"{mine} {out[f'{eng}_points']:7d} {out[f'{eng}_load']:5.1f}")
+    print("balance residual: " + ", ".join(
+        f"{eng} {np.abs(out[eng].balance_residual).max():.1e}" for eng in engines))
+    if len(engines) < 2:
+        return 0
+    a, b = out["nodal"], out["ngspice"]
     tot = b.total_delivered
     print(f"{'component':36s} {'window 0 nodal J':>17s} {'ngspice J':>12s} {'window 1 nodal J':>17s} "
           f"{'ngspice J':>12s} {'max |diff| / window':>20s}")

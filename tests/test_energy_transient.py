@@ -126,23 +126,69 @@ RC_STORED_REL = 2e-3
 
 
 
-def test_nodal_energies_by_blocks_of_time_points_are_the_whole_runs(monkeypatch, rng):
-    """The nodal engine integrates its powers block by block of time points (bounded
-    memory): with blocks of a few points the windows' energies are those of one block,
-    to float rounding of the sums (ENERGY_BALANCE_REL of the window: far above rounding,
-    far below any quadrature difference)."""
-    import spicebar.engines.transient.energy as transient_energy
+@pytest.mark.parametrize("wire_c", [1e-15, 0.0])
+def test_nodal_energies_by_blocks_and_solvers_are_the_whole_runs(ngspice_ready, monkeypatch,
+                                                                  rng, wire_c):
+    """The nodal engine works in blocks of bounded memory (time points of the wired
+    stepper; elements of an array without capacitance, whose few source-voltage directions
+    it solves by LU or, for large arrays, by the line solver): with blocks of a few values
+    and the line solver, the windows' energies are those of one block and the LU, to
+    rounding and the line solver's 1e-13 residual (ENERGY_BALANCE_REL of the window: far
+    above both, far below any quadrature difference). Without capacitance the array's
+    energies (its node voltages from the reduced directions) also agree with ngspice's
+    instance powers within ENERGY_ENGINES_TRAN_REL of the window."""
+    import spicebar.engines.transient.energy_nodal as energy_nodal
     g = rng.uniform(1e-6, 2e-5, (5, 4))
-    ro = sb.IntegratorSpec(c_int_f=1e-12, t_int_s=20e-9, c_wl_f=1e-15, c_bl_f=1e-15)
+    ro = sb.IntegratorSpec(c_int_f=1e-12, t_int_s=20e-9, c_wl_f=wire_c, c_bl_f=wire_c)
     spec = sb.CrossbarSpec(g, r_wl=1.0, r_bl=1.0, readout=ro)
     v = rng.uniform(0.05, 0.3, (2, 5))
+    enc = sb.EncodingSpec("amplitude")
     runs = []
-    for block in (10 ** 9, 2000):  # one block; blocks of 2000 // (elements + nodes) points
-        monkeypatch.setattr(transient_energy, "POWER_BLOCK_VALUES", block)
-        runs.append(energy_of(sb.simulate_readout(spec, v, sb.EncodingSpec("amplitude"),
-                                                  engine="nodal", energy=True)))
+    for block, lines_from in ((10 ** 9, 10 ** 9), (50, 0)):  # one block, LU; small, lines
+        monkeypatch.setattr(energy_nodal, "POWER_BLOCK_VALUES", block)
+        monkeypatch.setattr(energy_nodal, "LINES_MIN_UNKNOWNS", lines_from)
+        runs.append(energy_of(sb.simulate_readout(spec, v, enc, engine="nodal", energy=True)))
     whole, blocks = runs
     for k in whole.absorbed:
         assert np.all(np.abs(whole.absorbed[k] - blocks.absorbed[k])
                       <= ENERGY_BALANCE_REL * whole.total_delivered), k
     assert np.abs(blocks.balance_residual).max() <= ENERGY_BALANCE_REL
+    if wire_c:
+        return
+    ref = energy_of(sb.simulate_readout(spec, v, enc, engine="ngspice", energy=True))
+    for part in ("delivered", "absorbed"):
+        for k in set(getattr(ref, part)) | set(getattr(whole, part)):
+            x, y = getattr(whole, part).get(k, 0.0), getattr(ref, part).get(k, 0.0)
+            assert np.all(np.abs(x - y) <= ENERGY_ENGINES_TRAN_REL * ref.total_delivered), k
+
+
+def test_window_weights_and_source_bases_reproduce_what_they_stand_for(rng):
+    """The pieces of the nodal energy without time-point powers, against what they replace:
+    the window weights give integrate_windows' trapezoidal integrals (bounds between time
+    points included) to rounding (1e-12 relative), the inputs' breakpoint basis gives every
+    row's voltage at every time point exactly (1e-12 of the largest input: rounding of the
+    hat weights), and the SVD basis of any source voltages gives them back within its
+    RANK_REL-level truncation (1e-10 of the largest, with the dropped directions' share)."""
+    from spicebar.circuit.elaboration import elaborate
+    from spicebar.circuit.encoding import build_schedule
+    from spicebar.engines.transient.energy import integrate_windows
+    from spicebar.engines.transient.energy_nodal import (_input_basis, reduced_basis,
+                                                         window_weights)
+    from spicebar.engines.transient.timegrid import rows_at
+    t = np.sort(np.concatenate([[0.0, 1.0], rng.uniform(0, 1, 40)]))
+    bounds = np.array([0.0, 0.31, t[17], 0.87, 1.0])
+    p = rng.normal(size=(t.size, 3))
+    assert np.allclose(window_weights(t, bounds) @ p, integrate_windows(t, p, bounds),
+                       rtol=1e-12, atol=1e-12 * np.abs(p).max())
+    ro = sb.IntegratorSpec(c_int_f=1e-12, t_int_s=20e-9)
+    ir = elaborate(sb.CrossbarSpec(rng.uniform(1e-6, 1e-5, (4, 3)), readout=ro))
+    v = rng.uniform(0.05, 0.3, (3, 4))
+    for enc in (sb.EncodingSpec("amplitude"), sb.EncodingSpec("pulse_width", bits=3),
+                sb.EncodingSpec("bit_serial", bits=3)):
+        sch = build_schedule(enc, v, ro.t_int_s, ro.t_reset_s, ro.t_settle_s)
+        tt = np.linspace(0.0, sch.t_stop, 997)
+        phi, psi = _input_basis(ir, sch, tt)
+        want = rows_at(sch, tt)[:, ir.driver_row]
+        assert np.abs(phi @ psi - want).max() <= 1e-12 * np.abs(want).max(), enc.kind
+        phi, psi = reduced_basis(want)
+        assert np.abs(phi @ psi - want).max() <= 1e-10 * np.abs(want).max(), enc.kind

@@ -38,6 +38,7 @@ from ...errors import SolverError, SpecError
 from ...netlist.readout import TranSettings
 from .boundary import AlgebraicArray, CapacitiveArray, exact_column_currents
 from .columns import Columns
+from .energy_nodal import nodal_window_energies, wired_energy
 from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
                          ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
@@ -249,8 +250,8 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
             ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src)
     energies = None
     if energy:
-        from .energy import nodal_window_energies
-        energies = nodal_window_energies(ir, readout, schedule, t_grid, vout, vg, i_col, kept)
+        energies = nodal_window_energies(ir, readout, schedule, t_grid, vout, vg, i_col, kept,
+                                         info)
     return RawTransient(t_grid, vout, vg, i_col, i_drv, None, energies), info
 
 
@@ -283,7 +284,8 @@ class _GridRun:
             array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())), own=(DC_STAGE_S,))
             stepper = _WiredStepper(ir, array, cols, schedule,
                                     np.concatenate([[0.0], t_grid, t_stage]))
-            stepper.kept = self.kept = [] if self.energy else None
+            stepper.kept = self.kept = (wired_energy(ir, schedule, t_grid) if self.energy
+                                        else None)  # every element's energy, as it goes
             out = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
             self.info["solver"] = f"TR-BDF2; array with wire capacitance: {array.describe()}"
             self.info["stage_solver"] = array.mode

@@ -29,7 +29,7 @@ class RawTransient:
     terms of :mod:`spicebar.netlist.power_vectors` (one per IR group, then the readout's);
     or ``energies`` instead: the same terms already integrated over the windows,
     ``[(key, (n_windows, n) J), ...]`` (the nodal engine: see
-    :func:`spicebar.engines.transient.energy.nodal_window_energies`)."""
+    :func:`spicebar.engines.transient.energy_nodal.nodal_window_energies`)."""
 
     time: np.ndarray
     vout: np.ndarray
