@@ -41,6 +41,7 @@ from .columns import Columns
 from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
                          ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
+from .refine import DEFAULT_TRANSIENT_TOL
 from .result import RawTransient
 from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, ENERGY_STEP_REPEAT,
                        FIRST_STEP_FRACTION, GAMMA, TRBDF2_LTE, reset_step, rows_at, step_grid)
@@ -84,6 +85,9 @@ MAX_SPLIT = 64
 #: ``LTE_REL`` of full scale per window length (:mod:`.refine`); ``step``: every step past
 #: its share of it.
 REFINE_RULE = "budget"
+#: Split a step whose error falls off from its start (at a stimulus corner, or past the
+#: step before's error density) into parts that start short and grow (:mod:`.refine`).
+GRADED_SPLITS = True
 #: How the stages of an array with wire capacitance are solved: ``auto`` (the cost model of
 #: :mod:`.stage_cg`, and conjugate gradients wherever the LU does not fit), ``lu`` or ``cg``.
 STAGE_SOLVER = "auto"
@@ -179,11 +183,13 @@ class _Algebraic:
 
 
 def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
-                      settings: TranSettings = TranSettings(), memory=None, energy: bool = False):
+                      settings: TranSettings = TranSettings(), memory=None, energy: bool = False,
+                      transient_tol: float = DEFAULT_TRANSIENT_TOL):
     """Integrate the whole readout circuit; returns ``(raw, info)`` like the ngspice engine.
 
     The grid (:mod:`.timegrid`) is refined where TR-BDF2's local error estimate asks for it
-    (:data:`LTE_REL`, :func:`refine_grid`) and the run repeated; ``info`` reports the
+    (:data:`LTE_REL`, scaled by ``transient_tol`` over its default: the accuracy goal,
+    a fraction of full scale; :func:`refine_grid`) and the run repeated; ``info`` reports the
     refinements and the remaining estimate (``lte_estimate_fs``: the largest sum of the
     local errors over the run, relative to the output's full swing).
 
@@ -227,11 +233,14 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
         if readout.kind == "integrator" else (lambda t: 0.0)
     info = {"max_step_s": h_max, "kcl_residual_rel": 0.0,
             "not_modelled": not_modelled(readout, ir)}
+    lte_rel = LTE_REL * transient_tol / DEFAULT_TRANSIENT_TOL
+    info["transient_tol_fs"] = transient_tol
     grid_run = _GridRun(ir, cols, schedule, g_of, memory, info, energy, regate)
     for refinements in range(MAX_REFINEMENTS + 1):
         traces, worst, lte, src = grid_run(t_grid)
         scale = max(float(np.abs(traces[0] - cols.v0).max()), np.finfo(float).tiny)
-        finer, n_split = refine_grid(t_grid, lte, LTE_REL * scale / schedule.t_int)
+        finer, n_split = refine_grid(t_grid, lte, lte_rel * scale / schedule.t_int,
+                                     np.isin(t_grid[:-1], breakpoints))
         if n_split == 0 or refinements == MAX_REFINEMENTS:
             break
         grid_run.previous = (t_grid, traces[1] - cols.v0)
@@ -400,14 +409,16 @@ def local_errors(h: float, f0: np.ndarray, fg: np.ndarray, f1: np.ndarray,
     return float(TRBDF2_LTE * h * np.abs(d2).max(initial=0.0))
 
 
-def refine_grid(t_grid: np.ndarray, lte: np.ndarray, tol_per_s: float
+def refine_grid(t_grid: np.ndarray, lte: np.ndarray, tol_per_s: float, corner=None
                 ) -> tuple[np.ndarray, int]:
     """The grid with steps split into ``2^k`` equal steps until the run's summed local error
     estimates meet ``tol_per_s`` times the run (:mod:`.refine`: the fewest steps, those of the
     highest error density; ``REFINE_RULE = "step"``: every step past ``tol_per_s * h``). A
     step's error falls as ``h^3``: ``m`` parts cut it by ``m^2``. Returns the new grid and
-    how many steps were split."""
-    from .refine import parts_for_budget, split_parts, split_steps
+    how many steps were split. ``corner`` ``(n - 1,)`` bool: the steps that start at a
+    stimulus corner; with :data:`GRADED_SPLITS`, those and the steps whose error density
+    falls from the step before are split into graded parts (:func:`.refine.split_steps`)."""
+    from .refine import decaying, parts_for_budget, split_parts, split_steps
     h = np.diff(t_grid)
     if REFINE_RULE == "step":
         parts = split_parts(lte / np.maximum(tol_per_s * h, np.finfo(float).tiny), 1.0,
@@ -415,7 +426,11 @@ def refine_grid(t_grid: np.ndarray, lte: np.ndarray, tol_per_s: float
     else:
         parts = parts_for_budget(lte, h, tol_per_s, REFINE_SAFETY, MAX_SPLIT)
     n_split = int(np.count_nonzero(parts > 1))
-    return (t_grid, 0) if n_split == 0 else (split_steps(t_grid, parts), n_split)
+    if n_split == 0:
+        return t_grid, 0
+    graded = decaying(lte, h, np.zeros(h.size, bool) if corner is None else corner) \
+        if GRADED_SPLITS else None
+    return split_steps(t_grid, parts, graded), n_split
 
 
 def _check_linearisation(ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src) -> float:
