@@ -41,7 +41,7 @@ from .columns import Columns
 from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
                          ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
-from .refine import DEFAULT_TRANSIENT_TOL
+from .refine import DEFAULT_TRANSIENT_TOL, HALVING_SAFETY
 from .result import RawTransient
 from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, ENERGY_STEP_REPEAT,
                        FIRST_STEP_FRACTION, GAMMA, TRBDF2_LTE, reset_step, rows_at, step_grid)
@@ -67,22 +67,22 @@ WIRED_ATOL = 1e-15
 WIRED_RTOL = 1e-9
 WIRED_MAX_ITER = 30
 DC_STAGES = 3
-#: Local error control: after a run, every step whose estimated local error (on the states
-#: the sample is read from) passes ``LTE_REL`` of the output's full swing per window length
-#: (error per unit step: the estimates of a window sum to at most that fraction of full
-#: scale) is split and the run repeated, up to ``MAX_REFINEMENTS`` times. Fixed grids missed
-#: what the step count does not reach: a nonlinear cell's current along a pulse edge (two
-#: steps per edge at any steps-per-window: 6e-5 of full scale on sinh cells, pulse-width
-#: inputs), the op-amp loop after an edge (4.5e-6 with a 1 GHz macromodel). The sum of
-#: absolute estimates is conservative: measured, halving every step of the refined grid
-#: moves the samples 10-100x less than it (1.1e-7 at LTE_REL = 2e-6, 1.2e-6 at 1e-5).
-LTE_REL = 5e-6
+#: Local error control: after a run, the steps are split where the summed local error
+#: estimates (on the states the samples are read from) pass the accuracy goal
+#: (``transient_tol``, default :data:`.refine.DEFAULT_TRANSIENT_TOL`) over
+#: :data:`.refine.HALVING_SAFETY`, per window length, of the output's full swing, and the
+#: run repeated, up to ``MAX_REFINEMENTS`` times. ``LTE_REL`` is that budget at the default
+#: goal. Fixed grids missed what the step count does not reach: a nonlinear cell's current
+#: along a pulse edge (6e-5 of full scale on sinh cells, pulse-width inputs), the op-amp
+#: loop after an edge (4.5e-6 with a 1 GHz macromodel). The sum is not a proven bound;
+#: measured, halving every step moves the samples by 0.01-0.9 of it (refine.py).
+LTE_REL = DEFAULT_TRANSIENT_TOL / HALVING_SAFETY
 MAX_REFINEMENTS = 4
 #: A split step gets ``2^k >= REFINE_SAFETY sqrt(ratio)`` parts, at most ``MAX_SPLIT``.
 REFINE_SAFETY = 1.25
 MAX_SPLIT = 64
-#: ``budget``: split the fewest steps that bring the run's summed estimates within
-#: ``LTE_REL`` of full scale per window length (:mod:`.refine`); ``step``: every step past
+#: ``budget``: split the fewest steps that bring the run's summed estimates within the
+#: budget (``LTE_REL`` at the default goal) per window length (:mod:`.refine`); ``step``: every step past
 #: its share of it.
 REFINE_RULE = "budget"
 #: Split a step whose error falls off from its start (at a stimulus corner, or past the
@@ -188,8 +188,8 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     """Integrate the whole readout circuit; returns ``(raw, info)`` like the ngspice engine.
 
     The grid (:mod:`.timegrid`) is refined where TR-BDF2's local error estimate asks for it
-    (:data:`LTE_REL`, scaled by ``transient_tol`` over its default: the accuracy goal,
-    a fraction of full scale; :func:`refine_grid`) and the run repeated; ``info`` reports the
+    (``transient_tol``, the accuracy goal as a fraction of full scale, over
+    :data:`.refine.HALVING_SAFETY` per window length; :func:`refine_grid`) and the run repeated; ``info`` reports the
     refinements and the remaining estimate (``lte_estimate_fs``: the largest sum of the
     local errors over the run, relative to the output's full swing).
 
@@ -233,7 +233,7 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
         if readout.kind == "integrator" else (lambda t: 0.0)
     info = {"max_step_s": h_max, "kcl_residual_rel": 0.0,
             "not_modelled": not_modelled(readout, ir)}
-    lte_rel = LTE_REL * transient_tol / DEFAULT_TRANSIENT_TOL
+    lte_rel = transient_tol / HALVING_SAFETY
     info["transient_tol_fs"] = transient_tol
     grid_run = _GridRun(ir, cols, schedule, g_of, memory, info, energy, regate)
     for refinements in range(MAX_REFINEMENTS + 1):
@@ -293,7 +293,8 @@ class _GridRun:
             stepper = _WiredStepper(ir, array, cols, schedule,
                                     np.concatenate([[0.0], t_grid, t_stage]))
             stepper.kept = self.kept = [] if self.energy else None
-            out = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
+            out = _integrate(stepper, cols, t_grid, t_stage, g_of, None,
+                             cols.loop_weights(t_grid, schedule.t_sample))
             self.info["solver"] = f"TR-BDF2; array with wire capacitance: {array.describe()}"
             self.info["stage_solver"] = array.mode
             if array.mode == "cg":
@@ -309,25 +310,26 @@ class _GridRun:
                 self._linear_src = _Algebraic(ir, schedule, times, cols.v0, memory)
             src = self._linear_src
             if getattr(src.arr, "probe", None) is not None:
-                out = _probe_rounds(src, cols, t_grid, t_stage, g_of, self.info)
+                out = _probe_rounds(src, cols, t_grid, t_stage, g_of, self.info, schedule)
             else:
                 out = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of,
-                                 None)
+                                 None, cols.loop_weights(t_grid, schedule.t_sample))
         else:
             if self.previous is None:   # first grid: linearise at v0 for a first pass
                 src = _Algebraic(ir, schedule, times, cols.v0, memory)
                 out = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of,
-                                 src)
+                                 src, cols.loop_weights(t_grid, schedule.t_sample))
                 self.previous = (t_grid, out[0][1] - cols.v0)
             t_prev, e_prev = self.previous
             e_all = np.stack([np.interp(times, t_prev, row) for row in e_prev], 1)
             src = _Algebraic(ir, schedule, times, cols.v0, memory, e_all)
-            out = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of, src)
+            out = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of, src,
+                             cols.loop_weights(t_grid, schedule.t_sample))
         self.info["solver"] = f"TR-BDF2; array reduced to its bit-line ends ({src.solver})"
         return (*out, src)
 
 
-def _probe_rounds(src, cols, t_grid, t_stage, g_of, info):
+def _probe_rounds(src, cols, t_grid, t_stage, g_of, info, schedule):
     """Run a linear array whose admittance is probed (:mod:`.probing`) until every
     virtual-ground error of the run lies in the probed directions (to the stated bound)."""
     arr = src.arr
@@ -335,7 +337,8 @@ def _probe_rounds(src, cols, t_grid, t_stage, g_of, info):
     j_scale, i_scale = np.abs(arr.j0).max(), np.abs(arr.i0).max()   # (check floors them)
     for rounds in range(1, PROBE_ROUNDS + 1):
         stepper.seen = []
-        out = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
+        out = _integrate(stepper, cols, t_grid, t_stage, g_of, None,
+                         cols.loop_weights(t_grid, schedule.t_sample))
         covered, bound = arr.probe.check(np.array(stepper.seen), j_scale, i_scale)
         if covered:
             info.update(probe_directions=int(arr.probe.u.shape[1]), probe_rounds=rounds,
@@ -353,11 +356,13 @@ def _dh(h: float) -> float:
     return _D * float(f"{h:.9e}")
 
 
-def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
+def _integrate(stepper, cols, t_grid, t_stage, g_of, src, loop_weight=None):
     """Step the whole grid; returns ``((vout, vg, i_col, i_drv), worst, lte)``: ``worst``
     the largest departure from the linearisation point with the reset open
     (``(d, t, nodes)``), ``lte`` ``(n - 1,)`` V each step's local error estimate
-    (:func:`local_errors`; 0 where the reset conducts)."""
+    (:func:`local_errors`; 0 where the reset conducts): the larger of the integrator's
+    states' and the op-amp loop states' times ``loop_weight`` ``(n - 1,)`` (what of them
+    is left at the next sample: :meth:`.columns.Columns.loop_weights`)."""
     ir = stepper.ir
     n = t_grid.size
     h = np.diff(t_grid)
@@ -366,6 +371,7 @@ def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
     lte = np.zeros(n - 1)
     m = cols.mass
     watch = cols.output_states
+    loop = cols.loop_states if loop_weight is not None else np.arange(0)
     x, f, nodes, extra = stepper.initial(np.zeros(cols.n_states), g_of(t_grid[0]))
     _record(0, nodes, extra["i_drv"], cols, vout, vg, i_col, i_drv)
     keep = getattr(stepper, "kept", None)  # node voltages and capacitor currents (energy)
@@ -379,8 +385,11 @@ def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
                                               f"at t={tg:.6g} s")
         x1, f1, nodes1, ex1 = stepper.stage(xg, t1, g_of(t1), dh, m * (_C1 * xg - _C2 * x),
                                             (extra, ex_g), 2, f"at t={t1:.6g} s")
-        if watch.size and g_of(t_grid[k]) == 0.0 and g_of(t1) == 0.0:
+        if (watch.size or loop.size) and g_of(t_grid[k]) == 0.0 and g_of(t1) == 0.0:
             lte[k] = local_errors(h[k], f[watch], fg[watch], f1[watch], m[watch])
+            if loop.size and loop_weight[k] > 0.0:
+                lte[k] = max(lte[k], loop_weight[k] * local_errors(h[k], f[loop], fg[loop],
+                                                                   f1[loop], m[loop]))
         x, f, extra = x1, f1, ex1
         _record(k + 1, nodes1, ex1["i_drv"], cols, vout, vg, i_col, i_drv)
         if keep is not None:
