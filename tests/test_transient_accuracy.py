@@ -150,3 +150,19 @@ def test_an_accuracy_goal_out_of_range_is_refused_naming_it(value):
         return
     with pytest.raises(SpecError, match="transient_tol.*1e-07 to 0.001"):
         simulate_readout(spec, v, encoding, engine="nodal", transient_tol=value)
+
+
+def test_the_cli_takes_the_goal_and_the_result_file_states_it(tmp_path):
+    """``--transient-tol`` reaches the engine: the saved result's info holds the goal."""
+    from spicebar.cli.main import main
+    from spicebar.engines.transient.run import TransientResult
+    g = np.random.default_rng(5).uniform(1e-6, 1e-5, (4, 4))
+    v = np.full((1, 4), 0.1)
+    np.save(tmp_path / "G.npy", g)
+    np.save(tmp_path / "V.npy", v)
+    out = tmp_path / "r.npz"
+    assert main(["simulate", "-G", str(tmp_path / "G.npy"), "-V", str(tmp_path / "V.npy"),
+                 "--readout", "integrator", "--opamp", "macro", "--t-int", "20e-9",
+                 "--engine", "nodal", "--transient-tol", "1e-4", "--out", str(out)]) == 0
+    r = TransientResult.load(out)
+    assert r.info["transient_tol_fs"] == 1e-4
