@@ -3,7 +3,8 @@
     python benchmarks/bench_readout.py [--sizes 16,32,64] [--nodal-sizes 128,256]
                                        [--passive-sizes 256,1024] [--windows 4]
                                        [--c-wire 2e-15] [--stage-solver auto|lu|cg]
-                                       [--timeout 3600] [--docs]
+                                       [--timeout 3600] [--transient-tol 1e-6]
+                                       [--keep DIR] [--docs]
 
 Every run is a fresh ``python`` process (start-up, imports, elaboration, the transient,
 sampling), timed from outside, so the two engines are compared as a user meets them.
@@ -21,7 +22,10 @@ every sample (fraction of output full scale) and the growth exponents, and write
 ``benchmarks/out/readout_scale.png`` (``--docs``: also ``docs/``). ``--stage-solver`` forces
 how the nodal engine solves the stages of an array with wire capacitance (default: the cost
 model chooses); ``--timeout`` is each run's time limit, s (an ngspice run past it is
-reported as such, with how far it got, and the benchmark goes on). The children run with
+reported as such, with how far it got, and the benchmark goes on). ``--keep DIR`` keeps
+every run's result there and reuses an ngspice result already there for the same case (its
+file name holds size, windows and wire capacitance): ngspice's 256x256 transient takes
+about 20 minutes, the nodal engine's settings change more often. The children run with
 Python's bytecode cache on (``PYTHONDONTWRITEBYTECODE`` dropped, the package compiled
 first), as an installed spicebar runs.
 """
@@ -73,13 +77,15 @@ def case(n: int, windows: int, c_wire: float, seed: int = 0):
 
 
 def run_one(n: int, windows: int, c_wire: float, engine: str, out: str,
-            stage_solver: str = "auto", timeout_s: float = 3600.0) -> None:
+            stage_solver: str = "auto", timeout_s: float = 3600.0,
+            transient_tol: float | None = None) -> None:
     """The child process: one simulation, its result saved to ``out``."""
     from spicebar.engines.transient import nodal
     from spicebar.engines.transient.run import simulate_readout
     nodal.STAGE_SOLVER = stage_solver
     spec, v, enc = case(n, windows, c_wire)
-    r = simulate_readout(spec, v, enc, engine, timeout_s=timeout_s)
+    r = simulate_readout(spec, v, enc, engine, timeout_s=timeout_s,
+                         transient_tol=transient_tol if engine == "nodal" else None)
     r.save(out, maps=False)  # as `spicebar simulate` writes it (no --maps)
 
 
@@ -102,15 +108,22 @@ def stage_solver(result) -> str:
 
 
 def timed(n: int, windows: int, c_wire: float, engine: str, folder: Path,
-          stage_solver: str = "auto", timeout_s: float = 3600.0):
+          stage_solver: str = "auto", timeout_s: float = 3600.0,
+          transient_tol: float | None = None):
     """``(wall s, cpu s, result)`` of one whole-process run (ngspice's worker included).
     The result's ``info["peak_mb"]``: the largest resident size of the runs so far (each
     size runs after the smaller ones, so it is this run's)."""
-    out = folder / f"{engine}_{n}_{windows}.npz"
+    out = folder / f"{engine}_{n}_{windows}_{c_wire:g}.npz"
+    if engine == "ngspice" and out.exists():   # (--keep: a saved ngspice run of this case)
+        from spicebar.engines.transient.run import TransientResult
+        result = TransientResult.load(out)
+        result.info["peak_mb"] = float("nan")
+        wall = cpu = float("nan")
+        return wall, cpu, result
     t0, c0 = time.perf_counter(), _cpu()
     p = subprocess.run([sys.executable, str(HERE / "bench_readout.py"), "--one",
                         json.dumps([n, windows, c_wire, engine, str(out), stage_solver,
-                                    timeout_s])],
+                                    timeout_s, transient_tol])],
                        capture_output=True, text=True, env=CHILD_ENV)
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     if p.returncode != 0:
@@ -132,6 +145,10 @@ def main() -> None:
     ap.add_argument("--c-wire", type=float, default=2e-15)
     ap.add_argument("--stage-solver", choices=("auto", "lu", "cg"), default="auto")
     ap.add_argument("--timeout", type=float, default=3600.0)
+    ap.add_argument("--transient-tol", type=float, default=None, metavar="FS",
+                    help="the nodal engine's accuracy goal (default: the engine's, 1e-6)")
+    ap.add_argument("--keep", default=None, metavar="DIR",
+                    help="keep the results in DIR; reuse an ngspice result found there")
     ap.add_argument("--docs", action="store_true")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -143,7 +160,8 @@ def main() -> None:
     big = [int(s) for s in args.nodal_sizes.split(",") if s]
     passive = [int(s) for s in args.passive_sizes.split(",") if s]
     compile_package()
-    print(f"integrator + macro op-amp on every column, c_wire = {args.c_wire:g} F; whole process")
+    print(f"integrator + macro op-amp on every column, c_wire = {args.c_wire:g} F; whole process; "
+          f"nodal accuracy goal {args.transient_tol or 1e-6:g} of full scale")
     print("wall = elapsed seconds, cpu = user + system seconds of the whole process tree "
           "(on a shared machine the fair measure)")
     print(f"{'n':>5} {'win':>4} {'ngspice wall':>13} {'cpu':>7} {'points':>7} "
@@ -156,7 +174,8 @@ def main() -> None:
               f"nodal, {args.windows} windows": ([], []),
               "nodal, 1 window, no wire C": ([], [])}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+        folder = Path(args.keep or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for n in sizes:
             try:
                 w_ng, c_ng, ng = timed(n, 1, args.c_wire, "ngspice", folder,
@@ -164,7 +183,8 @@ def main() -> None:
             except RuntimeError as exc:   # past the time limit: say how far it got, go on
                 print(f"{n:>5} {1:>4}  {exc} (load {load():.1f})", flush=True)
                 continue
-            w_nd, c_nd, nd = timed(n, 1, args.c_wire, "nodal", folder, args.stage_solver)
+            w_nd, c_nd, nd = timed(n, 1, args.c_wire, "nodal", folder, args.stage_solver,
+                                   transient_tol=args.transient_tol)
             spec = case(n, 1, args.c_wire)[0]
             cmp = compare_readouts(nd, ng, spec)
             print(f"{n:>5} {1:>4} {w_ng:>13.2f} {c_ng:>7.2f} {ng.time.size:>7} {w_nd:>11.2f} "
@@ -172,12 +192,15 @@ def main() -> None:
                   f"{cmp['sample_deviation_fs']:>11.2e} {cmp['waveform_deviation_fs']:>9.2e} "
                   f"{load():>5.1f} {stage_solver(nd):>6} {nd.info['peak_mb']:>8.0f}", flush=True)
             for key, c in (("ngspice, 1 window", c_ng), ("nodal, 1 window", c_nd)):
+                if not np.isfinite(c):   # (a reused ngspice result: not timed here)
+                    continue
                 series[key][0].append(n * n)
                 series[key][1].append(c)
         runs = [(n, args.windows, args.c_wire, f"nodal, {args.windows} windows") for n in big]
         runs += [(n, 1, 0.0, "nodal, 1 window, no wire C") for n in passive]
         for n, windows, c_wire, key in runs:
-            w_nd, c_nd, nd = timed(n, windows, c_wire, "nodal", folder, args.stage_solver)
+            w_nd, c_nd, nd = timed(n, windows, c_wire, "nodal", folder, args.stage_solver,
+                                   transient_tol=args.transient_tol)
             print(f"{n:>5} {windows:>4} {'-':>13} {'-':>7} {'-':>7} {w_nd:>11.2f} "
                   f"{c_nd:>6.2f} {nd.time.size:>7} {'-':>14} {'-':>6} {'-':>11} {'-':>9} "
                   f"{load():>5.1f} {stage_solver(nd):>6} {nd.info['peak_mb']:>8.0f}"

@@ -381,6 +381,10 @@ CLI += [  # Hardening II (issue 13)
      "--adc-range=-1e308,1e308 --engine nodal -o {d}/o.npz", "adc.x_min"),
     ("steps per window 2", "simulate -G {d}/G.npy -V {d}/V.npy --readout integrator "
      "--steps-per-window 2 --engine nodal -o {d}/o.npz", "--steps-per-window"),
+    ("transient tol 0.5", "simulate -G {d}/G.npy -V {d}/V.npy --readout integrator "
+     "--transient-tol 0.5 --engine nodal -o {d}/o.npz", "--transient-tol"),
+    ("transient tol with ngspice", "simulate -G {d}/G.npy -V {d}/V.npy --readout integrator "
+     "--transient-tol 1e-5 --engine ngspice -o {d}/o.npz", "--transient-tol"),
     ("demo seed negative", "demo --seed -1 --out {d}/demo", "--seed"),
     ("demo r-wire absurd", "demo --r-wire 1e12 --out {d}/demo", "--r-wire"),
     ("compare out is a file", "compare -G {d}/G.npy -V {d}/V.npy --engines ideal,nodal "

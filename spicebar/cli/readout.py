@@ -59,6 +59,10 @@ def add_readout_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--steps-per-window", type=int, default=100, metavar="N",
                    help="largest time step t_int/N (100; ngspice's accuracy on fast readout "
                         "dynamics: ~2e-6 at 100, ~5e-5 at 33; fewer steps, less time)")
+    g.add_argument("--transient-tol", type=float, default=None, metavar="FS",
+                   help="the nodal engine's accuracy goal, a fraction of full scale: halving "
+                        "every step moves no sample by more than this (1e-6; 1e-7..1e-3; "
+                        "looser is faster)")
     g.add_argument("--strict", action="store_true",
                    help="refuse a run whose windows will hit a rail, or whose reset leaves more "
                         "than half an ADC LSB (default: warn and run)")
@@ -119,6 +123,14 @@ def run_simulate_readout(args, spec, inputs, out, energy_plot=None) -> int:
         settings = TranSettings(args.steps_per_window)
     except SpecError as exc:
         raise SpecError("--steps-per-window", exc.problem, exc.allowed) from None
+    tol = getattr(args, "transient_tol", None)
+    if tol is not None:
+        from ..engines.transient.refine import transient_tol
+        tol = transient_tol("--transient-tol", tol)
+        if args.engine != "nodal":
+            raise SpecError("--transient-tol", f"was given with --engine {args.engine} (it sets "
+                            "the nodal engine's error control; ngspice's step is set by "
+                            "--steps-per-window)", "--engine nodal, or no --transient-tol")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ReadoutWarning)
         result = simulate_readout(spec, inputs, enc, args.engine, workdir=args.workdir,
@@ -126,7 +138,8 @@ def run_simulate_readout(args, spec, inputs, out, energy_plot=None) -> int:
                                   settings=settings,
                                   progress=args.progress or sys.stderr.isatty(),
                                   energy=getattr(args, "energy", False),
-                                  converters=energy_converters(args, spec))
+                                  converters=energy_converters(args, spec),
+                                  transient_tol=tol)
     for w in caught:
         if issubclass(w.category, ReadoutWarning):
             print(f"spicebar: warning: {w.message}", file=sys.stderr)

@@ -124,6 +124,9 @@ class CapacitiveArray:
         self.stage_solver = stage_solver
         self.mode, self.mode_why = "lu", ""
         self.cg = None
+        self._held_key = None
+        self._held_val = None
+        self._os_coo = None
         #: Counts :meth:`plan` calls: the admittance of a step length may change with each
         #: plan (exact or not, LU or line solver), so what is built on it is keyed by this.
         self.plans = 0
@@ -275,19 +278,42 @@ class CapacitiveArray:
         """The planned step length nearest to ``dh`` (in ``log dh``)."""
         return min(self._own or [dh], key=lambda d: abs(np.log(d / dh)))
 
+    def _held(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray) -> np.ndarray:
+        """``rhs_inner / dh - K_of v_fixed`` ``(n_inner,)``: the part of a stage's right-hand
+        side that does not depend on the senses (the readout iterates a stage's senses with
+        the same ``rhs`` and ``v_fixed``: computed once per stage, kept by identity)."""
+        key = (dh, id(rhs), id(v_fixed))
+        if self._held_key is None or self._held_key[0] != key:
+            p = self.part
+            base = rhs[p.inner] / dh
+            if v_fixed.size:
+                base -= self._factors(dh).k_of @ v_fixed
+            self._held_key = (key, rhs, v_fixed)   # (the arrays kept: their ids stay theirs)
+            self._held_val = base
+        return self._held_val
+
+    def _os(self):
+        """``K_os`` (inner x sense; ``C / dh`` touches no entry of it) as COO triplets: its
+        product with the sense voltages touches its few entries only, not every inner row."""
+        if self._os_coo is None:
+            p = self.part
+            m = self.lap.tocsr()[p.inner][:, p.sense].tocoo()
+            self._os_coo = (m.row, m.col, m.data)
+        return self._os_coo
+
     def solve(self, dh: float, rhs: np.ndarray, v_fixed: np.ndarray, v_sense: np.ndarray,
               warm: bool = True):
         """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages
         (``warm``: the iterative path may start from, and remember, its previous answer)."""
-        f = self._factors(dh)
-        k_of, k_os = f.k_of, f.k_os
         p = self.part
         v = np.zeros(p.n)
         v[p.fixed] = v_fixed
         v[p.sense] = v_sense
         if p.inner.size:
-            v[p.inner] = self._inner_solve(dh, rhs[p.inner] / dh - k_of @ v_fixed - k_os @ v_sense,
-                                           warm)
+            b = self._held(dh, rhs, v_fixed).copy()
+            row, col, val = self._os()
+            np.subtract.at(b, row, val * v_sense[col])
+            v[p.inner] = self._inner_solve(dh, b, warm)
         return v
 
     def exact(self, dh: float) -> bool:

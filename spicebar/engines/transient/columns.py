@@ -82,6 +82,30 @@ class Columns:
         moves; a TIA samples a settled output, which carries no integration history."""
         return np.arange(self.cols if self.integrator else 0)
 
+    @property
+    def loop_states(self) -> np.ndarray:
+        """Indices of the macro op-amp's stage-1 states ``p`` (none for the ideal op-amp):
+        the output follows them, so their error reaches a sample taken before the loop
+        has settled (:func:`loop_weights`)."""
+        if not self.macro:
+            return np.arange(0)
+        start = self.cols if self.integrator else 0
+        return np.arange(start, start + self.cols)
+
+    def loop_weights(self, t_grid: np.ndarray, t_sample: np.ndarray) -> np.ndarray:
+        """``(n - 1,)``: how much of a loop state's local error in each step is left at the
+        next sampling instant, ``exp(-(t_sample - t_end) / tau)``, ``tau = C_p / 1 S`` (the
+        loop's fastest decay, 1 / (2 pi gbw): the weight is not below the true one for a
+        loop with feedback factor 1); 0 after the last sample."""
+        t_end = t_grid[1:]
+        ts = np.sort(np.asarray(t_sample, float))
+        k = np.searchsorted(ts, t_end * (1.0 - 1e-12), side="left")
+        out = np.zeros(t_end.size)
+        ok = k < ts.size
+        if self.macro:
+            out[ok] = np.exp(-(ts[k[ok]] - t_end[ok]) / self.c_p)
+        return out
+
     # -- the algebra -------------------------------------------------------------------
     def context(self, key, y: np.ndarray):
         """Precompute ``A^-1`` and ``Y A^-1`` for an admittance ``y`` (cached by ``key``:

@@ -42,6 +42,7 @@ from .energy_nodal import nodal_window_energies, wired_energy
 from .gate_lines import (gate_lines_as_inputs, gate_step_cap, has_gate_dynamics,
                          ladder_time_constant_s, with_gate_corner)
 from .probing import PROBE_REL, PROBE_ROUNDS
+from .refine import DEFAULT_TRANSIENT_TOL, HALVING_SAFETY
 from .result import RawTransient
 from .timegrid import (ENERGY_FIRST_STEP_FRACTION, ENERGY_STEP_GROWTH, ENERGY_STEP_REPEAT,
                        FIRST_STEP_FRACTION, GAMMA, TRBDF2_LTE, reset_step, rows_at, step_grid)
@@ -67,24 +68,27 @@ WIRED_ATOL = 1e-15
 WIRED_RTOL = 1e-9
 WIRED_MAX_ITER = 30
 DC_STAGES = 3
-#: Local error control: after a run, every step whose estimated local error (on the states
-#: the sample is read from) passes ``LTE_REL`` of the output's full swing per window length
-#: (error per unit step: the estimates of a window sum to at most that fraction of full
-#: scale) is split and the run repeated, up to ``MAX_REFINEMENTS`` times. Fixed grids missed
-#: what the step count does not reach: a nonlinear cell's current along a pulse edge (two
-#: steps per edge at any steps-per-window: 6e-5 of full scale on sinh cells, pulse-width
-#: inputs), the op-amp loop after an edge (4.5e-6 with a 1 GHz macromodel). The sum of
-#: absolute estimates is conservative: measured, halving every step of the refined grid
-#: moves the samples 10-100x less than it (1.1e-7 at LTE_REL = 2e-6, 1.2e-6 at 1e-5).
-LTE_REL = 5e-6
+#: Local error control: after a run, the steps are split where the summed local error
+#: estimates (on the states the samples are read from) pass the accuracy goal
+#: (``transient_tol``, default :data:`.refine.DEFAULT_TRANSIENT_TOL`) over
+#: :data:`.refine.HALVING_SAFETY`, per window length, of the output's full swing, and the
+#: run repeated, up to ``MAX_REFINEMENTS`` times. ``LTE_REL`` is that budget at the default
+#: goal. Fixed grids missed what the step count does not reach: a nonlinear cell's current
+#: along a pulse edge (6e-5 of full scale on sinh cells, pulse-width inputs), the op-amp
+#: loop after an edge (4.5e-6 with a 1 GHz macromodel). The sum is not a proven bound;
+#: measured, halving every step moves the samples by 0.01-0.9 of it (refine.py).
+LTE_REL = DEFAULT_TRANSIENT_TOL / HALVING_SAFETY
 MAX_REFINEMENTS = 4
 #: A split step gets ``2^k >= REFINE_SAFETY sqrt(ratio)`` parts, at most ``MAX_SPLIT``.
 REFINE_SAFETY = 1.25
 MAX_SPLIT = 64
-#: ``budget``: split the fewest steps that bring the run's summed estimates within
-#: ``LTE_REL`` of full scale per window length (:mod:`.refine`); ``step``: every step past
+#: ``budget``: split the fewest steps that bring the run's summed estimates within the
+#: budget (``LTE_REL`` at the default goal) per window length (:mod:`.refine`); ``step``: every step past
 #: its share of it.
 REFINE_RULE = "budget"
+#: Split a step whose error falls off from its start (at a stimulus corner, or past the
+#: step before's error density) into parts that start short and grow (:mod:`.refine`).
+GRADED_SPLITS = True
 #: How the stages of an array with wire capacitance are solved: ``auto`` (the cost model of
 #: :mod:`.stage_cg`, and conjugate gradients wherever the LU does not fit), ``lu`` or ``cg``.
 STAGE_SOLVER = "auto"
@@ -180,11 +184,13 @@ class _Algebraic:
 
 
 def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
-                      settings: TranSettings = TranSettings(), memory=None, energy: bool = False):
+                      settings: TranSettings = TranSettings(), memory=None, energy: bool = False,
+                      transient_tol: float = DEFAULT_TRANSIENT_TOL):
     """Integrate the whole readout circuit; returns ``(raw, info)`` like the ngspice engine.
 
     The grid (:mod:`.timegrid`) is refined where TR-BDF2's local error estimate asks for it
-    (:data:`LTE_REL`, :func:`refine_grid`) and the run repeated; ``info`` reports the
+    (``transient_tol``, the accuracy goal as a fraction of full scale, over
+    :data:`.refine.HALVING_SAFETY` per window length; :func:`refine_grid`) and the run repeated; ``info`` reports the
     refinements and the remaining estimate (``lte_estimate_fs``: the largest sum of the
     local errors over the run, relative to the output's full swing).
 
@@ -228,11 +234,14 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
         if readout.kind == "integrator" else (lambda t: 0.0)
     info = {"max_step_s": h_max, "kcl_residual_rel": 0.0,
             "not_modelled": not_modelled(readout, ir)}
+    lte_rel = transient_tol / HALVING_SAFETY
+    info["transient_tol_fs"] = transient_tol
     grid_run = _GridRun(ir, cols, schedule, g_of, memory, info, energy, regate)
     for refinements in range(MAX_REFINEMENTS + 1):
         traces, worst, lte, src = grid_run(t_grid)
         scale = max(float(np.abs(traces[0] - cols.v0).max()), np.finfo(float).tiny)
-        finer, n_split = refine_grid(t_grid, lte, LTE_REL * scale / schedule.t_int)
+        finer, n_split = refine_grid(t_grid, lte, lte_rel * scale / schedule.t_int,
+                                     np.isin(t_grid[:-1], breakpoints))
         if n_split == 0 or refinements == MAX_REFINEMENTS:
             break
         grid_run.previous = (t_grid, traces[1] - cols.v0)
@@ -286,7 +295,8 @@ class _GridRun:
                                     np.concatenate([[0.0], t_grid, t_stage]))
             stepper.kept = self.kept = (wired_energy(ir, schedule, t_grid) if self.energy
                                         else None)  # every element's energy, as it goes
-            out = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
+            out = _integrate(stepper, cols, t_grid, t_stage, g_of, None,
+                             cols.loop_weights(t_grid, schedule.t_sample))
             self.info["solver"] = f"TR-BDF2; array with wire capacitance: {array.describe()}"
             self.info["stage_solver"] = array.mode
             if array.mode == "cg":
@@ -302,25 +312,26 @@ class _GridRun:
                 self._linear_src = _Algebraic(ir, schedule, times, cols.v0, memory)
             src = self._linear_src
             if getattr(src.arr, "probe", None) is not None:
-                out = _probe_rounds(src, cols, t_grid, t_stage, g_of, self.info)
+                out = _probe_rounds(src, cols, t_grid, t_stage, g_of, self.info, schedule)
             else:
                 out = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of,
-                                 None)
+                                 None, cols.loop_weights(t_grid, schedule.t_sample))
         else:
             if self.previous is None:   # first grid: linearise at v0 for a first pass
                 src = _Algebraic(ir, schedule, times, cols.v0, memory)
                 out = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of,
-                                 src)
+                                 src, cols.loop_weights(t_grid, schedule.t_sample))
                 self.previous = (t_grid, out[0][1] - cols.v0)
             t_prev, e_prev = self.previous
             e_all = np.stack([np.interp(times, t_prev, row) for row in e_prev], 1)
             src = _Algebraic(ir, schedule, times, cols.v0, memory, e_all)
-            out = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of, src)
+            out = _integrate(_AlgebraicStepper(ir, src, cols), cols, t_grid, t_stage, g_of, src,
+                             cols.loop_weights(t_grid, schedule.t_sample))
         self.info["solver"] = f"TR-BDF2; array reduced to its bit-line ends ({src.solver})"
         return (*out, src)
 
 
-def _probe_rounds(src, cols, t_grid, t_stage, g_of, info):
+def _probe_rounds(src, cols, t_grid, t_stage, g_of, info, schedule):
     """Run a linear array whose admittance is probed (:mod:`.probing`) until every
     virtual-ground error of the run lies in the probed directions (to the stated bound)."""
     arr = src.arr
@@ -328,7 +339,8 @@ def _probe_rounds(src, cols, t_grid, t_stage, g_of, info):
     j_scale, i_scale = np.abs(arr.j0).max(), np.abs(arr.i0).max()   # (check floors them)
     for rounds in range(1, PROBE_ROUNDS + 1):
         stepper.seen = []
-        out = _integrate(stepper, cols, t_grid, t_stage, g_of, None)
+        out = _integrate(stepper, cols, t_grid, t_stage, g_of, None,
+                         cols.loop_weights(t_grid, schedule.t_sample))
         covered, bound = arr.probe.check(np.array(stepper.seen), j_scale, i_scale)
         if covered:
             info.update(probe_directions=int(arr.probe.u.shape[1]), probe_rounds=rounds,
@@ -346,11 +358,13 @@ def _dh(h: float) -> float:
     return _D * float(f"{h:.9e}")
 
 
-def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
+def _integrate(stepper, cols, t_grid, t_stage, g_of, src, loop_weight=None):
     """Step the whole grid; returns ``((vout, vg, i_col, i_drv), worst, lte)``: ``worst``
     the largest departure from the linearisation point with the reset open
     (``(d, t, nodes)``), ``lte`` ``(n - 1,)`` V each step's local error estimate
-    (:func:`local_errors`; 0 where the reset conducts)."""
+    (:func:`local_errors`; 0 where the reset conducts): the larger of the integrator's
+    states' and the op-amp loop states' times ``loop_weight`` ``(n - 1,)`` (what of them
+    is left at the next sample: :meth:`.columns.Columns.loop_weights`)."""
     ir = stepper.ir
     n = t_grid.size
     h = np.diff(t_grid)
@@ -359,6 +373,7 @@ def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
     lte = np.zeros(n - 1)
     m = cols.mass
     watch = cols.output_states
+    loop = cols.loop_states if loop_weight is not None else np.arange(0)
     x, f, nodes, extra = stepper.initial(np.zeros(cols.n_states), g_of(t_grid[0]))
     _record(0, nodes, extra["i_drv"], cols, vout, vg, i_col, i_drv)
     keep = getattr(stepper, "kept", None)  # node voltages and capacitor currents (energy)
@@ -372,8 +387,11 @@ def _integrate(stepper, cols, t_grid, t_stage, g_of, src):
                                               f"at t={tg:.6g} s")
         x1, f1, nodes1, ex1 = stepper.stage(xg, t1, g_of(t1), dh, m * (_C1 * xg - _C2 * x),
                                             (extra, ex_g), 2, f"at t={t1:.6g} s")
-        if watch.size and g_of(t_grid[k]) == 0.0 and g_of(t1) == 0.0:
+        if (watch.size or loop.size) and g_of(t_grid[k]) == 0.0 and g_of(t1) == 0.0:
             lte[k] = local_errors(h[k], f[watch], fg[watch], f1[watch], m[watch])
+            if loop.size and loop_weight[k] > 0.0:
+                lte[k] = max(lte[k], loop_weight[k] * local_errors(h[k], f[loop], fg[loop],
+                                                                   f1[loop], m[loop]))
         x, f, extra = x1, f1, ex1
         _record(k + 1, nodes1, ex1["i_drv"], cols, vout, vg, i_col, i_drv)
         if keep is not None:
@@ -402,14 +420,16 @@ def local_errors(h: float, f0: np.ndarray, fg: np.ndarray, f1: np.ndarray,
     return float(TRBDF2_LTE * h * np.abs(d2).max(initial=0.0))
 
 
-def refine_grid(t_grid: np.ndarray, lte: np.ndarray, tol_per_s: float
+def refine_grid(t_grid: np.ndarray, lte: np.ndarray, tol_per_s: float, corner=None
                 ) -> tuple[np.ndarray, int]:
     """The grid with steps split into ``2^k`` equal steps until the run's summed local error
     estimates meet ``tol_per_s`` times the run (:mod:`.refine`: the fewest steps, those of the
     highest error density; ``REFINE_RULE = "step"``: every step past ``tol_per_s * h``). A
     step's error falls as ``h^3``: ``m`` parts cut it by ``m^2``. Returns the new grid and
-    how many steps were split."""
-    from .refine import parts_for_budget, split_parts, split_steps
+    how many steps were split. ``corner`` ``(n - 1,)`` bool: the steps that start at a
+    stimulus corner; with :data:`GRADED_SPLITS`, those and the steps whose error density
+    falls from the step before are split into graded parts (:func:`.refine.split_steps`)."""
+    from .refine import decaying, parts_for_budget, split_parts, split_steps
     h = np.diff(t_grid)
     if REFINE_RULE == "step":
         parts = split_parts(lte / np.maximum(tol_per_s * h, np.finfo(float).tiny), 1.0,
@@ -417,7 +437,11 @@ def refine_grid(t_grid: np.ndarray, lte: np.ndarray, tol_per_s: float
     else:
         parts = parts_for_budget(lte, h, tol_per_s, REFINE_SAFETY, MAX_SPLIT)
     n_split = int(np.count_nonzero(parts > 1))
-    return (t_grid, 0) if n_split == 0 else (split_steps(t_grid, parts), n_split)
+    if n_split == 0:
+        return t_grid, 0
+    graded = decaying(lte, h, np.zeros(h.size, bool) if corner is None else corner) \
+        if GRADED_SPLITS else None
+    return split_steps(t_grid, parts, graded), n_split
 
 
 def _check_linearisation(ir, schedule, cols, worst, t_grid, vg, i_col, readout, memory, src) -> float:

@@ -95,7 +95,7 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
                      timeout_s: float | None = None, keep_files: bool = False,
                      settings: TranSettings = TranSettings(), operation=None,
                      strict: bool = False, progress: bool = False, energy: bool = False,
-                     converters=None) -> TransientResult:
+                     converters=None, transient_tol: float | None = None) -> TransientResult:
     """Encode ``inputs`` (``(batch, rows)`` or ``(rows,)`` V), run the readout, sample, quantise.
 
     Args:
@@ -113,8 +113,20 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
         energy: also itemise the energy of every window (:mod:`.energy`; the result's
             ``energy`` record, read by :func:`spicebar.analysis.energy_run.energy_of`);
             ``converters``: the ADC/DAC figures of merit then (a ``ConverterEnergy``).
+        transient_tol: the nodal engine's accuracy goal, a fraction of the output full
+            scale: its error control refines the time grid until halving every step would
+            move no sample by more than this (default ``1e-6``, allowed ``1e-7..1e-3``;
+            ``info["transient_tol_fs"]``). A looser goal takes fewer steps. ngspice has
+            its own step control (``settings``): refused with ``engine="ngspice"``.
     """
     choice("engine", engine, TRANSIENT_ENGINES)
+    if transient_tol is not None:
+        from .refine import transient_tol as check_tol
+        transient_tol = check_tol("transient_tol", transient_tol)
+        if engine != "nodal":
+            raise SpecError("transient_tol", f"was given with engine={engine!r} (it sets the "
+                            "nodal engine's error control; ngspice's step is set by settings)",
+                            "engine='nodal', or no transient_tol")
     from ...circuit.temperature import at_temperature, wires_info
     wires = wires_info(spec)
     spec = at_temperature(spec)  # geometry and temperature: the ohms and farads used
@@ -175,8 +187,10 @@ def simulate_readout(spec: CrossbarSpec, inputs, encoding: EncodingSpec = Encodi
                                         timeout_s, keep_files, settings, progress, energy)
     else:
         from .nodal import run_readout_nodal
+        from .refine import DEFAULT_TRANSIENT_TOL
         raw, info = run_readout_nodal(ir, readout, schedule, encoding.t_edge_s, settings,
-                                      energy=energy)
+                                      energy=energy, transient_tol=DEFAULT_TRANSIENT_TOL
+                                      if transient_tol is None else transient_tol)
     batch = v.shape[0]
     v_eq = encoding.equivalent_voltages(v)
     signal, combine, currents, driver_currents, saturated = _windows(raw, schedule, readout, batch)

@@ -62,10 +62,12 @@ class Shifted:
 
     def __init__(self, m: sp.csr_matrix, at: np.ndarray, d: np.ndarray):
         self.m, self.at, self.d = m, at, d
+        #: the diagonal block (``at`` is every position in order): no gather of ``v``
+        self.square = at.size == m.shape[1] and np.array_equal(at, np.arange(at.size))
 
     def __matmul__(self, v: np.ndarray) -> np.ndarray:
         out = self.m @ v
-        out += self.d * v[self.at]
+        out += self.d * (v if self.square else v[self.at])
         return out
 
     @property
