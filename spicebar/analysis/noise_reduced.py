@@ -1,0 +1,274 @@
+"""The noise network of an array without capacitance, reduced once onto its columns.
+
+Without capacitance the array's part of the small-signal network does not depend on
+frequency, so it is eliminated once (exactly, not approximated): with the array's inner
+nodes ``o`` and one virtual ground per column ``s`` (its sense nodes shorted together),
+the array is the Norton equivalent ::
+
+    Y v_s = i_N + i_readout,       Y = L_ss - L_so L_oo^-1 L_os          (cols, cols) S
+
+whose short-circuit current of column ``c`` from a noise current injected into node ``p``
+and out of ``n`` is ``a[c] = u_c[p] - u_c[n]``, with ``u_c = e_c - L_oo^-T L_so^T e_c`` the
+adjoint node voltages of column ``c`` (for a symmetric ``L``: the node voltages with column
+``c``'s virtual ground at 1 V and every other held node at 0 V). Each category of sources
+folds into the covariance of the columns' short-circuit currents once::
+
+    K_white = sum_e S_e a_e a_e^T,     K_flicker = sum_e kf_e a_e a_e^T      (cols, cols)
+
+(a category's sources share their spectral shape; a category with both a white and a 1/f
+part keeps both). For a linear resistive array at one temperature the thermal categories
+add up to ``4 k T Y`` (Twiss' theorem); the residual of that identity is reported.
+
+Per frequency only the readouts' ``3 cols`` unknowns are solved (virtual grounds, op-amp
+internal nodes and outputs, ``Y`` coupling the virtual grounds), and column ``j``'s output
+density from a category is ``h_j^H K(f) h_j`` with ``h_j`` the adjoint transfer from the
+virtual grounds to its output. The op-amp internal nodes and outputs are eliminated per
+column (block-diagonal), leaving one dense ``cols x cols`` solve a frequency.
+
+The reduction: ``L_oo^-1 L_os`` (``cols`` right-hand sides) by the line solver
+(:mod:`spicebar.engines.nodal.lines`, no factorisation) where the bit-line admittance of a
+readout is probed with it too (:func:`spicebar.engines.transient.probing.choose_probing`),
+else by one sparse LU (dense LAPACK for a few hundred inner nodes), as
+:func:`spicebar.engines.transient.boundary.schur` forms ``Y``. Nonlinear cells: the same on
+the Newton Jacobian at the operating point (LU; transposed solves for an unsymmetric
+Jacobian of access transistors).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..circuit.ir import CAPACITOR, CircuitIR
+from .noise_network import (K_BOLTZMANN, Sources, array_sources, check_operating_point,
+                            readout_stamps, unknown_index)
+
+#: Sources folded into the covariance per block (rows of the transfer matrix gathered at
+#: once): 4096 x 256 columns x 8 bytes = 8 MB.
+SOURCE_BLOCK = 4096
+
+
+def array_has_capacitance(ir: CircuitIR) -> bool:
+    """Whether any capacitor of ``ir`` (wire or gate-line capacitance) is nonzero: the
+    array then depends on frequency and is solved whole at every frequency."""
+    return any(grp.kind == CAPACITOR and np.any(np.asarray(grp.value) != 0)
+               for grp in ir.capacitors)
+
+
+@dataclass(frozen=True, eq=False)
+class Covariance:
+    """One category of array sources folded onto the columns: the covariance of the columns'
+    short-circuit currents, ``white + flicker / f`` A^2/Hz, ``(cols, cols)`` each, seen at
+    unknowns ``vg`` ``(cols,)`` of the reduced network."""
+
+    category: str
+    vg: np.ndarray
+    white: np.ndarray
+    flicker: np.ndarray
+
+    def output(self, x: np.ndarray, f: float) -> np.ndarray:
+        """``(k,)`` V^2/Hz: ``h^H K h`` for the adjoint transfers ``x`` ``(n + 1, k)``."""
+        h = x[self.vg]                                        # (cols, k)
+        k = self.white + self.flicker / f
+        return np.einsum("ck,ck->k", h.conj(), k @ h).real
+
+
+@dataclass(frozen=True, eq=False)
+class ReducedNetwork:
+    """The readouts on the array's reduced admittance (same interface as
+    :class:`.noise_network.Network`).
+
+    Attributes:
+        y: ``(cols, cols)`` S, the array's admittance at the virtual grounds.
+        g, c: ``(3 cols, 3 cols)`` csr S and F, the readouts' own stamps; unknowns: the
+            virtual grounds ``0..cols-1``, op-amp internal nodes, outputs.
+        out, vg: ``(cols,)`` unknown index of each column's output / virtual ground.
+        sources: :class:`Covariance` per array category, then the readouts' :class:`Sources`.
+        info: the reduction's solver, its time (s), Twiss' residual.
+    """
+
+    y: np.ndarray
+    g: sp.csr_matrix
+    c: sp.csr_matrix
+    out: np.ndarray
+    vg: np.ndarray
+    sources: tuple
+    info: dict = field(default_factory=dict)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(s.category for s in self.sources)
+
+    def _adjoint(self, f: float, columns: np.ndarray) -> np.ndarray:
+        """``(3 cols + 1, k)``: transfer (V/A) from a current into each unknown to each
+        column's output at ``f``; the last row is ground. With ``M = [[A, B], [C, D]]``
+        (virtual grounds first; ``D`` the readouts' block-diagonal rest) and ``M^T x = e``::
+
+            (A - B D^-1 C)^T x_vg = -C^T D^-T e_r,     x_r = D^-T (e_r - B^T x_vg)
+        """
+        import scipy.sparse.linalg as spla
+        n = self.vg.size
+        m = (self.g + (2j * np.pi * f) * self.c).tocsr()
+        a = self.y + m[:n, :n].toarray()
+        b, c, d = m[:n, n:], m[n:, :n], m[n:, n:].tocsc()
+        lu = spla.splu(d, permc_spec="NATURAL")  # 2x2 blocks per column, already ordered
+        e_r = np.zeros((2 * n, columns.size), complex)
+        e_r[self.out[columns] - n, np.arange(columns.size)] = 1.0
+        dt_e = lu.solve(e_r, trans="T")
+        dt_bt = lu.solve(b.T.toarray().astype(complex), trans="T")   # (2 cols, cols)
+        s_t = a.T - c.T @ dt_bt
+        x_vg = np.linalg.solve(s_t, -(c.T @ dt_e))
+        x_r = dt_e - dt_bt @ x_vg
+        return np.vstack([x_vg, x_r, np.zeros((1, columns.size))])
+
+    def column_transfer(self, f: float, columns: np.ndarray) -> np.ndarray:
+        """``(k,)`` complex V/A: a current into column ``j``'s virtual ground to its output."""
+        return self._adjoint(f, columns)[self.vg[columns], np.arange(columns.size)]
+
+    def spectra(self, freqs: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """Output noise densities, shape ``(len(columns), n_categories, len(freqs))`` V^2/Hz."""
+        out = np.zeros((columns.size, len(self.sources), freqs.size))
+        for k, f in enumerate(freqs):
+            x = self._adjoint(float(f), columns)
+            for m, src in enumerate(self.sources):
+                out[:, m, k] = src.output(x, float(f))
+        return out
+
+
+def build_reduced_network(ir: CircuitIR, readout, temperature_k: float,
+                          cell_currents: np.ndarray | None = None, flicker_kf: float = 0.0,
+                          v_op: np.ndarray | None = None, memory=None) -> ReducedNetwork:
+    """:func:`.noise_network.build_network` for an array without capacitance, reduced onto
+    its columns (module docstring); same arguments, same categories in the same order."""
+    from ..engines.memory import MemoryGuard
+    from ..engines.transient.boundary import Partition
+    from ..errors import SpecError
+    check_operating_point(ir, v_op)
+    if array_has_capacitance(ir):
+        raise SpecError("network", "is 'reduced' for an array with capacitance (its network "
+                        "depends on frequency)", "'auto' or 'full'")
+    t0 = time.perf_counter()
+    memory = MemoryGuard.resolve(memory)
+    part = Partition(ir)
+    idx = unknown_index(ir, part)
+    n_in, cols = part.inner.size, ir.cols
+    if ir.nonlinear:
+        from .noise_devices import small_signal_matrix
+        matrix = small_signal_matrix(ir, v_op)
+    else:
+        from ..engines.nodal.stamps import conductance_matrix
+        matrix = conductance_matrix(ir)
+    u_inner, y, solver = reduce_onto_columns(ir, matrix, part, memory)
+    # adjoint node voltages of every column on the unknowns, ground (-1) last: (n_in + cols + 1, cols)
+    u = np.vstack([u_inner, np.eye(cols), np.zeros((1, cols))])
+    del u_inner
+    t_red = time.perf_counter() - t0
+    vg, p1, out = np.arange(cols), cols + np.arange(cols), 2 * cols + np.arange(cols)
+    covs = [fold(src, u, vg) for src in
+            array_sources(ir, idx, temperature_k, cell_currents, flicker_kf, v_op)]
+    del u
+    (gr, gc, gv), (cr, cc, cv), readout_sources = readout_stamps(readout, vg, p1, out,
+                                                                 temperature_k)
+    cat = np.concatenate
+    n = 3 * cols
+    g = sp.coo_matrix((cat(gv), (cat(gr), cat(gc))), shape=(n, n)).tocsr()
+    c = sp.coo_matrix((cat(cv) if cv else np.zeros(0), (cat(cr) if cr else np.zeros(0, int),
+                       cat(cc) if cc else np.zeros(0, int))), shape=(n, n)).tocsr()
+    info = {"solver": solver, "reduction_s": t_red,
+            "fold_s": time.perf_counter() - t0 - t_red}
+    if not ir.nonlinear:
+        info["twiss_residual"] = twiss_residual(covs, y, temperature_k)
+    return ReducedNetwork(y, g, c, out, vg, tuple(covs + readout_sources), info)
+
+
+def fold(src: Sources, u: np.ndarray, vg: np.ndarray) -> Covariance:
+    """``src``'s covariance of the columns' short-circuit currents: ``A^T diag(S) A`` with
+    ``A = u[p] - u[n]`` ``(m, cols)`` gathered :data:`SOURCE_BLOCK` rows at a time (a
+    symmetric rank-k update on ``sqrt(S) A``, the densities being >= 0)."""
+    from scipy.linalg.blas import dsyrk
+    cols = u.shape[1]
+    parts = {"white": src.white, "flicker": src.flicker}
+    acc = {k: np.zeros((cols, cols)) for k, w in parts.items() if np.any(w != 0)}
+    for a0 in range(0, src.p.size, SOURCE_BLOCK):
+        sl = slice(a0, a0 + SOURCE_BLOCK)
+        a = u[src.p[sl]] - u[src.n[sl]]
+        for k in acc:
+            b = np.sqrt(parts[k][sl])[:, None] * a
+            acc[k] = dsyrk(1.0, b, beta=1.0, c=acc[k], trans=1, lower=0, overwrite_c=1)
+    out = {}
+    for k in parts:
+        m = acc.get(k, np.zeros((cols, cols)))
+        out[k] = np.triu(m) + np.triu(m, 1).T
+    return Covariance(src.category, vg, out["white"], out["flicker"])
+
+
+def twiss_residual(covs: list, y: np.ndarray, temperature_k: float) -> float:
+    """``max |sum_thermal K - 4 k T (Y + Y^T) / 2| / max |4 k T Y|``: every source of a linear
+    array is a resistor's ``4 k T / R``, so their covariance is ``4 k T Y`` (Twiss)."""
+    ref = 4.0 * K_BOLTZMANN * temperature_k * 0.5 * (y + y.T)
+    total = sum(k.white for k in covs if k.category != "cells (1/f)")
+    return float(np.abs(total - ref).max() / max(np.abs(ref).max(), np.finfo(float).tiny))
+
+
+def reduce_onto_columns(ir: CircuitIR, matrix: sp.csr_matrix, part, memory):
+    """``(U (n_inner, cols), Y (cols, cols) S, solver)``: the adjoint node voltages
+    ``-L_oo^-T L_so^T`` of every column and the Schur complement ``L_ss - L_so L_oo^-1 L_os``
+    of ``matrix`` ``(n_nodes, n_nodes)`` onto the columns (their sense nodes merged)."""
+    from ..engines.nodal.linear import check_direct_memory
+    from ..engines.transient.boundary import DENSE_SCHUR_MAX
+    from ..engines.transient.partition import SPD_LU, sense_map
+    from ..engines.transient.probing import choose_probing
+    ps = sp.csr_matrix(sense_map(ir))
+    s, o = part.sense, part.inner
+    m = matrix.tocsr()
+    l_ss = (ps.T @ m[s][:, s] @ ps).toarray()
+    l_os = (m[o][:, s] @ ps).tocsc()
+    l_so = (ps.T @ m[s][:, o]).tocsr()
+    cols = ir.cols
+    if o.size == 0:
+        return np.zeros((0, cols)), l_ss, "no inner nodes"
+    memory.require(8 * 2 * (o.size + cols + 1) * cols, f"the columns' adjoint voltages "
+                   f"({o.size} inner nodes x {cols} columns)", "use a smaller array or tiles")
+    w = None
+    if not ir.nonlinear and choose_probing(ir, o.size, memory):
+        w, solver = _lines(ir, o, l_os, memory)
+    if w is None and o.size <= DENSE_SCHUR_MAX:
+        l_oo = m[o][:, o].toarray()
+        w = np.linalg.solve(l_oo.T, l_so.T.toarray())
+        solver = "dense LU of the array's inner nodes"
+    elif w is None:
+        import scipy.sparse.linalg as spla
+        check_direct_memory(o.size, cols, memory, what="the noise network's reduction (LU of "
+                            "the array's inner nodes)", advice="use a smaller array or tiles")
+        symmetric = not ir.nonlinear
+        lu = spla.splu(m[o][:, o].tocsc(),
+                       **(SPD_LU if symmetric else dict(permc_spec="MMD_AT_PLUS_A")))
+        rhs = l_so.T.tocsc()
+        w = np.zeros((o.size, cols))
+        for k in range(cols):
+            w[:, k] = lu.solve(rhs[:, [k]].toarray()[:, 0], trans="N" if symmetric else "T")
+        solver = "sparse LU of the array's inner nodes, one solve per column"
+    y = l_ss - w.T @ l_os
+    return -w, y, solver
+
+
+def _lines(ir: CircuitIR, o: np.ndarray, l_os: sp.csc_matrix, memory):
+    """``L_oo^-1 L_os`` by the line solver (a linear, symmetric array), in chunks of columns;
+    ``(None, reason)`` where the array is not made of lines."""
+    from ..engines.nodal.grid import chunk_vectors, grid_memory_bytes
+    from ..engines.nodal.lines import line_structure, solve_lines
+    system = line_structure(ir, o)
+    if isinstance(system, str):
+        return None, system
+    cols = ir.cols
+    chunk = chunk_vectors(ir.rows, ir.cols, cols)
+    memory.require(grid_memory_bytes(ir.rows, ir.cols, chunk),
+                   f"the line solver's probes of {ir.rows}x{ir.cols} cells",
+                   "use a smaller array or tiles")
+    w = np.zeros((o.size, cols))
+    for a in range(0, cols, chunk):
+        w[:, a:a + chunk], _ = solve_lines(system, l_os[:, a:a + chunk].toarray())
+    return w, "line solver (conjugate gradients over the lines), one probe per column"
