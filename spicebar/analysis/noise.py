@@ -211,8 +211,6 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
             ``"full"`` (what ``"auto"`` takes with wire capacitance): the whole network at
             every frequency. Both are exact; they agree to rounding.
     """
-    from ..circuit.elaboration import elaborate
-    from ..engines.simulation import simulate
     ro = spec.readout
     if ro is None or ro.kind not in ("integrator", "tia"):
         raise SpecError("readout", "is None: the noise analysis needs a time-domain readout",
@@ -232,6 +230,18 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
     if network not in NETWORKS:
         raise SpecError("network", f"is {network!r}", " | ".join(NETWORKS))
     _check_cell(spec)
+    from ..engines.nodal.threads import blas_threads
+    with blas_threads():
+        return _noise(spec, x, cols, vector, temperature_k, flicker_kf, cds, adc_bits,
+                      noise_bandwidth_hz, points_per_decade, network)
+
+
+def _noise(spec, x, cols, vector, temperature_k, flicker_kf, cds, adc_bits,
+           noise_bandwidth_hz, points_per_decade, network) -> NoiseResult:
+    """:func:`noise` after its checks (arguments validated, BLAS threads set)."""
+    from ..circuit.elaboration import elaborate
+    from ..engines.simulation import simulate
+    ro = spec.readout
     t_start = time.perf_counter()
     ir = elaborate(spec)
     v_op = None

@@ -186,22 +186,21 @@ def build_reduced_network(ir: CircuitIR, readout, temperature_k: float,
 
 def fold(src: Sources, u: np.ndarray, vg: np.ndarray) -> Covariance:
     """``src``'s covariance of the columns' short-circuit currents: ``A^T diag(S) A`` with
-    ``A = u[p] - u[n]`` ``(m, cols)`` gathered :data:`SOURCE_BLOCK` rows at a time (a
-    symmetric rank-k update on ``sqrt(S) A``, the densities being >= 0)."""
-    from scipy.linalg.blas import dsyrk
+    ``A = u[p] - u[n]`` ``(m, cols)`` gathered :data:`SOURCE_BLOCK` rows at a time, as
+    ``B^T B`` with ``B = sqrt(S) A`` (the densities are >= 0; OpenBLAS's general product
+    ran 6-8x faster than its symmetric rank-k update here)."""
     cols = u.shape[1]
     parts = {"white": src.white, "flicker": src.flicker}
-    acc = {k: np.zeros((cols, cols)) for k, w in parts.items() if np.any(w != 0)}
+    out = {k: np.zeros((cols, cols)) for k in parts}
+    live = [k for k, w in parts.items() if np.any(w != 0)]
     for a0 in range(0, src.p.size, SOURCE_BLOCK):
         sl = slice(a0, a0 + SOURCE_BLOCK)
         a = u[src.p[sl]] - u[src.n[sl]]
-        for k in acc:
+        for k in live:
             b = np.sqrt(parts[k][sl])[:, None] * a
-            acc[k] = dsyrk(1.0, b, beta=1.0, c=acc[k], trans=1, lower=0, overwrite_c=1)
-    out = {}
-    for k in parts:
-        m = acc.get(k, np.zeros((cols, cols)))
-        out[k] = np.triu(m) + np.triu(m, 1).T
+            out[k] += b.T @ b
+    for k in live:
+        out[k] = 0.5 * (out[k] + out[k].T)
     return Covariance(src.category, vg, out["white"], out["flicker"])
 
 
