@@ -131,10 +131,26 @@ class ReducedNetwork:
     def spectra(self, freqs: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """Output noise densities, shape ``(len(columns), n_categories, len(freqs))`` V^2/Hz."""
         out = np.zeros((columns.size, len(self.sources), freqs.size))
+        covs = [m for m, s in enumerate(self.sources) if isinstance(s, Covariance)]
+        rest = [m for m in range(len(self.sources)) if m not in covs]
+        n = self.vg.size
+        # every category's K stacked (real): one product a frequency, h^H K h = hr K hr + hi K hi
+        white = np.concatenate([self.sources[m].white for m in covs]) if covs else None
+        flick = [i for i, m in enumerate(covs) if np.any(self.sources[m].flicker != 0)]
+        flicker = np.concatenate([self.sources[covs[i]].flicker for i in flick]) if flick else None
         for k, f in enumerate(freqs):
             x = self._adjoint(float(f), columns)
-            for m, src in enumerate(self.sources):
-                out[:, m, k] = src.output(x, float(f))
+            if covs:
+                h = x[self.vg]
+                hh = np.hstack([h.real, h.imag])                            # (cols, 2k)
+                quad = (white @ hh).reshape(len(covs), n, -1)
+                val = np.einsum("cq,mcq->mq", hh, quad)
+                if flick:
+                    quad = (flicker @ hh).reshape(len(flick), n, -1)
+                    val[flick] += np.einsum("cq,mcq->mq", hh, quad) / f
+                out[:, covs, k] = (val[:, :columns.size] + val[:, columns.size:]).T
+            for m in rest:
+                out[:, m, k] = self.sources[m].output(x, float(f))
         return out
 
 
