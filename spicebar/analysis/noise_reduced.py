@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -111,10 +112,11 @@ class ReducedNetwork:
         """
         import scipy.sparse.linalg as spla
         n = self.vg.size
-        m = (self.g + (2j * np.pi * f) * self.c).tocsr()
-        a = self.y + m[:n, :n].toarray()
-        b, c, d = m[:n, n:], m[n:, :n], m[n:, n:].tocsc()
-        lu = spla.splu(d, permc_spec="NATURAL")  # 2x2 blocks per column, already ordered
+        w = 2 * np.pi * f
+        (ag, ac), (bg, bc), (cg, cc), (dg, dc) = self._blocks
+        a = self.y + (ag + 1j * w * ac).toarray()
+        b, c = bg + 1j * w * bc, cg + 1j * w * cc
+        lu = spla.splu((dg + 1j * w * dc).tocsc(), permc_spec="NATURAL")  # 2x2 per column
         e_r = np.zeros((2 * n, columns.size), complex)
         e_r[self.out[columns] - n, np.arange(columns.size)] = 1.0
         dt_e = lu.solve(e_r, trans="T")
@@ -123,6 +125,15 @@ class ReducedNetwork:
         x_vg = np.linalg.solve(s_t, -(c.T @ dt_e))
         x_r = dt_e - dt_bt @ x_vg
         return np.vstack([x_vg, x_r, np.zeros((1, columns.size))])
+
+    @cached_property
+    def _blocks(self):
+        """The readouts' ``(G, C)`` csr blocks ``A`` (virtual grounds), ``B``, ``C``, ``D``."""
+        n = self.vg.size
+        g, c = self.g.tocsr(), self.c.tocsr()
+        cut = [(slice(0, n), slice(0, n)), (slice(0, n), slice(n, None)),
+               (slice(n, None), slice(0, n)), (slice(n, None), slice(n, None))]
+        return [(g[r, k], c[r, k]) for r, k in cut]
 
     def column_transfer(self, f: float, columns: np.ndarray) -> np.ndarray:
         """``(k,)`` complex V/A: a current into column ``j``'s virtual ground to its output."""
