@@ -84,15 +84,20 @@ def test_reduced_network_matches_the_full_one(rng):
             assert k and np.all(auto.variance_v2[:, auto.categories.index(k[0])] > 0)
 
 
-def test_line_solver_reduction_matches_the_full_network(rng, monkeypatch):
-    """The line solver (taken from 256x256 on) reduces a 12x10 array here: the same budget."""
+@pytest.mark.parametrize("spec_given", [True, False])
+def test_line_solver_reduction_matches_the_full_network(rng, monkeypatch, spec_given):
+    """The probing solvers (taken from 256x256 on) reduce a 12x10 array here: the grid
+    solver's kernels (given the spec) or the line solver on the IR; the same budget."""
+    import spicebar.analysis.noise_reduced as nr
     import spicebar.engines.transient.probing as probing
     spec = _passive(rng, sb.IntegratorSpec(opamp=_opamp()), rows=12, cols=10)
     x = rng.uniform(0.0, 0.2, 12)
     full = noise(spec, x, network="full")
     monkeypatch.setattr(probing, "PROBE_CELLS", 1)
+    if not spec_given:
+        monkeypatch.setattr(nr, "_grid_probes", lambda *a: (None, "not asked"))
     red = noise(spec, x, network="reduced")
-    assert red.info["solver"].startswith("line solver")
+    assert red.info["solver"].startswith("grid solver" if spec_given else "line solver")
     _assert_same(full, red)
 
 

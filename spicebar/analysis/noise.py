@@ -261,7 +261,7 @@ def _noise(spec, x, cols, vector, temperature_k, flicker_kf, cds, adc_bits,
     from .noise_reduced import array_has_capacitance, build_reduced_network
     if network == "reduced" or (network == "auto" and not array_has_capacitance(ir)):
         net = build_reduced_network(ir, ro, temperature_k, i_cells if flicker_kf > 0 else None,
-                                    flicker_kf, v_op=v_op)
+                                    flicker_kf, v_op=v_op, spec=spec)
         how = dict(net.info, network="reduced onto the columns: the array (no capacitance) "
                    "solved once, its sources folded into the columns' current covariance; "
                    "per frequency the readouts only")
