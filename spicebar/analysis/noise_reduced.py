@@ -105,35 +105,44 @@ class ReducedNetwork:
 
     def _adjoint(self, f: float, columns: np.ndarray) -> np.ndarray:
         """``(3 cols + 1, k)``: transfer (V/A) from a current into each unknown to each
-        column's output at ``f``; the last row is ground. With ``M = [[A, B], [C, D]]``
-        (virtual grounds first; ``D`` the readouts' block-diagonal rest) and ``M^T x = e``::
+        column's output at ``f``; the last row is ground. Each readout couples its own
+        virtual ground, internal node and output only, so with ``M`` per column
+        ``[[a, b], [c, d]]`` (``d`` 2x2 on the internal node and the output) and
+        ``M^T x = e_out``::
 
-            (A - B D^-1 C)^T x_vg = -C^T D^-T e_r,     x_r = D^-T (e_r - B^T x_vg)
-        """
-        import scipy.sparse.linalg as spla
-        n = self.vg.size
-        w = 2 * np.pi * f
-        (ag, ac), (bg, bc), (cg, cc), (dg, dc) = self._blocks
-        a = self.y + (ag + 1j * w * ac).toarray()
-        b, c = bg + 1j * w * bc, cg + 1j * w * cc
-        lu = spla.splu((dg + 1j * w * dc).tocsc(), permc_spec="NATURAL")  # 2x2 per column
-        e_r = np.zeros((2 * n, columns.size), complex)
-        e_r[self.out[columns] - n, np.arange(columns.size)] = 1.0
-        dt_e = lu.solve(e_r, trans="T")
-        dt_bt = lu.solve(b.T.toarray().astype(complex), trans="T")   # (2 cols, cols)
-        s_t = a.T - c.T @ dt_bt
-        x_vg = np.linalg.solve(s_t, -(c.T @ dt_e))
-        x_r = dt_e - dt_bt @ x_vg
-        return np.vstack([x_vg, x_r, np.zeros((1, columns.size))])
+            (Y + diag(a - b d^-1 c))^T x_vg = -diag((d^-1 c)_out) e,
+            x_r[m] = d_m^-T (e_r[m] - b_m^T x_vg[m])
+
+        one dense ``cols x cols`` solve a frequency, the rest per column."""
+        n, k = self.vg.size, columns.size
+        m3 = self._blocks[0] + (2j * np.pi * f) * self._blocks[1]      # (cols, 3, 3)
+        a, b, c, d = m3[:, 0, 0], m3[:, 0, 1:], m3[:, 1:, 0], m3[:, 1:, 1:]
+        d_inv = np.linalg.inv(d)                                       # (cols, 2, 2)
+        d_c = np.einsum("mab,mb->ma", d_inv, c)                        # d^-1 c, (cols, 2)
+        s = self.y + np.diag(a - np.einsum("ma,ma->m", b, d_c))
+        rhs = np.zeros((n, k), complex)
+        rhs[columns, np.arange(k)] = -d_c[columns, 1]
+        x_vg = np.linalg.solve(s.T, rhs)
+        t = -b[:, :, None] * x_vg[:, None, :]                          # (cols, 2, k)
+        t[columns, 1, np.arange(k)] += 1.0
+        x_r = np.einsum("mba,mbk->mak", d_inv, t)                      # d^-T t
+        return np.vstack([x_vg, x_r[:, 0], x_r[:, 1], np.zeros((1, k))])
 
     @cached_property
-    def _blocks(self):
-        """The readouts' ``(G, C)`` csr blocks ``A`` (virtual grounds), ``B``, ``C``, ``D``."""
+    def _blocks(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(G, C)`` of each readout, ``(cols, 3, 3)`` on its (virtual ground, internal
+        node, output); checked to hold every stamp (no readout couples two columns)."""
         n = self.vg.size
-        g, c = self.g.tocsr(), self.c.tocsr()
-        cut = [(slice(0, n), slice(0, n)), (slice(0, n), slice(n, None)),
-               (slice(n, None), slice(0, n)), (slice(n, None), slice(n, None))]
-        return [(g[r, k], c[r, k]) for r, k in cut]
+        own = np.stack([self.vg, self.vg + n, self.vg + 2 * n], axis=1)  # (cols, 3)
+        out = []
+        for mat in (self.g.tocsr(), self.c.tocsr()):
+            rr = np.repeat(own, 3, axis=1).ravel()                      # (cols * 9,)
+            cc = np.tile(own, (1, 3)).ravel()
+            blk = np.asarray(mat[rr, cc]).reshape(n, 3, 3)
+            if not np.isclose(np.abs(blk).sum(), np.abs(mat).sum(), rtol=1e-14, atol=0):
+                raise ValueError("a readout stamp couples two columns")  # pragma: no cover
+            out.append(blk)
+        return tuple(out)
 
     def column_transfer(self, f: float, columns: np.ndarray) -> np.ndarray:
         """``(k,)`` complex V/A: a current into column ``j``'s virtual ground to its output."""
