@@ -25,13 +25,19 @@ density from a category is ``h_j^H K(f) h_j`` with ``h_j`` the adjoint transfer 
 virtual grounds to its output. The op-amp internal nodes and outputs are eliminated per
 column (block-diagonal), leaving one dense ``cols x cols`` solve a frequency.
 
-The reduction: ``L_oo^-1 L_os`` (``cols`` right-hand sides) by the line solver
-(:mod:`spicebar.engines.nodal.lines`, no factorisation) where the bit-line admittance of a
-readout is probed with it too (:func:`spicebar.engines.transient.probing.choose_probing`),
-else by one sparse LU (dense LAPACK for a few hundred inner nodes), as
+The reduction: ``L_oo^-1 L_os`` (``cols`` right-hand sides, one probe per column) on the
+grid solver's compiled conjugate gradients (:mod:`spicebar.engines.nodal.grid`, no
+factorisation) for a passive array from :data:`GRID_PROBE_CELLS` on; the line solver on
+the IR (:mod:`spicebar.engines.nodal.lines`) where the readout engine would probe too
+(:func:`spicebar.engines.transient.probing.choose_probing`) and the grid does not take the
+spec; else one sparse LU (dense LAPACK for a few hundred inner nodes), as
 :func:`spicebar.engines.transient.boundary.schur` forms ``Y``. Nonlinear cells: the same on
 the Newton Jacobian at the operating point (LU; transposed solves for an unsymmetric
 Jacobian of access transistors).
+
+Cost: ``cols`` probes of the array (as many as ``cols`` DC solves), the fold (``cols^2``
+per source), then per frequency ``O(cols^3)`` dense work, against one sparse LU of the
+whole network per frequency and ``cols`` solves on it in the full path.
 """
 
 from __future__ import annotations
@@ -47,6 +53,12 @@ from ..circuit.ir import CAPACITOR, CircuitIR
 from .noise_network import (K_BOLTZMANN, Sources, array_sources, check_operating_point,
                             readout_stamps, unknown_index)
 
+#: The columns' probes run on the grid solver's kernels (a passive spec) from this many
+#: cells on; below, one sparse LU. Measured (in-process, kernels loaded, load 1-2):
+#: 64x64 LU 0.086 s / grid 0.036 s; 128x128 LU 1.22 s / grid 0.91 s; 256x256 LU 16.6 s
+#: (2.0 s factorisation, 57 ms a solve) / grid 5.2 s. The first grid call of a process
+#: also loads the compiled kernels (about 0.7 s), hence not below 128x128.
+GRID_PROBE_CELLS = 128 * 128
 #: Sources folded into the covariance per block (rows of the transfer matrix gathered at
 #: once): 4096 x 256 columns x 8 bytes = 8 MB.
 SOURCE_BLOCK = 4096
@@ -273,11 +285,11 @@ def reduce_onto_columns(ir: CircuitIR, matrix: sp.csr_matrix, part, memory, spec
     memory.require(8 * 2 * (o.size + cols + 1) * cols, f"the columns' adjoint voltages "
                    f"({o.size} inner nodes x {cols} columns)", "use a smaller array or tiles")
     w = None
-    if not ir.nonlinear and choose_probing(ir, o.size, memory):
-        if spec is not None:
-            w, solver = _grid_probes(spec, ir, m, part, memory)
-        if w is None:
-            w, solver = _lines(ir, o, l_os, memory)
+    probing = not ir.nonlinear and choose_probing(ir, o.size, memory)
+    if not ir.nonlinear and spec is not None and (probing or ir.rows * ir.cols >= GRID_PROBE_CELLS):
+        w, solver = _grid_probes(spec, ir, m, part, memory)
+    if w is None and probing:
+        w, solver = _lines(ir, o, l_os, memory)
     if w is None and o.size <= DENSE_SCHUR_MAX:
         l_oo = m[o][:, o].toarray()
         w = np.linalg.solve(l_oo.T, l_so.T.toarray())
