@@ -93,13 +93,15 @@ def main(argv=None) -> int:
               f"{np.median(r.bits):>6.2f} {os.getloadavg()[0]:>5.1f}", flush=True)
         n_cells.append(n * n)
         n_time.append(wall)
-    figures = [OUT / "settling_scale.png"]
+    figures = []
+    if s_cells or n_cells:  # (a budget-only run leaves the scaling figure as it was)
+        series = {"settling (modes + step response)": (s_cells, s_time),
+                  f"noise budget ({args.noise_columns} columns)": (n_cells, n_time)}
+        figures.append(loglog_figure(series, f"Settling and noise analysis, {C_WIRE:g} F per "
+                                     f"segment (2 cores, load {os.getloadavg()[0]:.0f})",
+                                     OUT / "settling_scale.png"))
     if budget_sizes:
         figures.append(budget_table(budget_sizes))
-    series = {"settling (modes + step response)": (s_cells, s_time),
-              f"noise budget ({args.noise_columns} columns)": (n_cells, n_time)}
-    path = loglog_figure(series, f"Settling and noise analysis, {C_WIRE:g} F per segment "
-                         f"(2 cores, load {os.getloadavg()[0]:.0f})", OUT / "settling_scale.png")
     print(f"\nwrote {', '.join(str(f) for f in figures)}")
     if args.docs:
         import shutil

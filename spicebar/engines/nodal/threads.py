@@ -112,23 +112,19 @@ def busy() -> bool:
         return False
 
 
-def threads_now() -> int:
-    """The threads a parallel step should use now: :func:`threads` if the user chose the
-    count or the machine is not :func:`busy`, else 1 (as :func:`run_parallel` decides)."""
-    n = threads()
-    return n if n > 1 and (_state["chosen"] or not busy()) else 1
-
-
 def blas_threads():
-    """A context in which BLAS (OpenBLAS, MKL) uses :func:`threads_now` threads: on a busy
-    2-core machine two BLAS threads made the noise analysis's dense products and solves
-    5-20x slower than one (128x128, load 4). Without ``threadpoolctl``: BLAS as it is."""
+    """A context in which BLAS (OpenBLAS, MKL) uses one thread, or :func:`threads` where the
+    user chose the count (``SPICEBAR_THREADS``, ``--threads``). OpenBLAS's threads spin-wait:
+    on the shared 2-core machine its two threads made the noise analysis's dense products
+    5-20x slower than one, at load 4 and also at load 1-2 with one other job running
+    (256x256 covariance fold: 5.8 s against 1.0 s). Without ``threadpoolctl``: BLAS as it is."""
     from contextlib import nullcontext
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is a dependency
         return nullcontext()
-    return threadpool_limits(threads_now(), user_api="blas")
+    threads()  # resolves whether the user chose the count
+    return threadpool_limits(threads() if _state["chosen"] else 1, user_api="blas")
 
 
 def configure_layer() -> None:
