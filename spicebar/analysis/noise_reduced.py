@@ -212,11 +212,8 @@ def build_reduced_network(ir: CircuitIR, readout, temperature_k: float,
     else:
         from ..engines.nodal.stamps import conductance_matrix
         matrix = conductance_matrix(ir)
-    u_inner, y, solver = reduce_onto_columns(ir, matrix, part, memory,
-                                             None if ir.nonlinear else spec)
     # adjoint node voltages of every column on the unknowns, ground (-1) last: (n_in + cols + 1, cols)
-    u = np.vstack([u_inner, np.eye(cols), np.zeros((1, cols))])
-    del u_inner
+    u, y, solver = reduce_onto_columns(ir, matrix, part, memory, None if ir.nonlinear else spec)
     t_red = time.perf_counter() - t0
     vg, p1, out = np.arange(cols), cols + np.arange(cols), 2 * cols + np.arange(cols)
     covs = [fold(src, u, vg) for src in
@@ -265,9 +262,11 @@ def twiss_residual(covs: list, y: np.ndarray, temperature_k: float) -> float:
 
 
 def reduce_onto_columns(ir: CircuitIR, matrix: sp.csr_matrix, part, memory, spec=None):
-    """``(U (n_inner, cols), Y (cols, cols) S, solver)``: the adjoint node voltages
-    ``-L_oo^-T L_so^T`` of every column and the Schur complement ``L_ss - L_so L_oo^-1 L_os``
-    of ``matrix`` ``(n_nodes, n_nodes)`` onto the columns (their sense nodes merged).
+    """``(U (n_inner + cols + 1, cols), Y (cols, cols) S, solver)``: the adjoint node voltages
+    of every column on the inner nodes (``-L_oo^-T L_so^T``), the columns (identity) and
+    ground (0), and the Schur complement ``L_ss - L_so L_oo^-1 L_os`` of ``matrix``
+    ``(n_nodes, n_nodes)`` onto the columns (their sense nodes merged). ``U`` is the one
+    array of that size (its inner rows hold ``W = L_oo^-T L_so^T`` until negated).
     ``spec``: the passive spec ``ir`` was elaborated from, for the grid's compiled kernels."""
     from ..engines.nodal.linear import check_direct_memory
     from ..engines.transient.boundary import DENSE_SCHUR_MAX
@@ -280,21 +279,24 @@ def reduce_onto_columns(ir: CircuitIR, matrix: sp.csr_matrix, part, memory, spec
     l_os = (m[o][:, s] @ ps).tocsc()
     l_so = (ps.T @ m[s][:, o]).tocsr()
     cols = ir.cols
-    if o.size == 0:
-        return np.zeros((0, cols)), l_ss, "no inner nodes"
-    memory.require(8 * 2 * (o.size + cols + 1) * cols, f"the columns' adjoint voltages "
+    memory.require(8 * (o.size + cols + 1) * cols, f"the columns' adjoint voltages "
                    f"({o.size} inner nodes x {cols} columns)", "use a smaller array or tiles")
-    w = None
+    u = np.zeros((o.size + cols + 1, cols))
+    u[o.size:o.size + cols] = np.eye(cols)
+    if o.size == 0:
+        return u, l_ss, "no inner nodes"
+    w = u[:o.size]
+    solver = None
     probing = not ir.nonlinear and choose_probing(ir, o.size, memory)
     if not ir.nonlinear and spec is not None and (probing or ir.rows * ir.cols >= GRID_PROBE_CELLS):
-        w, solver = _grid_probes(spec, ir, m, part, memory)
-    if w is None and probing:
-        w, solver = _lines(ir, o, l_os, memory)
-    if w is None and o.size <= DENSE_SCHUR_MAX:
+        solver = _grid_probes(spec, ir, m, part, memory, w)
+    if solver is None and probing:
+        solver = _lines(ir, o, l_os, memory, w)
+    if solver is None and o.size <= DENSE_SCHUR_MAX:
         l_oo = m[o][:, o].toarray()
-        w = np.linalg.solve(l_oo.T, l_so.T.toarray())
+        w[:] = np.linalg.solve(l_oo.T, l_so.T.toarray())
         solver = "dense LU of the array's inner nodes"
-    elif w is None:
+    elif solver is None:
         import scipy.sparse.linalg as spla
         check_direct_memory(o.size, cols, memory, what="the noise network's reduction (LU of "
                             "the array's inner nodes)", advice="use a smaller array or tiles")
@@ -302,62 +304,62 @@ def reduce_onto_columns(ir: CircuitIR, matrix: sp.csr_matrix, part, memory, spec
         lu = spla.splu(m[o][:, o].tocsc(),
                        **(SPD_LU if symmetric else dict(permc_spec="MMD_AT_PLUS_A")))
         rhs = l_so.T.tocsc()
-        w = np.zeros((o.size, cols))
         for k in range(cols):
             w[:, k] = lu.solve(rhs[:, [k]].toarray()[:, 0], trans="N" if symmetric else "T")
         solver = "sparse LU of the array's inner nodes, one solve per column"
-    y = l_ss - w.T @ l_os
-    return -w, y, solver
+    y = l_ss - (l_os.T @ w).T
+    np.negative(w, out=w)
+    return u, y, solver
 
 
-def _lines(ir: CircuitIR, o: np.ndarray, l_os: sp.csc_matrix, memory):
-    """``L_oo^-1 L_os`` by the line solver (a linear, symmetric array), in chunks of columns;
-    ``(None, reason)`` where the array is not made of lines."""
+def _lines(ir: CircuitIR, o: np.ndarray, l_os: sp.csc_matrix, memory, w: np.ndarray):
+    """``L_oo^-1 L_os`` by the line solver (a linear, symmetric array), in chunks of columns,
+    into ``w`` ``(n_inner, cols)``; returns the solver's name, None where the array is not
+    made of lines."""
     from ..engines.nodal.grid import chunk_vectors, grid_memory_bytes
     from ..engines.nodal.lines import line_structure, solve_lines
     system = line_structure(ir, o)
     if isinstance(system, str):
-        return None, system
+        return None
     cols = ir.cols
     chunk = chunk_vectors(ir.rows, ir.cols, cols)
     memory.require(grid_memory_bytes(ir.rows, ir.cols, chunk),
                    f"the line solver's probes of {ir.rows}x{ir.cols} cells",
                    "use a smaller array or tiles")
-    w = np.zeros((o.size, cols))
     for a in range(0, cols, chunk):
         w[:, a:a + chunk], _ = solve_lines(system, l_os[:, a:a + chunk].toarray())
-    return w, "line solver (conjugate gradients over the lines), one probe per column"
+    return "line solver (conjugate gradients over the lines), one probe per column"
 
 
-def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory):
+def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory, w: np.ndarray):
     """``L_oo^-1 L_os`` on the grid solver's compiled kernels (:mod:`spicebar.engines.nodal.grid`,
     the same conjugate gradients as :func:`_lines` on the spec's own layout, about twice as
     fast a probe): each column's bit line driven from its sense node at 1 V; the IR's
     series nodes (between a driver or sense resistance and its end segment) follow from
-    their own KCL. ``(None, reason)`` where the grid does not take ``spec``."""
+    their own KCL. Writes ``w`` ``(n_inner, cols)``; returns the solver's name, None where
+    the grid does not take ``spec``."""
     import scipy.sparse.linalg as spla
 
     from ..engines.nodal.grid import _Grid, chunk_vectors, grid_memory_bytes, grid_reason
     from ..engines.nodal.lines import DEFAULT_RTOL, schur_cg
     from ..engines.transient.partition import sense_map
-    why = grid_reason(spec)
-    if why is not None:
-        return None, why
+    if grid_reason(spec) is not None:
+        return None
     grid = _Grid(spec)
     if grid.ideal_w or grid.ideal_b:
-        return None, "an ideal word or bit line"
+        return None
     rows, cols = ir.rows, ir.cols
     o = part.inner
     pos = np.full(ir.n_nodes, -1)
     pos[o] = np.arange(o.size)
     on_grid = np.concatenate([pos[ir.wl_node].ravel(), pos[ir.bl_node].ravel()])
     if np.any(on_grid < 0):
-        return None, "cell nodes held by a source"
+        return None
     rest = np.setdiff1d(np.arange(o.size), on_grid)
     chunk = chunk_vectors(rows, cols, cols)
     memory.require(grid_memory_bytes(rows, cols, chunk),
                    f"the grid solver's probes of {rows}x{cols} cells", "use a smaller array or tiles")
-    u = np.zeros((o.size, cols))
+    u = w  # filled with the node voltages -W, negated at the end
     for a in range(0, cols, chunk):
         k = np.arange(a, min(a + chunk, cols))
         f_b = np.zeros((k.size, rows, cols))
@@ -369,7 +371,8 @@ def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory):
     if rest.size:  # series nodes: L_rr u_r = -(L_rg u_g + L_rs e)
         m_o = m[o]
         l_rr = m_o[rest][:, o[rest]].tocsc()
-        drive = m_o[rest][:, o[on_grid]] @ u[on_grid] + \
+        drive = m_o[rest][:, o] @ u + \
             (m_o[rest][:, part.sense] @ sp.csr_matrix(sense_map(ir))).toarray()
         u[rest] = -spla.splu(l_rr).solve(np.asarray(drive))
-    return -u, "grid solver (conjugate gradients over the lines, compiled), one probe per column"
+    np.negative(u, out=u)
+    return "grid solver (conjugate gradients over the lines, compiled), one probe per column"
