@@ -75,18 +75,13 @@ def array_has_capacitance(ir: CircuitIR) -> bool:
 class Covariance:
     """One category of array sources folded onto the columns: the covariance of the columns'
     short-circuit currents, ``white + flicker / f`` A^2/Hz, ``(cols, cols)`` each, seen at
-    unknowns ``vg`` ``(cols,)`` of the reduced network."""
+    unknowns ``vg`` ``(cols,)`` of the reduced network (column ``j``'s output density is
+    ``h_j^H K h_j``, see :meth:`ReducedNetwork.spectra`)."""
 
     category: str
     vg: np.ndarray
     white: np.ndarray
     flicker: np.ndarray
-
-    def output(self, x: np.ndarray, f: float) -> np.ndarray:
-        """``(k,)`` V^2/Hz: ``h^H K h`` for the adjoint transfers ``x`` ``(n + 1, k)``."""
-        h = x[self.vg]                                        # (cols, k)
-        k = self.white + self.flicker / f
-        return np.einsum("ck,ck->k", h.conj(), k @ h).real
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,7 +207,8 @@ def build_reduced_network(ir: CircuitIR, readout, temperature_k: float,
     else:
         from ..engines.nodal.stamps import conductance_matrix
         matrix = conductance_matrix(ir)
-    # adjoint node voltages of every column on the unknowns, ground (-1) last: (n_in + cols + 1, cols)
+    # adjoint node voltages of every column on the unknowns, ground (-1) last:
+    # (n_in + cols + 1, cols)
     u, y, solver = reduce_onto_columns(ir, matrix, part, memory, None if ir.nonlinear else spec)
     t_red = time.perf_counter() - t0
     vg, p1, out = np.arange(cols), cols + np.arange(cols), 2 * cols + np.arange(cols)
@@ -358,7 +354,8 @@ def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory, w: np.ndar
     rest = np.setdiff1d(np.arange(o.size), on_grid)
     chunk = chunk_vectors(rows, cols, cols)
     memory.require(grid_memory_bytes(rows, cols, chunk),
-                   f"the grid solver's probes of {rows}x{cols} cells", "use a smaller array or tiles")
+                   f"the grid solver's probes of {rows}x{cols} cells",
+                   "use a smaller array or tiles")
     u = w  # filled with the node voltages -W, negated at the end
     for a in range(0, cols, chunk):
         k = np.arange(a, min(a + chunk, cols))
