@@ -47,6 +47,8 @@ from .noise_network import K_BOLTZMANN, build_network
 
 #: ngspice's default temperature (27 C), K.
 DEFAULT_TEMPERATURE_K = 300.15
+#: How the network is solved (see :func:`noise`'s ``network``).
+NETWORKS = ("auto", "reduced", "full")
 #: Log grid of the output spectra, points per decade (the spectra are rational functions of
 #: f, smooth on a log scale; log-log interpolation between 8 a decade is within 1e-4 of 12).
 POINTS_PER_DECADE = 8
@@ -55,6 +57,8 @@ POINTS_PER_DECADE = 8
 #: beyond, where it oscillates faster than the spectrum changes.
 EXACT_WINDOW_PERIODS = 200
 FINE_POINTS_PER_PERIOD = 40
+#: Rows of spectra interpolated at once onto the fine grid (64 x 8 000 points: 4 MB).
+LOGLOG_ROWS = 64
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,18 +126,17 @@ def log_grid(f_lo: float, f_hi: float, per_decade: int = POINTS_PER_DECADE) -> n
 
 def _loglog(f: np.ndarray, freqs: np.ndarray, s: np.ndarray) -> np.ndarray:
     """``s`` (last axis on ``freqs``) at ``f``, interpolated log-log; below the grid the
-    first segment's slope continues (a 1/f^2 integrator spectrum stays 1/f^2)."""
-    ls = np.log(np.maximum(s, 1e-300))
+    first segment's slope continues (a 1/f^2 integrator spectrum stays 1/f^2), above it the
+    last value holds. Vectorised over the rows, :data:`LOGLOG_ROWS` at a time."""
+    ls = np.log(np.maximum(s, 1e-300)).reshape(-1, freqs.size)
     lf, lx = np.log(freqs), np.log(np.maximum(f, 1e-300))
-    out = np.empty(s.shape[:-1] + f.shape)
-    flat = ls.reshape(-1, freqs.size)
-    res = out.reshape(-1, f.size)
-    slope = (flat[:, 1] - flat[:, 0]) / (lf[1] - lf[0])
-    for r in range(flat.shape[0]):
-        res[r] = np.interp(lx, lf, flat[r])
-        below = lx < lf[0]
-        res[r, below] = flat[r, 0] + slope[r] * (lx[below] - lf[0])
-    return np.exp(out)
+    j = np.clip(np.searchsorted(lf, lx, side="right") - 1, 0, freqs.size - 2)
+    t = np.where(lx > lf[-1], 1.0, (lx - lf[j]) / (lf[j + 1] - lf[j]))
+    out = np.empty((ls.shape[0], f.size))
+    for a in range(0, ls.shape[0], LOGLOG_ROWS):
+        b = ls[a:a + LOGLOG_ROWS]
+        out[a:a + LOGLOG_ROWS] = np.exp(b[:, j] * (1.0 - t) + b[:, j + 1] * t)
+    return out.reshape(s.shape[:-1] + f.shape)
 
 
 def window_variance(freqs: np.ndarray, s: np.ndarray, t_window: float) -> np.ndarray:
@@ -165,10 +168,13 @@ def _power_law_integral(f: np.ndarray, s: np.ndarray) -> np.ndarray:
     """``integral s df`` with ``s`` a power law on each segment of ``f`` (exact for 1/f^n)."""
     f0, f1 = f[:-1], f[1:]
     s0, s1 = np.maximum(s[..., :-1], 1e-300), np.maximum(s[..., 1:], 1e-300)
+    span = np.log(f1 / f0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.log(s1 / s0) / np.log(f1 / f0)
-        seg = np.where(np.abs(a + 1) > 1e-9, s0 * f0 * ((f1 / f0) ** (a + 1) - 1) / (a + 1),
-                       s0 * f0 * np.log(f1 / f0))
+        a = np.log(s1 / s0) / span
+        # s0 f0 ((f1/f0)^(a+1) - 1) / (a+1) = s0 f0 L expm1(z) / z, z = (a+1) L: no
+        # cancellation near 1/f (a + 1 of rounding size), where the quotient form loses digits
+        z = (a + 1) * span
+        seg = s0 * f0 * span * np.where(z == 0, 1.0, np.expm1(z) / np.where(z == 0, 1.0, z))
     return seg.sum(axis=-1)
 
 
@@ -180,7 +186,7 @@ def band_variance(freqs: np.ndarray, s: np.ndarray) -> np.ndarray:
 def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
           temperature_k: float | None = None, flicker_kf: float = 0.0,
           cds: bool = True, adc_bits: int | None = None, noise_bandwidth_hz: float | None = None,
-          points_per_decade: int = POINTS_PER_DECADE) -> NoiseResult:
+          points_per_decade: int = POINTS_PER_DECADE, network: str = "auto") -> NoiseResult:
     """Output noise of ``spec``'s readout (integrator or TIA) per column, split by source.
 
     Args:
@@ -199,9 +205,13 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
             (its range then spans the largest column signal); default 8.
         noise_bandwidth_hz: TIA sampling bandwidth, Hz (default ``1 / (2 t_int)``).
         points_per_decade: log-frequency grid density, 4..100.
+        network: ``"auto"`` (default), ``"reduced"`` or ``"full"``. ``"reduced"``
+            (:mod:`.noise_reduced`, what ``"auto"`` takes for an array without capacitance):
+            the array is reduced once onto the columns and its sources folded into the
+            columns' current covariance, then each frequency solves the readouts only.
+            ``"full"`` (what ``"auto"`` takes with wire capacitance): the whole network at
+            every frequency. Both are exact; they agree to rounding.
     """
-    from ..circuit.elaboration import elaborate
-    from ..engines.simulation import simulate
     ro = spec.readout
     if ro is None or ro.kind not in ("integrator", "tia"):
         raise SpecError("readout", "is None: the noise analysis needs a time-domain readout",
@@ -218,7 +228,21 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
         v.real_array("columns", columns, 1).astype(int))
     if cols.size == 0 or cols.min() < 0 or cols.max() >= spec.cols:
         raise SpecError("columns", f"is {columns!r}", f"indices 0..{spec.cols - 1}")
+    if network not in NETWORKS:
+        raise SpecError("network", f"is {network!r}", " | ".join(NETWORKS))
     _check_cell(spec)
+    from ..engines.nodal.threads import blas_threads
+    with blas_threads():
+        return _noise(spec, x, cols, vector, temperature_k, flicker_kf, cds, adc_bits,
+                      noise_bandwidth_hz, points_per_decade, network)
+
+
+def _noise(spec, x, cols, vector, temperature_k, flicker_kf, cds, adc_bits,
+           noise_bandwidth_hz, points_per_decade, network) -> NoiseResult:
+    """:func:`noise` after its checks (arguments validated, BLAS threads set)."""
+    from ..circuit.elaboration import elaborate
+    from ..engines.simulation import simulate
+    ro = spec.readout
     t_start = time.perf_counter()
     ir = elaborate(spec)
     v_op = None
@@ -234,8 +258,19 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
         i_cells = dc.cell_currents[0] if flicker_kf > 0 else None  # deferred: read if needed
         i_all = dc.currents[0]
     i_col = i_all[cols]
-    net = build_network(ir, ro, temperature_k, i_cells if flicker_kf > 0 else None,
-                        flicker_kf, v_op=v_op)
+    from .noise_reduced import array_has_capacitance, build_reduced_network
+    if network == "reduced" or (network == "auto" and not array_has_capacitance(ir)):
+        net = build_reduced_network(ir, ro, temperature_k, i_cells if flicker_kf > 0 else None,
+                                    flicker_kf, v_op=v_op, spec=spec)
+        how = dict(net.info, network="reduced onto the columns: the array (no capacitance) "
+                   "solved once, its sources folded into the columns' current covariance; "
+                   "per frequency the readouts only")
+    else:
+        net = build_network(ir, ro, temperature_k, i_cells if flicker_kf > 0 else None,
+                            flicker_kf, v_op=v_op)
+        how = {"network": "full: the whole small-signal network factorised at every frequency",
+               "solver": "sparse LU (SuperLU, real form) per frequency"}
+    t_net = time.perf_counter()
     t_int = ro.t_int_s
     if ro.kind == "integrator":
         f_lo, f_hi = 1e-2 / t_int, _f_top(ro, 1e3 / t_int)
@@ -277,6 +312,7 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
             "band_hz": [f_lo, f_hi],
             "cds": bool(cds), "adc_bits": int(n_bits), "adc_span_v": float(span),
             "frequencies": int(freqs.size), "elapsed_s": time.perf_counter() - t_start,
+            "network_build_s": t_net - t_start, **how,
             "operating_point": ("linear cells: conductances as given" if v_op is None else
                                 "Newton (nodal engine) at the input vector, virtual grounds at "
                                 "v_ref + v_os (a TIA's moved by its finite gain); the array "

@@ -69,6 +69,11 @@ class Sources:
     def density(self, f: float) -> np.ndarray:
         return self.white + self.flicker / f
 
+    def output(self, x: np.ndarray, f: float) -> np.ndarray:
+        """``(k,)`` V^2/Hz at the outputs whose adjoint transfers are ``x`` ``(n + 1, k)``."""
+        h = x[self.p] - x[self.n]            # (m, k) V per A
+        return (np.abs(h) ** 2).T @ self.density(f)
+
 
 @dataclass(frozen=True, eq=False)
 class Network:
@@ -122,8 +127,7 @@ class Network:
         for k, f in enumerate(freqs):
             x = self._adjoint(float(f), columns)
             for m, src in enumerate(self.sources):
-                h = x[src.p] - x[src.n]            # (m, k) V per A
-                out[:, m, k] = (np.abs(h) ** 2).T @ src.density(f)
+                out[:, m, k] = src.output(x, float(f))
         return out
 
 
@@ -139,70 +143,89 @@ def build_network(ir: CircuitIR, readout, temperature_k: float,
     device gets its noise source (:mod:`.noise_devices`). A linear ``ir`` needs none.
     """
     from ..engines.transient.boundary import Partition
-    if ir.nonlinear and v_op is None:
-        raise SpecError("v_op", "is None for an array with nonlinear cells",
-                        "its DC operating point, noise_devices.operating_point(ir, x, v_ref)")
+    check_operating_point(ir, v_op)
     part = Partition(ir)
     cols = ir.cols
-    idx = np.full(ir.n_nodes, -1)
-    idx[part.inner] = np.arange(part.inner.size)
+    idx = unknown_index(ir, part)
     n_in = part.inner.size
     vg = n_in + np.arange(cols)
     p1 = n_in + cols + np.arange(cols)
     out = n_in + 2 * cols + np.arange(cols)
-    idx[ir.senses.node_p] = vg[ir.sense_col]
     n = n_in + 3 * cols
     gr, gc, gv, cr, cc, cv = [], [], [], [], [], []
-
-    def two_terminal(rows, cols_, vals, a, b, y):
-        for (r, c, s) in ((a, a, 1.0), (b, b, 1.0), (a, b, -1.0), (b, a, -1.0)):
-            ok = (r >= 0) & (c >= 0)
-            rows.append(r[ok]); cols_.append(c[ok]); vals.append(s * y[ok])
-
-    four_kt = 4.0 * K_BOLTZMANN * temperature_k
-    by_cat: dict[str, list] = {}
     if ir.nonlinear:  # the Newton Jacobian at the operating point (resistors included)
-        from .noise_devices import device_sources, small_signal_matrix
+        from .noise_devices import small_signal_matrix
         jac = small_signal_matrix(ir, v_op).tocoo()
         r, c = idx[jac.row], idx[jac.col]
         ok = (r >= 0) & (c >= 0)
         gr.append(r[ok]); gc.append(c[ok]); gv.append(jac.data[ok])
+    else:
+        for grp in ir.resistors:
+            _two_terminal(gr, gc, gv, idx[grp.node_p], idx[grp.node_n], 1.0 / grp.value)
+    for grp in ir.capacitors:
+        if grp.kind != CAPACITOR:
+            continue
+        _two_terminal(cr, cc, cv, idx[grp.node_p], idx[grp.node_n], grp.value)
+    rg, rc, readout_sources = readout_stamps(readout, vg, p1, out, temperature_k)
+    for lists, extra in ((gr, gc, gv), rg), ((cr, cc, cv), rc):
+        for dst, src in zip(lists, extra):
+            dst += src
+    cat_ = np.concatenate
+    g = sp.coo_matrix((cat_(gv), (cat_(gr), cat_(gc))), shape=(n, n)).tocsr()
+    c = sp.coo_matrix((cat_(cv) if cv else np.zeros(0), (cat_(cr) if cr else np.zeros(0, int),
+                       cat_(cc) if cc else np.zeros(0, int))), shape=(n, n)).tocsr()
+    sources = array_sources(ir, idx, temperature_k, cell_currents, flicker_kf, v_op)
+    return Network(g, c, out, vg, tuple(sources + readout_sources))
+
+
+def check_operating_point(ir: CircuitIR, v_op) -> None:
+    if ir.nonlinear and v_op is None:
+        raise SpecError("v_op", "is None for an array with nonlinear cells",
+                        "its DC operating point, noise_devices.operating_point(ir, x, v_ref)")
+
+
+def unknown_index(ir: CircuitIR, part) -> np.ndarray:
+    """``(n_nodes,)``: each node's unknown (the partition's inner nodes first, then one
+    virtual ground per column for its sense nodes); -1 for held nodes (AC ground)."""
+    idx = np.full(ir.n_nodes, -1)
+    idx[part.inner] = np.arange(part.inner.size)
+    idx[ir.senses.node_p] = part.inner.size + ir.sense_col
+    return idx
+
+
+def _two_terminal(rows, cols_, vals, a, b, y):
+    """Append the COO stamps of admittances ``y`` between unknowns ``a`` and ``b`` (-1: ground)."""
+    for (r, c, s) in ((a, a, 1.0), (b, b, 1.0), (a, b, -1.0), (b, a, -1.0)):
+        ok = (r >= 0) & (c >= 0)
+        rows.append(r[ok]); cols_.append(c[ok]); vals.append(s * y[ok])
+
+
+#: Report order of the array's source categories.
+ARRAY_CATEGORIES = ("cells (thermal)", "cells (shot)", "access transistors", "word-line wires",
+                    "bit-line wires", "gate-line wires", "driver resistance", "sense resistance")
+
+
+def array_sources(ir: CircuitIR, idx: np.ndarray, temperature_k: float,
+                  cell_currents: np.ndarray | None, flicker_kf: float,
+                  v_op: np.ndarray | None) -> list:
+    """The array's noise sources (:class:`Sources` on the unknowns ``idx[node]``), one per
+    category present, in report order, then the cells' 1/f term if ``flicker_kf > 0``."""
+    four_kt = 4.0 * K_BOLTZMANN * temperature_k
+    by_cat: dict[str, list] = {}
+    if ir.nonlinear:
+        from .noise_devices import device_sources
         for cat, p_, n_, law, x in device_sources(ir, v_op):
             w = 2.0 * Q_ELECTRON * x if law == "shot" else four_kt * x
             by_cat.setdefault(cat, []).append((idx[p_], idx[n_], w))
     for grp in ir.resistors:
         a, b, y = idx[grp.node_p], idx[grp.node_n], 1.0 / grp.value
-        if not ir.nonlinear:
-            two_terminal(gr, gc, gv, a, b, y)
         prefixes = [grp.prefix] * len(grp) if isinstance(grp.prefix, str) else list(grp.prefix)
         cats = np.array([category_of(p) for p in prefixes])
         for cat in np.unique(cats):
             k = cats == cat
             by_cat.setdefault(str(cat), []).append((a[k], b[k], four_kt * y[k]))
-    for grp in ir.capacitors:
-        if grp.kind != CAPACITOR:
-            continue
-        two_terminal(cr, cc, cv, idx[grp.node_p], idx[grp.node_n], grp.value)
-    op = readout.opamp
-    one = np.ones(cols)
-    # op-amp: 1 S from (v_ref - vg) into p1 (KCL at p1: + vg), a0 ohm, pole capacitor
-    gr += [p1, p1, out, out]; gc += [vg, p1, out, p1]
-    gv += [one, one / op.a0, one / op.r_out, -one / op.r_out]
-    if op.kind == "macro":
-        cr.append(p1); cc.append(p1); cv.append(one / (2 * np.pi * op.gbw_hz))
-    if readout.kind == "integrator":
-        two_terminal(cr, cc, cv, vg, out, np.full(cols, readout.c_int_f))
-    else:
-        two_terminal(gr, gc, gv, vg, out, np.full(cols, 1.0 / readout.r_f_ohm))
-    cat_ = np.concatenate
-    g = sp.coo_matrix((cat_(gv), (cat_(gr), cat_(gc))), shape=(n, n)).tocsr()
-    c = sp.coo_matrix((cat_(cv) if cv else np.zeros(0), (cat_(cr) if cr else np.zeros(0, int),
-                       cat_(cc) if cc else np.zeros(0, int))), shape=(n, n)).tocsr()
-
-    order = ["cells (thermal)", "cells (shot)", "access transistors", "word-line wires",
-             "bit-line wires", "gate-line wires", "driver resistance", "sense resistance"]
     sources = []
-    for cat in order:
+    for cat in ARRAY_CATEGORIES:
         if cat in by_cat:
             a, b, w = (np.concatenate(x) for x in zip(*by_cat[cat]))
             sources.append(Sources(cat, a, b, w, np.zeros_like(w)))
@@ -215,6 +238,29 @@ def build_network(ir: CircuitIR, readout, temperature_k: float,
         i = np.asarray(cell_currents)[cell.labels[:, 0], cell.labels[:, 1]]
         sources.append(Sources("cells (1/f)", idx[cell.node_p], idx[cell.node_n],
                                np.zeros(len(cell)), flicker_kf * i ** 2))
+    return sources
+
+
+def readout_stamps(readout, vg: np.ndarray, p1: np.ndarray, out: np.ndarray,
+                   temperature_k: float) -> tuple[tuple, tuple, list]:
+    """The readouts on unknowns ``vg``, ``p1``, ``out`` ``(cols,)`` each: COO triplets
+    ``(rows, cols, values)`` (lists of arrays) of ``G`` (S) and ``C`` (F), and their noise
+    sources in report order (see the module docstring)."""
+    four_kt = 4.0 * K_BOLTZMANN * temperature_k
+    op = readout.opamp
+    cols = vg.size
+    one = np.ones(cols)
+    # op-amp: 1 S from (v_ref - vg) into p1 (KCL at p1: + vg), a0 ohm, pole capacitor
+    gr, gc = [p1, p1, out, out], [vg, p1, out, p1]
+    gv = [one, one / op.a0, one / op.r_out, -one / op.r_out]
+    cr, cc, cv = [], [], []
+    if op.kind == "macro":
+        cr.append(p1); cc.append(p1); cv.append(one / (2 * np.pi * op.gbw_hz))
+    if readout.kind == "integrator":
+        _two_terminal(cr, cc, cv, vg, out, np.full(cols, readout.c_int_f))
+    else:
+        _two_terminal(gr, gc, gv, vg, out, np.full(cols, 1.0 / readout.r_f_ohm))
+    sources = []
     if op.en_v_rthz > 0:  # v_ref + e_n at the non-inverting input: 1 S * e_n into p1
         sources.append(Sources("op-amp voltage noise", p1, np.full(cols, -1),
                                np.full(cols, op.en_v_rthz ** 2), np.zeros(cols)))
@@ -229,4 +275,4 @@ def build_network(ir: CircuitIR, readout, temperature_k: float,
     if readout.kind == "tia":
         sources.append(Sources("feedback resistor", vg, out,
                                np.full(cols, four_kt / readout.r_f_ohm), np.zeros(cols)))
-    return Network(g, c, out, vg, tuple(sources))
+    return (gr, gc, gv), (cr, cc, cv), sources

@@ -112,6 +112,21 @@ def busy() -> bool:
         return False
 
 
+def blas_threads():
+    """A context in which BLAS (OpenBLAS, MKL) uses one thread, or :func:`threads` where the
+    user chose the count (``SPICEBAR_THREADS``, ``--threads``). OpenBLAS's threads spin-wait:
+    on the shared 2-core machine its two threads made the noise analysis's dense products
+    5-20x slower than one, at load 4 and also at load 1-2 with one other job running
+    (256x256 covariance fold: 5.8 s against 1.0 s). Without ``threadpoolctl``: BLAS as it is."""
+    from contextlib import nullcontext
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return nullcontext()
+    threads()  # resolves whether the user chose the count
+    return threadpool_limits(threads() if _state["chosen"] else 1, user_api="blas")
+
+
 def configure_layer() -> None:
     """Ask numba for :data:`LAYER` unless the user chose a layer (before any launch)."""
     if "NUMBA_THREADING_LAYER" not in os.environ:
