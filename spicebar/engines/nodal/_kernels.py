@@ -205,6 +205,37 @@ def _kcl_bit_np(diag, off, g, x_w, x_b, worst, inflow):
     inflow[...] = np.abs(into).max(axis=2)
 
 
+def _grid_residual_py(diag_w, off_w, diag_b, off_b, g, b_w, b_b, x_w, x_b, r_w, r_b):
+    """The residual ``b - K x`` of a crossbar's inner nodes on the grid layout, all arrays
+    ``(rows, cols)``: ``r_w`` on the word-line nodes (``K``'s rows: ``diag_w``, ``off_w``
+    along each row, ``-g`` to the bit-line node), ``r_b`` on the bit-line nodes
+    (``diag_b``, ``off_b`` along each column, ``-g`` to the word-line node)."""
+    R, K = x_w.shape
+    for i in prange(R):
+        for k in range(K):
+            v = b_w[i, k] - diag_w[i, k] * x_w[i, k] + g[i, k] * x_b[i, k]
+            if k > 0:
+                v -= off_w[i, k - 1] * x_w[i, k - 1]
+            if k < K - 1:
+                v -= off_w[i, k] * x_w[i, k + 1]
+            r_w[i, k] = v
+            u = b_b[i, k] - diag_b[i, k] * x_b[i, k] + g[i, k] * x_w[i, k]
+            if i > 0:
+                u -= off_b[i - 1, k] * x_b[i - 1, k]
+            if i < R - 1:
+                u -= off_b[i, k] * x_b[i + 1, k]
+            r_b[i, k] = u
+
+
+def _grid_residual_np(diag_w, off_w, diag_b, off_b, g, b_w, b_b, x_w, x_b, r_w, r_b):
+    r_w[...] = b_w - diag_w * x_w + g * x_b
+    r_w[:, 1:] -= off_w[:, :-1] * x_w[:, :-1]
+    r_w[:, :-1] -= off_w[:, :-1] * x_w[:, 1:]
+    r_b[...] = b_b - diag_b * x_b + g * x_w
+    r_b[1:] -= off_b[:-1] * x_b[:-1]
+    r_b[:-1] -= off_b[:-1] * x_b[1:]
+
+
 def _along_cols_np(inv, fwd, back, rhs, out, dots):
     out[...] = rhs * inv
     for k in range(1, rhs.shape[2]):
@@ -273,6 +304,7 @@ xpby = _dispatch(_xpby_py, _xpby_np, parallel=False)
 cell_currents = _dispatch(_cell_currents_py, _cell_currents_np, parallel=False)
 kcl_word = _dispatch(_kcl_word_py, _kcl_word_np, parallel=False)
 kcl_bit = _dispatch(_kcl_bit_py, _kcl_bit_np, parallel=False)
+grid_residual = _dispatch(_grid_residual_py, _grid_residual_np, parallel=False)
 
 
 def warm() -> list[str]:
@@ -299,6 +331,7 @@ def warm() -> list[str]:
             "cell_currents": (cell_currents, (x[0], x[1], g, x[2])),
             "kcl_word": (kcl_word, (f, f, g, ends, ends, np.ones((1, 2)), x[0], x[1], per_line)),
             "kcl_bit": (kcl_bit, (f, f, g, x[0], x[1], per_line, np.empty((1, 2)))),
+            "grid_residual": (grid_residual, (f, f, f, f, g, f, f, f, f, f.copy(), f.copy())),
         }
         for name, (kernel, args) in calls.items():
             for label, variant in (("", kernel.serial),

@@ -171,7 +171,7 @@ class CapacitiveArray:
         lines = None
         if self.mode == "cg":
             try:
-                lines = IterativeStages(self.ir, p.inner, self.c[p.inner])
+                lines = IterativeStages(self.ir, p.inner, self.c[p.inner], self.lap)
             except SolverError:
                 if self.stage_solver == "cg":
                     raise

@@ -50,6 +50,9 @@ SOLVES_PER_STAGE = {"lu": 2.0, "cg": 3.5}
 #: the shifted line factors of CACHE_STEPS step lengths, the stage vectors), rounded up
 #: from the 1024x1024 run (benchmarks/bench_readout.py: 2238 MiB, 2.35 GB).
 CG_BYTES_PER_UNKNOWN = 1100
+#: Solve a plain crossbar's stages on its grid layout (:mod:`.stage_grid`); False: on
+#: the lines read from the IR's graph, as any array made of lines.
+USE_GRID = True
 #: Shifted line blocks kept at once (one per step length, O(nodes) each; least recent out).
 CACHE_STEPS = 4
 
@@ -88,18 +91,36 @@ def _shift(fac, slot: np.ndarray, c_u: np.ndarray, dh: float):
 class IterativeStages:
     """``K_oo(dh) x = b`` by the line solver, one shifted line system per step length."""
 
-    def __init__(self, ir, inner: np.ndarray, c_inner: np.ndarray):
+    def __init__(self, ir, inner: np.ndarray, c_inner: np.ndarray, lap=None):
+        """``lap``: the conductance matrix on every node; with it, a plain crossbar is
+        solved on its grid layout (:class:`.stage_grid.GridStages`), else (or where the
+        array is not one) on the lines read from the IR's graph."""
+        from .stage_grid import GridStages
+        self.grid, self.grid_why = (None, "no matrix given") if lap is None or not USE_GRID \
+            else GridStages.build(ir, inner, lap, c_inner)
+        self.c_inner = c_inner
+        self._systems: dict = {}
+        self._last: np.ndarray | None = None
+        self._iterations = 0
+        self._solves = 0
+        if self.grid is not None:
+            return
         from ..nodal.lines import line_structure
         system = line_structure(ir, inner)
         if isinstance(system, str):
             raise SolverError(f"the array is not made of lines ({system}): its stages need "
                               "the LU; use a smaller array or tiles")
         self.base = system
-        self.c_inner = c_inner
-        self._systems: dict = {}
-        self._last: np.ndarray | None = None
-        self.iterations = 0
-        self.solves = 0
+
+    @property
+    def iterations(self) -> int:
+        """Conjugate-gradient iterations of every stage solve so far."""
+        return self._iterations + (self.grid.iterations if self.grid is not None else 0)
+
+    @property
+    def solves(self) -> int:
+        """Stage solves so far."""
+        return self._solves + (self.grid.solves if self.grid is not None else 0)
 
     def system(self, dh: float):
         """The ``lines.LineSystem`` of ``K_oo(dh)`` (cached for the latest step lengths)."""
@@ -116,7 +137,9 @@ class IterativeStages:
     def solve(self, dh: float, k_oo: Shifted, b: np.ndarray, warm: bool = True) -> np.ndarray:
         """``x`` ``(n_inner,)`` with ``||b - K_oo x|| <= STAGE_RTOL ||b||``, started from the
         previous warm solve's answer (``warm=False``: from zero, and not remembered)."""
-        self.solves += 1
+        if self.grid is not None:
+            return self.grid.solve(dh, b, STAGE_RTOL, warm)
+        self._solves += 1
         nb = _norm(b)
         if nb == 0.0:
             return np.zeros_like(b)
@@ -128,7 +151,7 @@ class IterativeStages:
         rtol = min(0.5, STAGE_RTOL * nb / nr)
         from ..nodal.lines import solve_lines
         dx, info = solve_lines(self.system(dh), r[:, None], rtol=rtol)
-        self.iterations += info["iterations"]
+        self._iterations += info["iterations"]
         x = dx[:, 0] if x0 is None else x0 + dx[:, 0]
         if warm:
             self._last = x
