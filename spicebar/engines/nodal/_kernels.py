@@ -227,6 +227,76 @@ def _grid_residual_py(diag_w, off_w, diag_b, off_b, g, b_w, b_b, x_w, x_b, r_w, 
             r_b[i, k] = u
 
 
+def _thomas_rows_py(diag, off, inv, fwd, back):
+    """:func:`thomas_factors` of lines along axis 0 (``(L, P)``, vectorised over axis 1),
+    the same operations in the same order; returns how many pivots are not positive."""
+    L, P = diag.shape
+    bad = 0
+    for j in range(P):
+        piv = diag[0, j]
+        if not piv > 0.0:
+            bad += 1
+        inv[0, j] = 1.0 / piv if piv > 0.0 else 0.0
+        back[0, j] = off[0, j] * inv[0, j]
+        fwd[0, j] = 0.0
+    for k in range(1, L):
+        for j in range(P):
+            piv = diag[k, j] - off[k - 1, j] * back[k - 1, j]
+            if not piv > 0.0:
+                bad += 1
+            inv[k, j] = 1.0 / piv if piv > 0.0 else 0.0
+            back[k, j] = off[k, j] * inv[k, j]
+            fwd[k, j] = off[k - 1, j] * inv[k, j]
+    return bad
+
+
+def _thomas_cols_py(diag, off, inv, fwd, back):
+    """:func:`thomas_factors` of lines along axis 1 (``(P, L)``: line ``i`` is row ``i``,
+    ``off[i, k]`` joins ``k`` and ``k + 1``); returns how many pivots are not positive."""
+    P, L = diag.shape
+    bad = 0
+    for i in range(P):
+        piv = diag[i, 0]
+        if not piv > 0.0:
+            bad += 1
+        inv[i, 0] = 1.0 / piv if piv > 0.0 else 0.0
+        back[i, 0] = off[i, 0] * inv[i, 0]
+        fwd[i, 0] = 0.0
+        for k in range(1, L):
+            piv = diag[i, k] - off[i, k - 1] * back[i, k - 1]
+            if not piv > 0.0:
+                bad += 1
+            inv[i, k] = 1.0 / piv if piv > 0.0 else 0.0
+            back[i, k] = off[i, k] * inv[i, k]
+            fwd[i, k] = off[i, k - 1] * inv[i, k]
+    return bad
+
+
+def _thomas_rows_np(diag, off, inv, fwd, back):
+    try:
+        inv[...], fwd[...], back[...] = thomas_factors(diag, off)
+    except SolverError:
+        return 1
+    return 0
+
+
+def _thomas_cols_np(diag, off, inv, fwd, back):
+    return _thomas_rows_np(diag.T, off.T, inv.T, fwd.T, back.T)
+
+
+def thomas_lines(diag: np.ndarray, off: np.ndarray, axis: int) -> list[np.ndarray]:
+    """``[inv, fwd, back]`` of tridiagonal lines along ``axis`` (0 or 1) of ``diag``
+    ``(rows, cols)``, ``off[..]`` joining each position to the next along that axis
+    (compiled: :func:`thomas_factors`'s operations in its order). Raises SolverError as
+    :func:`thomas_factors` does."""
+    out = [np.empty_like(diag) for _ in range(3)]
+    bad = (thomas_rows if axis == 0 else thomas_cols)(diag, off, *out)
+    if bad:
+        raise SolverError("a line matrix is not positive definite: some node has no DC "
+                          "path to a driver or readout")
+    return out
+
+
 def _grid_residual_np(diag_w, off_w, diag_b, off_b, g, b_w, b_b, x_w, x_b, r_w, r_b):
     r_w[...] = b_w - diag_w * x_w + g * x_b
     r_w[:, 1:] -= off_w[:, :-1] * x_w[:, :-1]
@@ -305,6 +375,8 @@ cell_currents = _dispatch(_cell_currents_py, _cell_currents_np, parallel=False)
 kcl_word = _dispatch(_kcl_word_py, _kcl_word_np, parallel=False)
 kcl_bit = _dispatch(_kcl_bit_py, _kcl_bit_np, parallel=False)
 grid_residual = _dispatch(_grid_residual_py, _grid_residual_np, parallel=False)
+thomas_rows = _dispatch(_thomas_rows_py, _thomas_rows_np, parallel=False)
+thomas_cols = _dispatch(_thomas_cols_py, _thomas_cols_np, parallel=False)
 
 
 def warm() -> list[str]:
@@ -332,6 +404,8 @@ def warm() -> list[str]:
             "kcl_word": (kcl_word, (f, f, g, ends, ends, np.ones((1, 2)), x[0], x[1], per_line)),
             "kcl_bit": (kcl_bit, (f, f, g, x[0], x[1], per_line, np.empty((1, 2)))),
             "grid_residual": (grid_residual, (f, f, f, f, g, f, f, f, f, f.copy(), f.copy())),
+            "thomas_rows": (thomas_rows, (f, f, f.copy(), f.copy(), f.copy())),
+            "thomas_cols": (thomas_cols, (f, f, f.copy(), f.copy(), f.copy())),
         }
         for name, (kernel, args) in calls.items():
             for label, variant in (("", kernel.serial),

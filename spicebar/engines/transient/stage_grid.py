@@ -27,9 +27,12 @@ import scipy.sparse as sp
 
 from ...errors import SolverError
 
-#: Step lengths whose shifted line factors are kept (one set of nine ``(rows, cols)``
-#: arrays each; least recently used out).
-CACHE_STEPS = 4
+#: The shifted line factors of the step lengths used last are kept up to this many bytes
+#: (nine ``(rows, cols)`` arrays per step length, at least :data:`MIN_CACHE_STEPS` of
+#: them; least recently used out): a refined grid alternates between a few lengths
+#: (128x128, 4 windows: 18 lengths, 103 factorisations with 4 kept).
+CACHE_BYTES = 512 * 2**20
+MIN_CACHE_STEPS = 4
 
 
 def grid_layout(ir, inner: np.ndarray):
@@ -56,13 +59,11 @@ class _Shift:
     bit-line factors with ``G`` folded into the first (``A_b^-1 G x`` in one pass)."""
 
     def __init__(self, grid: "GridStages", dh: float):
-        from ..nodal._kernels import thomas_factors
+        from ..nodal._kernels import thomas_lines
         self.diag_w = grid.diag_w + grid.c_w / dh
         self.diag_b = grid.diag_b + grid.c_b / dh
-        off_t = np.zeros((grid.cols, grid.rows))
-        off_t[:-1] = grid.off_w[:, :-1].T
-        self.fac_w = [np.ascontiguousarray(f.T) for f in thomas_factors(self.diag_w.T, off_t)]
-        self.fac_b = list(thomas_factors(self.diag_b, grid.off_b))
+        self.fac_w = thomas_lines(self.diag_w, grid.off_w, 1)
+        self.fac_b = thomas_lines(self.diag_b, grid.off_b, 0)
         self.fac_bg = [self.fac_b[0] * grid.g, *self.fac_b[1:]]
 
 
@@ -132,7 +133,8 @@ class GridStages:
 
     def _shift(self, dh: float) -> _Shift:
         if dh not in self._shifts:
-            if len(self._shifts) >= CACHE_STEPS:
+            keep = max(MIN_CACHE_STEPS, CACHE_BYTES // (72 * self.w.size))
+            while len(self._shifts) >= keep:
                 self._shifts.pop(next(iter(self._shifts)))
             self._shifts[dh] = _Shift(self, dh)
         else:  # most recently used last
