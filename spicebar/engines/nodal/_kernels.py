@@ -112,6 +112,29 @@ def _cg_step_np(x, r, p, q, alpha, rr):
     rr[:] = np.einsum("bij,bij->b", r, r)
 
 
+def _cg_step2_py(x, y, r, p, q, u, alpha, rr):
+    """:func:`_cg_step_py` (``x += alpha p``, ``r -= alpha q``, ``rr = |r|^2``) with a
+    second unknown carried along: ``y += alpha u`` (the bit lines' share of the step)."""
+    B, R, K = x.shape
+    for b in range(B):
+        a = alpha[b]
+        s = 0.0
+        for i in range(R):
+            for k in range(K):
+                x[b, i, k] += a * p[b, i, k]
+                y[b, i, k] += a * u[b, i, k]
+                v = r[b, i, k] - a * q[b, i, k]
+                r[b, i, k] = v
+                s += v * v
+        rr[b] = s
+
+
+def _cg_step2_np(x, y, r, p, q, u, alpha, rr):
+    a = alpha[:, None, None]
+    y += a * u
+    _cg_step_np(x, r, p, q, alpha, rr)
+
+
 def _xpby_py(p, z, beta):
     """``p = z + beta p`` per vector, in place."""
     B, R, K = p.shape
@@ -205,13 +228,18 @@ def _kcl_bit_np(diag, off, g, x_w, x_b, worst, inflow):
     inflow[...] = np.abs(into).max(axis=2)
 
 
-def _grid_residual_py(diag_w, off_w, diag_b, off_b, g, b_w, b_b, x_w, x_b, r_w, r_b):
+def _grid_residual_py(diag_w, off_w, diag_b, off_b, g, b_w, b_b, x_w, x_b, r_w, r_b, bsq):
     """The residual ``b - K x`` of a crossbar's inner nodes on the grid layout, all arrays
     ``(rows, cols)``: ``r_w`` on the word-line nodes (``K``'s rows: ``diag_w``, ``off_w``
     along each row, ``-g`` to the bit-line node), ``r_b`` on the bit-line nodes
-    (``diag_b``, ``off_b`` along each column, ``-g`` to the word-line node)."""
+    (``diag_b``, ``off_b`` along each column, ``-g`` to the word-line node); ``bsq[i]``
+    ``(rows,)``: the sum of ``b``'s squares over row ``i`` of both layouts."""
     R, K = x_w.shape
     for i in prange(R):
+        acc = 0.0
+        for k in range(K):
+            acc += b_w[i, k] * b_w[i, k] + b_b[i, k] * b_b[i, k]
+        bsq[i] = acc
         for k in range(K):
             v = b_w[i, k] - diag_w[i, k] * x_w[i, k] + g[i, k] * x_b[i, k]
             if k > 0:
@@ -225,6 +253,25 @@ def _grid_residual_py(diag_w, off_w, diag_b, off_b, g, b_w, b_b, x_w, x_b, r_w, 
             if i < R - 1:
                 u -= off_b[i, k] * x_b[i + 1, k]
             r_b[i, k] = u
+
+
+def _add_scaled_py(r, g, t, out, rows):
+    """``out = r + g t`` (all ``(rows, cols)``) and ``rows[i]``: the sum of ``out``'s
+    squares over row ``i``."""
+    R, K = r.shape
+    for i in range(R):
+        acc = 0.0
+        for k in range(K):
+            v = r[i, k] + g[i, k] * t[i, k]
+            out[i, k] = v
+            acc += v * v
+        rows[i] = acc
+
+
+def _add_scaled_np(r, g, t, out, rows):
+    np.multiply(g, t, out=out)
+    out += r
+    rows[:] = np.einsum("ik,ik->i", out, out)
 
 
 def _thomas_rows_py(diag, off, inv, fwd, back):
@@ -297,7 +344,8 @@ def thomas_lines(diag: np.ndarray, off: np.ndarray, axis: int) -> list[np.ndarra
     return out
 
 
-def _grid_residual_np(diag_w, off_w, diag_b, off_b, g, b_w, b_b, x_w, x_b, r_w, r_b):
+def _grid_residual_np(diag_w, off_w, diag_b, off_b, g, b_w, b_b, x_w, x_b, r_w, r_b, bsq):
+    bsq[:] = np.einsum("ik,ik->i", b_w, b_w) + np.einsum("ik,ik->i", b_b, b_b)
     r_w[...] = b_w - diag_w * x_w + g * x_b
     r_w[:, 1:] -= off_w[:, :-1] * x_w[:, :-1]
     r_w[:, :-1] -= off_w[:, :-1] * x_w[:, 1:]
@@ -370,11 +418,13 @@ along_cols = _dispatch(_along_cols_py, _along_cols_np)
 along_rows = _dispatch(_along_rows_py, _along_rows_np)
 schur_finish = _dispatch(_schur_finish_py, _schur_finish_np, parallel=False)
 cg_step = _dispatch(_cg_step_py, _cg_step_np, fastmath=True, parallel=False)  # |r|^2 vectorises
+cg_step2 = _dispatch(_cg_step2_py, _cg_step2_np, fastmath=True, parallel=False)
 xpby = _dispatch(_xpby_py, _xpby_np, parallel=False)
 cell_currents = _dispatch(_cell_currents_py, _cell_currents_np, parallel=False)
 kcl_word = _dispatch(_kcl_word_py, _kcl_word_np, parallel=False)
 kcl_bit = _dispatch(_kcl_bit_py, _kcl_bit_np, parallel=False)
 grid_residual = _dispatch(_grid_residual_py, _grid_residual_np, parallel=False)
+add_scaled = _dispatch(_add_scaled_py, _add_scaled_np, parallel=False)
 thomas_rows = _dispatch(_thomas_rows_py, _thomas_rows_np, parallel=False)
 thomas_cols = _dispatch(_thomas_cols_py, _thomas_cols_np, parallel=False)
 
@@ -400,10 +450,14 @@ def warm() -> list[str]:
             "schur_finish": (schur_finish, (f, f, g, x[0], x[1], x[2], per_line)),
             "cg_step": (cg_step, (x[0], x[1], x[2], x[3], scal, np.empty(1))),
             "xpby": (xpby, (x[0], x[1], scal)),
+            "cg_step2": (cg_step2, (x[0], x[1], x[2], x[3], x[0].copy(), x[1].copy(), scal,
+                                    np.empty(1))),
             "cell_currents": (cell_currents, (x[0], x[1], g, x[2])),
             "kcl_word": (kcl_word, (f, f, g, ends, ends, np.ones((1, 2)), x[0], x[1], per_line)),
             "kcl_bit": (kcl_bit, (f, f, g, x[0], x[1], per_line, np.empty((1, 2)))),
-            "grid_residual": (grid_residual, (f, f, f, f, g, f, f, f, f, f.copy(), f.copy())),
+            "grid_residual": (grid_residual, (f, f, f, f, g, f, f, f, f, f.copy(), f.copy(),
+                                              ends.copy())),
+            "add_scaled": (add_scaled, (f, g, f, f.copy(), ends.copy())),
             "thomas_rows": (thomas_rows, (f, f, f.copy(), f.copy(), f.copy())),
             "thomas_cols": (thomas_cols, (f, f, f.copy(), f.copy(), f.copy())),
         }

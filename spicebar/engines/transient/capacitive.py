@@ -116,6 +116,11 @@ class CapacitiveArray:
             np.add.at(self.c, g.node_n, g.value)
         self.c[0] = 0.0
         self.part = Partition(ir)
+        o = self.part.inner
+        #: the inner nodes as a slice where they are consecutive (the elaborated order):
+        #: a view, not a gather, of every node vector
+        self._inner_at = slice(int(o[0]), int(o[-1]) + 1) if o.size and \
+            o[-1] - o[0] + 1 == o.size else o
         self.ps, self.pd = sense_map(ir), driver_map(ir)
         self.memory = memory
         self._cache: dict[float, _Stage] = {}
@@ -248,12 +253,13 @@ class CapacitiveArray:
                                   "path to a driver or readout") from None
         return f.lu
 
-    def _inner_solve(self, dh: float, b: np.ndarray, warm: bool = True) -> np.ndarray:
+    def _inner_solve(self, dh: float, b: np.ndarray, warm: bool = True,
+                     out: np.ndarray | None = None) -> np.ndarray:
         """``K_oo(dh) x = b``: on this step length's own LU, or on the nearest planned one
         with iterative refinement (``C / dh`` is small beside the array's conductances);
         a step length whose refinement does not converge gets its own LU."""
         if self.mode == "cg":
-            return self.cg.solve(dh, self._factors(dh).k_oo, b, warm=warm)
+            return self.cg.solve(dh, self._factors(dh).k_oo, b, warm=warm, out=out)
         f = self._cache[dh]
         own = self._own or [dh]
         if f.lu is not None or dh in own:
@@ -285,7 +291,7 @@ class CapacitiveArray:
         key = (dh, id(rhs), id(v_fixed))
         if self._held_key is None or self._held_key[0] != key:
             p = self.part
-            base = rhs[p.inner] / dh
+            base = rhs[self._inner_at] / dh
             if v_fixed.size:
                 base -= self._factors(dh).k_of @ v_fixed
             self._held_key = (key, rhs, v_fixed)   # (the arrays kept: their ids stay theirs)
@@ -313,7 +319,10 @@ class CapacitiveArray:
             b = self._held(dh, rhs, v_fixed).copy()
             row, col, val = self._os()
             np.subtract.at(b, row, val * v_sense[col])
-            v[p.inner] = self._inner_solve(dh, b, warm)
+            view = v[self._inner_at] if isinstance(self._inner_at, slice) else None
+            x = self._inner_solve(dh, b, warm, view)
+            if x is not view:
+                v[self._inner_at] = x
         return v
 
     def exact(self, dh: float) -> bool:

@@ -134,11 +134,13 @@ class IterativeStages:
             self._systems[dh] = self._systems.pop(dh)
         return self._systems[dh]
 
-    def solve(self, dh: float, k_oo: Shifted, b: np.ndarray, warm: bool = True) -> np.ndarray:
+    def solve(self, dh: float, k_oo: Shifted, b: np.ndarray, warm: bool = True,
+              out: np.ndarray | None = None) -> np.ndarray:
         """``x`` ``(n_inner,)`` with ``||b - K_oo x|| <= STAGE_RTOL ||b||``, started from the
-        previous warm solve's answer (``warm=False``: from zero, and not remembered)."""
+        previous warm solve's answer (``warm=False``: from zero, and not remembered); the
+        grid layout's answer is written to ``out`` where given (a view of the caller's)."""
         if self.grid is not None:
-            return self.grid.solve(dh, b, STAGE_RTOL, warm)
+            return self.grid.solve(dh, b, STAGE_RTOL, warm, out)
         self._solves += 1
         nb = _norm(b)
         if nb == 0.0:

@@ -95,8 +95,8 @@ class GridStages:
         shape = (1, self.rows, self.cols)
         self._x = np.zeros((2, *shape))            # the last warm answer: word, bit lines
         self._have = False
-        self._buf = {k: np.empty(shape) for k in ("rw", "rb", "t", "s", "z", "p", "q", "dx",
-                                                   "u")}
+        self._buf = {k: np.empty(shape) for k in ("rw", "rb", "s", "z", "p", "q", "u")}
+        self._buf["d"] = np.empty((2, *shape))
         self._lines = np.empty((1, self.rows))
         self._shifts: dict = {}
         self.iterations = 0
@@ -148,18 +148,23 @@ class GridStages:
             return vec[:n].reshape(self.rows, self.cols), vec[n:].reshape(self.rows, self.cols)
         return vec[self.w], vec[self.b]
 
-    def _join(self) -> np.ndarray:
-        """The current answer as an inner vector ``(n_inner,)`` (a new array)."""
+    def _join(self, out: np.ndarray | None) -> np.ndarray:
+        """The current answer as an inner vector ``(n_inner,)``, written to ``out`` (a new
+        array if None)."""
+        out = np.empty(2 * self.w.size) if out is None else out
         if self.views:
-            return self._x.ravel().copy()
-        out = np.empty(2 * self.w.size)
-        out[self.w], out[self.b] = self._x[0, 0], self._x[1, 0]
+            out[...] = self._x.ravel()
+        else:
+            out[self.w], out[self.b] = self._x[0, 0], self._x[1, 0]
         return out
 
-    def solve(self, dh: float, b: np.ndarray, rtol: float, warm: bool = True) -> np.ndarray:
+    def solve(self, dh: float, b: np.ndarray, rtol: float, warm: bool = True,
+              out: np.ndarray | None = None) -> np.ndarray:
         """``x`` ``(n_inner,)`` with ``||b - K x||_2 <= rtol ||b||_2``, started from the
-        previous warm solve's answer (``warm=False``: from zero, and not remembered)."""
-        from ..nodal._kernels import along_cols, along_rows, cg_step, grid_residual, schur_finish, xpby
+        previous warm solve's answer (``warm=False``: from zero, and not remembered);
+        written to ``out`` where given."""
+        from ..nodal._kernels import (add_scaled, along_cols, along_rows, cg_step2,
+                                      grid_residual, schur_finish, xpby)
         self.solves += 1
         f = self._shift(dh)
         buf = self._buf
@@ -172,33 +177,35 @@ class GridStages:
         lines = self._lines
         grid_residual(f.diag_w, self.off_w, f.diag_b, self.off_b, self.g,
                       np.ascontiguousarray(b_w), np.ascontiguousarray(b_b),
-                      x_w[0], x_b[0], rw[0], rb[0])
-        nb = float(np.sqrt(np.square(b).sum()))
-        target = rtol * nb
-        t, s, z, p, q, dx, u = (buf[k] for k in ("t", "s", "z", "p", "q", "dx", "u"))
+                      x_w[0], x_b[0], rw[0], rb[0], lines[0])
+        target = rtol * float(np.sqrt(lines.sum()))
+        d = buf["d"]                 # the correction: word lines d[0], bit lines d[1]
+        dx, t = d[0], d[1]
+        s, z, p, q, u = (buf[k] for k in ("s", "z", "p", "q", "u"))
         # the Schur right-hand side of the correction: s = r_w + G A_b^-1 r_b
         along_rows(*f.fac_b, rb, t)
-        np.multiply(self.g, t, out=s)
-        s += rw
-        ss = float(np.square(s).sum())
+        add_scaled(rw[0], self.g, t[0], s[0], lines[0])
+        ss = float(lines.sum())
         it = 0
         if ss > target * target:
+            # dx: the word lines' correction; t gathers the bit lines' (t + A_b^-1 G dx)
             dx[...] = 0.0
             along_cols(*f.fac_w, s, z, lines)
             rz = lines.sum(axis=1)
             p[...] = z
             max_iter = 20 * int(np.sqrt(self.w.size)) + 100
+            rr = np.empty(1)
             while ss > target * target:
                 if it >= max_iter:
                     raise SolverError(f"conjugate gradients did not converge on a stage: "
-                                      f"residual {np.sqrt(ss) / max(nb, 1e-300):.2e} of the "
-                                      f"right-hand side after {it} iterations (target {rtol:.0e})")
+                                      f"residual {np.sqrt(ss) / max(target / rtol, 1e-300):.2e} "
+                                      f"of the right-hand side after {it} iterations "
+                                      f"(target {rtol:.0e})")
                 along_rows(*f.fac_bg, p, u)
                 schur_finish(f.diag_w, self.off_w, self.g, p, u, q, lines)
                 pq = lines.sum(axis=1)
                 alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=pq > 0)
-                rr = np.empty(1)
-                cg_step(dx, s, p, q, alpha, rr)
+                cg_step2(dx, t, s, p, q, u, alpha, rr)
                 ss = float(rr[0])
                 along_cols(*f.fac_w, s, z, lines)
                 rz_new = lines.sum(axis=1)
@@ -206,12 +213,11 @@ class GridStages:
                 rz = rz_new
                 xpby(p, z, beta)
                 it += 1
-            x_w += dx
-            along_rows(*f.fac_bg, dx, u)   # the bit lines: dx_b = A_b^-1 (r_b + G dx_w)
-            t += u
-        x_b += t
+            self._x += d
+        else:
+            x_b += t      # the bit lines: dx_b = A_b^-1 (r_b + G dx_w)
         self.iterations += it
-        out = self._join()
+        out = self._join(out)
         if warm:
             self._have = True
         else:
