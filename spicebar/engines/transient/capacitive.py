@@ -132,6 +132,8 @@ class CapacitiveArray:
         self._held_key = None
         self._held_val = None
         self._os_coo = None
+        self._of_coo = None
+        self._to_cols = None
         #: Counts :meth:`plan` calls: the admittance of a step length may change with each
         #: plan (exact or not, LU or line solver), so what is built on it is keyed by this.
         self.plans = 0
@@ -292,8 +294,12 @@ class CapacitiveArray:
         if self._held_key is None or self._held_key[0] != key:
             p = self.part
             base = rhs[self._inner_at] / dh
-            if v_fixed.size:
-                base -= self._factors(dh).k_of @ v_fixed
+            if v_fixed.size:   # K_of's few entries (C / dh touches none of them)
+                if self._of_coo is None:
+                    m = self.lap.tocsr()[p.inner][:, p.fixed].tocoo()
+                    self._of_coo = (m.row, m.col, m.data)
+                row, col, val = self._of_coo
+                np.subtract.at(base, row, val * v_fixed[col])
             self._held_key = (key, rhs, v_fixed)   # (the arrays kept: their ids stay theirs)
             self._held_val = base
         return self._held_val
@@ -361,4 +367,9 @@ class CapacitiveArray:
         s, d = self.part.sense, self.part.driver
         inj_s = k_s @ v - rhs[s] / dh
         inj_d = k_d @ v - rhs[d] / dh
-        return -inj_s @ self.ps, inj_d @ self.pd
+        if self._to_cols is None:   # (the one-hot maps as indices: no dense products)
+            keep = np.flatnonzero(self.ir.driver_row < self.ir.rows)
+            self._to_cols = (np.asarray(self.ir.sense_col), keep, self.ir.driver_row[keep])
+        col, keep, row = self._to_cols
+        return (np.bincount(col, weights=-inj_s, minlength=self.ir.cols),
+                np.bincount(row, weights=inj_d[keep], minlength=self.ir.rows))

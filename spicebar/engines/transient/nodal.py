@@ -536,6 +536,10 @@ class _WiredStepper:
         v_fixed = self.v_fixed[t]
         v_s0 = np.full(part.sense.size, cols.v0)
         y = arr.admittance(dh)
+        yd = np.diag(y) if arr.mode == "cg" else None   # (the line solver's is diagonal)
+
+        def y_at(e):
+            return yd * e if yd is not None else y @ e
         # The line solver's admittance is approximate, so the loop below iterates anyway:
         # its first solve is at the previous stage's virtual grounds (a near guess) and
         # the currents' intercept ``a`` is taken from there. The LU's is exact: at v0.
@@ -543,7 +547,7 @@ class _WiredStepper:
         v = arr.solve(dh, rhs_nodes, v_fixed, v_s0 if e0 is None else v_s0 + e0[self.ir.sense_col])
         a, _ = arr.injected(dh, rhs_nodes, v)
         if e0 is not None:
-            a = a + y @ e0
+            a = a + y_at(e0)
         ctx = cols.context(("wired", dh, arr.plans), y)   # (y may change with each grid's plan)
         x = x0
         for _ in range(WIRED_MAX_ITER):
@@ -551,7 +555,7 @@ class _WiredStepper:
             e = nodes[0]
             v = arr.solve(dh, rhs_nodes, v_fixed, v_s0 + e[self.ir.sense_col])
             j, idrv = arr.injected(dh, rhs_nodes, v)
-            miss = j - (a - y @ e)
+            miss = j - (a - y_at(e))
             if np.abs(miss).max(initial=0.0) <= WIRED_ATOL + self.rtol * np.abs(j).max(initial=0.0):
                 break
             a = a + miss

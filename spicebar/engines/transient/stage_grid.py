@@ -48,7 +48,7 @@ def grid_layout(ir, inner: np.ndarray):
     u_of[inner] = np.arange(inner.size)
     w, b = u_of[wl], u_of[bl]
     both = np.concatenate([w.ravel(), b.ravel()])
-    if np.any(both < 0) or np.unique(both).size != both.size:
+    if np.any(both < 0) or np.bincount(both, minlength=inner.size).max(initial=0) > 1:
         return "a cell's node is held by a source or shared"
     return w, b
 
