@@ -318,7 +318,7 @@ class CapacitiveArray:
         """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages
         (``warm``: the iterative path may start from, and remember, its previous answer)."""
         p = self.part
-        v = np.zeros(p.n)
+        v = np.empty(p.n)   # (fixed, sense and inner nodes: every node, each set below)
         v[p.fixed] = v_fixed
         v[p.sense] = v_sense
         if p.inner.size:

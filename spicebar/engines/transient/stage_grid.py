@@ -54,9 +54,9 @@ def grid_layout(ir, inner: np.ndarray):
 
 
 class _Shift:
-    """One step length's line factors: ``diag`` ``(2, rows, cols)`` (word, bit lines, with
-    ``C / dh``), word-line factors along axis 1, bit-line factors along axis 0, and the
-    bit-line factors with ``G`` folded into the first (``A_b^-1 G x`` in one pass)."""
+    """One step length's line matrices: the diagonals ``diag_w``, ``diag_b`` ``(rows,
+    cols)`` with ``C / dh``, the word-line factors along axis 1, the bit-line factors along
+    axis 0, and those with ``G`` folded into the first (``A_b^-1 G x`` in one pass)."""
 
     def __init__(self, grid: "GridStages", dh: float):
         from ..nodal._kernels import thomas_lines
@@ -76,7 +76,6 @@ class GridStages:
 
     def __init__(self, lap_oo: sp.csr_matrix, w: np.ndarray, b: np.ndarray,
                  c_inner: np.ndarray):
-        from ..nodal._kernels import thomas_factors  # noqa: F401  (loads the kernels)
         self.rows, self.cols = w.shape
         self.w, self.b = w, b
         n = w.size
