@@ -142,3 +142,22 @@ def test_grid_and_line_paths_agree(rng, monkeypatch):
         out[use] = arr.solve(1e-11, arr.c * local.uniform(0, 0.2, p.n),
                              local.uniform(0, 0.2, p.fixed.size), np.full(p.sense.size, 1e-3))
     assert np.abs(out[True] - out[False]).max() <= SOLVE_REL * np.abs(out[False]).max()
+
+
+def test_line_sweeps_are_bit_identical_on_any_thread_count(rng):
+    """Each line's sweep is independent of the others: the parallel variants (which the
+    grid stages use on a million nodes and more) give the serial answer bit for bit."""
+    import numba
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    d = 3 + rng.random((40, 70))
+    off_r = np.where(np.arange(40)[:, None] < 39, -rng.random((40, 70)), 0.0)
+    off_c = np.where(np.arange(70)[None, :] < 69, -rng.random((40, 70)), 0.0)
+    x = rng.normal(size=(1, 40, 70))
+    a, b = np.empty_like(x), np.empty_like(x)
+    kn.along_rows.serial(*kn.thomas_lines(d, off_r, 0), x, a)
+    kn.along_rows.parallel(*kn.thomas_lines(d, off_r, 0), x, b)
+    assert np.array_equal(a, b)
+    dots = [np.empty((1, 40)), np.empty((1, 40))]
+    kn.along_cols.serial(*kn.thomas_lines(d, off_c, 1), x, a, dots[0])
+    kn.along_cols.parallel(*kn.thomas_lines(d, off_c, 1), x, b, dots[1])
+    assert np.array_equal(a, b) and np.array_equal(*dots)
