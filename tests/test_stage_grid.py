@@ -1,6 +1,6 @@
 """Stages of a crossbar with wire capacitance on its grid layout
 (:mod:`spicebar.engines.transient.stage_grid`) and the compiled kernels it adds
-(:mod:`spicebar.engines.nodal._kernels`), each against a plain numpy / scipy reference;
+(:mod:`spicebar.engines.nodal._stage_kernels`), each against a plain numpy / scipy reference;
 the line path read from the IR's graph stays covered."""
 
 import numpy as np
@@ -12,6 +12,7 @@ from spicebar import CrossbarSpec
 from spicebar.circuit.elaboration import elaborate
 from spicebar.circuit.readout import IntegratorSpec, OpAmpSpec
 from spicebar.engines.nodal import _kernels as kn
+from spicebar.engines.nodal import _stage_kernels as ks
 from spicebar.engines.transient import stage_cg
 from spicebar.engines.transient.capacitive import CapacitiveArray
 from spicebar.engines.transient.stage_grid import GridStages
@@ -46,15 +47,15 @@ def test_compiled_factors_are_the_numpy_ones(rng):
     """Same operations in the same order: bit-identical; a bad pivot is refused."""
     d = 3 + rng.random((9, 6))
     off = -rng.random((9, 6))
-    rows = kn.thomas_lines(d, np.where(np.arange(9)[:, None] < 8, off, 0.0), 0)
+    rows = ks.thomas_lines(d, np.where(np.arange(9)[:, None] < 8, off, 0.0), 0)
     ref = kn.thomas_factors(d, np.where(np.arange(9)[:, None] < 8, off, 0.0))
     assert all(np.array_equal(a, b) for a, b in zip(rows, ref))
     off_c = np.where(np.arange(6)[None, :] < 5, off, 0.0)
-    cols = kn.thomas_lines(d, off_c, 1)
+    cols = ks.thomas_lines(d, off_c, 1)
     ref = kn.thomas_factors(d.T.copy(), off_c.T.copy())
     assert all(np.array_equal(a, b.T) for a, b in zip(cols, ref))
     with pytest.raises(Exception, match="not positive definite"):
-        kn.thomas_lines(-d, off_c, 1)
+        ks.thomas_lines(-d, off_c, 1)
 
 
 def test_residual_kernel_against_scipy(rng):
@@ -64,7 +65,7 @@ def test_residual_kernel_against_scipy(rng):
     x, b = rng.normal(size=2 * n), rng.normal(size=2 * n)
     r_w, r_b, bsq = np.empty((grid.rows, grid.cols)), np.empty((grid.rows, grid.cols)), \
         np.empty(grid.rows)
-    kn.grid_residual(f.diag_w, grid.off_w, f.diag_b, grid.off_b, grid.g,
+    ks.grid_residual(f.diag_w, grid.off_w, f.diag_b, grid.off_b, grid.g,
                      b[:n].reshape(grid.rows, grid.cols), b[n:].reshape(grid.rows, grid.cols),
                      x[:n].reshape(grid.rows, grid.cols), x[n:].reshape(grid.rows, grid.cols),
                      r_w, r_b, bsq)
@@ -80,13 +81,13 @@ def test_fused_updates_against_numpy(rng):
     alpha = np.array([0.37])
     want = [x + alpha * p, y + alpha * u, r - alpha * q]
     rr = np.empty(1)
-    kn.cg_step2(x, y, r, p, q, u, alpha, rr)
+    ks.cg_step2(x, y, r, p, q, u, alpha, rr)
     for got, ref in zip((x, y, r), want):
         np.testing.assert_allclose(got, ref, rtol=FLOAT_REL, atol=FLOAT_REL)
     np.testing.assert_allclose(rr[0], np.sum(want[2] ** 2), rtol=FLOAT_REL)
     g, t, rows = rng.random((4, 6)), rng.normal(size=(4, 6)), np.empty(4)
     out = np.empty((4, 6))
-    kn.add_scaled(r[0], g, t, out, rows)
+    ks.add_scaled(r[0], g, t, out, rows)
     np.testing.assert_allclose(out, r[0] + g * t, rtol=FLOAT_REL, atol=FLOAT_REL)
     np.testing.assert_allclose(rows, np.sum(out ** 2, axis=1), rtol=FLOAT_REL)
 
@@ -154,10 +155,10 @@ def test_line_sweeps_are_bit_identical_on_any_thread_count(rng):
     off_c = np.where(np.arange(70)[None, :] < 69, -rng.random((40, 70)), 0.0)
     x = rng.normal(size=(1, 40, 70))
     a, b = np.empty_like(x), np.empty_like(x)
-    kn.along_rows.serial(*kn.thomas_lines(d, off_r, 0), x, a)
-    kn.along_rows.parallel(*kn.thomas_lines(d, off_r, 0), x, b)
+    kn.along_rows.serial(*ks.thomas_lines(d, off_r, 0), x, a)
+    kn.along_rows.parallel(*ks.thomas_lines(d, off_r, 0), x, b)
     assert np.array_equal(a, b)
     dots = [np.empty((1, 40)), np.empty((1, 40))]
-    kn.along_cols.serial(*kn.thomas_lines(d, off_c, 1), x, a, dots[0])
-    kn.along_cols.parallel(*kn.thomas_lines(d, off_c, 1), x, b, dots[1])
+    kn.along_cols.serial(*ks.thomas_lines(d, off_c, 1), x, a, dots[0])
+    kn.along_cols.parallel(*ks.thomas_lines(d, off_c, 1), x, b, dots[1])
     assert np.array_equal(a, b) and np.array_equal(*dots)

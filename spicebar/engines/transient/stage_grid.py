@@ -14,7 +14,8 @@ views of the inner vector (no scatter, no gather).
 :class:`GridStages` solves ``K x = b``, ``K = L + C / (d h)`` on the inner nodes, by
 conjugate gradients on the bit-line Schur complement preconditioned by the word lines
 (the same iteration as :func:`spicebar.engines.nodal.lines.schur_cg`), on the compiled
-kernels of :mod:`spicebar.engines.nodal._kernels`, in preallocated buffers, warm-started
+kernels of :mod:`spicebar.engines.nodal._kernels` and
+:mod:`~spicebar.engines.nodal._stage_kernels`, in preallocated buffers, warm-started
 from the previous solve: the full residual ``b - K x0`` is one compiled pass, and the
 correction is solved to the same stop rule as the line solver's
 (``||b - K x|| <= rtol ||b||``, 2-norm).
@@ -59,7 +60,7 @@ class _Shift:
     axis 0, and those with ``G`` folded into the first (``A_b^-1 G x`` in one pass)."""
 
     def __init__(self, grid: "GridStages", dh: float):
-        from ..nodal._kernels import thomas_lines
+        from ..nodal._stage_kernels import thomas_lines
         self.diag_w = grid.diag_w + grid.c_w / dh
         self.diag_b = grid.diag_b + grid.c_b / dh
         self.fac_w = thomas_lines(self.diag_w, grid.off_w, 1)
@@ -162,8 +163,8 @@ class GridStages:
         """``x`` ``(n_inner,)`` with ``||b - K x||_2 <= rtol ||b||_2``, started from the
         previous warm solve's answer (``warm=False``: from zero, and not remembered);
         written to ``out`` where given."""
-        from ..nodal._kernels import (add_scaled, along_cols, along_rows, cg_step2,
-                                      grid_residual, schur_finish, xpby)
+        from ..nodal._kernels import along_cols, along_rows, schur_finish, xpby
+        from ..nodal._stage_kernels import add_scaled, cg_step2, grid_residual
         self.solves += 1
         f = self._shift(dh)
         buf = self._buf
