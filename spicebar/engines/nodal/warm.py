@@ -20,6 +20,8 @@ def main() -> int:
         print("spicebar: numba is not installed: the line solver runs its numpy kernels")
         return 0
     names = warm()
+    from ._stage_kernels import warm as warm_stages   # (the readout transient's stages)
+    names += warm_stages()
     from .threads import threads
     print(f"spicebar: {len(names)} compiled kernels ready in {time.perf_counter() - t0:.1f} s "
           f"({threads()} thread(s))")

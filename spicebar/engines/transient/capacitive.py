@@ -116,6 +116,11 @@ class CapacitiveArray:
             np.add.at(self.c, g.node_n, g.value)
         self.c[0] = 0.0
         self.part = Partition(ir)
+        o = self.part.inner
+        #: the inner nodes as a slice where they are consecutive (the elaborated order):
+        #: a view, not a gather, of every node vector
+        self._inner_at = slice(int(o[0]), int(o[-1]) + 1) if o.size and \
+            o[-1] - o[0] + 1 == o.size else o
         self.ps, self.pd = sense_map(ir), driver_map(ir)
         self.memory = memory
         self._cache: dict[float, _Stage] = {}
@@ -127,6 +132,8 @@ class CapacitiveArray:
         self._held_key = None
         self._held_val = None
         self._os_coo = None
+        self._of_coo = None
+        self._to_cols = None
         #: Counts :meth:`plan` calls: the admittance of a step length may change with each
         #: plan (exact or not, LU or line solver), so what is built on it is keyed by this.
         self.plans = 0
@@ -171,7 +178,7 @@ class CapacitiveArray:
         lines = None
         if self.mode == "cg":
             try:
-                lines = IterativeStages(self.ir, p.inner, self.c[p.inner])
+                lines = IterativeStages(self.ir, p.inner, self.c[p.inner], self.lap)
             except SolverError:
                 if self.stage_solver == "cg":
                     raise
@@ -248,12 +255,13 @@ class CapacitiveArray:
                                   "path to a driver or readout") from None
         return f.lu
 
-    def _inner_solve(self, dh: float, b: np.ndarray, warm: bool = True) -> np.ndarray:
+    def _inner_solve(self, dh: float, b: np.ndarray, warm: bool = True,
+                     out: np.ndarray | None = None) -> np.ndarray:
         """``K_oo(dh) x = b``: on this step length's own LU, or on the nearest planned one
         with iterative refinement (``C / dh`` is small beside the array's conductances);
         a step length whose refinement does not converge gets its own LU."""
         if self.mode == "cg":
-            return self.cg.solve(dh, self._factors(dh).k_oo, b, warm=warm)
+            return self.cg.solve(dh, self._factors(dh).k_oo, b, warm=warm, out=out)
         f = self._cache[dh]
         own = self._own or [dh]
         if f.lu is not None or dh in own:
@@ -285,9 +293,13 @@ class CapacitiveArray:
         key = (dh, id(rhs), id(v_fixed))
         if self._held_key is None or self._held_key[0] != key:
             p = self.part
-            base = rhs[p.inner] / dh
-            if v_fixed.size:
-                base -= self._factors(dh).k_of @ v_fixed
+            base = rhs[self._inner_at] / dh
+            if v_fixed.size:   # K_of's few entries (C / dh touches none of them)
+                if self._of_coo is None:
+                    m = self.lap.tocsr()[p.inner][:, p.fixed].tocoo()
+                    self._of_coo = (m.row, m.col, m.data)
+                row, col, val = self._of_coo
+                np.subtract.at(base, row, val * v_fixed[col])
             self._held_key = (key, rhs, v_fixed)   # (the arrays kept: their ids stay theirs)
             self._held_val = base
         return self._held_val
@@ -306,14 +318,17 @@ class CapacitiveArray:
         """Node voltages ``(n_nodes,)`` of one stage with the given boundary voltages
         (``warm``: the iterative path may start from, and remember, its previous answer)."""
         p = self.part
-        v = np.zeros(p.n)
+        v = np.empty(p.n)   # (fixed, sense and inner nodes: every node, each set below)
         v[p.fixed] = v_fixed
         v[p.sense] = v_sense
         if p.inner.size:
             b = self._held(dh, rhs, v_fixed).copy()
             row, col, val = self._os()
             np.subtract.at(b, row, val * v_sense[col])
-            v[p.inner] = self._inner_solve(dh, b, warm)
+            view = v[self._inner_at] if isinstance(self._inner_at, slice) else None
+            x = self._inner_solve(dh, b, warm, view)
+            if x is not view:
+                v[self._inner_at] = x
         return v
 
     def exact(self, dh: float) -> bool:
@@ -352,4 +367,9 @@ class CapacitiveArray:
         s, d = self.part.sense, self.part.driver
         inj_s = k_s @ v - rhs[s] / dh
         inj_d = k_d @ v - rhs[d] / dh
-        return -inj_s @ self.ps, inj_d @ self.pd
+        if self._to_cols is None:   # (the one-hot maps as indices: no dense products)
+            keep = np.flatnonzero(self.ir.driver_row < self.ir.rows)
+            self._to_cols = (np.asarray(self.ir.sense_col), keep, self.ir.driver_row[keep])
+        col, keep, row = self._to_cols
+        return (np.bincount(col, weights=-inj_s, minlength=self.ir.cols),
+                np.bincount(row, weights=inj_d[keep], minlength=self.ir.rows))

@@ -115,12 +115,16 @@ class Columns:
                 if len(self._contexts) >= CONTEXT_CACHE:
                     self._contexts.clear()
                 a = self.alpha * np.eye(self.cols) + self.r * y
-                if np.count_nonzero(y - np.diag(np.diag(y))) == 0:   # diagonal (line solver's)
+                d = np.diag(y)
+                if np.count_nonzero(y) == np.count_nonzero(d):   # diagonal (line solver's)
                     ainv = np.diag(1.0 / np.diag(a))
+                    yainv = np.diag(d * np.diag(ainv))   # (no dense product: 1 s at 1024)
                 else:
                     ainv = np.linalg.inv(a)
-                yainv = y @ ainv
-                self._contexts[key] = (y, ainv, yainv, np.diag(ainv).copy(), np.diag(yainv).copy())
+                    yainv = y @ ainv
+                diagonal = np.count_nonzero(y) == np.count_nonzero(np.diag(y))
+                self._contexts[key] = (y, ainv, yainv, np.diag(ainv).copy(), np.diag(yainv).copy(),
+                                       diagonal, np.diag(y).copy())
             self._ctx = self._contexts[key]
             self._ctx_key = key
             self._lu = None
@@ -136,6 +140,7 @@ class Columns:
         """``f (n_x,)``, the slopes of the clamp ``(dclamp, dsc)`` (or None) and the node
         values ``(e, J, v_out)``."""
         y, ainv = ctx[0], ctx[1]
+        diagonal = len(ctx) > 5 and ctx[5]    # (then y and A^-1 are their diagonals' products)
         q, p = self._split(x)
         s = -self.v0 + self.r * a
         slopes = None
@@ -144,8 +149,8 @@ class Columns:
         if p is not None:
             o1, dclamp = self._clamp(p)
             s = s + o1
-        e = ainv @ s
-        j = a - y @ e
+        e = ctx[3] * s if diagonal else ainv @ s
+        j = a - (ctx[6] * e if diagonal else y @ e)
         if p is None:
             o1 = -self.op.a0 * e
         vout = o1 + self.op.r_out * j

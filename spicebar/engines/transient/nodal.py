@@ -66,6 +66,11 @@ NODAL_STEP_SCALE = 5.0
 #: column currents agree to this (A, relative to the largest column current).
 WIRED_ATOL = 1e-15
 WIRED_RTOL = 1e-9
+#: ``WIRED_RTOL`` is the agreement at the default accuracy goal; a run with another goal
+#: (``transient_tol``) iterates to the same fraction of it (a thousandth: a column
+#: current that far off moves a sample by about that much of full scale), so a looser
+#: goal also spares the array solves that only move the currents below it.
+WIRED_RTOL_SCALES = True
 WIRED_MAX_ITER = 30
 DC_STAGES = 3
 #: Local error control: after a run, the steps are split where the summed local error
@@ -237,6 +242,8 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
     lte_rel = transient_tol / HALVING_SAFETY
     info["transient_tol_fs"] = transient_tol
     grid_run = _GridRun(ir, cols, schedule, g_of, memory, info, energy, regate)
+    grid_run.wired_rtol = (WIRED_RTOL * transient_tol / DEFAULT_TRANSIENT_TOL
+                           if WIRED_RTOL_SCALES else WIRED_RTOL)
     for refinements in range(MAX_REFINEMENTS + 1):
         traces, worst, lte, src = grid_run(t_grid)
         scale = max(float(np.abs(traces[0] - cols.v0).max()), np.finfo(float).tiny)
@@ -278,6 +285,7 @@ class _GridRun:
         self.kept = None       # the wired stepper's node voltages and currents (energy)
         self._array = None
         self._linear_src = None
+        self.wired_rtol = WIRED_RTOL   # the array and readouts' current agreement
 
     def __call__(self, t_grid: np.ndarray):
         """``(traces, worst, lte, src)`` on ``t_grid`` (see :func:`_integrate`)."""
@@ -292,7 +300,7 @@ class _GridRun:
             dhs, counts = np.unique([_dh(h) for h in np.diff(t_grid)], return_counts=True)
             array.plan(dict(zip(dhs.tolist(), (2 * counts).tolist())), own=(DC_STAGE_S,))
             stepper = _WiredStepper(ir, array, cols, schedule,
-                                    np.concatenate([[0.0], t_grid, t_stage]))
+                                    np.concatenate([[0.0], t_grid, t_stage]), self.wired_rtol)
             stepper.kept = self.kept = (wired_energy(ir, schedule, t_grid) if self.energy
                                         else None)  # every element's energy, as it goes
             out = _integrate(stepper, cols, t_grid, t_stage, g_of, None,
@@ -516,10 +524,11 @@ class _WiredStepper:
     """Stages of the array with capacitance and the readout together (two solves a stage)."""
 
     def __init__(self, ir, array: CapacitiveArray, cols: Columns, schedule: Schedule,
-                 times: np.ndarray):
+                 times: np.ndarray, rtol: float = WIRED_RTOL):
         """``times``: every time a stage lands on (the fixed nodes' voltages there are
-        looked up at once)."""
+        looked up at once); ``rtol``: the column currents' agreement (of the largest)."""
         self.ir, self.array, self.cols, self.schedule = ir, array, cols, schedule
+        self.rtol = rtol
         fixed = array.part.fixed_values(ir, rows_at(schedule, times))
         self.v_fixed = dict(zip(times.tolist(), fixed.T))
         self.e_last = None   # the previous stage's virtual-ground errors (cols,) V
@@ -529,6 +538,10 @@ class _WiredStepper:
         v_fixed = self.v_fixed[t]
         v_s0 = np.full(part.sense.size, cols.v0)
         y = arr.admittance(dh)
+        yd = np.diag(y) if arr.mode == "cg" else None   # (the line solver's is diagonal)
+
+        def y_at(e):
+            return yd * e if yd is not None else y @ e
         # The line solver's admittance is approximate, so the loop below iterates anyway:
         # its first solve is at the previous stage's virtual grounds (a near guess) and
         # the currents' intercept ``a`` is taken from there. The LU's is exact: at v0.
@@ -536,7 +549,7 @@ class _WiredStepper:
         v = arr.solve(dh, rhs_nodes, v_fixed, v_s0 if e0 is None else v_s0 + e0[self.ir.sense_col])
         a, _ = arr.injected(dh, rhs_nodes, v)
         if e0 is not None:
-            a = a + y @ e0
+            a = a + y_at(e0)
         ctx = cols.context(("wired", dh, arr.plans), y)   # (y may change with each grid's plan)
         x = x0
         for _ in range(WIRED_MAX_ITER):
@@ -544,8 +557,8 @@ class _WiredStepper:
             e = nodes[0]
             v = arr.solve(dh, rhs_nodes, v_fixed, v_s0 + e[self.ir.sense_col])
             j, idrv = arr.injected(dh, rhs_nodes, v)
-            miss = j - (a - y @ e)
-            if np.abs(miss).max(initial=0.0) <= WIRED_ATOL + WIRED_RTOL * np.abs(j).max(initial=0.0):
+            miss = j - (a - y_at(e))
+            if np.abs(miss).max(initial=0.0) <= WIRED_ATOL + self.rtol * np.abs(j).max(initial=0.0):
                 break
             a = a + miss
         else:

@@ -32,24 +32,30 @@ from ...errors import SolverError
 #: column currents then agree with the LU stage to ~1e-11 (tests: 1e-9).
 STAGE_RTOL = 1e-13
 #: Cost model (CPU seconds on the 2-core machine, integrator readout with the macro
-#: op-amp, 2 fF wires; n inner unknowns, about 2 per cell). Measured at 128x128 with 4
-#: windows (360 stages): LU path 7.2 s, line solver 5.4 s (1274 solves, 3166 iterations);
-#: at 512x512 a warm line solve costs 0.07 s. LU path: one sparse LU per step length,
-#: ``LU_S_PER_UNKNOWN15 n^1.5`` (scipy's SuperLU: 0.13 s at 128x128, 0.9 s at 256x256,
-#: 8.6 s at 512x512), and two solves a stage, ``LU_SOLVE_S n log2 n`` plus
-#: ``SOLVE_OVERHEAD_S`` each. Line solver: about ``SOLVES_PER_STAGE["cg"]`` solves a stage
-#: (the readout iterates against an approximate admittance), ``CG_S_PER_UNKNOWN n`` each
-#: (about 2.5 warm-started iterations) plus ``CG_OVERHEAD_S``.
+#: op-amp, 2 fF wires; n inner unknowns, about 2 per cell). LU path: one sparse LU per
+#: step length, ``LU_S_PER_UNKNOWN15 n^1.5`` (scipy's SuperLU: 0.13 s at 128x128, 0.9 s at
+#: 256x256, 8.6 s at 512x512), and two solves a stage, ``LU_SOLVE_S n log2 n`` plus
+#: ``SOLVE_OVERHEAD_S`` each. Line solver (a plain crossbar on its grid layout,
+#: :mod:`.stage_grid`): about ``SOLVES_PER_STAGE["cg"]`` solves a stage (the readout
+#: iterates against an approximate admittance), ``CG_S_PER_UNKNOWN n`` each plus
+#: ``CG_OVERHEAD_S``. Measured with 4 windows at the default accuracy goal (load 1.5-2.5,
+#: CPU of the whole run): 32x32 LU 2.3 s, line solver 1.8 s; 64x64 12.4 s against 3.8 s;
+#: 128x128 150 s against 15 s (1128 points: every step length an LU); at 512x512 a
+#: stage solve costs about 15 ms.
 LU_S_PER_UNKNOWN15 = 3.0e-8
 LU_SOLVE_S = 1.5e-8
 SOLVE_OVERHEAD_S = 2.0e-4
-CG_S_PER_UNKNOWN = 1.3e-7
-CG_OVERHEAD_S = 5.0e-4
-SOLVES_PER_STAGE = {"lu": 2.0, "cg": 3.5}
+CG_S_PER_UNKNOWN = 2.5e-8
+CG_OVERHEAD_S = 3.0e-4
+SOLVES_PER_STAGE = {"lu": 2.0, "cg": 2.2}
 #: Peak bytes of the line-solver path per inner unknown (the array's matrix and its blocks,
-#: the shifted line factors of CACHE_STEPS step lengths, the stage vectors), rounded up
-#: from the 1024x1024 run (benchmarks/bench_readout.py: 2238 MiB, 2.35 GB).
-CG_BYTES_PER_UNKNOWN = 1100
+#: the grid layout's buffers and the shifted line factors it keeps (up to
+#: ``stage_grid.CACHE_BYTES``), the stage vectors), rounded up from the 1024x1024 run
+#: (benchmarks/bench_readout.py, 4 windows: 3063 MiB for 2.1e6 inner unknowns).
+CG_BYTES_PER_UNKNOWN = 1600
+#: Solve a plain crossbar's stages on its grid layout (:mod:`.stage_grid`); False: on
+#: the lines read from the IR's graph, as any array made of lines.
+USE_GRID = True
 #: Shifted line blocks kept at once (one per step length, O(nodes) each; least recent out).
 CACHE_STEPS = 4
 
@@ -88,18 +94,36 @@ def _shift(fac, slot: np.ndarray, c_u: np.ndarray, dh: float):
 class IterativeStages:
     """``K_oo(dh) x = b`` by the line solver, one shifted line system per step length."""
 
-    def __init__(self, ir, inner: np.ndarray, c_inner: np.ndarray):
+    def __init__(self, ir, inner: np.ndarray, c_inner: np.ndarray, lap=None):
+        """``lap``: the conductance matrix on every node; with it, a plain crossbar is
+        solved on its grid layout (:class:`.stage_grid.GridStages`), else (or where the
+        array is not one) on the lines read from the IR's graph."""
+        from .stage_grid import GridStages
+        self.grid, self.grid_why = (None, "no matrix given") if lap is None or not USE_GRID \
+            else GridStages.build(ir, inner, lap, c_inner)
+        self.c_inner = c_inner
+        self._systems: dict = {}
+        self._last: np.ndarray | None = None
+        self._iterations = 0
+        self._solves = 0
+        if self.grid is not None:
+            return
         from ..nodal.lines import line_structure
         system = line_structure(ir, inner)
         if isinstance(system, str):
             raise SolverError(f"the array is not made of lines ({system}): its stages need "
                               "the LU; use a smaller array or tiles")
         self.base = system
-        self.c_inner = c_inner
-        self._systems: dict = {}
-        self._last: np.ndarray | None = None
-        self.iterations = 0
-        self.solves = 0
+
+    @property
+    def iterations(self) -> int:
+        """Conjugate-gradient iterations of every stage solve so far."""
+        return self._iterations + (self.grid.iterations if self.grid is not None else 0)
+
+    @property
+    def solves(self) -> int:
+        """Stage solves so far."""
+        return self._solves + (self.grid.solves if self.grid is not None else 0)
 
     def system(self, dh: float):
         """The ``lines.LineSystem`` of ``K_oo(dh)`` (cached for the latest step lengths)."""
@@ -113,10 +137,14 @@ class IterativeStages:
             self._systems[dh] = self._systems.pop(dh)
         return self._systems[dh]
 
-    def solve(self, dh: float, k_oo: Shifted, b: np.ndarray, warm: bool = True) -> np.ndarray:
+    def solve(self, dh: float, k_oo: Shifted, b: np.ndarray, warm: bool = True,
+              out: np.ndarray | None = None) -> np.ndarray:
         """``x`` ``(n_inner,)`` with ``||b - K_oo x|| <= STAGE_RTOL ||b||``, started from the
-        previous warm solve's answer (``warm=False``: from zero, and not remembered)."""
-        self.solves += 1
+        previous warm solve's answer (``warm=False``: from zero, and not remembered); the
+        grid layout's answer is written to ``out`` where given (a view of the caller's)."""
+        if self.grid is not None:
+            return self.grid.solve(dh, b, STAGE_RTOL, warm, out)
+        self._solves += 1
         nb = _norm(b)
         if nb == 0.0:
             return np.zeros_like(b)
@@ -128,7 +156,7 @@ class IterativeStages:
         rtol = min(0.5, STAGE_RTOL * nb / nr)
         from ..nodal.lines import solve_lines
         dx, info = solve_lines(self.system(dh), r[:, None], rtol=rtol)
-        self.iterations += info["iterations"]
+        self._iterations += info["iterations"]
         x = dx[:, 0] if x0 is None else x0 + dx[:, 0]
         if warm:
             self._last = x
