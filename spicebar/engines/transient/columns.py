@@ -115,16 +115,16 @@ class Columns:
                 if len(self._contexts) >= CONTEXT_CACHE:
                     self._contexts.clear()
                 a = self.alpha * np.eye(self.cols) + self.r * y
-                d = np.diag(y)
-                if np.count_nonzero(y) == np.count_nonzero(d):   # diagonal (line solver's)
+                d = np.diag(y).copy()
+                diagonal = np.count_nonzero(y) == np.count_nonzero(d)   # (line solver's)
+                if diagonal:
                     ainv = np.diag(1.0 / np.diag(a))
                     yainv = np.diag(d * np.diag(ainv))   # (no dense product: 1 s at 1024)
                 else:
                     ainv = np.linalg.inv(a)
                     yainv = y @ ainv
-                diagonal = np.count_nonzero(y) == np.count_nonzero(np.diag(y))
                 self._contexts[key] = (y, ainv, yainv, np.diag(ainv).copy(), np.diag(yainv).copy(),
-                                       diagonal, np.diag(y).copy())
+                                       diagonal, d)
             self._ctx = self._contexts[key]
             self._ctx_key = key
             self._lu = None
@@ -140,7 +140,7 @@ class Columns:
         """``f (n_x,)``, the slopes of the clamp ``(dclamp, dsc)`` (or None) and the node
         values ``(e, J, v_out)``."""
         y, ainv = ctx[0], ctx[1]
-        diagonal = len(ctx) > 5 and ctx[5]    # (then y and A^-1 are their diagonals' products)
+        diagonal = ctx[5]    # (then y and A^-1 are their diagonals' products)
         q, p = self._split(x)
         s = -self.v0 + self.r * a
         slopes = None

@@ -23,9 +23,9 @@ and reset switch ``rst(t) / r_reset``) or TIA. Nothing is left out:
 
 Integration: TR-BDF2 (a trapezoidal stage to ``t + gamma h``, then BDF2; the stages are
 :mod:`.steppers`'), second order like ngspice's trapezoidal rule but L-stable, on the grid
-of :mod:`.timegrid`, which lands on every breakpoint. Nonlinear cells with a virtual ground that leaves ``v0`` by more than
-:data:`LINEARISATION_MAX_V` (a saturated op-amp) are refused: the reduction linearises the
-cells at ``v0``.
+of :mod:`.timegrid`, which lands on every breakpoint. Nonlinear cells with a virtual
+ground that leaves ``v0`` by more than :data:`LINEARISATION_MAX_V` (a saturated op-amp)
+are refused: the reduction linearises the cells at ``v0``.
 """
 
 from __future__ import annotations
@@ -90,7 +90,6 @@ GRADED_SPLITS = True
 #: How the stages of an array with wire capacitance are solved: ``auto`` (the cost model of
 #: :mod:`.stage_cg`, and conjugate gradients wherever the LU does not fit), ``lu`` or ``cg``.
 STAGE_SOLVER = "auto"
-
 
 
 def not_modelled(readout, ir: CircuitIR) -> list[str]:
@@ -189,9 +188,9 @@ def run_readout_nodal(ir: CircuitIR, readout, schedule: Schedule, t_edge: float,
             "not_modelled": not_modelled(readout, ir)}
     lte_rel = transient_tol / HALVING_SAFETY
     info["transient_tol_fs"] = transient_tol
-    grid_run = _GridRun(ir, cols, schedule, g_of, memory, info, energy, regate)
-    grid_run.wired_rtol = (WIRED_RTOL * transient_tol / DEFAULT_TRANSIENT_TOL
-                           if WIRED_RTOL_SCALES else WIRED_RTOL)
+    wired_rtol = (WIRED_RTOL * transient_tol / DEFAULT_TRANSIENT_TOL if WIRED_RTOL_SCALES
+                  else WIRED_RTOL)
+    grid_run = _GridRun(ir, cols, schedule, g_of, memory, info, energy, regate, wired_rtol)
     for refinements in range(MAX_REFINEMENTS + 1):
         traces, worst, lte, src = grid_run(t_grid)
         scale = max(float(np.abs(traces[0] - cols.v0).max()), np.finfo(float).tiny)
@@ -224,16 +223,17 @@ class _GridRun:
     wired array's factorisations, a linear array's reduction) is kept across grids."""
 
     def __init__(self, ir, cols, schedule, g_of, memory, info, energy: bool = False,
-                 regate=None):
+                 regate=None, wired_rtol: float = WIRED_RTOL):
         """``regate(t_grid) -> (ir, schedule)``: the circuit and stimuli for a grid, where
-        they depend on it (RC gate lines held at their ladder voltages at its time points)."""
+        they depend on it (RC gate lines held at their ladder voltages at its time points);
+        ``wired_rtol``: the array and readouts' current agreement (wire capacitance)."""
         self.ir, self.cols, self.schedule, self.g_of = ir, cols, schedule, g_of
         self.memory, self.info, self.energy, self.regate = memory, info, energy, regate
         self.previous = None   # (t_grid, virtual-ground errors (cols, n)) of the last grid
         self.kept = None       # the wired stepper's node voltages and currents (energy)
         self._array = None
         self._linear_src = None
-        self.wired_rtol = WIRED_RTOL   # the array and readouts' current agreement
+        self.wired_rtol = wired_rtol
 
     def __call__(self, t_grid: np.ndarray):
         """``(traces, worst, lte, src)`` on ``t_grid`` (see :func:`_integrate`)."""
