@@ -59,6 +59,8 @@ from .noise_network import (K_BOLTZMANN, Sources, array_sources, check_operating
 #: (2.0 s factorisation, 57 ms a solve) / grid 5.2 s. The first grid call of a process
 #: also loads the compiled kernels (about 0.7 s), hence not below 128x128.
 GRID_PROBE_CELLS = 128 * 128
+#: Columns solved at once on the sparse LU (one SuperLU call a block: n_inner x 64 values).
+LU_RHS_BLOCK = 64
 #: Sources folded into the covariance per block (rows of the transfer matrix gathered at
 #: once): 4096 x 256 columns x 8 bytes = 8 MB.
 SOURCE_BLOCK = 4096
@@ -300,8 +302,9 @@ def reduce_onto_columns(ir: CircuitIR, matrix: sp.csr_matrix, part, memory, spec
         lu = spla.splu(m[o][:, o].tocsc(),
                        **(SPD_LU if symmetric else dict(permc_spec="MMD_AT_PLUS_A")))
         rhs = l_so.T.tocsc()
-        for k in range(cols):
-            w[:, k] = lu.solve(rhs[:, [k]].toarray()[:, 0], trans="N" if symmetric else "T")
+        for a in range(0, cols, LU_RHS_BLOCK):   # (SuperLU solves a block of columns at once)
+            w[:, a:a + LU_RHS_BLOCK] = lu.solve(rhs[:, a:a + LU_RHS_BLOCK].toarray(),
+                                                trans="N" if symmetric else "T")
         solver = "sparse LU of the array's inner nodes, one solve per column"
     y = l_ss - (l_os.T @ w).T
     np.negative(w, out=w)
