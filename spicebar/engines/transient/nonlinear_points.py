@@ -158,9 +158,6 @@ class PointSolver:
         return y - self.so.csc(data) @ x, z - self.do.csc(data) @ x
 
 
-
-
-
 class _Bordered:
     """The Schur complement onto the driver and sense nodes as the trailing block of one LU,
     and the Newton solves with the same LU.
