@@ -142,7 +142,7 @@ ro = IntegratorSpec(c_int_f=2e-12, t_int_s=50e-9, opamp=op, t_settle_s=2e-9,
                     adc=ADCSpec(8, 0.0, 1.0))
 spec = sb.CrossbarSpec(G, r_wl=2.0, r_bl=2.0, readout=ro)
 r = simulate_readout(spec, V, EncodingSpec("amplitude", bits=6), engine="ngspice")
-print(r.time.shape, r.vout.shape, "codes:", r.codes)"""),
+print(r.vout.shape[0], "columns; codes:", r.codes)   # time points: ngspice's own steps"""),
     ("code", "plot_transient(r);"),
     ("md", """Each output ramps down (an inverting integrator) while the inputs are on; the
 reset switch discharges the capacitor before the window, and the dot marks the
