@@ -84,21 +84,44 @@ def test_reduced_network_matches_the_full_one(rng):
             assert k and np.all(auto.variance_v2[:, auto.categories.index(k[0])] > 0)
 
 
-@pytest.mark.parametrize("spec_given", [True, False])
-def test_line_solver_reduction_matches_the_full_network(rng, monkeypatch, spec_given):
-    """The probing solvers (taken from 256x256 on) reduce a 12x10 array here: the grid
-    solver's kernels (given the spec) or the line solver on the IR; the same budget."""
+@pytest.mark.parametrize("solver", ["block elimination", "conjugate gradients", "line solver"])
+@pytest.mark.parametrize("shape", [(12, 10), (7, 13)])
+def test_probing_solvers_match_the_full_network(rng, monkeypatch, solver, shape):
+    """The reduction's probes by each solver on a tall and a wide array (the block
+    elimination sweeps the narrower side): the grid's block elimination (where it fits),
+    the grid's conjugate gradients (where it does not: from 256x256 on or wherever the
+    readout probes, here forced), the line solver on the IR (the spec not given)."""
     import spicebar.analysis.noise_reduced as nr
+    import spicebar.engines.nodal.grid_sweep as grid_sweep
     import spicebar.engines.transient.probing as probing
-    spec = _passive(rng, sb.IntegratorSpec(opamp=_opamp()), rows=12, cols=10)
-    x = rng.uniform(0.0, 0.2, 12)
+    spec = _passive(rng, sb.IntegratorSpec(opamp=_opamp()), *shape)
+    x = rng.uniform(0.0, 0.2, shape[0])
     full = noise(spec, x, network="full")
     monkeypatch.setattr(probing, "PROBE_CELLS", 1)
-    if not spec_given:
+    if solver != "block elimination":
+        monkeypatch.setattr(grid_sweep, "sweep_memory_bytes", lambda *a: 1 << 62)
+    if solver == "line solver":
         monkeypatch.setattr(nr, "_grid_probes", lambda *a: None)
     red = noise(spec, x, network="reduced")
-    assert red.info["solver"].startswith("grid solver" if spec_given else "line solver")
+    assert solver in red.info["solver"]
     _assert_same(full, red)
+
+
+def test_series_transfer_matches_the_dense_solve(rng, monkeypatch):
+    """Identical readouts: the frequencies taken by the series in Y (noise_series) against
+    the same network solved densely at every frequency, TIA and integrator, 1/f included."""
+    import spicebar.analysis.noise_series as series
+    for readout, kf in ((sb.IntegratorSpec(opamp=_opamp()), 1e-6), (sb.TIASpec(opamp=_opamp()), 0)):
+        spec = _passive(rng, readout, 9, 7)
+        x = rng.uniform(0.0, 0.2, 9)
+        with monkeypatch.context() as m:
+            m.setattr(series, "SERIES_RHO_MAX", 0.0)
+            dense = noise(spec, x, flicker_kf=kf)
+        got = noise(spec, x, flicker_kf=kf)
+        assert dense.info["series"]["frequencies"] == 0
+        assert got.info["series"]["frequencies"] > 0.5 * got.info["frequencies"]
+        assert 0 < got.info["series"]["terms"] < 30
+        _assert_same(dense, got)
 
 
 def test_thermal_covariance_is_4kT_times_the_admittance(rng):

@@ -282,6 +282,8 @@ def _noise(spec, x, cols, vector, temperature_k, flicker_kf, cds, adc_bits,
         f_lo, f_hi = 1e-4 * band, band
     freqs = log_grid(f_lo, f_hi, points_per_decade)
     spectra = net.spectra(freqs, cols)
+    if "series" in getattr(net, "info", {}):  # frequencies the series in Y took, its terms
+        how["series"] = net.info["series"]
     var_net = (window_variance(freqs, spectra, t_int) if ro.kind == "integrator"
                else band_variance(freqs, spectra))
     cats = list(net.categories)

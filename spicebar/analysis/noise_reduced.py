@@ -23,21 +23,25 @@ Per frequency only the readouts' ``3 cols`` unknowns are solved (virtual grounds
 internal nodes and outputs, ``Y`` coupling the virtual grounds), and column ``j``'s output
 density from a category is ``h_j^H K(f) h_j`` with ``h_j`` the adjoint transfer from the
 virtual grounds to its output. The op-amp internal nodes and outputs are eliminated per
-column (block-diagonal), leaving one dense ``cols x cols`` solve a frequency.
+column (block-diagonal), leaving one dense ``cols x cols`` solve a frequency; with the
+same readout on every column, a convergent series in ``Y`` replaces it wherever the
+array's admittance is small beside the readout's (:mod:`.noise_series`).
 
-The reduction: ``L_oo^-1 L_os`` (``cols`` right-hand sides, one probe per column) on the
-grid solver's compiled conjugate gradients (:mod:`spicebar.engines.nodal.grid`, no
-factorisation) for a passive array from :data:`GRID_PROBE_CELLS` on; the line solver on
-the IR (:mod:`spicebar.engines.nodal.lines`) where the readout engine would probe too
+The reduction: ``L_oo^-1 L_os`` (``cols`` right-hand sides, one probe per column) for a
+passive array by the grid's block elimination (:mod:`spicebar.engines.nodal.grid_sweep`:
+direct, every probe at once, where its ``8 rows cols min(rows, cols)`` bytes fit), else
+on the grid solver's compiled conjugate gradients (:mod:`spicebar.engines.nodal.grid`)
+from :data:`GRID_PROBE_CELLS` on; the line solver on the IR
+(:mod:`spicebar.engines.nodal.lines`) where the readout engine would probe too
 (:func:`spicebar.engines.transient.probing.choose_probing`) and the grid does not take the
 spec; else one sparse LU (dense LAPACK for a few hundred inner nodes), as
 :func:`spicebar.engines.transient.boundary.schur` forms ``Y``. Nonlinear cells: the same on
 the Newton Jacobian at the operating point (LU; transposed solves for an unsymmetric
 Jacobian of access transistors).
 
-Cost: ``cols`` probes of the array (as many as ``cols`` DC solves), the fold (``cols^2``
-per source), then per frequency ``O(cols^3)`` dense work, against one sparse LU of the
-whole network per frequency and ``cols`` solves on it in the full path.
+Cost: the probes (block elimination: ``rows`` dense ``cols^3`` steps), the fold (``cols^2``
+per source), then per frequency at most ``O(cols^3)`` dense work, against one sparse LU of
+the whole network per frequency and ``cols`` solves on it in the full path.
 """
 
 from __future__ import annotations
@@ -53,12 +57,15 @@ from ..circuit.ir import CAPACITOR, CircuitIR
 from .noise_network import (K_BOLTZMANN, Sources, array_sources, check_operating_point,
                             readout_stamps, unknown_index)
 
-#: The columns' probes run on the grid solver's kernels (a passive spec) from this many
-#: cells on; below, one sparse LU. Measured (in-process, kernels loaded, load 1-2):
+#: Where the block elimination does not fit in memory, the columns' probes run on the grid
+#: solver's conjugate gradients (a passive spec) from this many cells on; below, one
+#: sparse LU. Measured (in-process, kernels loaded, load 1-2):
 #: 64x64 LU 0.086 s / grid 0.036 s; 128x128 LU 1.22 s / grid 0.91 s; 256x256 LU 16.6 s
 #: (2.0 s factorisation, 57 ms a solve) / grid 5.2 s. The first grid call of a process
 #: also loads the compiled kernels (about 0.7 s), hence not below 128x128.
 GRID_PROBE_CELLS = 128 * 128
+#: Probes solved at once by the grid's block elimination (five arrays of rows x cols x chunk).
+SWEEP_CHUNK_BYTES = 1 << 30
 #: Columns solved at once on the sparse LU (one SuperLU call a block: n_inner x 64 values).
 LU_RHS_BLOCK = 64
 #: Sources folded into the covariance per block (rows of the transfer matrix gathered at
@@ -112,30 +119,42 @@ class ReducedNetwork:
     def categories(self) -> tuple[str, ...]:
         return tuple(s.category for s in self.sources)
 
-    def _adjoint(self, f: float, columns: np.ndarray) -> np.ndarray:
-        """``(3 cols + 1, k)``: transfer (V/A) from a current into each unknown to each
-        column's output at ``f``; the last row is ground. Each readout couples its own
-        virtual ground, internal node and output only, so with ``M`` per column
-        ``[[a, b], [c, d]]`` (``d`` 2x2 on the internal node and the output) and
-        ``M^T x = e_out``::
-
-            (Y + diag(a - b d^-1 c))^T x_vg = -diag((d^-1 c)_out) e,
-            x_r[m] = d_m^-T (e_r[m] - b_m^T x_vg[m])
-
-        one dense ``cols x cols`` solve a frequency, the rest per column."""
-        n, k = self.vg.size, columns.size
+    def _readout(self, f: float):
+        """Each readout at ``f`` on its (virtual ground, internal node, output): with ``M``
+        per column ``[[a, b], [c, d]]`` (``d`` 2x2 on the internal node and the output),
+        ``(sigma, b, d^-1, d^-1 c)``: ``sigma = a - b d^-1 c`` ``(cols,)`` the admittance the
+        readout adds at its virtual ground."""
         m3 = self._blocks[0] + (2j * np.pi * f) * self._blocks[1]      # (cols, 3, 3)
         a, b, c, d = m3[:, 0, 0], m3[:, 0, 1:], m3[:, 1:, 0], m3[:, 1:, 1:]
         d_inv = np.linalg.inv(d)                                       # (cols, 2, 2)
         d_c = np.einsum("mab,mb->ma", d_inv, c)                        # d^-1 c, (cols, 2)
-        s = self.y + np.diag(a - np.einsum("ma,ma->m", b, d_c))
-        rhs = np.zeros((n, k), complex)
-        rhs[columns, np.arange(k)] = -d_c[columns, 1]
-        x_vg = np.linalg.solve(s.T, rhs)
+        return a - np.einsum("ma,ma->m", b, d_c), b, d_inv, d_c
+
+    def _adjoint(self, f: float, columns: np.ndarray, x_vg: np.ndarray | None = None
+                 ) -> np.ndarray:
+        """``(3 cols + 1, k)``: transfer (V/A) from a current into each unknown to each
+        column's output at ``f``; the last row is ground. Each readout couples its own
+        virtual ground, internal node and output only, so with ``M^T x = e_out`` ::
+
+            (Y + diag(sigma))^T x_vg = -diag((d^-1 c)_out) e,
+            x_r[m] = d_m^-T (e_r[m] - b_m^T x_vg[m])
+
+        one dense ``cols x cols`` solve a frequency (``x_vg`` given: that part is known,
+        from :mod:`.noise_series`), the rest per column."""
+        n, k = self.vg.size, columns.size
+        sigma, b, d_inv, d_c = self._readout(f)
+        if x_vg is None:
+            rhs = np.zeros((n, k), complex)
+            rhs[columns, np.arange(k)] = -d_c[columns, 1]
+            x_vg = np.linalg.solve((self.y + np.diag(sigma)).T, rhs)
         t = -b[:, :, None] * x_vg[:, None, :]                          # (cols, 2, k)
         t[columns, 1, np.arange(k)] += 1.0
         x_r = np.einsum("mba,mbk->mak", d_inv, t)                      # d^-T t
         return np.vstack([x_vg, x_r[:, 0], x_r[:, 1], np.zeros((1, k))])
+
+    def _identical_readouts(self) -> bool:
+        g, c = self._blocks
+        return bool(np.all(g == g[:1]) and np.all(c == c[:1]))
 
     @cached_property
     def _blocks(self) -> tuple[np.ndarray, np.ndarray]:
@@ -158,29 +177,68 @@ class ReducedNetwork:
         return self._adjoint(f, columns)[self.vg[columns], np.arange(columns.size)]
 
     def spectra(self, freqs: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """Output noise densities, shape ``(len(columns), n_categories, len(freqs))`` V^2/Hz."""
+        """Output noise densities, shape ``(len(columns), n_categories, len(freqs))`` V^2/Hz.
+        With the same readout on every column, frequencies where the array's admittance is
+        small beside the readout's take the series of :mod:`.noise_series` (exact to
+        rounding); the others one dense solve each."""
+        from .noise_series import SERIES_RHO_MAX, SeriesTransfer, norm2_bound, terms_for
         out = np.zeros((columns.size, len(self.sources), freqs.size))
         covs = [m for m, s in enumerate(self.sources) if isinstance(s, Covariance)]
         rest = [m for m in range(len(self.sources)) if m not in covs]
+        series, n_terms = set(), 0
+        if self._identical_readouts() and covs:
+            y_norm = norm2_bound(self.y)
+            for k, f in enumerate(freqs):
+                rho = y_norm / abs(self._readout(float(f))[0][0])
+                if rho <= SERIES_RHO_MAX:
+                    series.add(k)
+                    n_terms = max(n_terms, terms_for(rho))
+        if series:
+            flick = [m for m in covs if np.any(self.sources[m].flicker != 0)]
+            st = SeriesTransfer(self.y, columns, n_terms,
+                                [self.sources[m].white for m in covs]
+                                + [self.sources[m].flicker for m in flick])
+            white_mu, flicker_mu = st.moments[:len(covs)], st.moments[len(covs):]
+        self.info["series"] = {"frequencies": len(series), "terms": n_terms}
+        direct = self._direct_densities(columns, covs)
+        for k, f in enumerate(freqs):
+            f = float(f)
+            if k in series:
+                sigma, _, _, d_c = self._readout(f)
+                beta = -d_c[0, 1]
+                for m, mu in zip(covs, white_mu):
+                    out[:, m, k] = st.densities(mu, sigma[0], beta)
+                for m, mu in zip(flick, flicker_mu):
+                    out[:, m, k] += st.densities(mu, sigma[0], beta) / f
+                x = self._adjoint(f, columns, st.vg_transfer(sigma[0], beta)) if rest else None
+            else:
+                x = self._adjoint(f, columns)
+                if covs:
+                    out[:, covs, k] = direct(x, f)
+            for m in rest:
+                out[:, m, k] = self.sources[m].output(x, f)
+        return out
+
+    def _direct_densities(self, columns: np.ndarray, covs: list):
+        """``(x, f) -> (k, len(covs))``: each covariance category's ``h^H K h`` from the
+        adjoint ``x`` of :meth:`_adjoint` (every category's ``K`` stacked, real: one product
+        a frequency, ``h^H K h = hr K hr + hi K hi``)."""
+        if not covs:
+            return None
         n = self.vg.size
-        # every category's K stacked (real): one product a frequency, h^H K h = hr K hr + hi K hi
-        white = np.concatenate([self.sources[m].white for m in covs]) if covs else None
+        white = np.concatenate([self.sources[m].white for m in covs])
         flick = [i for i, m in enumerate(covs) if np.any(self.sources[m].flicker != 0)]
         flicker = np.concatenate([self.sources[covs[i]].flicker for i in flick]) if flick else None
-        for k, f in enumerate(freqs):
-            x = self._adjoint(float(f), columns)
-            if covs:
-                h = x[self.vg]
-                hh = np.hstack([h.real, h.imag])                            # (cols, 2k)
-                quad = (white @ hh).reshape(len(covs), n, -1)
-                val = np.einsum("cq,mcq->mq", hh, quad)
-                if flick:
-                    quad = (flicker @ hh).reshape(len(flick), n, -1)
-                    val[flick] += np.einsum("cq,mcq->mq", hh, quad) / f
-                out[:, covs, k] = (val[:, :columns.size] + val[:, columns.size:]).T
-            for m in rest:
-                out[:, m, k] = self.sources[m].output(x, float(f))
-        return out
+
+        def densities(x: np.ndarray, f: float) -> np.ndarray:
+            h = x[self.vg]
+            hh = np.hstack([h.real, h.imag])                            # (cols, 2k)
+            val = np.einsum("cq,mcq->mq", hh, (white @ hh).reshape(len(covs), n, -1))
+            if flick:
+                quad = (flicker @ hh).reshape(len(flick), n, -1)
+                val[flick] += np.einsum("cq,mcq->mq", hh, quad) / f
+            return (val[:, :columns.size] + val[:, columns.size:]).T
+        return densities
 
 
 def build_reduced_network(ir: CircuitIR, readout, temperature_k: float,
@@ -286,8 +344,11 @@ def reduce_onto_columns(ir: CircuitIR, matrix: sp.csr_matrix, part, memory, spec
     w = u[:o.size]
     solver = None
     probing = not ir.nonlinear and choose_probing(ir, o.size, memory)
-    if not ir.nonlinear and spec is not None and (probing or ir.rows * ir.cols >= GRID_PROBE_CELLS):
-        solver = _grid_probes(spec, ir, m, part, memory, w)
+    if not ir.nonlinear and spec is not None:
+        solver = _grid_probes(spec, ir, m, part, memory, w,
+                              probing or ir.rows * ir.cols >= GRID_PROBE_CELLS)
+        if solver is not None:  # w holds the node voltages -W already
+            return u, l_ss + (l_os.T @ w).T, solver
     if solver is None and probing:
         solver = _lines(ir, o, l_os, memory, w)
     if solver is None and o.size <= DENSE_SCHUR_MAX:
@@ -330,16 +391,19 @@ def _lines(ir: CircuitIR, o: np.ndarray, l_os: sp.csc_matrix, memory, w: np.ndar
     return "line solver (conjugate gradients over the lines), one probe per column"
 
 
-def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory, w: np.ndarray):
-    """``L_oo^-1 L_os`` on the grid solver's compiled kernels (:mod:`spicebar.engines.nodal.grid`,
-    the same conjugate gradients as :func:`_lines` on the spec's own layout, about twice as
-    fast a probe): each column's bit line driven from its sense node at 1 V; the IR's
+def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory, w: np.ndarray,
+                 allow_cg: bool = True):
+    """The node voltages ``-L_oo^-1 L_os`` on the spec's grid: each column's bit line driven
+    from its sense node at 1 V, by the block elimination (:mod:`.grid_sweep`) where it fits
+    in memory, else (``allow_cg``) the grid solver's compiled conjugate gradients (the same
+    as :func:`_lines` on the spec's own layout, about twice as fast a probe); the IR's
     series nodes (between a driver or sense resistance and its end segment) follow from
     their own KCL. Writes ``w`` ``(n_inner, cols)``; returns the solver's name, None where
     the grid does not take ``spec``."""
     import scipy.sparse.linalg as spla
 
     from ..engines.nodal.grid import _Grid, chunk_vectors, grid_memory_bytes, grid_reason
+    from ..engines.nodal.grid_sweep import sweep_memory_bytes
     from ..engines.nodal.lines import DEFAULT_RTOL, schur_cg
     from ..engines.transient.partition import sense_map
     if grid_reason(spec) is not None:
@@ -355,24 +419,57 @@ def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory, w: np.ndar
     if np.any(on_grid < 0):
         return None
     rest = np.setdiff1d(np.arange(o.size), on_grid)
-    chunk = chunk_vectors(rows, cols, cols)
-    memory.require(grid_memory_bytes(rows, cols, chunk),
-                   f"the grid solver's probes of {rows}x{cols} cells",
-                   "use a smaller array or tiles")
-    u = w  # filled with the node voltages -W, negated at the end
-    for a in range(0, cols, chunk):
-        k = np.arange(a, min(a + chunk, cols))
-        f_b = np.zeros((k.size, rows, cols))
-        f_b[np.arange(k.size), -1, k] += grid.g_bottom[k]
-        f_b[np.arange(k.size), 0, k] += grid.g_top[k]
-        x_w, x_b, _ = schur_cg(grid, np.zeros_like(f_b), f_b, DEFAULT_RTOL)
-        u[on_grid, a:a + k.size] = np.concatenate(
-            [x_w.reshape(k.size, -1), x_b.reshape(k.size, -1)], axis=1).T
+    u = w  # filled with the node voltages (-W)
+    chunk = min(cols, max(1, SWEEP_CHUNK_BYTES // (8 * 4 * rows * cols)))
+    if sweep_memory_bytes(rows, cols, chunk) <= memory.limit_bytes:
+        how = "grid solver (block elimination line by line, direct), all columns at once"
+        _sweep_probes(grid, pos, ir, u, chunk)
+    elif not allow_cg:
+        return None
+    else:
+        how = "grid solver (conjugate gradients over the lines, compiled), one probe per column"
+        chunk = chunk_vectors(rows, cols, cols)
+        memory.require(grid_memory_bytes(rows, cols, chunk),
+                       f"the grid solver's probes of {rows}x{cols} cells",
+                       "use a smaller array or tiles")
+        for a in range(0, cols, chunk):
+            k = np.arange(a, min(a + chunk, cols))
+            f_b = np.zeros((k.size, rows, cols))
+            f_b[np.arange(k.size), -1, k] += grid.g_bottom[k]
+            f_b[np.arange(k.size), 0, k] += grid.g_top[k]
+            x_w, x_b, _ = schur_cg(grid, np.zeros_like(f_b), f_b, DEFAULT_RTOL)
+            u[on_grid, a:a + k.size] = np.concatenate(
+                [x_w.reshape(k.size, -1), x_b.reshape(k.size, -1)], axis=1).T
     if rest.size:  # series nodes: L_rr u_r = -(L_rg u_g + L_rs e)
         m_o = m[o]
         l_rr = m_o[rest][:, o[rest]].tocsc()
         drive = m_o[rest][:, o] @ u + \
             (m_o[rest][:, part.sense] @ sp.csr_matrix(sense_map(ir))).toarray()
         u[rest] = -spla.splu(l_rr).solve(np.asarray(drive))
-    np.negative(u, out=u)
-    return "grid solver (conjugate gradients over the lines, compiled), one probe per column"
+    return how
+
+
+def _sweep_probes(grid, pos: np.ndarray, ir: CircuitIR, u: np.ndarray, chunk: int) -> None:
+    """Every column's probe by :class:`.grid_sweep.GridSweep`, ``chunk`` columns a solve,
+    written straight into ``u``'s word- and bit-line rows where the IR numbers them row
+    by row (it does), else gathered there."""
+    from ..engines.nodal.grid_sweep import GridSweep
+    rows, cols = ir.rows, ir.cols
+    sweep = GridSweep(grid)
+    p_w, p_b = pos[ir.wl_node], pos[ir.bl_node]
+    rc = rows * cols
+    in_place = (np.array_equal(p_w.ravel(), np.arange(rc))
+                and np.array_equal(p_b.ravel(), rc + np.arange(rc)))
+    for a in range(0, cols, chunk):
+        k = np.arange(a, min(a + chunk, cols))
+        f_b = np.zeros((rows, cols, k.size))
+        f_b[-1, k, np.arange(k.size)] += grid.g_bottom[k]
+        f_b[0, k, np.arange(k.size)] += grid.g_top[k]
+        out_w = u[:rc, k[0]:k[-1] + 1].reshape(rows, cols, k.size)
+        out_b = u[rc:2 * rc, k[0]:k[-1] + 1].reshape(rows, cols, k.size)
+        if in_place and np.shares_memory(out_w, u) and np.shares_memory(out_b, u):
+            sweep.solve(None, f_b, out_w, out_b)
+        else:
+            x_w, x_b = sweep.solve(None, f_b)
+            u[p_w.ravel(), k[0]:k[-1] + 1] = x_w.reshape(rc, k.size)
+            u[p_b.ravel(), k[0]:k[-1] + 1] = x_b.reshape(rc, k.size)
