@@ -219,8 +219,11 @@ def array_sources(ir: CircuitIR, idx: np.ndarray, temperature_k: float,
             by_cat.setdefault(cat, []).append((idx[p_], idx[n_], w))
     for grp in ir.resistors:
         a, b, y = idx[grp.node_p], idx[grp.node_n], 1.0 / grp.value
-        prefixes = [grp.prefix] * len(grp) if isinstance(grp.prefix, str) else list(grp.prefix)
-        cats = np.array([category_of(p) for p in prefixes])
+        if isinstance(grp.prefix, str):   # one prefix for the group: one category
+            by_cat.setdefault(category_of(grp.prefix), []).append((a, b, four_kt * y))
+            continue
+        names, which = np.unique(np.asarray(grp.prefix), return_inverse=True)
+        cats = np.array([category_of(str(p)) for p in names])[which]
         for cat in np.unique(cats):
             k = cats == cat
             by_cat.setdefault(str(cat), []).append((a[k], b[k], four_kt * y[k]))

@@ -298,11 +298,16 @@ def fold(src: Sources, u: np.ndarray, vg: np.ndarray) -> Covariance:
     parts = {"white": src.white, "flicker": src.flicker}
     out = {k: np.zeros((cols, cols)) for k in parts}
     live = [k for k, w in parts.items() if np.any(w != 0)]
+    roots = {k: np.sqrt(parts[k]) for k in live}
+    a_buf, n_buf = np.empty((SOURCE_BLOCK, cols)), np.empty((SOURCE_BLOCK, cols))
+    b_buf = np.empty((SOURCE_BLOCK, cols))
     for a0 in range(0, src.p.size, SOURCE_BLOCK):
         sl = slice(a0, a0 + SOURCE_BLOCK)
-        a = u[src.p[sl]] - u[src.n[sl]]
+        m = src.p[sl].size
+        a = np.take(u, src.p[sl], axis=0, out=a_buf[:m])     # gathered into reused buffers
+        a -= np.take(u, src.n[sl], axis=0, out=n_buf[:m])
         for k in live:
-            b = np.sqrt(parts[k][sl])[:, None] * a
+            b = np.multiply(roots[k][sl, None], a, out=b_buf[:m])
             out[k] += b.T @ b
     for k in live:
         out[k] = 0.5 * (out[k] + out[k].T)

@@ -26,6 +26,8 @@ lines play the word lines' part), so the dense blocks are ``min(rows, cols)`` wi
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.linalg import lapack, solveh_banded
 
@@ -142,6 +144,17 @@ def _spd_inverse(m: np.ndarray) -> np.ndarray:
     inv, info = lapack.dpotri(c, lower=False, overwrite_c=True)
     if info != 0:  # pragma: no cover - dpotri fails only where dpotrf already did
         raise SolverError(f"LAPACK dpotri failed (info {info})")
-    lower = np.tril_indices(inv.shape[0], -1)
-    inv[lower] = inv.T[lower]
+    lower, upper = _mirror(inv.shape[0])
+    if inv.flags.f_contiguous:   # LAPACK's layout: its upper triangle is the C-view's lower
+        inv = inv.T
+        lower, upper = upper, lower
+    flat = inv.reshape(-1)           # a view (C-contiguous)
+    flat[lower] = flat[upper]
     return inv
+
+
+@lru_cache(maxsize=8)
+def _mirror(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of an ``n x n`` matrix's strict lower triangle and of their mirrors."""
+    i, j = np.tril_indices(n, -1)
+    return i * n + j, j * n + i
