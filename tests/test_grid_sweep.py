@@ -76,3 +76,25 @@ def test_memory_estimate_counts_the_block_inverses():
     # rows dense min(rows, cols)^2 inverses, plus four arrays of the right-hand sides
     assert sweep_memory_bytes(512, 256, 0) == 8 * 512 * 256 * 256
     assert sweep_memory_bytes(256, 512, 10) == 8 * (256 * 512 * 256 + 4 * 256 * 512 * 10)
+
+
+
+@pytest.mark.parametrize("rows,cols", [(9, 4), (4, 9), (5, 5), (2, 3)])
+def test_two_workers_twist_the_elimination_and_agree(rows, cols):
+    """Two workers eliminate from both ends to a middle row at once: the same solution
+    as one worker's plain sweep and as a sparse LU, to rounding."""
+    rng = np.random.default_rng(7)
+    spec = sb.CrossbarSpec(np.exp(rng.uniform(np.log(1e-6), np.log(1e-4), (rows, cols))),
+                           r_wl=3.0, r_bl=2.0, drive="both", sense="both", r_driver=10.0,
+                           r_sense=5.0)
+    grid = _Grid(spec)
+    f_w, f_b = rng.normal(size=(2, rows, cols, 5)) * 1e-6
+    one, two = GridSweep(grid, workers=1), GridSweep(grid, workers=2)
+    n_sweep = max(rows, cols)
+    assert one.mid == n_sweep - 1 and two.mid == (n_sweep // 2 if n_sweep >= 4 else n_sweep - 1)
+    ref = np.concatenate([x.reshape(-1) for x in one.solve(f_w, f_b)])
+    got = np.concatenate([x.reshape(-1) for x in two.solve(f_w, f_b)])
+    np.testing.assert_allclose(got, ref, rtol=0, atol=SWEEP_REL * np.abs(ref).max())
+    lu = spla.splu(_assemble(grid))
+    exact = lu.solve(np.concatenate([f_w.reshape(-1, 5), f_b.reshape(-1, 5)])).reshape(-1)
+    np.testing.assert_allclose(got, exact, rtol=0, atol=SWEEP_REL * np.abs(ref).max())

@@ -272,7 +272,9 @@ def build_reduced_network(ir: CircuitIR, readout, temperature_k: float,
     u, y, solver = reduce_onto_columns(ir, matrix, part, memory, None if ir.nonlinear else spec)
     t_red = time.perf_counter() - t0
     vg, p1, out = np.arange(cols), cols + np.arange(cols), 2 * cols + np.arange(cols)
-    covs = [fold(src, u, vg) for src in
+    from ..engines.nodal.threads import python_workers
+    workers = python_workers()
+    covs = [fold(src, u, vg, workers) for src in
             array_sources(ir, idx, temperature_k, cell_currents, flicker_kf, v_op)]
     del u
     (gr, gc, gv), (cr, cc, cv), readout_sources = readout_stamps(readout, vg, p1, out,
@@ -289,29 +291,61 @@ def build_reduced_network(ir: CircuitIR, readout, temperature_k: float,
     return ReducedNetwork(y, g, c, out, vg, tuple(covs + readout_sources), info)
 
 
-def fold(src: Sources, u: np.ndarray, vg: np.ndarray) -> Covariance:
+def fold(src: Sources, u: np.ndarray, vg: np.ndarray, workers: int = 1) -> Covariance:
     """``src``'s covariance of the columns' short-circuit currents: ``A^T diag(S) A`` with
-    ``A = u[p] - u[n]`` ``(m, cols)`` gathered :data:`SOURCE_BLOCK` rows at a time, as
-    ``B^T B`` with ``B = sqrt(S) A`` (the densities are >= 0; OpenBLAS's general product
-    ran 6-8x faster than its symmetric rank-k update here)."""
+    ``A = u[p] - u[n]`` ``(m, cols)`` gathered :data:`SOURCE_BLOCK` rows at a time (sliced
+    where a block's nodes run in order, as a row of cells does), as ``B^T B`` with
+    ``B = sqrt(S) A`` (the densities are >= 0; OpenBLAS's general product ran 6-8x faster
+    than its symmetric rank-k update here); the blocks shared among ``workers`` threads,
+    each with BLAS on one thread, their sums added."""
     cols = u.shape[1]
     parts = {"white": src.white, "flicker": src.flicker}
-    out = {k: np.zeros((cols, cols)) for k in parts}
     live = [k for k, w in parts.items() if np.any(w != 0)]
     roots = {k: np.sqrt(parts[k]) for k in live}
-    a_buf, n_buf = np.empty((SOURCE_BLOCK, cols)), np.empty((SOURCE_BLOCK, cols))
-    b_buf = np.empty((SOURCE_BLOCK, cols))
-    for a0 in range(0, src.p.size, SOURCE_BLOCK):
-        sl = slice(a0, a0 + SOURCE_BLOCK)
-        m = src.p[sl].size
-        a = np.take(u, src.p[sl], axis=0, out=a_buf[:m])     # gathered into reused buffers
-        a -= np.take(u, src.n[sl], axis=0, out=n_buf[:m])
-        for k in live:
-            b = np.multiply(roots[k][sl, None], a, out=b_buf[:m])
-            out[k] += b.T @ b
+    starts = list(range(0, src.p.size, SOURCE_BLOCK))
+
+    def partial(mine: list) -> dict:
+        out = {k: np.zeros((cols, cols)) for k in live}
+        a_buf, b_buf = np.empty((SOURCE_BLOCK, cols)), np.empty((SOURCE_BLOCK, cols))
+        for a0 in mine:
+            sl = slice(a0, a0 + SOURCE_BLOCK)
+            a = _differences(u, src.p[sl], src.n[sl], a_buf, b_buf)
+            for k in live:
+                b = np.multiply(roots[k][sl, None], a, out=b_buf[:a.shape[0]])
+                out[k] += b.T @ b
+        return out
+
+    if workers > 1 and len(starts) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(workers) as pool:
+            sums = list(pool.map(partial, [starts[w::workers] for w in range(workers)]))
+    else:
+        sums = [partial(starts)]
+    out = {k: np.zeros((cols, cols)) for k in parts}
     for k in live:
-        out[k] = 0.5 * (out[k] + out[k].T)
+        total = sum(p[k] for p in sums)
+        out[k] = 0.5 * (total + total.T)
     return Covariance(src.category, vg, out["white"], out["flicker"])
+
+
+def _differences(u: np.ndarray, p: np.ndarray, n: np.ndarray, a_buf: np.ndarray,
+                 n_buf: np.ndarray) -> np.ndarray:
+    """``u[p] - u[n]`` ``(m, cols)`` in ``a_buf`` (``n_buf`` scratch). Where ``p`` and ``n``
+    run in order together (a row of cells, a word line's segments, a bit line's), each run
+    is one slice of ``u``; else the rows are gathered."""
+    m = p.size
+    a = a_buf[:m]
+    if m == 0:
+        return a
+    step = (np.diff(p) != 1) | (np.diff(n) != 1)
+    starts = np.concatenate([[0], np.flatnonzero(step) + 1])
+    if starts.size <= max(1, m // 32) and p.min() >= 0 and n.min() >= 0:
+        ends = np.append(starts[1:], m)
+        for s0, s1 in zip(starts.tolist(), ends.tolist()):
+            np.subtract(u[p[s0]:p[s0] + s1 - s0], u[n[s0]:n[s0] + s1 - s0], out=a[s0:s1])
+        return a
+    np.take(u, p, axis=0, out=a)
+    return np.subtract(a, np.take(u, n, axis=0, out=n_buf[:m]), out=a)
 
 
 def twiss_residual(covs: list, y: np.ndarray, temperature_k: float) -> float:
@@ -459,8 +493,9 @@ def _sweep_probes(grid, pos: np.ndarray, ir: CircuitIR, u: np.ndarray, chunk: in
     written straight into ``u``'s word- and bit-line rows where the IR numbers them row
     by row (it does), else gathered there."""
     from ..engines.nodal.grid_sweep import GridSweep
+    from ..engines.nodal.threads import python_workers
     rows, cols = ir.rows, ir.cols
-    sweep = GridSweep(grid)
+    sweep = GridSweep(grid, python_workers())
     p_w, p_b = pos[ir.wl_node], pos[ir.bl_node]
     rc = rows * cols
     in_place = (np.array_equal(p_w.ravel(), np.arange(rc))
@@ -473,8 +508,8 @@ def _sweep_probes(grid, pos: np.ndarray, ir: CircuitIR, u: np.ndarray, chunk: in
         out_w = u[:rc, k[0]:k[-1] + 1].reshape(rows, cols, k.size)
         out_b = u[rc:2 * rc, k[0]:k[-1] + 1].reshape(rows, cols, k.size)
         if in_place and np.shares_memory(out_w, u) and np.shares_memory(out_b, u):
-            sweep.solve(None, f_b, out_w, out_b)
+            sweep.solve(None, f_b, out_w, out_b, rhs_rows=(0, rows - 1))
         else:
-            x_w, x_b = sweep.solve(None, f_b)
+            x_w, x_b = sweep.solve(None, f_b, rhs_rows=(0, rows - 1))
             u[p_w.ravel(), k[0]:k[-1] + 1] = x_w.reshape(rc, k.size)
             u[p_b.ravel(), k[0]:k[-1] + 1] = x_b.reshape(rc, k.size)

@@ -26,12 +26,52 @@ lines play the word lines' part), so the dense blocks are ``min(rows, cols)`` wi
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
-from scipy.linalg import lapack, solveh_banded
 
-from ...errors import SolverError
+from ._kernels import thomas_factors
+from .lapack_nogil import spd_inverse
+
+#: Right-hand sides of the word lines' ``T_r^-1 G_r`` solved at once: rows of ``width^2``.
+LINE_CHUNK_BYTES = 32 << 20
+
+
+def _line_solve_py(inv, fwd, back, x):
+    """Thomas substitution in place: ``x[i]`` ``(width, k)`` solved with line ``i``'s factors
+    (:func:`thomas_factors` layout ``(width, n_lines)``), for ``x`` ``(n_lines, width, k)``."""
+    n, width, k = x.shape
+    for i in range(n):
+        for j in range(k):
+            x[i, 0, j] *= inv[0, i]
+        for c in range(1, width):
+            a, f = inv[c, i], fwd[c, i]
+            for j in range(k):
+                x[i, c, j] = x[i, c, j] * a - f * x[i, c - 1, j]
+        for c in range(width - 2, -1, -1):
+            b = back[c, i]
+            for j in range(k):
+                x[i, c, j] -= b * x[i, c + 1, j]
+
+
+try:  # compiled where numba is (as the line solver's kernels); else the same loops in numpy
+    from numba import njit
+    _line_solve = njit(cache=True)(_line_solve_py)
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    def _line_solve(inv, fwd, back, x):
+        x[:, 0] *= inv[0][:, None]
+        for c in range(1, x.shape[1]):
+            x[:, c] = x[:, c] * inv[c][:, None] - fwd[c][:, None] * x[:, c - 1]
+        for c in range(x.shape[1] - 2, -1, -1):
+            x[:, c] -= back[c][:, None] * x[:, c + 1]
+
+
+def warm() -> list[str]:
+    """Compile (or load from numba's cache) the line kernel for the layouts the sweep passes:
+    contiguous, and a column slice of the caller's array."""
+    whole, part = np.ones((2, 1)), np.ones((2, 2))[:, :1]
+    for f in (whole, part):
+        for x in (np.ones((1, 2, 3)), np.ones((1, 2, 4))[:, :, 1:3]):
+            _line_solve(f, f, f, x)
+    return ["grid_sweep_lines"]
 
 
 def sweep_memory_bytes(rows: int, cols: int, k: int) -> int:
@@ -44,117 +84,172 @@ class GridSweep:
     """The block elimination of a :class:`.grid._Grid` (resistive word and bit lines),
     factorised once; :meth:`solve` takes any number of right-hand sides."""
 
-    def __init__(self, grid):
+    def __init__(self, grid, workers: int = 1):
+        """``workers``: 2 eliminates the top and the bottom half at once on two threads
+        (LAPACK called without the GIL), meeting in the middle row."""
         rows, cols = grid.g.shape
-        lines = _Lines(grid.diag_w, grid.off_w[:, :-1], grid.diag_b, grid.off_b[:-1], grid.g)
+        w, b = (grid.diag_w, grid.off_w[:, :-1]), (grid.diag_b, grid.off_b[:-1])
         self.transposed = rows < cols
-        self.lines = lines.transposed() if self.transposed else lines
-        self.m_inv = _factorise(self.lines)
+        self.lines = (_Lines(*(a.T for a in (*b, *w, grid.g))) if self.transposed else
+                      _Lines(*w, *b, grid.g))
+        self.mid, self.m_inv = _factorise(self.lines, workers)
+        self.workers = workers
 
     def solve(self, f_w: np.ndarray | None, f_b: np.ndarray, out_w: np.ndarray | None = None,
-              out_b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              out_b: np.ndarray | None = None, rhs_rows=None) -> tuple[np.ndarray, np.ndarray]:
         """``x_w``, ``x_b`` ``(rows, cols, k)`` volts for currents ``f_w``, ``f_b``
         ``(rows, cols, k)`` amperes into the word- and bit-line nodes (``f_w`` None: none
         into the word lines); written into ``out_w``, ``out_b`` where given (views into a
-        caller's array are fine)."""
+        caller's array are fine). ``rhs_rows``: the only rows where ``f_w``, ``f_b`` may be
+        nonzero (None: any)."""
         out_w = np.empty_like(f_b) if out_w is None else out_w
         out_b = np.empty_like(f_b) if out_b is None else out_b
         if not self.transposed:
-            _solve(self.lines, self.m_inv, f_w, f_b, out_w, out_b)
+            args = (f_w, f_b, out_w, out_b)
         else:  # the word lines' currents enter across the steps: zeros where none
             f_w = np.zeros_like(f_b) if f_w is None else f_w
-            t = (lambda a: a.transpose(1, 0, 2))  # noqa: E731
-            _solve(self.lines, self.m_inv, t(f_b), t(f_w), t(out_b), t(out_w))
+            args = tuple(a.transpose(1, 0, 2) for a in (f_b, f_w, out_b, out_w))
+            rhs_rows = None
+        if rhs_rows is None:
+            live = [a.reshape(a.shape[0], -1).any(axis=1) for a in args[:2] if a is not None]
+            steps = set(np.flatnonzero(np.logical_or.reduce(live)).tolist())
+        else:
+            steps = {int(r) % f_b.shape[0] for r in rhs_rows}
+        _solve(self.lines, self.mid, self.m_inv, steps, self.workers, *args)
         return out_w, out_b
 
 
 class _Lines:
     """The grid's stamps: ``diag_a`` ``(n_sweep, width)`` and ``off_a`` ``(n_sweep, width-1)``
-    of the lines eliminated within a sweep step, ``diag_c`` ``(n_sweep, width)`` and
-    ``off_c`` ``(n_sweep-1, width)`` of the lines across the steps, ``g`` the cells."""
+    of the lines eliminated within a sweep step (with their Thomas factors), ``diag_c``
+    ``(n_sweep, width)`` and ``off_c`` ``(n_sweep-1, width)`` of the lines across the
+    steps, ``g`` the cells."""
 
     def __init__(self, diag_a, off_a, diag_c, off_c, g):
         self.diag_a, self.off_a, self.diag_c, self.off_c, self.g = diag_a, off_a, diag_c, off_c, g
+        off = np.zeros((diag_a.shape[1], diag_a.shape[0]))
+        off[:-1] = off_a.T
+        self.factors = [np.ascontiguousarray(f) for f in thomas_factors(diag_a.T, off)]
 
-    def transposed(self) -> "_Lines":
-        return _Lines(self.diag_c.T, self.off_c.T, self.diag_a.T, self.off_a.T, self.g.T)
-
-    def line_solve(self, r: int, rhs: np.ndarray) -> np.ndarray:
-        """``T_r^-1 rhs`` for ``rhs`` ``(width, k)``: step ``r``'s tridiagonal line matrix
-        (LAPACK's banded Cholesky; a line of one node is a division)."""
-        if self.g.shape[1] == 1:
-            return rhs / self.diag_a[r][:, None]
-        ab = np.zeros((2, self.g.shape[1]))
-        ab[0, 1:] = self.off_a[r]
-        ab[1] = self.diag_a[r]
-        return solveh_banded(ab, rhs, overwrite_b=True, check_finite=False)
+    def line_solve(self, lines: slice, x: np.ndarray) -> None:
+        """``x[i] <- T_i^-1 x[i]`` in place for the step lines ``lines`` (a slice of
+        ``n_sweep``), ``x`` ``(len, width, k)``."""
+        _line_solve(*(f[:, lines] for f in self.factors), x)
 
 
-def _factorise(lines: _Lines) -> np.ndarray:
-    """``M_r^-1`` ``(n_sweep, width, width)`` of every step (module docstring); each
-    symmetric, held in full."""
+def _factorise(lines: _Lines, workers: int) -> tuple[int, np.ndarray]:
+    """``(mid, m_inv)``: the inverse ``(n_sweep, width, width)`` of every step's block,
+    eliminated from the top down to ``mid`` and (two workers) from the bottom up to
+    ``mid + 1`` at once: ``M_r`` above the middle row (the rows above eliminated), ``N_r``
+    below it (the rows below eliminated), and at ``mid`` the whole Schur complement
+    ``M_mid - O N_{mid+1}^-1 O``. One worker: ``mid`` is the last row (the plain sweep)."""
     n_sweep, width = lines.g.shape
     m_inv = np.empty((n_sweep, width, width))
-    diag = np.diag_indices(width)
-    for r in range(n_sweep):
-        g = lines.g[r]
-        m = lines.line_solve(r, np.diag(g))              # T^-1 G
-        m *= -g[:, None]
-        m[diag] += lines.diag_c[r]
-        if r:
-            o = lines.off_c[r - 1]
-            m -= (o[:, None] * o[None, :]) * m_inv[r - 1]
-        m_inv[r] = _spd_inverse(m)
-    return m_inv
+    mid = n_sweep // 2 if workers > 1 and n_sweep >= 4 else n_sweep - 1
+    top, bottom = list(range(mid + 1)), list(range(n_sweep - 1, mid, -1))
+    if bottom:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(2) as pool:
+            lower = pool.submit(_eliminate, lines, bottom, m_inv, False)
+            m = _eliminate(lines, top, m_inv, True)
+            lower.result()
+        o = lines.off_c[mid]
+        m -= (o[:, None] * o[None, :]) * m_inv[mid + 1]
+    else:
+        m = _eliminate(lines, top, m_inv, True)
+    m_inv[mid] = spd_inverse(m)
+    return mid, m_inv
 
 
-def _solve(lines: _Lines, m_inv: np.ndarray, f_a, f_c, x_a, x_c) -> None:
-    """Forward and back substitution over axis 0 of ``(n_sweep, width, k)`` arrays, the
-    forward solutions ``M_r^-1 y_r`` held in ``x_c`` until the back substitution
-    overwrites them; steps whose right-hand side is zero (probes enter at the lines'
-    ends) cost nothing on the way forward."""
-    n_sweep = m_inv.shape[0]
-    carry = None                              # y_r's part from the step before: -O z_{r-1}
-    for r in range(n_sweep):
-        y = f_c[r] if carry is None else f_c[r] + carry
-        if f_a is not None and np.any(f_a[r]):
-            y = y + lines.g[r][:, None] * lines.line_solve(r, f_a[r].copy())
+def _eliminate(lines: _Lines, order: list, m_inv: np.ndarray, keep_last: bool):
+    """Eliminate the steps ``order`` in turn (each coupled to the one before it), storing
+    each block's inverse in ``m_inv``; ``keep_last``: not the last's, returned instead.
+    ``T_r^-1 G_r`` is solved for :data:`LINE_CHUNK_BYTES` of rows at once by the compiled
+    line kernel."""
+    width = lines.g.shape[1]
+    chunk = max(1, LINE_CHUNK_BYTES // (8 * width * width))
+    diag = np.arange(width)
+    prev = None
+    for c0 in range(0, len(order), chunk):
+        rs = order[c0:c0 + chunk]
+        lo, hi = min(rs), max(rs)
+        t_inv_g = np.zeros((hi - lo + 1, width, width))
+        t_inv_g[:, diag, diag] = lines.g[lo:hi + 1]
+        lines.line_solve(slice(lo, hi + 1), t_inv_g)           # T_r^-1 G_r, each row
+        for r in rs:
+            m = t_inv_g[r - lo]
+            m *= -lines.g[r][:, None]                           # -G T^-1 G
+            m[diag, diag] += lines.diag_c[r]
+            if prev is not None:
+                o = lines.off_c[min(prev, r)]
+                oo = o[:, None] * o[None, :]
+                m -= np.multiply(oo, m_inv[prev], out=oo)
+            if keep_last and r == order[-1]:
+                return m
+            m_inv[r] = spd_inverse(m)
+            prev = r
+    return None
+
+
+def _solve(lines: _Lines, mid: int, m_inv: np.ndarray, steps: set, workers: int,
+           f_a, f_c, x_a, x_c) -> None:
+    """Substitution over axis 0 of ``(n_sweep, width, k)`` arrays on :func:`_factorise`'s
+    blocks: forward from both ends to the middle row, then outward; the forward
+    solutions are held in ``x_c`` until the outward pass overwrites them. Only ``steps``
+    carry a right-hand side (probes enter at the lines' ends): the forward pass starts at
+    the first of them on each side. Two workers: the forward pass split by halves of the
+    right-hand sides, the outward pass by side, on two threads."""
+    n_sweep, k = m_inv.shape[0], f_c.shape[2]
+
+    def forward(side: str, ks: slice) -> np.ndarray | None:
+        """The carry into the middle row from one side, for right-hand sides ``ks``."""
+        order = range(mid) if side == "top" else range(n_sweep - 1, mid, -1)
         carry = None
-        if np.any(y):
-            np.matmul(m_inv[r], y, out=x_c[r])
-            if r + 1 < n_sweep:
-                carry = -lines.off_c[r][:, None] * x_c[r]
+        for r in order:
+            if carry is None and r not in steps:
+                x_c[r, :, ks] = 0.0
+                continue
+            y = f_c[r, :, ks] if carry is None else f_c[r, :, ks] + carry
+            if f_a is not None and r in steps:
+                t = f_a[r, :, ks][None].copy()
+                lines.line_solve(slice(r, r + 1), t)
+                y = y + lines.g[r][:, None] * t[0]
+            np.matmul(m_inv[r], y, out=x_c[r, :, ks])
+            carry = -lines.off_c[r if r < mid else r - 1][:, None] * x_c[r, :, ks]
+        return carry
+
+    def outward(side: str) -> None:
+        if side == "top":
+            for r in range(mid - 1, -1, -1):
+                x_c[r] -= m_inv[r] @ (lines.off_c[r][:, None] * x_c[r + 1])
+            rs = slice(0, mid)
         else:
-            x_c[r] = 0.0
-    for r in range(n_sweep - 2, -1, -1):
-        x_c[r] -= m_inv[r] @ (lines.off_c[r][:, None] * x_c[r + 1])
-    for r in range(n_sweep):
-        rhs = lines.g[r][:, None] * x_c[r]
+            for r in range(mid + 1, n_sweep):
+                x_c[r] -= m_inv[r] @ (lines.off_c[r - 1][:, None] * x_c[r - 1])
+            rs = slice(mid, n_sweep)
+        np.multiply(lines.g[rs, :, None], x_c[rs], out=x_a[rs])      # w = T^-1 (f_a + G b)
         if f_a is not None:
-            rhs += f_a[r]
-        x_a[r] = lines.line_solve(r, rhs)
+            x_a[rs] += f_a[rs]
+        lines.line_solve(rs, x_a[rs])
+
+    halves = [slice(0, k)] if workers < 2 or k < 2 else [slice(0, k // 2), slice(k // 2, k)]
+    tasks = [(side, ks) for side in ("top", "bottom") for ks in halves]
+    y_mid = f_c[mid].copy()
+    for (side, ks), carry in zip(tasks, _in_threads(lambda t: forward(*t), tasks, workers)):
+        if carry is not None:
+            y_mid[:, ks] += carry
+    if f_a is not None and mid in steps:
+        t = f_a[mid][None].copy()
+        lines.line_solve(slice(mid, mid + 1), t)
+        y_mid += lines.g[mid][:, None] * t[0]
+    np.matmul(m_inv[mid], y_mid, out=x_c[mid])
+    _in_threads(outward, ["top", "bottom"], workers)
 
 
-def _spd_inverse(m: np.ndarray) -> np.ndarray:
-    """The inverse of the symmetric positive definite ``m`` through its Cholesky factor."""
-    c, info = lapack.dpotrf(m, lower=False, clean=False, overwrite_a=True)
-    if info != 0:
-        raise SolverError("the grid's block elimination met a matrix that is not positive "
-                          "definite: some node has no DC path to a driver or readout")
-    inv, info = lapack.dpotri(c, lower=False, overwrite_c=True)
-    if info != 0:  # pragma: no cover - dpotri fails only where dpotrf already did
-        raise SolverError(f"LAPACK dpotri failed (info {info})")
-    lower, upper = _mirror(inv.shape[0])
-    if inv.flags.f_contiguous:   # LAPACK's layout: its upper triangle is the C-view's lower
-        inv = inv.T
-        lower, upper = upper, lower
-    flat = inv.reshape(-1)           # a view (C-contiguous)
-    flat[lower] = flat[upper]
-    return inv
-
-
-@lru_cache(maxsize=8)
-def _mirror(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices of an ``n x n`` matrix's strict lower triangle and of their mirrors."""
-    i, j = np.tril_indices(n, -1)
-    return i * n + j, j * n + i
+def _in_threads(fn, items: list, workers: int) -> list:
+    """``[fn(x) for x in items]``, on ``workers`` threads where that is more than one."""
+    if workers < 2 or len(items) < 2:
+        return [fn(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))

@@ -104,6 +104,14 @@ def threads() -> int:
     return _state["threads"]
 
 
+def python_workers() -> int:
+    """Python threads for work split into independent BLAS calls, each on one BLAS thread
+    (no spin-waiting between them): :func:`threads`, or 1 while the machine is :func:`busy`
+    unless the user chose the count."""
+    n = threads()
+    return n if n > 1 and (_state["chosen"] or not busy()) else 1
+
+
 def busy() -> bool:
     """Whether the machine is busy: a 1-minute load average of at least the core count."""
     try:
