@@ -79,7 +79,7 @@ def test_memory_estimate_counts_the_block_inverses():
 
 
 
-@pytest.mark.parametrize("rows,cols", [(9, 4), (4, 9), (5, 5), (2, 3)])
+@pytest.mark.parametrize("rows,cols", [(9, 4), (4, 9), (5, 5), (4, 3), (2, 3)])
 def test_two_workers_twist_the_elimination_and_agree(rows, cols):
     """Two workers eliminate from both ends to a middle row at once: the same solution
     as one worker's plain sweep and as a sparse LU, to rounding."""

@@ -133,10 +133,16 @@ def _loglog(f: np.ndarray, freqs: np.ndarray, s: np.ndarray) -> np.ndarray:
     j = np.clip(np.searchsorted(lf, lx, side="right") - 1, 0, freqs.size - 2)
     t = np.where(lx > lf[-1], 1.0, (lx - lf[j]) / (lf[j + 1] - lf[j]))
     out = np.empty((ls.shape[0], f.size))
-    for a in range(0, ls.shape[0], LOGLOG_ROWS):
+
+    def rows(a: int) -> None:
         b = ls[a:a + LOGLOG_ROWS]
-        out[a:a + LOGLOG_ROWS] = np.exp(b[:, j] * (1.0 - t) + b[:, j + 1] * t)
+        x = np.multiply(b[:, j], 1.0 - t, out=out[a:a + LOGLOG_ROWS])
+        x += b[:, j + 1] * t
+        np.exp(x, out=x)
+    from ..engines.nodal.threads import on_workers
+    on_workers(rows, range(0, ls.shape[0], LOGLOG_ROWS))
     return out.reshape(s.shape[:-1] + f.shape)
+
 
 
 def window_variance(freqs: np.ndarray, s: np.ndarray, t_window: float) -> np.ndarray:
@@ -146,7 +152,11 @@ def window_variance(freqs: np.ndarray, s: np.ndarray, t_window: float) -> np.nda
     fine = np.linspace(0.0, f_c, n)
     fine[0] = fine[1] * 1e-6
     w = 4.0 * np.sin(np.pi * fine * t_window) ** 2
-    var = np.trapezoid(_loglog(fine, freqs, s) * w, fine, axis=-1)
+    weights = np.zeros_like(fine)       # the trapezoid rule on `fine`, times the window
+    dx = np.diff(fine)
+    weights[:-1] += 0.5 * dx
+    weights[1:] += 0.5 * dx
+    var = _loglog(fine, freqs, s) @ (weights * w)
     if f_c < freqs[-1]:
         k = freqs > f_c
         ff = np.concatenate([[f_c], freqs[k]])

@@ -201,8 +201,9 @@ class ReducedNetwork:
             white_mu, flicker_mu = st.moments[:len(covs)], st.moments[len(covs):]
         self.info["series"] = {"frequencies": len(series), "terms": n_terms}
         direct = self._direct_densities(columns, covs)
-        for k, f in enumerate(freqs):
-            f = float(f)
+
+        def at(k: int) -> None:
+            f = float(freqs[k])
             if k in series:
                 sigma, _, _, d_c = self._readout(f)
                 beta = -d_c[0, 1]
@@ -217,6 +218,8 @@ class ReducedNetwork:
                     out[:, covs, k] = direct(x, f)
             for m in rest:
                 out[:, m, k] = self.sources[m].output(x, f)
+        from ..engines.nodal.threads import on_workers
+        on_workers(at, range(freqs.size))      # the frequencies share nothing they write
         return out
 
     def _direct_densities(self, columns: np.ndarray, covs: list):
@@ -293,11 +296,11 @@ def build_reduced_network(ir: CircuitIR, readout, temperature_k: float,
 
 def fold(src: Sources, u: np.ndarray, vg: np.ndarray, workers: int = 1) -> Covariance:
     """``src``'s covariance of the columns' short-circuit currents: ``A^T diag(S) A`` with
-    ``A = u[p] - u[n]`` ``(m, cols)`` gathered :data:`SOURCE_BLOCK` rows at a time (sliced
-    where a block's nodes run in order, as a row of cells does), as ``B^T B`` with
-    ``B = sqrt(S) A`` (the densities are >= 0; OpenBLAS's general product ran 6-8x faster
-    than its symmetric rank-k update here); the blocks shared among ``workers`` threads,
-    each with BLAS on one thread, their sums added."""
+    ``A = u[p] - u[n]`` ``(m, cols)``, as ``B^T B`` with ``B = sqrt(S) A`` gathered
+    :data:`SOURCE_BLOCK` rows at a time by one compiled pass (the densities are >= 0;
+    OpenBLAS's general product ran 6-8x faster than its symmetric rank-k update here);
+    the blocks shared among ``workers`` threads, each with BLAS on one thread, their sums
+    added."""
     cols = u.shape[1]
     parts = {"white": src.white, "flicker": src.flicker}
     live = [k for k, w in parts.items() if np.any(w != 0)]
@@ -306,46 +309,24 @@ def fold(src: Sources, u: np.ndarray, vg: np.ndarray, workers: int = 1) -> Covar
 
     def partial(mine: list) -> dict:
         out = {k: np.zeros((cols, cols)) for k in live}
-        a_buf, b_buf = np.empty((SOURCE_BLOCK, cols)), np.empty((SOURCE_BLOCK, cols))
+        b_buf = np.empty((SOURCE_BLOCK, cols))
         for a0 in mine:
             sl = slice(a0, a0 + SOURCE_BLOCK)
-            a = _differences(u, src.p[sl], src.n[sl], a_buf, b_buf)
-            for k in live:
-                b = np.multiply(roots[k][sl, None], a, out=b_buf[:a.shape[0]])
+            m = src.p[sl].size
+            for k in live:    # sqrt(S) (u[p] - u[n]) in one compiled pass
+                b = b_buf[:m]
+                scaled_differences(u, src.p[sl], src.n[sl], roots[k][sl], b)
                 out[k] += b.T @ b
         return out
 
-    if workers > 1 and len(starts) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(workers) as pool:
-            sums = list(pool.map(partial, [starts[w::workers] for w in range(workers)]))
-    else:
-        sums = [partial(starts)]
+    from ..engines.nodal.row_kernels import scaled_differences
+    from ..engines.nodal.threads import on_workers
+    sums = on_workers(partial, [starts[w::workers] for w in range(workers)], workers)
     out = {k: np.zeros((cols, cols)) for k in parts}
     for k in live:
         total = sum(p[k] for p in sums)
         out[k] = 0.5 * (total + total.T)
     return Covariance(src.category, vg, out["white"], out["flicker"])
-
-
-def _differences(u: np.ndarray, p: np.ndarray, n: np.ndarray, a_buf: np.ndarray,
-                 n_buf: np.ndarray) -> np.ndarray:
-    """``u[p] - u[n]`` ``(m, cols)`` in ``a_buf`` (``n_buf`` scratch). Where ``p`` and ``n``
-    run in order together (a row of cells, a word line's segments, a bit line's), each run
-    is one slice of ``u``; else the rows are gathered."""
-    m = p.size
-    a = a_buf[:m]
-    if m == 0:
-        return a
-    step = (np.diff(p) != 1) | (np.diff(n) != 1)
-    starts = np.concatenate([[0], np.flatnonzero(step) + 1])
-    if starts.size <= max(1, m // 32) and p.min() >= 0 and n.min() >= 0:
-        ends = np.append(starts[1:], m)
-        for s0, s1 in zip(starts.tolist(), ends.tolist()):
-            np.subtract(u[p[s0]:p[s0] + s1 - s0], u[n[s0]:n[s0] + s1 - s0], out=a[s0:s1])
-        return a
-    np.take(u, p, axis=0, out=a)
-    return np.subtract(a, np.take(u, n, axis=0, out=n_buf[:m]), out=a)
 
 
 def twiss_residual(covs: list, y: np.ndarray, temperature_k: float) -> float:
@@ -457,7 +438,9 @@ def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory, w: np.ndar
     on_grid = np.concatenate([pos[ir.wl_node].ravel(), pos[ir.bl_node].ravel()])
     if np.any(on_grid < 0):
         return None
-    rest = np.setdiff1d(np.arange(o.size), on_grid)
+    off_grid = np.ones(o.size, bool)
+    off_grid[on_grid] = False
+    rest = np.flatnonzero(off_grid)
     u = w  # filled with the node voltages (-W)
     chunk = min(cols, max(1, SWEEP_CHUNK_BYTES // (8 * 4 * rows * cols)))
     if sweep_memory_bytes(rows, cols, chunk) <= memory.limit_bytes:

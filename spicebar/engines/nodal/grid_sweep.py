@@ -30,48 +30,11 @@ import numpy as np
 
 from ._kernels import thomas_factors
 from .lapack_nogil import spd_inverse
+from .row_kernels import line_solve
+from .threads import on_workers
 
 #: Right-hand sides of the word lines' ``T_r^-1 G_r`` solved at once: rows of ``width^2``.
 LINE_CHUNK_BYTES = 32 << 20
-
-
-def _line_solve_py(inv, fwd, back, x):
-    """Thomas substitution in place: ``x[i]`` ``(width, k)`` solved with line ``i``'s factors
-    (:func:`thomas_factors` layout ``(width, n_lines)``), for ``x`` ``(n_lines, width, k)``."""
-    n, width, k = x.shape
-    for i in range(n):
-        for j in range(k):
-            x[i, 0, j] *= inv[0, i]
-        for c in range(1, width):
-            a, f = inv[c, i], fwd[c, i]
-            for j in range(k):
-                x[i, c, j] = x[i, c, j] * a - f * x[i, c - 1, j]
-        for c in range(width - 2, -1, -1):
-            b = back[c, i]
-            for j in range(k):
-                x[i, c, j] -= b * x[i, c + 1, j]
-
-
-try:  # compiled where numba is (as the line solver's kernels); else the same loops in numpy
-    from numba import njit
-    _line_solve = njit(cache=True)(_line_solve_py)
-except ImportError:  # pragma: no cover - exercised only where numba is missing
-    def _line_solve(inv, fwd, back, x):
-        x[:, 0] *= inv[0][:, None]
-        for c in range(1, x.shape[1]):
-            x[:, c] = x[:, c] * inv[c][:, None] - fwd[c][:, None] * x[:, c - 1]
-        for c in range(x.shape[1] - 2, -1, -1):
-            x[:, c] -= back[c][:, None] * x[:, c + 1]
-
-
-def warm() -> list[str]:
-    """Compile (or load from numba's cache) the line kernel for the layouts the sweep passes:
-    contiguous, and a column slice of the caller's array."""
-    whole, part = np.ones((2, 1)), np.ones((2, 2))[:, :1]
-    for f in (whole, part):
-        for x in (np.ones((1, 2, 3)), np.ones((1, 2, 4))[:, :, 1:3]):
-            _line_solve(f, f, f, x)
-    return ["grid_sweep_lines"]
 
 
 def sweep_memory_bytes(rows: int, cols: int, k: int) -> int:
@@ -113,8 +76,9 @@ class GridSweep:
         if rhs_rows is None:
             live = [a.reshape(a.shape[0], -1).any(axis=1) for a in args[:2] if a is not None]
             steps = set(np.flatnonzero(np.logical_or.reduce(live)).tolist())
-        else:
+        else:   # (of those, the rows whose right-hand side is not zero after all)
             steps = {int(r) % f_b.shape[0] for r in rhs_rows}
+            steps = {r for r in steps if any(a[r].any() for a in args[:2] if a is not None)}
         _solve(self.lines, self.mid, self.m_inv, steps, self.workers, *args)
         return out_w, out_b
 
@@ -134,7 +98,7 @@ class _Lines:
     def line_solve(self, lines: slice, x: np.ndarray) -> None:
         """``x[i] <- T_i^-1 x[i]`` in place for the step lines ``lines`` (a slice of
         ``n_sweep``), ``x`` ``(len, width, k)``."""
-        _line_solve(*(f[:, lines] for f in self.factors), x)
+        line_solve(*(f[:, lines] for f in self.factors), x)
 
 
 def _factorise(lines: _Lines, workers: int) -> tuple[int, np.ndarray]:
@@ -142,28 +106,27 @@ def _factorise(lines: _Lines, workers: int) -> tuple[int, np.ndarray]:
     eliminated from the top down to ``mid`` and (two workers) from the bottom up to
     ``mid + 1`` at once: ``M_r`` above the middle row (the rows above eliminated), ``N_r``
     below it (the rows below eliminated), and at ``mid`` the whole Schur complement
-    ``M_mid - O N_{mid+1}^-1 O``. One worker: ``mid`` is the last row (the plain sweep)."""
+    ``M_mid - O N_{mid+1}^-1 O``. One worker: ``mid`` is the last row (the plain sweep).
+    Each inverse but the middle one is held times ``O_r``, its coupling towards the middle
+    (``P_r = M_r^-1 O_r``: the product every later use of it takes)."""
     n_sweep, width = lines.g.shape
     m_inv = np.empty((n_sweep, width, width))
     mid = n_sweep // 2 if workers > 1 and n_sweep >= 4 else n_sweep - 1
     top, bottom = list(range(mid + 1)), list(range(n_sweep - 1, mid, -1))
     if bottom:
-        from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(2) as pool:
-            lower = pool.submit(_eliminate, lines, bottom, m_inv, False)
-            m = _eliminate(lines, top, m_inv, True)
-            lower.result()
-        o = lines.off_c[mid]
-        m -= (o[:, None] * o[None, :]) * m_inv[mid + 1]
+        m = on_workers(lambda order: _eliminate(lines, order, m_inv, mid, order is top),
+                       [top, bottom], 2)[0]                   # M_mid, not inverted
+        m -= lines.off_c[mid][:, None] * m_inv[mid + 1]      # O N^-1 O = O P
     else:
-        m = _eliminate(lines, top, m_inv, True)
+        m = _eliminate(lines, top, m_inv, mid, True)
     m_inv[mid] = spd_inverse(m)
     return mid, m_inv
 
 
-def _eliminate(lines: _Lines, order: list, m_inv: np.ndarray, keep_last: bool):
-    """Eliminate the steps ``order`` in turn (each coupled to the one before it), storing
-    each block's inverse in ``m_inv``; ``keep_last``: not the last's, returned instead.
+def _eliminate(lines: _Lines, order: list, m_inv: np.ndarray, mid: int, keep_last: bool):
+    """Eliminate the steps ``order`` in turn (each coupled to the one before it, all on one
+    side of ``mid``), storing each block's inverse times its coupling towards ``mid`` in
+    ``m_inv``; ``keep_last``: not the last's, returned instead.
     ``T_r^-1 G_r`` is solved for :data:`LINE_CHUNK_BYTES` of rows at once by the compiled
     line kernel."""
     width = lines.g.shape[1]
@@ -180,13 +143,12 @@ def _eliminate(lines: _Lines, order: list, m_inv: np.ndarray, keep_last: bool):
             m = t_inv_g[r - lo]
             m *= -lines.g[r][:, None]                           # -G T^-1 G
             m[diag, diag] += lines.diag_c[r]
-            if prev is not None:
-                o = lines.off_c[min(prev, r)]
-                oo = o[:, None] * o[None, :]
-                m -= np.multiply(oo, m_inv[prev], out=oo)
+            if prev is not None:                                # O M_prev^-1 O = O P_prev
+                m -= lines.off_c[min(prev, r)][:, None] * m_inv[prev]
             if keep_last and r == order[-1]:
                 return m
             m_inv[r] = spd_inverse(m)
+            m_inv[r] *= lines.off_c[r if r < mid else r - 1][None, :]
             prev = r
     return None
 
@@ -214,18 +176,20 @@ def _solve(lines: _Lines, mid: int, m_inv: np.ndarray, steps: set, workers: int,
                 t = f_a[r, :, ks][None].copy()
                 lines.line_solve(slice(r, r + 1), t)
                 y = y + lines.g[r][:, None] * t[0]
-            np.matmul(m_inv[r], y, out=x_c[r, :, ks])
-            carry = -lines.off_c[r if r < mid else r - 1][:, None] * x_c[r, :, ks]
+            o = lines.off_c[r if r < mid else r - 1][:, None]
+            np.matmul(m_inv[r], y / o, out=x_c[r, :, ks])          # M^-1 y = P (O^-1 y)
+            carry = -o * x_c[r, :, ks]
         return carry
 
     def outward(side: str) -> None:
-        if side == "top":
+        buf = np.empty_like(x_c[mid])
+        if side == "top":            # b_r = z_r - P_r b_{r+1}
             for r in range(mid - 1, -1, -1):
-                x_c[r] -= m_inv[r] @ (lines.off_c[r][:, None] * x_c[r + 1])
+                x_c[r] -= np.matmul(m_inv[r], x_c[r + 1], out=buf)
             rs = slice(0, mid)
         else:
             for r in range(mid + 1, n_sweep):
-                x_c[r] -= m_inv[r] @ (lines.off_c[r - 1][:, None] * x_c[r - 1])
+                x_c[r] -= np.matmul(m_inv[r], x_c[r - 1], out=buf)
             rs = slice(mid, n_sweep)
         np.multiply(lines.g[rs, :, None], x_c[rs], out=x_a[rs])      # w = T^-1 (f_a + G b)
         if f_a is not None:
@@ -235,7 +199,7 @@ def _solve(lines: _Lines, mid: int, m_inv: np.ndarray, steps: set, workers: int,
     halves = [slice(0, k)] if workers < 2 or k < 2 else [slice(0, k // 2), slice(k // 2, k)]
     tasks = [(side, ks) for side in ("top", "bottom") for ks in halves]
     y_mid = f_c[mid].copy()
-    for (side, ks), carry in zip(tasks, _in_threads(lambda t: forward(*t), tasks, workers)):
+    for (side, ks), carry in zip(tasks, on_workers(lambda t: forward(*t), tasks, workers)):
         if carry is not None:
             y_mid[:, ks] += carry
     if f_a is not None and mid in steps:
@@ -243,13 +207,5 @@ def _solve(lines: _Lines, mid: int, m_inv: np.ndarray, steps: set, workers: int,
         lines.line_solve(slice(mid, mid + 1), t)
         y_mid += lines.g[mid][:, None] * t[0]
     np.matmul(m_inv[mid], y_mid, out=x_c[mid])
-    _in_threads(outward, ["top", "bottom"], workers)
+    on_workers(outward, ["top", "bottom"], workers)
 
-
-def _in_threads(fn, items: list, workers: int) -> list:
-    """``[fn(x) for x in items]``, on ``workers`` threads where that is more than one."""
-    if workers < 2 or len(items) < 2:
-        return [fn(x) for x in items]
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, items))

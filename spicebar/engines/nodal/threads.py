@@ -112,6 +112,19 @@ def python_workers() -> int:
     return n if n > 1 and (_state["chosen"] or not busy()) else 1
 
 
+def on_workers(fn, items, workers: int | None = None) -> list:
+    """``[fn(x) for x in items]``, shared among ``workers`` Python threads (default
+    :func:`python_workers`) where that is more than one; for work that releases the GIL
+    (BLAS, LAPACK called by ctypes, numpy's array loops)."""
+    items = list(items)
+    workers = python_workers() if workers is None else workers
+    if workers < 2 or len(items) < 2:
+        return [fn(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
 def busy() -> bool:
     """Whether the machine is busy: a 1-minute load average of at least the core count."""
     try:

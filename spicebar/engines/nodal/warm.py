@@ -22,8 +22,8 @@ def main() -> int:
     names = warm()
     from ._stage_kernels import warm as warm_stages   # (the readout transient's stages)
     names += warm_stages()
-    from .grid_sweep import warm as warm_sweep         # (the noise reduction's block elimination)
-    names += warm_sweep()
+    from .row_kernels import warm as warm_rows          # (the noise reduction's probes and fold)
+    names += warm_rows()
     from .threads import threads
     print(f"spicebar: {len(names)} compiled kernels ready in {time.perf_counter() - t0:.1f} s "
           f"({threads()} thread(s))")
