@@ -121,6 +121,7 @@ def test_series_transfer_matches_the_dense_solve(rng, monkeypatch):
         assert dense.info["series"]["frequencies"] == 0
         assert got.info["series"]["frequencies"] > 0.5 * got.info["frequencies"]
         assert 0 < got.info["series"]["terms"] < 30
+        assert got.info["series"]["readout sources"] == "series"
         _assert_same(dense, got)
 
 

@@ -181,7 +181,8 @@ class ReducedNetwork:
         With the same readout on every column, frequencies where the array's admittance is
         small beside the readout's take the series of :mod:`.noise_series` (exact to
         rounding); the others one dense solve each."""
-        from .noise_series import SERIES_RHO_MAX, SeriesTransfer, norm2_bound, terms_for
+        from .noise_series import (SERIES_RHO_MAX, ReadoutSources, SeriesTransfer, norm2_bound,
+                                   terms_for)
         out = np.zeros((columns.size, len(self.sources), freqs.size))
         covs = [m for m, s in enumerate(self.sources) if isinstance(s, Covariance)]
         rest = [m for m in range(len(self.sources)) if m not in covs]
@@ -199,18 +200,26 @@ class ReducedNetwork:
                                 [self.sources[m].white for m in covs]
                                 + [self.sources[m].flicker for m in flick])
             white_mu, flicker_mu = st.moments[:len(covs)], st.moments[len(covs):]
-        self.info["series"] = {"frequencies": len(series), "terms": n_terms}
+            own = ReadoutSources(st, [self.sources[m] for m in rest], self.vg.size, columns)
+            self.info["series"] = {"frequencies": len(series), "terms": n_terms,
+                                   "readout sources": "series" if own.ok else "solved"}
+        else:
+            self.info["series"] = {"frequencies": 0, "terms": 0}
         direct = self._direct_densities(columns, covs)
 
         def at(k: int) -> None:
             f = float(freqs[k])
             if k in series:
-                sigma, _, _, d_c = self._readout(f)
+                sigma, b, d_inv, d_c = self._readout(f)
                 beta = -d_c[0, 1]
                 for m, mu in zip(covs, white_mu):
                     out[:, m, k] = st.densities(mu, sigma[0], beta)
                 for m, mu in zip(flick, flicker_mu):
                     out[:, m, k] += st.densities(mu, sigma[0], beta) / f
+                if rest and own.ok:
+                    out[:, rest, k] = own.densities(sigma[0], beta, b[0, :], d_inv[0], f,
+                                                    [self.sources[m] for m in rest])
+                    return
                 x = self._adjoint(f, columns, st.vg_transfer(sigma[0], beta)) if rest else None
             else:
                 x = self._adjoint(f, columns)

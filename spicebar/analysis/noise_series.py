@@ -19,6 +19,20 @@ category's density is then ::
 with the moments ``mu`` computed once (``N`` products of ``k x cols x cols``), so a frequency
 costs ``O(N^2 k)`` instead of a dense ``cols x cols`` solve and ``cols^2 k`` products per
 category. Frequencies where ``rho`` exceeds :data:`SERIES_RHO_MAX` are solved directly.
+
+The readouts' own sources (op-amp noise, its model resistors, a feedback resistor) sit at
+one column's virtual ground ``vg_m``, internal node and output, whose adjoint voltages are
+``x[vg_m] = h_j[m]`` and ``x[node_m] = alpha_node h_j[m] + [m = j] gamma_node`` (the readout
+of column ``m`` driven by its virtual ground, plus the output's own drive in column
+``j``). A source of density ``S`` across two such nodes, ``A = alpha_p - alpha_n`` and
+``Gamma = gamma_p - gamma_n``, gives column ``j``::
+
+    S |A|^2 sum_{m != j} |h_j[m]|^2 + S |A h_j[j] + Gamma|^2
+
+with the first sum the moments of the off-diagonal entries of ``Y^n`` (the series' first
+term is the identity, so ``h_j[m]`` for ``m != j`` starts at ``n = 1``: no cancellation
+against ``h_j[j]``, whose own part nearly cancels ``Gamma`` by the loop gain) and
+``h_j[j]`` the series on the diagonals of ``Y^n`` (:class:`ReadoutSources`).
 """
 
 from __future__ import annotations
@@ -72,3 +86,70 @@ class SeriesTransfer:
         n, k, cols = self.rows.shape
         tau = (-1.0 / sigma) ** np.arange(n)
         return (beta / sigma) * (tau @ self.rows.reshape(n, -1)).reshape(k, cols).T
+
+
+class ReadoutSources:
+    """The readouts' own source categories on :class:`SeriesTransfer` (module docstring),
+    for ``sources`` (:class:`.noise_network.Sources`) on the unknowns of
+    :class:`.noise_reduced.ReducedNetwork` (``vg``, internal node, output of column ``m`` at
+    ``m``, ``cols + m``, ``2 cols + m``; -1 ground). :attr:`ok` is False where a category
+    is not the same in every column (then the network is solved at each frequency)."""
+
+    def __init__(self, st: SeriesTransfer, sources: list, cols: int, columns: np.ndarray):
+        self.st, self.columns = st, columns
+        k = columns.size
+        self.diag = st.rows[:, np.arange(k), columns]              # (Y^n)_jj: (N + 1, k)
+        off = st.rows.copy()
+        off[:, np.arange(k), columns] = 0.0                         # (Y^n)_jm, m != j
+        self.off = np.einsum("nkb,mkb->knm", off, off, optimize=True)
+        self.patterns = [_pattern(src, cols) for src in sources]
+        self.ok = all(p is not None for p in self.patterns)
+
+    def densities(self, sigma: complex, beta: complex, b: np.ndarray, d_inv: np.ndarray,
+                  f: float, sources: list) -> np.ndarray:
+        """``(k, len(sources))`` V^2/Hz at ``f``: ``b`` ``(2,)`` and ``d_inv`` ``(2, 2)`` of the
+        readout (:meth:`.noise_reduced.ReducedNetwork._readout`, any column)."""
+        alpha = np.concatenate([[1.0], -(d_inv.T @ b), [0.0]])     # vg, internal, out, ground
+        gamma = np.concatenate([[0.0], d_inv[1], [0.0]])
+        n = self.st.rows.shape[0]
+        tau = (-1.0 / sigma) ** np.arange(n)
+        scale = beta / sigma
+        others = abs(scale) ** 2 * np.einsum("n,knm,m->k", tau.conj(), self.off, tau).real
+        own = scale * (tau @ self.diag)                             # h_j[j]: (k,)
+        out = np.empty((self.columns.size, len(sources)))
+        for i, (src, (tp, tn, first)) in enumerate(zip(sources, self.patterns)):
+            dens = src.density(f)[first]                          # one column's sources
+            a, g = alpha[tp] - alpha[tn], gamma[tp] - gamma[tn]     # (q,) each
+            mine = np.abs(a[None, :] * own[:, None] + g[None, :]) ** 2   # (k, q)
+            out[:, i] = others * (dens * np.abs(a) ** 2).sum() + mine @ dens
+        return out
+
+
+def _pattern(src, cols: int):
+    """``(type_p, type_n, first)`` ``(q,)`` each: the node types (0 virtual ground, 1
+    internal node, 2 output, 3 ground) of one column's ``q`` sources and the indices of
+    column 0's, where ``src`` holds the same ``q`` sources in every column with the same
+    densities; None otherwise."""
+    p, n = np.asarray(src.p), np.asarray(src.n)
+    if p.size == 0 or p.size % cols:
+        return None
+    types, col = [], []
+    for x in (p, n):
+        t = np.where(x < 0, 3, x // cols)
+        c = np.where(x < 0, -1, x % cols)
+        if np.any(t > 3):
+            return None
+        types.append(t)
+        col.append(c)
+    own = np.where(col[0] >= 0, col[0], col[1])
+    if np.any((col[0] >= 0) & (col[1] >= 0) & (col[0] != col[1])):
+        return None                                      # a source between two columns
+    q = p.size // cols
+    order = np.argsort(own, kind="stable")               # sources of column 0, 1, ...
+    if not np.all(own[order].reshape(cols, q) == np.arange(cols)[:, None]):
+        return None
+    blocks = [x[order].reshape(cols, q) for x in (types[0], types[1])]
+    dens = [np.asarray(w)[order].reshape(cols, q) for w in (src.white, src.flicker)]
+    if not all(np.all(x == x[:1]) for x in blocks + dens):
+        return None                                      # not the same in every column
+    return blocks[0][0], blocks[1][0], order[:q]
