@@ -79,22 +79,35 @@ def test_memory_estimate_counts_the_block_inverses():
 
 
 
-@pytest.mark.parametrize("rows,cols", [(9, 4), (4, 9), (5, 5), (4, 3), (2, 3)])
+@pytest.mark.parametrize("rows,cols", [(9, 4), (4, 9), (5, 5), (4, 3), (2, 3), (12, 6)])
 def test_two_workers_twist_the_elimination_and_agree(rows, cols):
-    """Two workers eliminate from both ends to a middle row at once: the same solution
-    as one worker's plain sweep and as a sparse LU, to rounding."""
+    """Two workers eliminate from both ends to a middle row at once (the first solve's
+    right-hand sides carried along), then solve again on the same factors: the same
+    solutions as one worker's plain sweep and as a sparse LU, to rounding."""
     rng = np.random.default_rng(7)
     spec = sb.CrossbarSpec(np.exp(rng.uniform(np.log(1e-6), np.log(1e-4), (rows, cols))),
                            r_wl=3.0, r_bl=2.0, drive="both", sense="both", r_driver=10.0,
                            r_sense=5.0)
     grid = _Grid(spec)
-    f_w, f_b = rng.normal(size=(2, rows, cols, 5)) * 1e-6
-    one, two = GridSweep(grid, workers=1), GridSweep(grid, workers=2)
-    n_sweep = max(rows, cols)
-    assert one.mid == n_sweep - 1 and two.mid == (n_sweep // 2 if n_sweep >= 4 else n_sweep - 1)
-    ref = np.concatenate([x.reshape(-1) for x in one.solve(f_w, f_b)])
-    got = np.concatenate([x.reshape(-1) for x in two.solve(f_w, f_b)])
-    np.testing.assert_allclose(got, ref, rtol=0, atol=SWEEP_REL * np.abs(ref).max())
     lu = spla.splu(_assemble(grid))
-    exact = lu.solve(np.concatenate([f_w.reshape(-1, 5), f_b.reshape(-1, 5)])).reshape(-1)
-    np.testing.assert_allclose(got, exact, rtol=0, atol=SWEEP_REL * np.abs(ref).max())
+    n_sweep = max(rows, cols)
+    probes = np.zeros((rows, cols, cols))          # the noise reduction's: the bottom row only
+    probes[-1, np.arange(cols), np.arange(cols)] = 1e-3
+    dense = rng.normal(size=(2, rows, cols, 5)) * 1e-6
+    for first, rhs_rows in ((probes, (rows - 1,)), (dense[1], None)):
+        one, two = GridSweep(grid, workers=1), GridSweep(grid, workers=2)
+        for f_w, f_b, rr in ((None, first, rhs_rows), (dense[0], dense[1], None)):
+            ref = np.concatenate([x.reshape(-1) for x in one.solve(f_w, f_b, rhs_rows=rr)])
+            got = np.concatenate([x.reshape(-1) for x in two.solve(f_w, f_b, rhs_rows=rr)])
+            np.testing.assert_allclose(got, ref, rtol=0, atol=SWEEP_REL * np.abs(ref).max())
+            k = f_b.shape[2]
+            fw = np.zeros_like(f_b) if f_w is None else f_w
+            exact = lu.solve(np.concatenate([fw.reshape(-1, k), f_b.reshape(-1, k)])).reshape(-1)
+            np.testing.assert_allclose(got, exact, rtol=0, atol=SWEEP_REL * np.abs(ref).max())
+        assert one.mid == n_sweep - 1
+        if n_sweep < 4:
+            assert two.mid == n_sweep - 1
+        else:   # both ends at once; probes entering at the bottom move the middle down
+            assert 0 < two.mid < n_sweep - 1
+            if rhs_rows and not two.transposed:
+                assert two.mid >= n_sweep // 2

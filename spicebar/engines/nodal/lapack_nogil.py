@@ -38,12 +38,14 @@ def _routine(name: str):
 _POTRF, _POTRI = _routine("dpotrf"), _routine("dpotri")
 
 
-def spd_inverse(m: np.ndarray) -> np.ndarray:
+def spd_inverse(m: np.ndarray, full: bool = True) -> np.ndarray:
     """The inverse of the symmetric positive definite ``m`` ``(n, n)`` (overwritten, and
-    returned in full) through its Cholesky factor. Raises SolverError where ``m`` is not
+    returned) through its Cholesky factor, from and into ``m``'s upper triangle (``j >=
+    i``); ``full``: mirrored into the lower one too. Raises SolverError where ``m`` is not
     positive definite."""
     if _POTRF is None or not m.flags.c_contiguous:  # pragma: no cover - SciPy without capsules
-        return _spd_inverse_f2py(m)
+        m[...] = _spd_inverse_f2py(m)
+        return m
     n, info = ctypes.c_int(m.shape[0]), ctypes.c_int(0)
     a = m.ctypes.data_as(ctypes.c_void_p)
     # Fortran's lower triangle of a C-ordered array is its upper triangle
@@ -53,14 +55,16 @@ def spd_inverse(m: np.ndarray) -> np.ndarray:
     _POTRI(b"L", ctypes.byref(n), a, ctypes.byref(n), ctypes.byref(info))
     if info.value != 0:  # pragma: no cover - dpotri fails only where dpotrf already did
         raise SolverError(f"LAPACK dpotri failed (info {info.value})")
-    lower, upper = _mirror(m.shape[0])
-    flat = m.reshape(-1)
-    flat[lower] = flat[upper]
+    if full:
+        lower, upper = _mirror(m.shape[0])
+        flat = m.reshape(-1)
+        flat[lower] = flat[upper]
     return m
 
 
 def _spd_inverse_f2py(m: np.ndarray) -> np.ndarray:  # pragma: no cover - fallback
     from scipy.linalg import lapack
+    m = np.triu(m) + np.triu(m, 1).T
     c, info = lapack.dpotrf(m, lower=False, clean=False)
     if info != 0:
         raise _not_definite()

@@ -1,8 +1,9 @@
-"""Compiled kernels over many right-hand sides at once, released from the GIL (numba
-``nogil``) so two Python threads run them side by side: the word lines' Thomas
-substitution of the block elimination (:mod:`.grid_sweep`) and the scaled differences of
-the noise fold (:func:`spicebar.analysis.noise_reduced.fold`). Without numba the same
-operations run in numpy.
+"""Compiled kernels released from the GIL (numba ``nogil``), so two Python threads run
+them side by side: the block elimination's (:mod:`.grid_sweep`: the word lines' Thomas
+substitution for many right-hand sides, each step's block assembled and its inverse
+mirrored and scaled in one pass) and the noise fold's scaled differences
+(:func:`spicebar.analysis.noise_reduced.fold`). Without numba the same operations run in
+numpy.
 """
 
 from __future__ import annotations
@@ -40,6 +41,43 @@ def _scaled_differences_py(u, p, n, scale, out):
             out[i, j] = s * (u[a, j] - u[b, j])
 
 
+def _assemble_block_py(t_inv_g, g, diag_c, o_prev, p_prev, has_prev, out):
+    """The upper triangle (``j >= i``) of a step's block into ``out`` ``(w, w)``:
+    ``-g_i (T^-1 G)_ij + [i = j] diag_c_i - o_prev_i P_prev_ij`` (the last where
+    ``has_prev``), the lower triangle left as it was (LAPACK reads the upper one only)."""
+    w = g.size
+    for i in range(w):
+        gi, oi = g[i], o_prev[i]
+        for j in range(i, w):
+            v = -gi * t_inv_g[i, j]
+            if has_prev:
+                v -= oi * p_prev[i, j]
+            out[i, j] = v
+        out[i, i] += diag_c[i]
+
+
+def _mirror_scale_py(m, o):
+    """``m`` holding a symmetric matrix in its upper triangle becomes ``M diag(o)`` in full."""
+    w = o.size
+    for i in range(w):
+        m[i, i] *= o[i]
+        for j in range(i + 1, w):
+            v = m[i, j]
+            m[i, j] = v * o[j]
+            m[j, i] = v * o[i]
+
+
+def _assemble_block_np(t_inv_g, g, diag_c, o_prev, p_prev, has_prev, out):  # pragma: no cover
+    out[...] = -g[:, None] * t_inv_g + np.diag(diag_c)
+    if has_prev:
+        out -= o_prev[:, None] * p_prev
+
+
+def _mirror_scale_np(m, o):  # pragma: no cover - only where numba is missing
+    upper = np.triu(m)
+    m[...] = (upper + np.triu(upper, 1).T) * o[None, :]
+
+
 def _line_solve_np(inv, fwd, back, x):  # pragma: no cover - only where numba is missing
     x[:, 0] *= inv[0][:, None]
     for c in range(1, x.shape[1]):
@@ -56,8 +94,11 @@ try:  # compiled where numba is (as the line solver's kernels)
     from numba import njit
     line_solve = njit(cache=True, nogil=True)(_line_solve_py)
     scaled_differences = njit(cache=True, nogil=True)(_scaled_differences_py)
+    assemble_block = njit(cache=True, nogil=True)(_assemble_block_py)
+    mirror_scale = njit(cache=True, nogil=True)(_mirror_scale_py)
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     line_solve, scaled_differences = _line_solve_np, _scaled_differences_np
+    assemble_block, mirror_scale = _assemble_block_np, _mirror_scale_np
 
 
 def warm() -> list[str]:
@@ -69,4 +110,8 @@ def warm() -> list[str]:
             line_solve(f, f, f, x)
     i = np.array([0, -1])
     scaled_differences(np.ones((3, 2)), i, i, np.ones(2), np.empty((2, 2)))
-    return ["line_solve", "scaled_differences"]
+    sq, v = np.ones((2, 2)), np.ones(2)
+    for has_prev in (True, False):
+        assemble_block(np.ones((1, 2, 2))[0], v, v, v, sq, has_prev, np.empty((2, 2)))
+    mirror_scale(np.ones((2, 2)), v)
+    return ["line_solve", "scaled_differences", "assemble_block", "mirror_scale"]
