@@ -272,7 +272,7 @@ def build_reduced_network(ir: CircuitIR, readout, temperature_k: float,
     memory = MemoryGuard.resolve(memory)
     part = Partition(ir)
     idx = unknown_index(ir, part)
-    n_in, cols = part.inner.size, ir.cols
+    cols = ir.cols
     if ir.nonlinear:
         from .noise_devices import small_signal_matrix
         matrix = small_signal_matrix(ir, v_op)
@@ -452,7 +452,7 @@ def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory, w: np.ndar
     rest = np.flatnonzero(off_grid)
     u = w  # filled with the node voltages (-W)
     chunk = min(cols, max(1, SWEEP_CHUNK_BYTES // (8 * 4 * rows * cols)))
-    if sweep_memory_bytes(rows, cols, chunk) <= memory.limit_bytes:
+    if sweep_memory_bytes(rows, cols, chunk) + u.nbytes <= memory.limit_bytes:  # (beside u)
         how = "grid solver (block elimination line by line, direct), all columns at once"
         _sweep_probes(grid, pos, ir, u, chunk)
     elif not allow_cg:
