@@ -121,8 +121,19 @@ def on_workers(fn, items, workers: int | None = None) -> list:
     if workers < 2 or len(items) < 2:
         return [fn(x) for x in items]
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(min(workers, len(items))) as pool:
+    with _one_blas_thread(), ThreadPoolExecutor(min(workers, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def _one_blas_thread():
+    """BLAS on one thread while Python threads share the work (each would otherwise start
+    BLAS's own threads: more threads than cores, spin-waiting)."""
+    from contextlib import nullcontext
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def busy() -> bool:
