@@ -99,3 +99,22 @@ def test_busy_means_a_load_of_at_least_the_cores(monkeypatch):
     assert th.busy()
     monkeypatch.setattr(os, "getloadavg", lambda: (os.cpu_count() - 0.5, 0.0, 0.0))
     assert not th.busy()
+
+
+def test_python_workers_share_work_in_order_with_blas_on_one_thread(monkeypatch):
+    """on_workers keeps the items' order, runs on several threads where asked, with BLAS
+    held to one thread meanwhile; python_workers is 1 on a busy machine unless chosen."""
+    from threadpoolctl import threadpool_info
+    seen = []
+
+    def work(x):
+        seen.append((threading.get_ident(),
+                     [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]))
+        return x * x
+    assert th.on_workers(work, range(6), 2) == [0, 1, 4, 9, 16, 25]
+    assert all(n == [1] * len(n) for _, n in seen)
+    assert th.on_workers(work, [3], 2) == [9]            # one item: no pool
+    monkeypatch.setattr(th, "busy", lambda: True)
+    assert th.python_workers() == 1
+    th.set_threads(th.max_threads())
+    assert th.python_workers() == th.max_threads()
