@@ -111,3 +111,20 @@ def test_two_workers_twist_the_elimination_and_agree(rows, cols):
             assert 0 < two.mid < n_sweep - 1
             if rhs_rows and not two.transposed:
                 assert two.mid >= n_sweep // 2
+
+
+def test_no_kernel_compiles_after_warm():
+    """`make setup` warms the row kernels for every layout the elimination and the noise
+    fold pass (tall and wide grids, read-only cells, views into the adjoint voltages), so
+    a user's first noise budget loads machine code instead of compiling it."""
+    from spicebar.engines.nodal import row_kernels
+    row_kernels.warm()
+    kernels = {k: f for k, f in vars(row_kernels).items() if hasattr(f, "signatures")}
+    assert len(kernels) == 4      # numba is a dependency: the four are compiled
+    before = {k: len(f.signatures) for k, f in kernels.items()}
+    rng = np.random.default_rng(3)
+    for rows, cols in ((9, 5), (5, 9)):
+        spec = sb.CrossbarSpec(rng.uniform(1e-6, 1e-5, (rows, cols)), r_wl=1.0, r_bl=2.0,
+                               readout=sb.IntegratorSpec(opamp=sb.OpAmpSpec("macro")))
+        sb.noise(spec, rng.uniform(0.0, 0.2, rows), network="reduced")
+    assert {k: len(f.signatures) for k, f in kernels.items()} == before

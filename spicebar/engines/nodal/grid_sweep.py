@@ -109,7 +109,10 @@ class _Lines:
     steps, ``g`` the cells."""
 
     def __init__(self, diag_a, off_a, diag_c, off_c, g):
-        self.diag_a, self.off_a, self.diag_c, self.off_c, self.g = diag_a, off_a, diag_c, off_c, g
+        # contiguous, writable copies (a transposed grid's are views, the spec's cells are
+        # read-only): the one argument layout the compiled kernels are warmed for
+        self.diag_a, self.off_a, self.diag_c, self.off_c, self.g = (
+            np.array(a, dtype=float, order="C") for a in (diag_a, off_a, diag_c, off_c, g))
         off = np.zeros((diag_a.shape[1], diag_a.shape[0]))
         off[:-1] = off_a.T
         self.factors = [np.ascontiguousarray(f) for f in thomas_factors(diag_a.T, off)]
