@@ -67,9 +67,9 @@ class SeriesTransfer:
         for _ in range(n_terms):
             powers.append(powers[-1] @ y)
         self.rows = np.stack(powers)                     # (N + 1, k, cols)
-        self.moments = [None if k is None else self._moments(k) for k in covariances]
+        self.moments = [None if k is None else self.moments_of(k) for k in covariances]
 
-    def _moments(self, cov: np.ndarray) -> np.ndarray:
+    def moments_of(self, cov: np.ndarray) -> np.ndarray:
         """``mu`` ``(k, N + 1, N + 1)``: ``mu[j, n, m] = (Y^n K (Y^m)^T)_jj``."""
         a = self.rows @ cov                              # rows of Y^n K: (N + 1, k, cols)
         mu = np.einsum("nkb,mkb->knm", a, self.rows, optimize=True)
