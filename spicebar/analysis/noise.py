@@ -205,8 +205,8 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
         inputs: ``(batch, rows)`` or ``(rows,)`` V: ``inputs[vector]`` sets the operating
             point (signal, 1/f; for nonlinear cells also the small-signal network and the
             shot and channel noise).
-        columns: column indices to analyse (default all); the cost is one adjoint solve
-            per column and frequency.
+        columns: column indices to analyse (default all); the full network's cost is one
+            adjoint solve per column and frequency.
         temperature_k: resistor temperature, K (default the spec's ``temperature_k``, whose
             own default is 300.15 K, ngspice's 27 C).
         flicker_kf: cell 1/f coefficient ``kf`` in ``S_I = kf I^2 / f`` (dimensionless, >= 0).
@@ -218,7 +218,9 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
         network: ``"auto"`` (default), ``"reduced"`` or ``"full"``. ``"reduced"``
             (:mod:`.noise_reduced`, what ``"auto"`` takes for an array without capacitance):
             the array is reduced once onto the columns and its sources folded into the
-            columns' current covariance, then each frequency solves the readouts only.
+            columns' current covariance, then each frequency solves the readouts only, or
+            (the same readout on every column) nothing: a series in the array's
+            admittance (:mod:`.noise_series`, ``info["series"]``).
             ``"full"`` (what ``"auto"`` takes with wire capacitance): the whole network at
             every frequency. Both are exact; they agree to rounding.
     """
@@ -243,30 +245,38 @@ def noise(spec: CrossbarSpec, inputs, *, columns=None, vector: int = 0,
     _check_cell(spec)
     from ..engines.nodal.threads import blas_threads
     with blas_threads():
-        return _noise(spec, x, cols, vector, temperature_k, flicker_kf, cds, adc_bits,
-                      noise_bandwidth_hz, points_per_decade, network)
+        return _noise(spec, x, cols, vector=vector, temperature_k=temperature_k,
+                      flicker_kf=flicker_kf, cds=cds, adc_bits=adc_bits,
+                      noise_bandwidth_hz=noise_bandwidth_hz,
+                      points_per_decade=points_per_decade, network=network)
 
 
-def _noise(spec, x, cols, vector, temperature_k, flicker_kf, cds, adc_bits,
-           noise_bandwidth_hz, points_per_decade, network) -> NoiseResult:
-    """:func:`noise` after its checks (arguments validated, BLAS threads set)."""
+def _operating_point(spec, x_op: np.ndarray, flicker_kf: float):
+    """``(ir, v_op, i_cells, i_all)``: the IR (characterised user devices), the node
+    voltages of the Newton operating point (None for linear cells), the cells' currents
+    ``(rows, cols)`` A (None for linear cells without 1/f) and the columns' ``(cols,)`` A
+    at input ``x_op`` ``(rows,)`` V."""
     from ..circuit.elaboration import elaborate
     from ..engines.simulation import simulate
+    ir = elaborate(spec)
+    if not ir.nonlinear:
+        dc = simulate(spec, x_op, "nodal")
+        i_cells = dc.cell_currents[0] if flicker_kf > 0 else None  # deferred: read if needed
+        return ir, None, i_cells, dc.currents[0]
+    from .noise_devices import readout_operating_point    # Newton, as the nodal engine
+    if any(g.kind == "device" for g in ir.devices):
+        from ..engines.characterise import characterise
+        ir = characterise(ir, x_op[None])
+    v_op, i_cells = readout_operating_point(ir, x_op, spec.readout)
+    return ir, v_op, i_cells, i_cells.sum(axis=0)
+
+
+def _noise(spec, x, cols, *, vector, temperature_k, flicker_kf, cds, adc_bits,
+           noise_bandwidth_hz, points_per_decade, network) -> NoiseResult:
+    """:func:`noise` after its checks (arguments validated, BLAS threads set)."""
     ro = spec.readout
     t_start = time.perf_counter()
-    ir = elaborate(spec)
-    v_op = None
-    if ir.nonlinear:  # the operating point, by the nodal engine's Newton solve
-        from .noise_devices import readout_operating_point
-        if any(g.kind == "device" for g in ir.devices):
-            from ..engines.characterise import characterise
-            ir = characterise(ir, x[vector][None])
-        v_op, i_cells = readout_operating_point(ir, x[vector], ro)
-        i_all = i_cells.sum(axis=0)
-    else:
-        dc = simulate(spec, x[vector], "nodal")
-        i_cells = dc.cell_currents[0] if flicker_kf > 0 else None  # deferred: read if needed
-        i_all = dc.currents[0]
+    ir, v_op, i_cells, i_all = _operating_point(spec, x[vector], flicker_kf)
     i_col = i_all[cols]
     from .noise_reduced import array_has_capacitance, build_reduced_network
     if network == "reduced" or (network == "auto" and not array_has_capacitance(ir)):
