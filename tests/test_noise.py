@@ -26,10 +26,13 @@ WINDOW_REL = 1e-4
 #: standard deviation sqrt(2 / (N - 1)); the band is 3 sigma. TRNOISE's own bandwidth
 #: (1 / (2 NT), NT = T/25) leaves out ~1/(pi^2 12.5) = 0.8 % of the window's white noise.
 #: ngspice 46 cannot seed TRNOISE (its Gaussian pool is filled from the process id before
-#: any ``setseed``), so every run is a fresh draw: a correct model fails this band by
-#: chance 0.27 % of runs.
+#: any ``setseed``), so every run is a fresh draw: a correct model falls outside this band
+#: by chance 0.27 % of draws. A draw outside is followed by one more, which must fall
+#: inside: a correct model then fails 0.27 %^2 = 7e-6 of runs, and a model off by more than
+#: the band still fails (both draws centre on its error).
 MC_WINDOWS = 400
 MC_SIGMAS = 3.0
+MC_DRAWS = 2
 
 
 def _spec(readout, rng, rows=3, cols=4):
@@ -58,12 +61,18 @@ def test_integrator_window_matches_a_trnoise_monte_carlo(ngspice_ready):
     g = np.array([[1e-4, 5e-5], [2e-5, 8e-5]])
     ro = sb.IntegratorSpec(c_int_f=1e-13, t_int_s=100e-9)
     spec = sb.CrossbarSpec(g, r_wl=100.0, r_bl=100.0, readout=ro)
-    d = ngspice_trnoise_windows(spec, 0, ro.t_int_s, MC_WINDOWS, 25)
     r = noise(spec, np.ones(2), columns=[0], temperature_k=T_NGSPICE)
     network = [k for k, c in enumerate(r.categories) if c != "ADC quantisation"]
     predicted = r.variance_v2[0, network].sum()
-    band = MC_SIGMAS * np.sqrt(2.0 / (d.size - 1))
-    assert abs(np.var(d, ddof=1) / predicted - 1) <= band
+    misses = []
+    for _ in range(MC_DRAWS):
+        d = ngspice_trnoise_windows(spec, 0, ro.t_int_s, MC_WINDOWS, 25)
+        band = MC_SIGMAS * np.sqrt(2.0 / (d.size - 1))
+        miss = np.var(d, ddof=1) / predicted - 1
+        if abs(miss) <= band:
+            break
+        misses.append(miss)
+    assert len(misses) < MC_DRAWS, f"every draw off by more than {band:.3f}: {misses}"
 
 
 def test_cell_noise_reaches_2kTGT_and_snr_reaches_the_thermal_bound(rng):
