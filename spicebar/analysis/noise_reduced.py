@@ -130,8 +130,8 @@ class ReducedNetwork:
         d_c = np.einsum("mab,mb->ma", d_inv, c)                        # d^-1 c, (cols, 2)
         return a - np.einsum("ma,ma->m", b, d_c), b, d_inv, d_c
 
-    def _adjoint(self, f: float, columns: np.ndarray, x_vg: np.ndarray | None = None
-                 ) -> np.ndarray:
+    def _adjoint(self, f: float, columns: np.ndarray, x_vg: np.ndarray | None = None,
+                 readout: tuple | None = None) -> np.ndarray:
         """``(3 cols + 1, k)``: transfer (V/A) from a current into each unknown to each
         column's output at ``f``; the last row is ground. Each readout couples its own
         virtual ground, internal node and output only, so with ``M^T x = e_out`` ::
@@ -140,9 +140,10 @@ class ReducedNetwork:
             x_r[m] = d_m^-T (e_r[m] - b_m^T x_vg[m])
 
         one dense ``cols x cols`` solve a frequency (``x_vg`` given: that part is known,
-        from :mod:`.noise_series`), the rest per column."""
+        from :mod:`.noise_series`), the rest per column. ``readout``: :meth:`_readout` at
+        ``f``, where the caller has it."""
         n, k = self.vg.size, columns.size
-        sigma, b, d_inv, d_c = self._readout(f)
+        sigma, b, d_inv, d_c = self._readout(f) if readout is None else readout
         if x_vg is None:
             rhs = np.zeros((n, k), complex)
             rhs[columns, np.arange(k)] = -d_c[columns, 1]
@@ -187,10 +188,11 @@ class ReducedNetwork:
         covs = [m for m, s in enumerate(self.sources) if isinstance(s, Covariance)]
         rest = [m for m in range(len(self.sources)) if m not in covs]
         series, n_terms = set(), 0
+        readouts = [self._readout(float(f)) for f in freqs]
         if self._identical_readouts() and covs:
             y_norm = norm2_bound(self.y)
-            for k, f in enumerate(freqs):
-                rho = y_norm / abs(self._readout(float(f))[0][0])
+            for k, readout in enumerate(readouts):
+                rho = y_norm / abs(readout[0][0])
                 if rho <= SERIES_RHO_MAX:
                     series.add(k)
                     n_terms = max(n_terms, terms_for(rho))
@@ -205,24 +207,24 @@ class ReducedNetwork:
                                    "readout sources": "series" if own.ok else "solved"}
         else:
             self.info["series"] = {"frequencies": 0, "terms": 0}
-        direct = self._direct_densities(columns, covs)
+        direct = self._direct_densities(columns, covs) if len(series) < freqs.size else None
 
         def at(k: int) -> None:
             f = float(freqs[k])
             if k in series:
-                sigma, b, d_inv, d_c = self._readout(f)
+                sigma, b, d_inv, d_c = readouts[k]
                 beta = -d_c[0, 1]
                 for m, mu in zip(covs, white_mu):
                     out[:, m, k] = st.densities(mu, sigma[0], beta)
                 for m, mu in zip(flick, flicker_mu):
                     out[:, m, k] += st.densities(mu, sigma[0], beta) / f
                 if rest and own.ok:
-                    out[:, rest, k] = own.densities(sigma[0], beta, b[0, :], d_inv[0], f,
-                                                    [self.sources[m] for m in rest])
+                    out[:, rest, k] = own.densities(sigma[0], beta, b[0, :], d_inv[0], f)
                     return
-                x = self._adjoint(f, columns, st.vg_transfer(sigma[0], beta)) if rest else None
+                x = (self._adjoint(f, columns, st.vg_transfer(sigma[0], beta), readouts[k])
+                     if rest else None)
             else:
-                x = self._adjoint(f, columns)
+                x = self._adjoint(f, columns, readout=readouts[k])
                 if covs:
                     out[:, covs, k] = direct(x, f)
             for m in rest:
@@ -465,9 +467,7 @@ def _grid_probes(spec, ir: CircuitIR, m: sp.csr_matrix, part, memory, w: np.ndar
                        "use a smaller array or tiles")
         for a in range(0, cols, chunk):
             k = np.arange(a, min(a + chunk, cols))
-            f_b = np.zeros((k.size, rows, cols))
-            f_b[np.arange(k.size), -1, k] += grid.g_bottom[k]
-            f_b[np.arange(k.size), 0, k] += grid.g_top[k]
+            f_b = np.ascontiguousarray(_probe_currents(grid, k).transpose(2, 0, 1))
             x_w, x_b, _ = schur_cg(grid, np.zeros_like(f_b), f_b, DEFAULT_RTOL)
             u[on_grid, a:a + k.size] = np.concatenate(
                 [x_w.reshape(k.size, -1), x_b.reshape(k.size, -1)], axis=1).T
@@ -494,14 +494,22 @@ def _sweep_probes(grid, pos: np.ndarray, ir: CircuitIR, u: np.ndarray, chunk: in
                 and np.array_equal(p_b.ravel(), rc + np.arange(rc)))
     for a in range(0, cols, chunk):
         k = np.arange(a, min(a + chunk, cols))
-        f_b = np.zeros((rows, cols, k.size))
-        f_b[-1, k, np.arange(k.size)] += grid.g_bottom[k]
-        f_b[0, k, np.arange(k.size)] += grid.g_top[k]
-        out_w = u[:rc, k[0]:k[-1] + 1].reshape(rows, cols, k.size)
-        out_b = u[rc:2 * rc, k[0]:k[-1] + 1].reshape(rows, cols, k.size)
-        if in_place and np.shares_memory(out_w, u) and np.shares_memory(out_b, u):
-            sweep.solve(None, f_b, out_w, out_b, rhs_rows=(0, rows - 1))
+        f_b = _probe_currents(grid, k)
+        if in_place:   # (splitting u's row axis into (rows, cols) is always a view)
+            sweep.solve(None, f_b, u[:rc, k[0]:k[-1] + 1].reshape(rows, cols, k.size),
+                        u[rc:2 * rc, k[0]:k[-1] + 1].reshape(rows, cols, k.size),
+                        rhs_rows=(0, rows - 1))
         else:
             x_w, x_b = sweep.solve(None, f_b, rhs_rows=(0, rows - 1))
             u[p_w.ravel(), k[0]:k[-1] + 1] = x_w.reshape(rc, k.size)
             u[p_b.ravel(), k[0]:k[-1] + 1] = x_b.reshape(rc, k.size)
+
+
+def _probe_currents(grid, k: np.ndarray) -> np.ndarray:
+    """``(rows, cols, len(k))`` A: the probes of columns ``k``, each column's sense node
+    at 1 V driving its bit line's end segments (``g_bottom``, ``g_top``)."""
+    rows, cols = grid.g.shape
+    f_b = np.zeros((rows, cols, k.size))
+    f_b[-1, k, np.arange(k.size)] += grid.g_bottom[k]
+    f_b[0, k, np.arange(k.size)] += grid.g_top[k]
+    return f_b

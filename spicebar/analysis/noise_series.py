@@ -75,17 +75,20 @@ class SeriesTransfer:
         mu = np.einsum("nkb,mkb->knm", a, self.rows, optimize=True)
         return 0.5 * (mu + mu.transpose(0, 2, 1))
 
+    def tau(self, sigma: complex) -> np.ndarray:
+        """``(N + 1,)`` the series' powers ``(-1 / sigma)^n``."""
+        return (-1.0 / sigma) ** np.arange(self.rows.shape[0])
+
     def densities(self, moments: np.ndarray, sigma: complex, beta: complex) -> np.ndarray:
         """``(k,)`` ``h_j^H K h_j`` for the covariance whose moments are ``moments``."""
-        tau = (-1.0 / sigma) ** np.arange(self.rows.shape[0])
+        tau = self.tau(sigma)
         quad = np.einsum("n,knm,m->k", tau.conj(), moments, tau).real
         return abs(beta / sigma) ** 2 * quad
 
     def vg_transfer(self, sigma: complex, beta: complex) -> np.ndarray:
         """``(cols, k)`` ``h_j`` on the virtual grounds."""
         n, k, cols = self.rows.shape
-        tau = (-1.0 / sigma) ** np.arange(n)
-        return (beta / sigma) * (tau @ self.rows.reshape(n, -1)).reshape(k, cols).T
+        return (beta / sigma) * (self.tau(sigma) @ self.rows.reshape(n, -1)).reshape(k, cols).T
 
 
 class ReadoutSources:
@@ -96,7 +99,7 @@ class ReadoutSources:
     is not the same in every column (then the network is solved at each frequency)."""
 
     def __init__(self, st: SeriesTransfer, sources: list, cols: int, columns: np.ndarray):
-        self.st, self.columns = st, columns
+        self.st, self.sources, self.columns = st, sources, columns
         k = columns.size
         self.diag = st.rows[:, np.arange(k), columns]              # (Y^n)_jj: (N + 1, k)
         off = st.rows.copy()
@@ -106,18 +109,15 @@ class ReadoutSources:
         self.ok = all(p is not None for p in self.patterns)
 
     def densities(self, sigma: complex, beta: complex, b: np.ndarray, d_inv: np.ndarray,
-                  f: float, sources: list) -> np.ndarray:
+                  f: float) -> np.ndarray:
         """``(k, len(sources))`` V^2/Hz at ``f``: ``b`` ``(2,)`` and ``d_inv`` ``(2, 2)`` of the
         readout (:meth:`.noise_reduced.ReducedNetwork._readout`, any column)."""
         alpha = np.concatenate([[1.0], -(d_inv.T @ b), [0.0]])     # vg, internal, out, ground
         gamma = np.concatenate([[0.0], d_inv[1], [0.0]])
-        n = self.st.rows.shape[0]
-        tau = (-1.0 / sigma) ** np.arange(n)
-        scale = beta / sigma
-        others = abs(scale) ** 2 * np.einsum("n,knm,m->k", tau.conj(), self.off, tau).real
-        own = scale * (tau @ self.diag)                             # h_j[j]: (k,)
-        out = np.empty((self.columns.size, len(sources)))
-        for i, (src, (tp, tn, first)) in enumerate(zip(sources, self.patterns)):
+        others = self.st.densities(self.off, sigma, beta)          # sum_{m != j} |h_j[m]|^2
+        own = beta / sigma * (self.st.tau(sigma) @ self.diag)      # h_j[j]: (k,)
+        out = np.empty((self.columns.size, len(self.sources)))
+        for i, (src, (tp, tn, first)) in enumerate(zip(self.sources, self.patterns)):
             dens = src.density(f)[first]                          # one column's sources
             a, g = alpha[tp] - alpha[tn], gamma[tp] - gamma[tn]     # (q,) each
             mine = np.abs(a[None, :] * own[:, None] + g[None, :]) ** 2   # (k, q)
