@@ -117,6 +117,10 @@ class _Lines:
         off[:-1] = off_a.T
         self.factors = [np.ascontiguousarray(f) for f in thomas_factors(diag_a.T, off)]
 
+    def towards(self, r: int, mid: int) -> np.ndarray:
+        """``(width,)`` S: step ``r``'s coupling to its neighbour on the side of ``mid``."""
+        return self.off_c[r if r < mid else r - 1]
+
     def line_solve(self, lines: slice, x: np.ndarray) -> None:
         """``x[i] <- T_i^-1 x[i]`` in place for the step lines ``lines`` (a slice of
         ``n_sweep``), ``x`` ``(len, width, k)``."""
@@ -157,12 +161,18 @@ class _Rhs:
             self.x_c[r] = 0.0
             return None
         y = self.f_c[r] if carry is None else self.f_c[r] + carry
-        if self.f_a is not None and r in self.steps:
-            t = self.f_a[r][None].copy()
-            lines.line_solve(slice(r, r + 1), t)
-            y = y + lines.g[r][:, None] * t[0]
+        y = y + self.through_word_line(lines, r)
         np.matmul(p_r, y / o[:, None], out=self.x_c[r])         # M^-1 y = P (O^-1 y)
         return -o[:, None] * self.x_c[r]
+
+    def through_word_line(self, lines: _Lines, r: int):
+        """``G_r T_r^-1 f_a[r]`` ``(width, k)``: step ``r``'s word-line currents as they
+        reach its bit-line nodes once the word line is eliminated (0 where none)."""
+        if self.f_a is None or r not in self.steps:
+            return 0.0
+        t = self.f_a[r][None].copy()
+        lines.line_solve(slice(r, r + 1), t)
+        return lines.g[r][:, None] * t[0]
 
 
 def _eliminate_both(lines: _Lines, mid: int, m_inv: np.ndarray, rhs: _Rhs):
@@ -206,7 +216,7 @@ def _eliminate(lines: _Lines, order: list, m_inv: np.ndarray, mid: int, rhs: _Rh
             if r == mid:
                 mirror_scale(m, np.ones(width))                 # (kept whole for mid)
                 return m, carry
-            o = lines.off_c[r if r < mid else r - 1]
+            o = lines.towards(r, mid)
             mirror_scale(spd_inverse(m, full=False), o)          # P_r = M_r^-1 O
             carry = rhs.forward_row(lines, r, m, o, carry)
             prev = r
@@ -219,7 +229,7 @@ def _forward(lines: _Lines, mid: int, m_inv: np.ndarray, rhs: _Rhs, side: str):
     order = range(mid) if side == "top" else range(m_inv.shape[0] - 1, mid, -1)
     carry = None
     for r in order:
-        carry = rhs.forward_row(lines, r, m_inv[r], lines.off_c[r if r < mid else r - 1], carry)
+        carry = rhs.forward_row(lines, r, m_inv[r], lines.towards(r, mid), carry)
     return carry
 
 
@@ -236,10 +246,7 @@ def _finish(lines: _Lines, mid: int, m_inv: np.ndarray, rhs: _Rhs, carries: list
     for carry in carries:
         if carry is not None:
             y_mid += carry
-    if f_a is not None and mid in rhs.steps:
-        t = f_a[mid][None].copy()
-        lines.line_solve(slice(mid, mid + 1), t)
-        y_mid += lines.g[mid][:, None] * t[0]
+    y_mid += rhs.through_word_line(lines, mid)
     np.matmul(m_inv[mid], y_mid, out=x_c[mid])
 
     def outward(side: str) -> None:         # b_r = z_r - P_r b_{r +- 1}, then the word lines
