@@ -102,7 +102,7 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
 
 
 def warm() -> list[str]:
-    """Compile (or load from numba's cache) both kernels for the layouts their callers
+    """Compile (or load from numba's cache) the four kernels for the layouts their callers
     pass: contiguous, and column slices of a caller's array."""
     whole, part = np.ones((2, 1)), np.ones((2, 2))[:, :1]
     for f in (whole, part):
